@@ -1,0 +1,43 @@
+"""ferrograd: deep learning with a Rust core and a Keras-like Python API."""
+
+from ferrograd import errors
+from ferrograd._core import (
+    Tensor,
+    arange,
+    concat,
+    full,
+    get_num_threads,
+    is_grad_enabled,
+    ones,
+    rand,
+    randn,
+    set_num_threads,
+    set_seed,
+    stack,
+    tensor,
+    where,
+    zeros,
+)
+from ferrograd._grad_mode import no_grad
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Tensor",
+    "arange",
+    "concat",
+    "errors",
+    "full",
+    "get_num_threads",
+    "is_grad_enabled",
+    "no_grad",
+    "ones",
+    "rand",
+    "randn",
+    "set_num_threads",
+    "set_seed",
+    "stack",
+    "tensor",
+    "where",
+    "zeros",
+]

@@ -1,0 +1,28 @@
+"""``no_grad``: a context manager and decorator that stops recording the graph."""
+
+import functools
+
+from ferrograd import _core
+
+
+class no_grad:  # noqa: N801 - named like PyTorch's, which users type from memory
+    """Runs the enclosed code without recording a graph (per thread).
+
+    Example:
+        >>> with fg.no_grad():
+        ...     y = model(x)          # y.requires_grad is False
+    """
+
+    def __enter__(self) -> None:
+        self._previous = _core._set_grad_enabled(False)
+
+    def __exit__(self, *exc_info: object) -> None:
+        _core._set_grad_enabled(self._previous)
+
+    def __call__(self, function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            with no_grad():
+                return function(*args, **kwargs)
+
+        return wrapper

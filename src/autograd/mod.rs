@@ -1,0 +1,311 @@
+//! Reverse-mode autodiff: recording ops, and the iterative backward walk.
+//!
+//! An op computes its output and, when recording, stores a [`Backward`] value beside it that
+//! holds what the gradient needs (declared as the op's own type, never a closure over tensors).
+//! `backward` orders the graph with an explicit stack, so depth is bounded by memory, not by
+//! the call stack, and frees each node's backward state once used unless asked to keep it.
+
+mod grad_mode;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+pub use grad_mode::{NoGradGuard, is_grad_enabled, no_grad, set_grad_enabled};
+
+use crate::error::{Error, Result};
+use crate::storage::Storage;
+use crate::tensor::{Origin, Tensor};
+
+/// The backward rule of one recorded op.
+pub trait Backward: Send + Sync {
+    /// The op's name, shown in `grad_fn` and in errors.
+    fn name(&self) -> &'static str;
+
+    /// Given the gradient of the loss with respect to the op's output, adds the gradient with
+    /// respect to each input that needs one to `grads`.
+    fn backward(&self, grad_output: &Storage, grads: &mut GradSink<'_>) -> Result<()>;
+}
+
+pub(crate) struct GradFn {
+    pub inputs: Vec<Tensor>,
+    pub backward: Box<dyn Backward>,
+}
+
+/// Whether a buffer handed to a backward rule already holds a gradient to add to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Accumulate {
+    /// The buffer is zeroed scratch: write the gradient (GEMM with beta = 0).
+    Overwrite,
+    /// The buffer holds earlier gradient: add to it (GEMM with beta = 1).
+    Add,
+}
+
+/// Where a backward rule delivers the gradients of its inputs.
+pub struct GradSink<'a> {
+    inputs: &'a [Tensor],
+    pending: &'a mut HashMap<u64, Storage>,
+}
+
+impl GradSink<'_> {
+    /// Whether input `i` needs a gradient; rules skip the work for inputs that do not.
+    pub fn wants(&self, i: usize) -> bool {
+        self.inputs.get(i).is_some_and(Tensor::requires_grad)
+    }
+
+    /// Adds `grad` to input `i`'s gradient.
+    pub fn add(&mut self, i: usize, grad: Storage) -> Result<()> {
+        if !self.wants(i) {
+            return Ok(());
+        }
+        let input = &self.inputs[i];
+        check_grad_shape(input, &grad)?;
+        if input.is_leaf() {
+            return input.accumulate_grad(grad);
+        }
+        match self.pending.get_mut(&input.id()) {
+            Some(existing) => existing.add_assign(&grad),
+            None => {
+                self.pending.insert(input.id(), grad);
+                Ok(())
+            }
+        }
+    }
+
+    /// Lets a rule write input `i`'s gradient straight into its destination buffer (a GEMM
+    /// into a weight's `.grad`), avoiding a temporary and an extra pass.
+    pub fn add_with(
+        &mut self,
+        i: usize,
+        write: impl FnOnce(&mut Storage, Accumulate) -> Result<()>,
+    ) -> Result<()> {
+        if !self.wants(i) {
+            return Ok(());
+        }
+        let input = &self.inputs[i];
+        if input.is_leaf() {
+            return input.write_grad(write);
+        }
+        match self.pending.get_mut(&input.id()) {
+            Some(existing) => write(existing, Accumulate::Add),
+            None => {
+                let mut fresh = Storage::zeros(input.dtype(), input.shape())?;
+                write(&mut fresh, Accumulate::Overwrite)?;
+                self.pending.insert(input.id(), fresh);
+                Ok(())
+            }
+        }
+    }
+}
+
+fn check_grad_shape(input: &Tensor, grad: &Storage) -> Result<()> {
+    if grad.shape() != input.shape() || grad.dtype() != input.dtype() {
+        return Err(Error::Autograd(format!(
+            "internal error: a backward rule produced a gradient of shape {:?} ({}) for an input \
+             of shape {:?} ({})",
+            grad.shape(),
+            grad.dtype(),
+            input.shape(),
+            input.dtype()
+        )));
+    }
+    Ok(())
+}
+
+/// Makes the output tensor of an op, recording `make_backward(&output)` as its backward rule
+/// when gradients are enabled and some input requires one. The rule is built only when
+/// recording, so untracked ops save nothing; it receives the output's shared data so that rules
+/// whose derivative is cheaper from the output (exp, sigmoid, softmax) can keep it for free.
+pub fn record<B: Backward + 'static>(
+    output: Storage,
+    inputs: &[&Tensor],
+    make_backward: impl FnOnce(&Arc<Storage>) -> B,
+) -> Tensor {
+    let output = Arc::new(output);
+    if is_grad_enabled() && inputs.iter().any(|t| t.requires_grad()) {
+        let backward = Box::new(make_backward(&output));
+        Tensor::from_op(
+            output,
+            GradFn {
+                inputs: inputs.iter().map(|&t| t.clone()).collect(),
+                backward,
+            },
+        )
+    } else {
+        Tensor::from_shared(output, false)
+    }
+}
+
+/// Backpropagates from `root`, accumulating gradients into the `.grad` of every leaf that
+/// requires one. A non-scalar root needs an explicit `grad_output`. Unless `retain_graph`, the
+/// backward state of each node is freed as soon as it has been used.
+pub fn backward(root: &Tensor, grad_output: Option<Storage>, retain_graph: bool) -> Result<()> {
+    if !root.requires_grad() {
+        return Err(Error::Autograd(
+            "backward: this tensor does not require grad and has no graph; create the inputs \
+             with requires_grad=True (and outside no_grad())"
+                .into(),
+        ));
+    }
+    let grad_output = match grad_output {
+        Some(g) => {
+            if g.shape() != root.shape() {
+                return Err(Error::ShapeMismatch {
+                    op: "backward",
+                    lhs: root.shape().to_vec(),
+                    rhs: g.shape().to_vec(),
+                    reason: "differ: the gradient must have the output's shape",
+                });
+            }
+            g.astype(root.dtype())
+        }
+        None if root.numel() == 1 => Storage::full(root.dtype(), root.shape(), 1.0)?,
+        None => {
+            return Err(Error::Autograd(format!(
+                "backward: a gradient can be created implicitly only for a scalar output; this \
+                 tensor has shape {:?}, so pass a gradient of that shape",
+                root.shape()
+            )));
+        }
+    };
+    if root.is_leaf() {
+        return root.accumulate_grad(grad_output);
+    }
+
+    let order = topological_order(root)?;
+    let mut pending = HashMap::from([(root.id(), grad_output)]);
+    for tensor in order.iter().rev() {
+        let Some(grad) = pending.remove(&tensor.id()) else {
+            continue;
+        };
+        let mut origin = tensor.0.origin.lock();
+        if retain_graph {
+            if let Origin::Op(grad_fn) = &*origin {
+                run_rule(grad_fn, &grad, &mut pending)?;
+            }
+        } else {
+            let released = match &*origin {
+                Origin::Op(grad_fn) => Origin::Released(grad_fn.backward.name()),
+                _ => continue,
+            };
+            if let Origin::Op(grad_fn) = std::mem::replace(&mut *origin, released) {
+                drop(origin);
+                run_rule(&grad_fn, &grad, &mut pending)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn run_rule(grad_fn: &GradFn, grad: &Storage, pending: &mut HashMap<u64, Storage>) -> Result<()> {
+    let mut sink = GradSink {
+        inputs: &grad_fn.inputs,
+        pending,
+    };
+    grad_fn.backward.backward(grad, &mut sink)
+}
+
+/// The non-leaf tensors that `root` depends on through tensors requiring grad, each after all
+/// of its inputs (so reversed, each before its inputs). Iterative depth-first search.
+fn topological_order(root: &Tensor) -> Result<Vec<Tensor>> {
+    let mut order = Vec::new();
+    let mut visited = HashSet::new();
+    let mut stack = vec![(root.clone(), false)];
+    while let Some((tensor, inputs_done)) = stack.pop() {
+        if inputs_done {
+            order.push(tensor);
+            continue;
+        }
+        if !visited.insert(tensor.id()) {
+            continue;
+        }
+        let origin = tensor.0.origin.lock();
+        match &*origin {
+            Origin::Op(grad_fn) => {
+                let inputs: Vec<Tensor> = grad_fn
+                    .inputs
+                    .iter()
+                    .filter(|t| t.requires_grad() && !visited.contains(&t.id()))
+                    .cloned()
+                    .collect();
+                drop(origin);
+                stack.push((tensor, true));
+                stack.extend(inputs.into_iter().map(|t| (t, false)));
+            }
+            Origin::Released(name) => {
+                return Err(Error::Autograd(format!(
+                    "backward: trying to backward through the graph a second time (through \
+                     {name}); its saved values were freed by the first backward. Pass \
+                     retain_graph=True to the first call to keep them"
+                )));
+            }
+            Origin::Leaf => {}
+        }
+    }
+    Ok(order)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dtype::DType;
+    use crate::ops::binary::BinaryOp;
+
+    fn leaf(values: &[f64]) -> Tensor {
+        Tensor::new(
+            Storage::from_f64_vec(DType::F64, &[values.len()], values.to_vec()).unwrap(),
+            true,
+        )
+    }
+
+    #[test]
+    fn a_very_deep_chain_backpropagates_and_drops_without_recursion() {
+        let x = leaf(&[1.0]);
+        let mut y = x.clone();
+        for _ in 0..100_000 {
+            y = y.scalar_op(BinaryOp::Add, 1.0, false).unwrap();
+        }
+        y.sum(None, false).unwrap().backward(None, false).unwrap();
+        assert_eq!(x.grad().unwrap().to_f64_vec(), vec![1.0]);
+        // A second deep graph that is dropped without a backward pass.
+        let mut z = x.clone();
+        for _ in 0..100_000 {
+            z = z.scalar_op(BinaryOp::Mul, 1.0, false).unwrap();
+        }
+        drop(z);
+    }
+
+    #[test]
+    fn a_second_backward_needs_retain_graph() {
+        let x = leaf(&[2.0]);
+        let y = x.mul(&x).unwrap().sum(None, false).unwrap();
+        y.backward(None, true).unwrap();
+        y.backward(None, false).unwrap();
+        assert_eq!(x.grad().unwrap().to_f64_vec(), vec![8.0]);
+        let message = y.backward(None, false).unwrap_err().to_string();
+        assert!(message.contains("second time"), "{message}");
+    }
+
+    #[test]
+    fn non_scalar_roots_need_a_gradient_and_untracked_tensors_refuse() {
+        let x = leaf(&[1.0, 2.0]);
+        let y = x.scalar_op(BinaryOp::Mul, 3.0, false).unwrap();
+        assert!(y.backward(None, false).is_err());
+        let g = Storage::from_f64_vec(DType::F64, &[2], vec![1.0, 10.0]).unwrap();
+        y.backward(Some(g), false).unwrap();
+        assert_eq!(x.grad().unwrap().to_f64_vec(), vec![3.0, 30.0]);
+        let untracked = x.detach();
+        assert!(untracked.backward(None, false).is_err());
+    }
+
+    #[test]
+    fn no_grad_records_nothing() {
+        let x = leaf(&[1.0]);
+        let y = {
+            let _guard = no_grad();
+            x.scalar_op(BinaryOp::Mul, 2.0, false).unwrap()
+        };
+        assert!(!y.requires_grad());
+        assert!(y.is_leaf());
+        assert!(x.mul(&x).unwrap().requires_grad());
+    }
+}

@@ -1,0 +1,105 @@
+//! Tensors made from nothing: constants, ranges and random draws (from the seeded generator).
+
+use ndarray::{ArrayD, IxDyn};
+use rand::RngExt;
+use rand_distr::{Distribution, StandardNormal};
+
+use crate::dtype::{DType, Element};
+use crate::error::{Error, Result};
+use crate::rng::with_rng;
+use crate::storage::{Storage, checked_numel};
+use crate::tensor::Tensor;
+
+/// Draws `shape` values from `sample` with the global generator, in C order.
+fn draw<T: Element>(
+    shape: &[usize],
+    mut sample: impl FnMut(&mut rand_chacha::ChaCha8Rng) -> f64,
+) -> Result<ArrayD<T>> {
+    let numel = checked_numel(shape, T::DTYPE)?;
+    let mut values = Vec::new();
+    values
+        .try_reserve_exact(numel)
+        .map_err(|_| Error::OutOfMemory(format!("cannot allocate a tensor of shape {shape:?}")))?;
+    with_rng(|rng| values.extend((0..numel).map(|_| T::of(sample(rng)))));
+    ArrayD::from_shape_vec(IxDyn(shape), values).map_err(|e| Error::value(e.to_string()))
+}
+
+fn random(
+    shape: &[usize],
+    dtype: DType,
+    sample: impl FnMut(&mut rand_chacha::ChaCha8Rng) -> f64,
+) -> Result<Tensor> {
+    let storage = match dtype {
+        DType::F32 => Storage::F32(draw(shape, sample)?),
+        DType::F64 => Storage::F64(draw(shape, sample)?),
+    };
+    Ok(Tensor::new(storage, false))
+}
+
+/// Standard normal samples.
+pub fn randn(shape: &[usize], dtype: DType) -> Result<Tensor> {
+    random(shape, dtype, |rng| StandardNormal.sample(rng))
+}
+
+/// Uniform samples in `[low, high)`.
+pub fn uniform(shape: &[usize], low: f64, high: f64, dtype: DType) -> Result<Tensor> {
+    if !(low.is_finite() && high.is_finite() && low < high) {
+        return Err(Error::value(format!(
+            "uniform: expected finite bounds with low < high, received low={low}, high={high}"
+        )));
+    }
+    random(shape, dtype, |rng| low + (high - low) * rng.random::<f64>())
+}
+
+/// Normal samples with the given mean and standard deviation.
+pub fn normal(shape: &[usize], mean: f64, stddev: f64, dtype: DType) -> Result<Tensor> {
+    if !(mean.is_finite() && stddev.is_finite() && stddev >= 0.0) {
+        return Err(Error::value(format!(
+            "normal: expected a finite mean and a non-negative stddev, received mean={mean}, stddev={stddev}"
+        )));
+    }
+    random(shape, dtype, |rng| {
+        let z: f64 = StandardNormal.sample(rng);
+        mean + stddev * z
+    })
+}
+
+/// Normal samples redrawn until they lie within two standard deviations (Keras's
+/// `TruncatedNormal`, used by the variance-scaling initializers).
+pub fn truncated_normal(shape: &[usize], mean: f64, stddev: f64, dtype: DType) -> Result<Tensor> {
+    if !(mean.is_finite() && stddev.is_finite() && stddev >= 0.0) {
+        return Err(Error::value(format!(
+            "truncated_normal: expected a finite mean and a non-negative stddev, received mean={mean}, stddev={stddev}"
+        )));
+    }
+    random(shape, dtype, |rng| {
+        loop {
+            let z: f64 = StandardNormal.sample(rng);
+            if z.abs() <= 2.0 {
+                break mean + stddev * z;
+            }
+        }
+    })
+}
+
+/// `start, start + step, ...` below `stop` (numpy's `arange`).
+pub fn arange(start: f64, stop: f64, step: f64, dtype: DType) -> Result<Tensor> {
+    if step == 0.0 || !step.is_finite() || !start.is_finite() || !stop.is_finite() {
+        return Err(Error::value(format!(
+            "arange: expected finite bounds and a nonzero step, received start={start}, stop={stop}, step={step}"
+        )));
+    }
+    let count = ((stop - start) / step).ceil().max(0.0);
+    if count > (isize::MAX as f64) / 8.0 {
+        return Err(Error::OutOfMemory(format!(
+            "arange: {count} elements are too many"
+        )));
+    }
+    let values = (0..count as usize)
+        .map(|i| start + i as f64 * step)
+        .collect();
+    Ok(Tensor::new(
+        Storage::from_f64_vec(dtype, &[count as usize], values)?,
+        false,
+    ))
+}

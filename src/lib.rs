@@ -1,0 +1,22 @@
+//! ferrograd: n-dimensional tensors with reverse-mode autodiff, layers, losses, optimizers and
+//! a training loop, in Rust; the Python package `ferrograd` is a thin layer over this crate.
+
+pub mod autograd;
+pub mod creation;
+pub mod dtype;
+pub mod error;
+pub mod kernels;
+pub mod ops;
+pub mod parallel;
+pub mod rng;
+pub mod shape;
+pub mod storage;
+pub mod tensor;
+
+#[cfg(feature = "python")]
+mod python;
+
+pub use dtype::DType;
+pub use error::{Error, Result};
+pub use storage::Storage;
+pub use tensor::Tensor;

@@ -1,0 +1,282 @@
+//! Indexing with numpy's rules for integers, slices (any step), `None` (a new axis), `...`, and
+//! one integer array (a gather along its axis, `x[idx]`).
+//!
+//! Every index resolves to the list of positions taken along each input axis; the forward pass
+//! gathers them and the backward pass scatters the gradient back, adding where a position was
+//! taken more than once.
+
+use ndarray::{ArrayD, Axis, IxDyn};
+
+use crate::autograd::{Backward, GradSink, record};
+use crate::dtype::Element;
+use crate::error::{Error, Result};
+use crate::storage::{Storage, try_zeros};
+use crate::tensor::Tensor;
+use crate::try_map_storage;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IndexItem {
+    Int(isize),
+    Slice {
+        start: Option<isize>,
+        stop: Option<isize>,
+        step: Option<isize>,
+    },
+    NewAxis,
+    Ellipsis,
+    Array(Vec<isize>),
+}
+
+/// What an index selects, resolved against one input shape.
+#[derive(Clone, Debug)]
+struct Selection {
+    /// The positions taken along each input axis, in order.
+    positions: Vec<Vec<usize>>,
+    /// The output shape, without the axes indexed by integers and with the new axes.
+    out_shape: Vec<usize>,
+}
+
+impl Selection {
+    fn resolve(shape: &[usize], items: &[IndexItem]) -> Result<Selection> {
+        let consuming = items
+            .iter()
+            .filter(|i| !matches!(i, IndexItem::NewAxis | IndexItem::Ellipsis))
+            .count();
+        let ellipses = items.iter().filter(|i| **i == IndexItem::Ellipsis).count();
+        if ellipses > 1 {
+            return Err(Error::value(
+                "index: an index can only have a single ellipsis ('...')",
+            ));
+        }
+        if items
+            .iter()
+            .filter(|i| matches!(i, IndexItem::Array(_)))
+            .count()
+            > 1
+        {
+            return Err(Error::value(
+                "index: at most one integer array is supported in an index",
+            ));
+        }
+        if consuming > shape.len() {
+            return Err(Error::value(format!(
+                "index: too many indices for a tensor of shape {shape:?}: {consuming} were given"
+            )));
+        }
+        let full = |len: usize| (0..len).collect::<Vec<_>>();
+        let mut positions = Vec::with_capacity(shape.len());
+        let mut out_shape = Vec::new();
+        let mut axis = 0;
+        for item in items {
+            match item {
+                IndexItem::NewAxis => out_shape.push(1),
+                IndexItem::Ellipsis => {
+                    for _ in 0..shape.len() - consuming {
+                        positions.push(full(shape[axis]));
+                        out_shape.push(shape[axis]);
+                        axis += 1;
+                    }
+                }
+                IndexItem::Int(i) => {
+                    positions.push(vec![resolve_position(*i, shape[axis], axis)?]);
+                    axis += 1;
+                }
+                IndexItem::Slice { start, stop, step } => {
+                    let taken = slice_positions(*start, *stop, step.unwrap_or(1), shape[axis])?;
+                    out_shape.push(taken.len());
+                    positions.push(taken);
+                    axis += 1;
+                }
+                IndexItem::Array(indices) => {
+                    let taken = indices
+                        .iter()
+                        .map(|&i| resolve_position(i, shape[axis], axis))
+                        .collect::<Result<Vec<_>>>()?;
+                    out_shape.push(taken.len());
+                    positions.push(taken);
+                    axis += 1;
+                }
+            }
+        }
+        for &len in &shape[axis..] {
+            positions.push(full(len));
+            out_shape.push(len);
+        }
+        Ok(Selection {
+            positions,
+            out_shape,
+        })
+    }
+
+    /// The shape of the gathered block before integer axes are dropped and new axes added.
+    fn gathered_shape(&self) -> Vec<usize> {
+        self.positions.iter().map(Vec::len).collect()
+    }
+
+    fn gather<T: Element>(&self, a: &ArrayD<T>) -> Result<ArrayD<T>> {
+        let mut out = a.clone();
+        for (axis, taken) in self.positions.iter().enumerate() {
+            let identity =
+                taken.len() == a.shape()[axis] && taken.iter().enumerate().all(|(i, &p)| i == p);
+            if !identity {
+                out = out.select(Axis(axis), taken);
+            }
+        }
+        crate::storage::standard(out)
+            .into_shape_with_order(IxDyn(&self.out_shape))
+            .map_err(|e| Error::value(format!("index: {e}")))
+    }
+
+    fn scatter_add<T: Element>(&self, g: &ArrayD<T>, input_shape: &[usize]) -> Result<ArrayD<T>> {
+        let mut out = try_zeros::<T>(input_shape)?;
+        let g = g
+            .to_shape(IxDyn(&self.gathered_shape()))
+            .map_err(|e| Error::Autograd(format!("index: {e}")))?;
+        let mut target = vec![0usize; input_shape.len()];
+        for (position, &value) in g.indexed_iter() {
+            for (axis, slot) in target.iter_mut().enumerate() {
+                *slot = self.positions[axis][position[axis]];
+            }
+            out[IxDyn(&target)] += value;
+        }
+        Ok(out)
+    }
+}
+
+fn resolve_position(index: isize, len: usize, axis: usize) -> Result<usize> {
+    let resolved = if index < 0 {
+        index + len as isize
+    } else {
+        index
+    };
+    if resolved < 0 || resolved >= len as isize {
+        return Err(Error::Index(format!(
+            "index {index} is out of bounds for axis {axis} with size {len}"
+        )));
+    }
+    Ok(resolved as usize)
+}
+
+/// The positions of `start:stop:step` on an axis of `len`, with Python's clamping rules.
+fn slice_positions(
+    start: Option<isize>,
+    stop: Option<isize>,
+    step: isize,
+    len: usize,
+) -> Result<Vec<usize>> {
+    if step == 0 {
+        return Err(Error::value("index: slice step cannot be zero"));
+    }
+    let len = len as isize;
+    let (lower, upper) = if step > 0 { (0, len) } else { (-1, len - 1) };
+    let clamp = |bound: Option<isize>, default: isize| match bound {
+        None => default,
+        Some(b) if b < 0 => (b + len).max(lower),
+        Some(b) => b.min(upper),
+    };
+    let start = clamp(start, if step > 0 { lower } else { upper });
+    let stop = clamp(stop, if step > 0 { upper } else { lower });
+    let mut taken = Vec::new();
+    let mut i = start;
+    while (step > 0 && i < stop) || (step < 0 && i > stop) {
+        taken.push(i as usize);
+        i += step;
+    }
+    Ok(taken)
+}
+
+pub fn index(input: &Tensor, items: &[IndexItem]) -> Result<Tensor> {
+    let selection = Selection::resolve(input.shape(), items)?;
+    let data = input.data();
+    let out = try_map_storage!(&*data, a => selection.gather(a));
+    let input_shape = input.shape().to_vec();
+    Ok(record(out, &[input], |_| IndexBackward {
+        selection,
+        input_shape,
+    }))
+}
+
+struct IndexBackward {
+    selection: Selection,
+    input_shape: Vec<usize>,
+}
+
+impl Backward for IndexBackward {
+    fn name(&self) -> &'static str {
+        "index"
+    }
+
+    fn backward(&self, grad: &Storage, grads: &mut GradSink<'_>) -> Result<()> {
+        let g = try_map_storage!(grad, g => self.selection.scatter_add(g, &self.input_shape));
+        grads.add(0, g)
+    }
+}
+
+impl Tensor {
+    pub fn index(&self, items: &[IndexItem]) -> Result<Tensor> {
+        index(self, items)
+    }
+
+    /// Rows `indices` along the first axis (`x[idx]` with an integer array).
+    pub fn gather_rows(&self, indices: &[isize]) -> Result<Tensor> {
+        index(self, &[IndexItem::Array(indices.to_vec())])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_util::{check_gradients, randn};
+
+    fn slice(start: Option<isize>, stop: Option<isize>, step: Option<isize>) -> IndexItem {
+        IndexItem::Slice { start, stop, step }
+    }
+
+    #[test]
+    fn slices_follow_python() {
+        assert_eq!(slice_positions(Some(1), Some(3), 1, 5).unwrap(), vec![1, 2]);
+        assert_eq!(
+            slice_positions(None, None, -1, 4).unwrap(),
+            vec![3, 2, 1, 0]
+        );
+        assert_eq!(slice_positions(Some(-2), None, 1, 4).unwrap(), vec![2, 3]);
+        assert_eq!(
+            slice_positions(Some(10), None, 1, 4).unwrap(),
+            Vec::<usize>::new()
+        );
+        assert_eq!(
+            slice_positions(Some(5), Some(1), -2, 6).unwrap(),
+            vec![5, 3]
+        );
+        assert!(slice_positions(None, None, 0, 4).is_err());
+    }
+
+    #[test]
+    fn shapes_follow_numpy() {
+        let x = randn(&[4, 5, 6], 1);
+        let shape = |items: &[IndexItem]| x.index(items).unwrap().shape().to_vec();
+        assert_eq!(shape(&[IndexItem::Int(1)]), vec![5, 6]);
+        assert_eq!(shape(&[slice(Some(1), Some(3), None)]), vec![2, 5, 6]);
+        assert_eq!(shape(&[IndexItem::Ellipsis, IndexItem::Int(0)]), vec![4, 5]);
+        assert_eq!(
+            shape(&[IndexItem::NewAxis, IndexItem::Int(-1)]),
+            vec![1, 5, 6]
+        );
+        assert_eq!(shape(&[IndexItem::Array(vec![0, 0, 3])]), vec![3, 5, 6]);
+        assert!(x.index(&[IndexItem::Int(4)]).is_err());
+        assert!(x.index(&vec![IndexItem::Int(0); 4]).is_err());
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        let cases = vec![
+            vec![IndexItem::Int(1)],
+            vec![slice(None, None, Some(-2)), IndexItem::Int(-1)],
+            vec![IndexItem::Ellipsis, slice(Some(1), Some(3), None)],
+            vec![IndexItem::Array(vec![2, 0, 2, -1])],
+        ];
+        for items in cases {
+            check_gradients(&[randn(&[3, 4], 2)], |t| t[0].index(&items).unwrap());
+        }
+    }
+}

@@ -1,0 +1,363 @@
+//! Elementwise functions of one tensor: math (`exp`, `log`, ...) and the activations.
+//!
+//! Each function is defined once, as a scalar `f` and its derivative `df`, which may use the
+//! output `y = f(x)` where that is cheaper or more stable (sigmoid, tanh, exp). Layers reuse
+//! these definitions when they fuse an activation into a matmul.
+
+use std::sync::Arc;
+
+use ndarray::ArrayD;
+use serde::{Deserialize, Serialize};
+
+use crate::autograd::{Backward, GradSink, record};
+use crate::dtype::Element;
+use crate::error::Result;
+use crate::kernels::elementwise;
+use crate::storage::Storage;
+use crate::tensor::Tensor;
+use crate::{map_storage, map_storage2};
+
+const SQRT_2_OVER_PI: f64 = 0.797_884_560_802_865_4;
+const FRAC_1_SQRT_2: f64 = std::f64::consts::FRAC_1_SQRT_2;
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "name", rename_all = "snake_case", deny_unknown_fields)]
+pub enum UnaryFn {
+    Neg,
+    Exp,
+    Log,
+    Sqrt,
+    Abs,
+    Square,
+    /// `x ** exponent` for a constant exponent.
+    Powf {
+        exponent: f64,
+    },
+    Relu,
+    Sigmoid,
+    Tanh,
+    LeakyRelu {
+        alpha: f64,
+    },
+    Elu {
+        alpha: f64,
+    },
+    /// The exact GELU, `x * Phi(x)` (Keras's default, `approximate=False`).
+    Gelu,
+    /// The tanh approximation of GELU.
+    GeluTanh,
+    Softplus,
+    Softsign,
+    Silu,
+    Selu,
+}
+
+impl UnaryFn {
+    pub fn name(self) -> &'static str {
+        match self {
+            UnaryFn::Neg => "negative",
+            UnaryFn::Exp => "exp",
+            UnaryFn::Log => "log",
+            UnaryFn::Sqrt => "sqrt",
+            UnaryFn::Abs => "abs",
+            UnaryFn::Square => "square",
+            UnaryFn::Powf { .. } => "power",
+            UnaryFn::Relu => "relu",
+            UnaryFn::Sigmoid => "sigmoid",
+            UnaryFn::Tanh => "tanh",
+            UnaryFn::LeakyRelu { .. } => "leaky_relu",
+            UnaryFn::Elu { .. } => "elu",
+            UnaryFn::Gelu => "gelu",
+            UnaryFn::GeluTanh => "gelu_tanh",
+            UnaryFn::Softplus => "softplus",
+            UnaryFn::Softsign => "softsign",
+            UnaryFn::Silu => "silu",
+            UnaryFn::Selu => "selu",
+        }
+    }
+
+    #[inline]
+    pub fn f<T: Element>(self, x: T) -> T {
+        let one = T::one();
+        match self {
+            UnaryFn::Neg => -x,
+            UnaryFn::Exp => x.exp(),
+            UnaryFn::Log => x.ln(),
+            UnaryFn::Sqrt => x.sqrt(),
+            UnaryFn::Abs => x.abs(),
+            UnaryFn::Square => x * x,
+            UnaryFn::Powf { exponent } => x.powf(T::of(exponent)),
+            UnaryFn::Relu => x.max(T::zero()),
+            UnaryFn::Sigmoid => sigmoid(x),
+            UnaryFn::Tanh => x.tanh(),
+            UnaryFn::LeakyRelu { alpha } => {
+                if x > T::zero() {
+                    x
+                } else {
+                    x * T::of(alpha)
+                }
+            }
+            UnaryFn::Elu { alpha } => {
+                if x > T::zero() {
+                    x
+                } else {
+                    T::of(alpha) * x.exp_m1()
+                }
+            }
+            UnaryFn::Gelu => T::of(0.5) * x * (one + (x * T::of(FRAC_1_SQRT_2)).erf()),
+            UnaryFn::GeluTanh => {
+                let inner = T::of(SQRT_2_OVER_PI) * (x + T::of(0.044715) * x * x * x);
+                T::of(0.5) * x * (one + inner.tanh())
+            }
+            UnaryFn::Softplus => softplus(x),
+            UnaryFn::Softsign => x / (one + x.abs()),
+            UnaryFn::Silu => x * sigmoid(x),
+            UnaryFn::Selu => {
+                let (alpha, scale) = selu_constants::<T>();
+                if x > T::zero() {
+                    scale * x
+                } else {
+                    scale * alpha * x.exp_m1()
+                }
+            }
+        }
+    }
+
+    /// The derivative at `x`, given `y = f(x)`.
+    #[inline]
+    pub fn df<T: Element>(self, x: T, y: T) -> T {
+        let one = T::one();
+        let zero = T::zero();
+        match self {
+            UnaryFn::Neg => -one,
+            UnaryFn::Exp => y,
+            UnaryFn::Log => one / x,
+            UnaryFn::Sqrt => T::of(0.5) / y,
+            UnaryFn::Abs => x.signum() * if x == zero { zero } else { one },
+            UnaryFn::Square => x + x,
+            UnaryFn::Powf { exponent } => {
+                if exponent == 0.0 {
+                    zero
+                } else {
+                    T::of(exponent) * x.powf(T::of(exponent - 1.0))
+                }
+            }
+            UnaryFn::Relu => {
+                if x > zero {
+                    one
+                } else {
+                    zero
+                }
+            }
+            UnaryFn::Sigmoid => y * (one - y),
+            UnaryFn::Tanh => one - y * y,
+            UnaryFn::LeakyRelu { alpha } => {
+                if x > zero {
+                    one
+                } else {
+                    T::of(alpha)
+                }
+            }
+            UnaryFn::Elu { alpha } => {
+                if x > zero {
+                    one
+                } else {
+                    y + T::of(alpha)
+                }
+            }
+            UnaryFn::Gelu => {
+                let cdf = T::of(0.5) * (one + (x * T::of(FRAC_1_SQRT_2)).erf());
+                let pdf = (-(x * x) * T::of(0.5)).exp()
+                    * T::of(1.0 / (2.0 * std::f64::consts::PI).sqrt());
+                cdf + x * pdf
+            }
+            UnaryFn::GeluTanh => {
+                let c = T::of(SQRT_2_OVER_PI);
+                let k = T::of(0.044715);
+                let inner = c * (x + k * x * x * x);
+                let t = inner.tanh();
+                let half = T::of(0.5);
+                half * (one + t) + half * x * (one - t * t) * c * (one + T::of(3.0) * k * x * x)
+            }
+            UnaryFn::Softplus => sigmoid(x),
+            UnaryFn::Softsign => {
+                let d = one + x.abs();
+                one / (d * d)
+            }
+            UnaryFn::Silu => {
+                let s = sigmoid(x);
+                s * (one + x * (one - s))
+            }
+            UnaryFn::Selu => {
+                let (alpha, scale) = selu_constants::<T>();
+                if x > zero { scale } else { y + scale * alpha }
+            }
+        }
+    }
+}
+
+/// The logistic function, written so that neither branch overflows (`sigmoid(-1e4)` is 0, not
+/// NaN).
+#[inline]
+pub fn sigmoid<T: Element>(x: T) -> T {
+    if x >= T::zero() {
+        T::one() / (T::one() + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (T::one() + e)
+    }
+}
+
+/// `log(1 + exp(x))` without overflow.
+#[inline]
+pub fn softplus<T: Element>(x: T) -> T {
+    x.max(T::zero()) + (-x.abs()).exp().ln_1p()
+}
+
+fn selu_constants<T: Element>() -> (T, T) {
+    (
+        T::of(1.673_263_242_354_377_3),
+        T::of(1.050_700_987_355_480_5),
+    )
+}
+
+pub fn unary(f: UnaryFn, input: &Tensor) -> Result<Tensor> {
+    let x = input.data();
+    let out = map_storage!(&*x, a => elementwise::map(a, |v| f.f(v)));
+    Ok(record(out, &[input], |output| UnaryBackward {
+        f,
+        input: x,
+        output: output.clone(),
+    }))
+}
+
+struct UnaryBackward {
+    f: UnaryFn,
+    input: Arc<Storage>,
+    output: Arc<Storage>,
+}
+
+impl Backward for UnaryBackward {
+    fn name(&self) -> &'static str {
+        self.f.name()
+    }
+
+    fn backward(&self, grad: &Storage, grads: &mut GradSink<'_>) -> Result<()> {
+        let f = self.f;
+        let g = map_storage2!(f.name(), grad, &*self.input, |g, x| {
+            let y = self.output.typed()?;
+            unary_grad(f, g, x, y)
+        });
+        grads.add(0, g)
+    }
+}
+
+fn unary_grad<T: Element>(f: UnaryFn, g: &ArrayD<T>, x: &ArrayD<T>, y: &ArrayD<T>) -> ArrayD<T> {
+    let mut out = g.clone();
+    ndarray::Zip::from(&mut out)
+        .and(x)
+        .and(y)
+        .for_each(|o, &x, &y| *o *= f.df(x, y));
+    out
+}
+
+impl Tensor {
+    pub fn apply(&self, f: UnaryFn) -> Result<Tensor> {
+        unary(f, self)
+    }
+
+    pub fn neg(&self) -> Result<Tensor> {
+        unary(UnaryFn::Neg, self)
+    }
+
+    pub fn exp(&self) -> Result<Tensor> {
+        unary(UnaryFn::Exp, self)
+    }
+
+    pub fn log(&self) -> Result<Tensor> {
+        unary(UnaryFn::Log, self)
+    }
+
+    pub fn sqrt(&self) -> Result<Tensor> {
+        unary(UnaryFn::Sqrt, self)
+    }
+
+    pub fn abs(&self) -> Result<Tensor> {
+        unary(UnaryFn::Abs, self)
+    }
+
+    pub fn square(&self) -> Result<Tensor> {
+        unary(UnaryFn::Square, self)
+    }
+
+    pub fn powf(&self, exponent: f64) -> Result<Tensor> {
+        unary(UnaryFn::Powf { exponent }, self)
+    }
+
+    pub fn relu(&self) -> Result<Tensor> {
+        unary(UnaryFn::Relu, self)
+    }
+
+    pub fn sigmoid(&self) -> Result<Tensor> {
+        unary(UnaryFn::Sigmoid, self)
+    }
+
+    pub fn tanh(&self) -> Result<Tensor> {
+        unary(UnaryFn::Tanh, self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::test_util::{check_gradients, randn};
+
+    #[test]
+    fn literal_values() {
+        let x = Tensor::from_array(ndarray::arr1(&[-2.0f64, 0.5, 3.0]).into_dyn(), false);
+        assert_eq!(x.relu().unwrap().to_f64_vec(), vec![0.0, 0.5, 3.0]);
+        assert_eq!(x.abs().unwrap().to_f64_vec(), vec![2.0, 0.5, 3.0]);
+        let s = x.sigmoid().unwrap().to_f64_vec();
+        assert!((s[1] - 1.0 / (1.0 + (-0.5f64).exp())).abs() < 1e-15);
+    }
+
+    #[test]
+    fn extreme_inputs_stay_finite() {
+        let x = Tensor::from_array(ndarray::arr1(&[-1e4f32, 1e4]).into_dyn(), false);
+        assert_eq!(x.sigmoid().unwrap().to_f64_vec(), vec![0.0, 1.0]);
+        let sp = x.apply(UnaryFn::Softplus).unwrap().to_f64_vec();
+        assert_eq!(sp, vec![0.0, 1e4]);
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        let all = [
+            UnaryFn::Neg,
+            UnaryFn::Exp,
+            UnaryFn::Abs,
+            UnaryFn::Square,
+            UnaryFn::Relu,
+            UnaryFn::Sigmoid,
+            UnaryFn::Tanh,
+            UnaryFn::LeakyRelu { alpha: 0.2 },
+            UnaryFn::Elu { alpha: 1.3 },
+            UnaryFn::Gelu,
+            UnaryFn::GeluTanh,
+            UnaryFn::Softplus,
+            UnaryFn::Softsign,
+            UnaryFn::Silu,
+            UnaryFn::Selu,
+        ];
+        for f in all {
+            check_gradients(&[randn(&[4, 3], 7)], |t| t[0].apply(f).unwrap());
+        }
+        let positive = randn(&[5], 8).abs().unwrap().detach();
+        let positive = positive
+            .scalar_op(crate::ops::binary::BinaryOp::Add, 0.5, false)
+            .unwrap();
+        positive.set_requires_grad(true).unwrap();
+        for f in [UnaryFn::Log, UnaryFn::Sqrt, UnaryFn::Powf { exponent: 2.5 }] {
+            check_gradients(std::slice::from_ref(&positive), |t| t[0].apply(f).unwrap());
+        }
+    }
+}

@@ -1,0 +1,568 @@
+//! The Python `Tensor` class.
+
+use numpy::{PyArrayDescrMethods, PyUntypedArrayMethods};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PySlice, PyTuple};
+
+use super::convert::{
+    Operand, as_numeric_array, parse_dtype, storage_to_numpy, to_operand, to_storage,
+};
+use super::errors::guarded;
+use crate::ops::binary::{BinaryOp, binary};
+use crate::ops::compare::Comparison;
+use crate::ops::index::IndexItem;
+use crate::ops::unary::UnaryFn;
+use crate::tensor::Tensor;
+
+/// An n-dimensional array of float32 or float64 values that can record the operations made
+/// with it and backpropagate through them.
+#[pyclass(name = "Tensor", module = "ferrograd", frozen, weakref)]
+pub struct PyTensor {
+    pub inner: Tensor,
+}
+
+impl PyTensor {
+    pub fn wrap(inner: Tensor) -> PyTensor {
+        PyTensor { inner }
+    }
+}
+
+fn binary_with(
+    op: BinaryOp,
+    tensor: &Tensor,
+    other: &Bound<'_, PyAny>,
+    reflected: bool,
+) -> PyResult<PyTensor> {
+    guarded(|| {
+        let result = match to_operand(other, tensor)? {
+            Operand::Scalar(s) => tensor.scalar_op(op, s, reflected)?,
+            Operand::Tensor(t) if reflected => binary(op, &t, tensor)?,
+            Operand::Tensor(t) => binary(op, tensor, &t)?,
+        };
+        Ok(PyTensor::wrap(result))
+    })
+}
+
+fn axes_arg(axis: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<isize>>> {
+    match axis {
+        None => Ok(None),
+        Some(a) if a.is_none() => Ok(None),
+        Some(a) => match a.extract::<isize>() {
+            Ok(single) => Ok(Some(vec![single])),
+            Err(_) => a.extract::<Vec<isize>>().map(Some).map_err(|_| {
+                PyTypeError::new_err(format!(
+                    "axis must be None, an int or a tuple of ints, received {a}"
+                ))
+            }),
+        },
+    }
+}
+
+/// `reshape(2, 3)` and `reshape((2, 3))` both work, as in numpy and PyTorch.
+fn dims_arg(args: &Bound<'_, PyTuple>) -> PyResult<Vec<isize>> {
+    if args.len() == 1 {
+        let first = args.get_item(0)?;
+        if first.is_instance_of::<PyTuple>() || first.is_instance_of::<PyList>() {
+            return first.extract();
+        }
+    }
+    args.extract()
+}
+
+fn parse_index_item(item: &Bound<'_, PyAny>) -> PyResult<IndexItem> {
+    let py = item.py();
+    if item.is_none() {
+        return Ok(IndexItem::NewAxis);
+    }
+    if item.is(py.Ellipsis()) {
+        return Ok(IndexItem::Ellipsis);
+    }
+    if let Ok(slice) = item.cast::<PySlice>() {
+        let bound = |name: &str| -> PyResult<Option<isize>> {
+            let value = slice.getattr(name)?;
+            if value.is_none() {
+                Ok(None)
+            } else {
+                value.extract().map(Some)
+            }
+        };
+        return Ok(IndexItem::Slice {
+            start: bound("start")?,
+            stop: bound("stop")?,
+            step: bound("step")?,
+        });
+    }
+    if item.is_instance_of::<pyo3::types::PyBool>() {
+        return Err(PyTypeError::new_err(
+            "boolean scalars are not valid indices",
+        ));
+    }
+    if let Ok(i) = item.extract::<isize>() {
+        return Ok(IndexItem::Int(i));
+    }
+    // An integer (or boolean mask) array, list or tensor: a gather along this axis.
+    let array = match item.cast::<PyTensor>() {
+        Ok(t) => storage_to_numpy(py, &t.get().inner.data()),
+        Err(_) => item.clone(),
+    };
+    let array = as_numeric_array(&array)?;
+    let np = py.import("numpy")?;
+    let kind = array.dtype().kind();
+    let positions = match kind {
+        b'b' => np.call_method1("flatnonzero", (array.clone(),))?,
+        b'i' | b'u' => array.clone().into_any(),
+        b'f' if item.cast::<PyTensor>().is_ok() => array.call_method1("astype", ("int64",))?,
+        _ => {
+            return Err(PyTypeError::new_err(format!(
+                "only integers, slices, None, ..., and integer or boolean arrays are valid \
+                 indices; received an array of dtype {}",
+                array.dtype()
+            )));
+        }
+    };
+    if positions.getattr("ndim")?.extract::<usize>()? != 1 {
+        return Err(PyValueError::new_err(
+            "index arrays must be one-dimensional",
+        ));
+    }
+    let positions = positions.call_method1("astype", ("int64",))?;
+    Ok(IndexItem::Array(
+        positions.call_method0("tolist")?.extract()?,
+    ))
+}
+
+#[pymethods]
+impl PyTensor {
+    /// numpy defers binary operators with a tensor on the right to the tensor's reflected
+    /// methods.
+    #[classattr]
+    fn __array_ufunc__(py: Python<'_>) -> Py<PyAny> {
+        py.None()
+    }
+
+    #[new]
+    #[pyo3(signature = (data, dtype=None, requires_grad=false))]
+    fn py_new(
+        data: &Bound<'_, PyAny>,
+        dtype: Option<&Bound<'_, PyAny>>,
+        requires_grad: bool,
+    ) -> PyResult<Self> {
+        let dtype = parse_dtype(dtype)?;
+        guarded(|| {
+            Ok(PyTensor::wrap(Tensor::new(
+                to_storage(data, dtype)?,
+                requires_grad,
+            )))
+        })
+    }
+
+    #[getter]
+    fn shape<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, self.inner.shape())
+    }
+
+    #[getter]
+    fn dtype<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        py.import("numpy")?
+            .call_method1("dtype", (self.inner.dtype().name(),))
+    }
+
+    #[getter]
+    fn ndim(&self) -> usize {
+        self.inner.ndim()
+    }
+
+    #[getter]
+    fn size(&self) -> usize {
+        self.inner.numel()
+    }
+
+    #[getter]
+    fn requires_grad(&self) -> bool {
+        self.inner.requires_grad()
+    }
+
+    #[setter]
+    fn set_requires_grad(&self, value: bool) -> PyResult<()> {
+        Ok(self.inner.set_requires_grad(value)?)
+    }
+
+    #[getter]
+    fn is_leaf(&self) -> bool {
+        self.inner.is_leaf()
+    }
+
+    /// The name of the op that produced this tensor, or None for a leaf.
+    #[getter]
+    fn grad_fn(&self) -> Option<&'static str> {
+        self.inner.grad_fn_name()
+    }
+
+    /// The accumulated gradient (a leaf's), or None before any backward pass.
+    #[getter]
+    fn grad(&self) -> Option<PyTensor> {
+        self.inner.grad().map(PyTensor::wrap)
+    }
+
+    #[setter(grad)]
+    fn set_grad(&self, value: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let grad = match value {
+            None => None,
+            Some(v) if v.is_none() => None,
+            Some(v) => Some(Tensor::new(to_storage(v, self.inner.dtype())?, false)),
+        };
+        Ok(self.inner.set_grad(grad)?)
+    }
+
+    /// Backpropagates from this tensor into the `.grad` of every leaf that requires one.
+    #[pyo3(signature = (gradient=None, retain_graph=false))]
+    fn backward(&self, gradient: Option<&Bound<'_, PyAny>>, retain_graph: bool) -> PyResult<()> {
+        let gradient = match gradient {
+            Some(g) if !g.is_none() => Some(to_storage(g, self.inner.dtype())?),
+            _ => None,
+        };
+        guarded(|| Ok(self.inner.backward(gradient, retain_graph)?))
+    }
+
+    fn detach(&self) -> PyTensor {
+        PyTensor::wrap(self.inner.detach())
+    }
+
+    /// Sets the gradient to None (PyTorch's `zero_grad(set_to_none=True)`).
+    fn zero_grad(&self) -> PyResult<()> {
+        Ok(self.inner.set_grad(None)?)
+    }
+
+    fn numpy<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+        storage_to_numpy(py, &self.inner.data())
+    }
+
+    #[pyo3(signature = (dtype=None, copy=None))]
+    fn __array__<'py>(
+        &self,
+        py: Python<'py>,
+        dtype: Option<&Bound<'py, PyAny>>,
+        copy: Option<bool>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        if copy == Some(false) {
+            return Err(PyValueError::new_err(
+                "a Tensor cannot be viewed as a numpy array without a copy; use copy=None",
+            ));
+        }
+        let array = self.numpy(py);
+        match dtype {
+            Some(d) if !d.is_none() => array.call_method1("astype", (d,)),
+            _ => Ok(array),
+        }
+    }
+
+    fn item(&self) -> PyResult<f64> {
+        Ok(self.inner.item()?)
+    }
+
+    fn tolist<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.numpy(py).call_method0("tolist")
+    }
+
+    fn astype(&self, dtype: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+        let dtype = parse_dtype(Some(dtype))?;
+        Ok(PyTensor::wrap(self.inner.astype(dtype)?))
+    }
+
+    fn __len__(&self) -> PyResult<usize> {
+        self.inner
+            .shape()
+            .first()
+            .copied()
+            .ok_or_else(|| PyTypeError::new_err("len() of a 0-d tensor"))
+    }
+
+    fn __float__(&self) -> PyResult<f64> {
+        self.item()
+    }
+
+    fn __int__(&self) -> PyResult<i64> {
+        Ok(self.item()? as i64)
+    }
+
+    fn __bool__(&self) -> PyResult<bool> {
+        if self.inner.numel() != 1 {
+            return Err(PyValueError::new_err(format!(
+                "the truth value of a tensor of shape {:?} is ambiguous",
+                self.inner.shape()
+            )));
+        }
+        Ok(self.item()? != 0.0)
+    }
+
+    fn __hash__(slf: &Bound<'_, Self>) -> isize {
+        slf.as_ptr() as isize
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let np = py.import("numpy")?;
+        let kwargs = pyo3::types::PyDict::new(py);
+        kwargs.set_item("separator", ", ")?;
+        kwargs.set_item("prefix", "tensor(")?;
+        let body: String = np
+            .call_method("array2string", (self.numpy(py),), Some(&kwargs))?
+            .extract()?;
+        let mut extras = format!(
+            "shape={:?}, dtype={}",
+            self.inner.shape(),
+            self.inner.dtype()
+        );
+        if let Some(name) = self.inner.grad_fn_name() {
+            extras.push_str(&format!(", grad_fn={name}"));
+        } else if self.inner.requires_grad() {
+            extras.push_str(", requires_grad=True");
+        }
+        Ok(format!("tensor({body}, {extras})"))
+    }
+
+    fn __add__(&self, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+        binary_with(BinaryOp::Add, &self.inner, other, false)
+    }
+
+    fn __radd__(&self, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+        binary_with(BinaryOp::Add, &self.inner, other, true)
+    }
+
+    fn __sub__(&self, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+        binary_with(BinaryOp::Sub, &self.inner, other, false)
+    }
+
+    fn __rsub__(&self, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+        binary_with(BinaryOp::Sub, &self.inner, other, true)
+    }
+
+    fn __mul__(&self, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+        binary_with(BinaryOp::Mul, &self.inner, other, false)
+    }
+
+    fn __rmul__(&self, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+        binary_with(BinaryOp::Mul, &self.inner, other, true)
+    }
+
+    fn __truediv__(&self, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+        binary_with(BinaryOp::Div, &self.inner, other, false)
+    }
+
+    fn __rtruediv__(&self, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+        binary_with(BinaryOp::Div, &self.inner, other, true)
+    }
+
+    fn __pow__(
+        &self,
+        other: &Bound<'_, PyAny>,
+        modulo: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyTensor> {
+        if modulo.is_some_and(|m| !m.is_none()) {
+            return Err(PyTypeError::new_err(
+                "pow() with a modulus is not supported for tensors",
+            ));
+        }
+        // A constant exponent is a unary op: cheaper, and its gradient needs no log of the base.
+        if let Ok(Operand::Scalar(exponent)) = to_operand(other, &self.inner) {
+            return guarded(|| Ok(PyTensor::wrap(self.inner.powf(exponent)?)));
+        }
+        binary_with(BinaryOp::Pow, &self.inner, other, false)
+    }
+
+    fn __rpow__(
+        &self,
+        other: &Bound<'_, PyAny>,
+        modulo: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyTensor> {
+        if modulo.is_some_and(|m| !m.is_none()) {
+            return Err(PyTypeError::new_err(
+                "pow() with a modulus is not supported for tensors",
+            ));
+        }
+        binary_with(BinaryOp::Pow, &self.inner, other, true)
+    }
+
+    fn __neg__(&self) -> PyResult<PyTensor> {
+        Ok(PyTensor::wrap(self.inner.neg()?))
+    }
+
+    fn __pos__(&self) -> PyTensor {
+        PyTensor::wrap(self.inner.clone())
+    }
+
+    fn __abs__(&self) -> PyResult<PyTensor> {
+        self.abs()
+    }
+
+    fn __matmul__(&self, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+        let other = match to_operand(other, &self.inner)? {
+            Operand::Tensor(t) => t,
+            Operand::Scalar(_) => {
+                return Err(PyValueError::new_err(
+                    "matmul: a scalar operand is not allowed, use *",
+                ));
+            }
+        };
+        guarded(|| Ok(PyTensor::wrap(self.inner.matmul(&other)?)))
+    }
+
+    fn __rmatmul__(&self, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+        let other = match to_operand(other, &self.inner)? {
+            Operand::Tensor(t) => t,
+            Operand::Scalar(_) => {
+                return Err(PyValueError::new_err(
+                    "matmul: a scalar operand is not allowed, use *",
+                ));
+            }
+        };
+        guarded(|| Ok(PyTensor::wrap(other.matmul(&self.inner)?)))
+    }
+
+    fn matmul(&self, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+        self.__matmul__(other)
+    }
+
+    fn __lt__(&self, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+        self.compare(Comparison::Less, other)
+    }
+
+    fn __le__(&self, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+        self.compare(Comparison::LessEqual, other)
+    }
+
+    fn __gt__(&self, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+        self.compare(Comparison::Greater, other)
+    }
+
+    fn __ge__(&self, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+        self.compare(Comparison::GreaterEqual, other)
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+        self.compare(Comparison::Equal, other)
+    }
+
+    fn __ne__(&self, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+        self.compare(Comparison::NotEqual, other)
+    }
+
+    fn __getitem__(&self, key: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+        let items = match key.cast::<PyTuple>() {
+            Ok(tuple) => tuple
+                .iter()
+                .map(|i| parse_index_item(&i))
+                .collect::<PyResult<Vec<_>>>()?,
+            Err(_) => vec![parse_index_item(key)?],
+        };
+        guarded(|| Ok(PyTensor::wrap(self.inner.index(&items)?)))
+    }
+
+    fn exp(&self) -> PyResult<PyTensor> {
+        self.unary(UnaryFn::Exp)
+    }
+
+    fn log(&self) -> PyResult<PyTensor> {
+        self.unary(UnaryFn::Log)
+    }
+
+    fn sqrt(&self) -> PyResult<PyTensor> {
+        self.unary(UnaryFn::Sqrt)
+    }
+
+    fn abs(&self) -> PyResult<PyTensor> {
+        self.unary(UnaryFn::Abs)
+    }
+
+    fn square(&self) -> PyResult<PyTensor> {
+        self.unary(UnaryFn::Square)
+    }
+
+    fn relu(&self) -> PyResult<PyTensor> {
+        self.unary(UnaryFn::Relu)
+    }
+
+    fn sigmoid(&self) -> PyResult<PyTensor> {
+        self.unary(UnaryFn::Sigmoid)
+    }
+
+    fn tanh(&self) -> PyResult<PyTensor> {
+        self.unary(UnaryFn::Tanh)
+    }
+
+    #[pyo3(signature = (axis=-1))]
+    fn softmax(&self, axis: isize) -> PyResult<PyTensor> {
+        guarded(|| Ok(PyTensor::wrap(self.inner.softmax(axis)?)))
+    }
+
+    #[pyo3(signature = (axis=-1))]
+    fn log_softmax(&self, axis: isize) -> PyResult<PyTensor> {
+        guarded(|| Ok(PyTensor::wrap(self.inner.log_softmax(axis)?)))
+    }
+
+    #[pyo3(signature = (axis=None, keepdims=false))]
+    fn sum(&self, axis: Option<&Bound<'_, PyAny>>, keepdims: bool) -> PyResult<PyTensor> {
+        let axes = axes_arg(axis)?;
+        guarded(|| Ok(PyTensor::wrap(self.inner.sum(axes.as_deref(), keepdims)?)))
+    }
+
+    #[pyo3(signature = (axis=None, keepdims=false))]
+    fn mean(&self, axis: Option<&Bound<'_, PyAny>>, keepdims: bool) -> PyResult<PyTensor> {
+        let axes = axes_arg(axis)?;
+        guarded(|| Ok(PyTensor::wrap(self.inner.mean(axes.as_deref(), keepdims)?)))
+    }
+
+    #[pyo3(signature = (axis=None, keepdims=false))]
+    fn max(&self, axis: Option<&Bound<'_, PyAny>>, keepdims: bool) -> PyResult<PyTensor> {
+        let axes = axes_arg(axis)?;
+        guarded(|| Ok(PyTensor::wrap(self.inner.max(axes.as_deref(), keepdims)?)))
+    }
+
+    #[pyo3(signature = (*shape))]
+    fn reshape(&self, shape: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
+        let dims = dims_arg(shape)?;
+        guarded(|| Ok(PyTensor::wrap(self.inner.reshape(&dims)?)))
+    }
+
+    #[pyo3(signature = (*axes))]
+    fn transpose(&self, axes: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
+        let axes = if axes.is_empty() {
+            None
+        } else {
+            Some(dims_arg(axes)?)
+        };
+        guarded(|| Ok(PyTensor::wrap(self.inner.transpose(axes.as_deref())?)))
+    }
+
+    #[getter(T)]
+    fn transposed(&self) -> PyResult<PyTensor> {
+        guarded(|| Ok(PyTensor::wrap(self.inner.transpose(None)?)))
+    }
+
+    #[pyo3(signature = (min=None, max=None))]
+    fn clip(&self, min: Option<f64>, max: Option<f64>) -> PyResult<PyTensor> {
+        Ok(PyTensor::wrap(self.inner.clip(min, max)?))
+    }
+}
+
+impl PyTensor {
+    fn unary(&self, f: UnaryFn) -> PyResult<PyTensor> {
+        guarded(|| Ok(PyTensor::wrap(self.inner.apply(f)?)))
+    }
+
+    fn compare(&self, cmp: Comparison, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+        let other = match to_operand(other, &self.inner)? {
+            Operand::Tensor(t) => t,
+            Operand::Scalar(s) => Tensor::scalar(s, self.inner.dtype()),
+        };
+        guarded(|| Ok(PyTensor::wrap(self.inner.compare(cmp, &other)?)))
+    }
+}
+
+/// A tensor argument that may also be given as an array-like or a number.
+pub fn tensor_arg(obj: &Bound<'_, PyAny>, dtype: crate::dtype::DType) -> PyResult<Tensor> {
+    match obj.cast::<PyTensor>() {
+        Ok(t) => Ok(t.get().inner.clone()),
+        Err(_) => Ok(Tensor::new(to_storage(obj, dtype)?, false)),
+    }
+}

@@ -1,0 +1,272 @@
+//! `Storage`: the data of a tensor, an n-dimensional array of one of the supported dtypes.
+//!
+//! Invariant: every array held here is in standard (C-contiguous) layout, so kernels may work on
+//! flat slices. Constructors and the `map_storage!` family restore the layout where an ndarray
+//! operation returned another one.
+
+use ndarray::{ArrayD, IxDyn};
+
+use crate::dtype::{DType, Element};
+use crate::error::{Error, Result};
+
+#[derive(Clone, Debug)]
+pub enum Storage {
+    F32(ArrayD<f32>),
+    F64(ArrayD<f64>),
+}
+
+/// Matches a `Storage` and binds its typed array, for code that is generic over the element.
+/// The body's value must be an `ArrayD<T>`; the result is a `Storage` of the same dtype.
+#[macro_export]
+macro_rules! map_storage {
+    ($storage:expr, $array:ident => $body:expr) => {
+        match $storage {
+            $crate::storage::Storage::F32($array) => {
+                $crate::storage::Storage::F32($crate::storage::standard($body))
+            }
+            $crate::storage::Storage::F64($array) => {
+                $crate::storage::Storage::F64($crate::storage::standard($body))
+            }
+        }
+    };
+}
+
+/// Like `map_storage!`, for a body that returns `Result<ArrayD<T>>`.
+#[macro_export]
+macro_rules! try_map_storage {
+    ($storage:expr, $array:ident => $body:expr) => {
+        match $storage {
+            $crate::storage::Storage::F32($array) => {
+                $crate::storage::Storage::F32($crate::storage::standard($body?))
+            }
+            $crate::storage::Storage::F64($array) => {
+                $crate::storage::Storage::F64($crate::storage::standard($body?))
+            }
+        }
+    };
+}
+
+/// Matches a `Storage` and runs the body on its typed array, returning whatever the body returns.
+#[macro_export]
+macro_rules! with_storage {
+    ($storage:expr, $array:ident => $body:expr) => {
+        match $storage {
+            $crate::storage::Storage::F32($array) => $body,
+            $crate::storage::Storage::F64($array) => $body,
+        }
+    };
+}
+
+/// Matches two storages that must share a dtype; a mismatch returns `Error::DTypeMismatch`
+/// from the enclosing function. The body's value must be an `ArrayD<T>` (or `Result` with `?`).
+#[macro_export]
+macro_rules! map_storage2 {
+    ($op:expr, $lhs:expr, $rhs:expr, |$a:ident, $b:ident| $body:expr) => {
+        match ($lhs, $rhs) {
+            ($crate::storage::Storage::F32($a), $crate::storage::Storage::F32($b)) => {
+                $crate::storage::Storage::F32($crate::storage::standard($body))
+            }
+            ($crate::storage::Storage::F64($a), $crate::storage::Storage::F64($b)) => {
+                $crate::storage::Storage::F64($crate::storage::standard($body))
+            }
+            (a, b) => {
+                return Err($crate::error::Error::DTypeMismatch {
+                    op: $op,
+                    expected: a.dtype(),
+                    received: b.dtype(),
+                })
+            }
+        }
+    };
+}
+
+/// The number of elements of `shape`, or an error when the product overflows or the buffer
+/// could never be allocated.
+pub fn checked_numel(shape: &[usize], dtype: DType) -> Result<usize> {
+    let numel = shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| Error::OutOfMemory(format!("the shape {shape:?} has too many elements")))?;
+    match numel.checked_mul(dtype.size_of()) {
+        Some(bytes) if bytes <= isize::MAX as usize => Ok(numel),
+        _ => Err(Error::OutOfMemory(format!(
+            "the shape {shape:?} has too many elements to allocate"
+        ))),
+    }
+}
+
+/// An array of `shape` filled with `value`, failing cleanly instead of aborting when the memory
+/// cannot be had.
+pub fn try_full<T: Element>(shape: &[usize], value: T) -> Result<ArrayD<T>> {
+    let numel = checked_numel(shape, T::DTYPE)?;
+    let mut data = Vec::new();
+    data.try_reserve_exact(numel).map_err(|_| {
+        Error::OutOfMemory(format!(
+            "cannot allocate {} bytes for a tensor of shape {shape:?}",
+            numel * T::DTYPE.size_of()
+        ))
+    })?;
+    data.resize(numel, value);
+    ArrayD::from_shape_vec(IxDyn(shape), data).map_err(|e| Error::value(e.to_string()))
+}
+
+pub fn try_zeros<T: Element>(shape: &[usize]) -> Result<ArrayD<T>> {
+    try_full(shape, T::zero())
+}
+
+/// Builds an array from a flat vector in C order, checking that the sizes agree.
+pub fn array_from_vec<T: Element>(shape: &[usize], data: Vec<T>) -> Result<ArrayD<T>> {
+    let expected = checked_numel(shape, T::DTYPE)?;
+    if expected != data.len() {
+        return Err(Error::shape(
+            "tensor",
+            format!(
+                "{} values cannot fill a tensor of shape {shape:?} ({expected} elements)",
+                data.len()
+            ),
+        ));
+    }
+    ArrayD::from_shape_vec(IxDyn(shape), data).map_err(|e| Error::value(e.to_string()))
+}
+
+/// Restores the standard-layout invariant without copying arrays that already have it.
+pub fn standard<T: Element>(array: ArrayD<T>) -> ArrayD<T> {
+    if array.is_standard_layout() {
+        array
+    } else {
+        array.as_standard_layout().into_owned()
+    }
+}
+
+impl Storage {
+    pub fn from_array<T: Element>(array: ArrayD<T>) -> Storage {
+        T::into_storage(standard(array))
+    }
+
+    pub fn zeros(dtype: DType, shape: &[usize]) -> Result<Storage> {
+        Storage::full(dtype, shape, 0.0)
+    }
+
+    pub fn full(dtype: DType, shape: &[usize], value: f64) -> Result<Storage> {
+        Ok(match dtype {
+            DType::F32 => Storage::F32(try_full(shape, value as f32)?),
+            DType::F64 => Storage::F64(try_full(shape, value)?),
+        })
+    }
+
+    pub fn scalar(dtype: DType, value: f64) -> Storage {
+        match dtype {
+            DType::F32 => Storage::F32(ArrayD::from_elem(IxDyn(&[]), value as f32)),
+            DType::F64 => Storage::F64(ArrayD::from_elem(IxDyn(&[]), value)),
+        }
+    }
+
+    pub fn from_f64_vec(dtype: DType, shape: &[usize], data: Vec<f64>) -> Result<Storage> {
+        Ok(match dtype {
+            DType::F32 => Storage::F32(array_from_vec(
+                shape,
+                data.into_iter().map(|v| v as f32).collect(),
+            )?),
+            DType::F64 => Storage::F64(array_from_vec(shape, data)?),
+        })
+    }
+
+    pub fn dtype(&self) -> DType {
+        match self {
+            Storage::F32(_) => DType::F32,
+            Storage::F64(_) => DType::F64,
+        }
+    }
+
+    pub fn shape(&self) -> &[usize] {
+        with_storage!(self, a => a.shape())
+    }
+
+    pub fn ndim(&self) -> usize {
+        self.shape().len()
+    }
+
+    pub fn len(&self) -> usize {
+        with_storage!(self, a => a.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn typed<T: Element>(&self) -> Result<&ArrayD<T>> {
+        T::array_of(self).ok_or(Error::DTypeMismatch {
+            op: "tensor access",
+            expected: T::DTYPE,
+            received: self.dtype(),
+        })
+    }
+
+    pub fn typed_mut<T: Element>(&mut self) -> Result<&mut ArrayD<T>> {
+        let received = self.dtype();
+        T::array_of_mut(self).ok_or(Error::DTypeMismatch {
+            op: "tensor access",
+            expected: T::DTYPE,
+            received,
+        })
+    }
+
+    pub fn astype(&self, dtype: DType) -> Storage {
+        match (self, dtype) {
+            (Storage::F32(a), DType::F64) => Storage::F64(a.mapv(|v| v as f64)),
+            (Storage::F64(a), DType::F32) => Storage::F32(a.mapv(|v| v as f32)),
+            _ => self.clone(),
+        }
+    }
+
+    /// The values as `f64` in C order, for conversions and tests.
+    pub fn to_f64_vec(&self) -> Vec<f64> {
+        with_storage!(self, a => a.iter().map(|v| v.as_f64()).collect())
+    }
+
+    /// The value of a one-element storage.
+    pub fn item(&self) -> Result<f64> {
+        if self.len() != 1 {
+            return Err(Error::shape(
+                "item",
+                format!(
+                    "only a one-element tensor converts to a Python number, received shape {:?}",
+                    self.shape()
+                ),
+            ));
+        }
+        Ok(with_storage!(self, a => a.iter().next().map_or(0.0, |v| v.as_f64())))
+    }
+
+    /// `self += other`, for two storages of the same shape and dtype (gradient accumulation).
+    pub fn add_assign(&mut self, other: &Storage) -> Result<()> {
+        if self.shape() != other.shape() {
+            return Err(Error::ShapeMismatch {
+                op: "gradient accumulation",
+                lhs: self.shape().to_vec(),
+                rhs: other.shape().to_vec(),
+                reason: "differ",
+            });
+        }
+        match (self, other) {
+            (Storage::F32(a), Storage::F32(b)) => crate::kernels::elementwise::add_assign(a, b),
+            (Storage::F64(a), Storage::F64(b)) => crate::kernels::elementwise::add_assign(a, b),
+            (a, b) => {
+                return Err(Error::DTypeMismatch {
+                    op: "gradient accumulation",
+                    expected: a.dtype(),
+                    received: b.dtype(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    pub fn fill(&mut self, value: f64) {
+        with_storage!(self, a => a.fill(num_traits::NumCast::from(value).unwrap_or_else(num_traits::Zero::zero)))
+    }
+
+    pub fn all_finite(&self) -> bool {
+        with_storage!(self, a => a.iter().all(|v| v.is_finite()))
+    }
+}
