@@ -3,10 +3,14 @@
 
 pub mod autograd;
 pub mod creation;
+pub mod data;
 pub mod dtype;
 pub mod error;
 pub mod kernels;
+pub mod losses;
+pub mod metrics;
 pub mod ops;
+pub mod optimizers;
 pub mod parallel;
 pub mod rng;
 pub mod shape;

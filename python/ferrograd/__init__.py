@@ -1,6 +1,6 @@
 """ferrograd: deep learning with a Rust core and a Keras-like Python API."""
 
-from ferrograd import errors
+from ferrograd import datasets, errors, losses, metrics, optimizers, utils
 from ferrograd._core import (
     Tensor,
     arange,
@@ -26,18 +26,23 @@ __all__ = [
     "Tensor",
     "arange",
     "concat",
+    "datasets",
     "errors",
     "full",
     "get_num_threads",
     "is_grad_enabled",
+    "losses",
+    "metrics",
     "no_grad",
     "ones",
+    "optimizers",
     "rand",
     "randn",
     "set_num_threads",
     "set_seed",
     "stack",
     "tensor",
+    "utils",
     "where",
     "zeros",
 ]

@@ -1,9 +1,14 @@
 //! The Python binding: converts types and errors, and nothing else. Built only with the
-//! `python` feature, so the core compiles and tests without Python.
+//! `python` feature, so the core compiles and tests without Python. One file per Python-facing
+//! area, each with its own `register`.
 
 mod convert;
+mod data;
 mod errors;
 mod functions;
+mod losses;
+mod metrics;
+mod optimizers;
 mod tensor;
 
 use pyo3::prelude::*;
@@ -12,5 +17,9 @@ use pyo3::prelude::*;
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<tensor::PyTensor>()?;
     functions::register(m)?;
+    data::register(m)?;
+    losses::register(m)?;
+    metrics::register(m)?;
+    optimizers::register(m)?;
     Ok(())
 }

@@ -1,0 +1,1 @@
+"""Datasets: MNIST and Fashion-MNIST from IDX files."""

@@ -1,0 +1,1 @@
+"""Loss functions (Keras names and argument order: ``loss(y_true, y_pred)``)."""

@@ -1,0 +1,1 @@
+"""Metrics (Keras names): accuracy, precision, recall, AUC, ..."""

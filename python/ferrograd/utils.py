@@ -1,0 +1,1 @@
+"""Utilities: ``to_categorical``."""

@@ -1,0 +1,1 @@
+//! Data on disk and in memory: the IDX reader (MNIST and its kin).

@@ -1,0 +1,1 @@
+//! Loss functions, each a fused and numerically stable autograd op.
