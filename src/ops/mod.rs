@@ -1,6 +1,7 @@
 //! Differentiable operations, one file per family. Each file holds the forward kernel, the
 //! backward rule beside it, the `Tensor` methods that expose them, and their tests.
 
+pub mod activation;
 pub mod binary;
 pub mod compare;
 pub mod index;
