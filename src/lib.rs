@@ -6,9 +6,11 @@ pub mod creation;
 pub mod data;
 pub mod dtype;
 pub mod error;
+pub mod init;
 pub mod kernels;
 pub mod losses;
 pub mod metrics;
+pub mod nn;
 pub mod ops;
 pub mod optimizers;
 pub mod parallel;
@@ -16,6 +18,7 @@ pub mod rng;
 pub mod shape;
 pub mod storage;
 pub mod tensor;
+pub mod train;
 
 #[cfg(feature = "python")]
 mod python;

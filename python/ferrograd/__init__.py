@@ -1,6 +1,19 @@
 """ferrograd: deep learning with a Rust core and a Keras-like Python API."""
 
-from ferrograd import datasets, errors, losses, metrics, optimizers, utils
+from ferrograd import (
+    activations,
+    callbacks,
+    datasets,
+    errors,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    models,
+    optimizers,
+    regularizers,
+    utils,
+)
 from ferrograd._core import (
     Tensor,
     arange,
@@ -19,11 +32,22 @@ from ferrograd._core import (
     zeros,
 )
 from ferrograd._grad_mode import no_grad
+from ferrograd.layers.base import clear_session
+from ferrograd.models import Model, Sequential
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Model",
+    "Sequential",
     "Tensor",
+    "activations",
+    "callbacks",
+    "clear_session",
+    "initializers",
+    "layers",
+    "models",
+    "regularizers",
     "arange",
     "concat",
     "datasets",

@@ -17,8 +17,12 @@ class AutogradError(RuntimeError, ValueError):
     """A backward pass that cannot run: no graph, a freed graph, or a non-scalar root."""
 
 
+class NotCompiledError(RuntimeError, ValueError):
+    """Training or evaluating a model that has not been compiled."""
+
+
 class FileFormatError(ValueError):
     """A file that is truncated, corrupt, hostile or not of the expected kind."""
 
 
-__all__ = ["AutogradError", "DTypeError", "FileFormatError", "ShapeError"]
+__all__ = ["AutogradError", "DTypeError", "FileFormatError", "NotCompiledError", "ShapeError"]

@@ -2,11 +2,14 @@
 //! backward rule beside it, the `Tensor` methods that expose them, and their tests.
 
 pub mod activation;
+pub mod batch_norm;
 pub mod binary;
 pub mod compare;
+pub mod dropout;
 pub mod index;
 pub mod join;
 pub mod layout;
+pub mod linear;
 pub mod matmul;
 pub mod reduce;
 pub mod softmax;

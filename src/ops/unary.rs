@@ -196,6 +196,45 @@ impl UnaryFn {
     }
 }
 
+impl UnaryFn {
+    /// Whether `df` needs the input; when it does not, `df_from_output` gives the derivative from
+    /// the output alone, so fused ops can skip keeping the pre-activation values.
+    pub fn derivative_needs_input(self) -> bool {
+        !matches!(
+            self,
+            UnaryFn::Relu | UnaryFn::Sigmoid | UnaryFn::Tanh | UnaryFn::Exp | UnaryFn::Elu { .. }
+        )
+    }
+
+    /// The derivative given only `y = f(x)`; meaningful when `!derivative_needs_input()`.
+    #[inline]
+    pub fn df_from_output<T: Element>(self, y: T) -> T {
+        let one = T::one();
+        let zero = T::zero();
+        match self {
+            UnaryFn::Relu => {
+                if y > zero {
+                    one
+                } else {
+                    zero
+                }
+            }
+            UnaryFn::Sigmoid => y * (one - y),
+            UnaryFn::Tanh => one - y * y,
+            UnaryFn::Exp => y,
+            // elu(x) > 0 exactly when x > 0, and elu'(x) = elu(x) + alpha below zero.
+            UnaryFn::Elu { alpha } => {
+                if y > zero {
+                    one
+                } else {
+                    y + T::of(alpha)
+                }
+            }
+            _ => T::nan(),
+        }
+    }
+}
+
 /// The logistic function, written so that neither branch overflows (`sigmoid(-1e4)` is 0, not
 /// NaN).
 #[inline]

@@ -6,9 +6,13 @@ mod convert;
 mod data;
 mod errors;
 mod functions;
+mod hooks;
+mod layers;
 mod losses;
 mod metrics;
+mod model;
 mod optimizers;
+mod sources;
 mod tensor;
 
 use pyo3::prelude::*;
@@ -17,6 +21,8 @@ use pyo3::prelude::*;
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<tensor::PyTensor>()?;
     functions::register(m)?;
+    layers::register(m)?;
+    model::register(m)?;
     data::register(m)?;
     losses::register(m)?;
     metrics::register(m)?;

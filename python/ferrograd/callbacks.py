@@ -1,0 +1,463 @@
+"""Callbacks, with Keras's names and hooks.
+
+The training loop runs in Rust; it calls back into Python at the start and end of each epoch,
+and after batches only when a callback overrides a batch hook (a callback that does pays for a
+trip into Python on every batch). Each hook receives a plain dict of logs.
+
+Example:
+    >>> stop = fg.callbacks.EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)
+    >>> model.fit(x, y, validation_split=0.1, epochs=100, callbacks=[stop])
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import warnings
+
+from ferrograd._progbar import Progbar
+
+_BATCH_HOOKS = (
+    "on_train_batch_begin",
+    "on_train_batch_end",
+    "on_test_batch_begin",
+    "on_test_batch_end",
+    "on_predict_batch_begin",
+    "on_predict_batch_end",
+)
+
+
+class Callback:
+    """Base class: override the hooks you need.
+
+    Attributes:
+        model: the model being trained (set before ``on_train_begin``).
+        params: ``{"epochs": ..., "steps": ..., "verbose": ...}``.
+    """
+
+    def __init__(self):
+        self.model = None
+        self.params = {}
+
+    def set_model(self, model) -> None:
+        self.model = model
+
+    def set_params(self, params: dict) -> None:
+        self.params = params
+
+    def on_train_begin(self, logs=None): ...
+    def on_train_end(self, logs=None): ...
+    def on_epoch_begin(self, epoch, logs=None): ...
+    def on_epoch_end(self, epoch, logs=None): ...
+    def on_train_batch_begin(self, batch, logs=None): ...
+    def on_train_batch_end(self, batch, logs=None): ...
+    def on_test_begin(self, logs=None): ...
+    def on_test_end(self, logs=None): ...
+    def on_test_batch_begin(self, batch, logs=None): ...
+    def on_test_batch_end(self, batch, logs=None): ...
+    def on_predict_begin(self, logs=None): ...
+    def on_predict_end(self, logs=None): ...
+    def on_predict_batch_begin(self, batch, logs=None): ...
+    def on_predict_batch_end(self, batch, logs=None): ...
+
+    def _overrides(self, hook: str) -> bool:
+        return getattr(type(self), hook) is not getattr(Callback, hook)
+
+
+class History(Callback):
+    """Records the logs of every epoch; ``model.fit`` returns it.
+
+    Attributes:
+        history: ``{"loss": [...], "accuracy": [...], "val_loss": [...], ...}``.
+        epoch: the epoch indices that ran.
+        params: the fit parameters.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.history: dict[str, list] = {}
+        self.epoch: list[int] = []
+
+    def on_train_begin(self, logs=None):
+        self.epoch = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch.append(epoch)
+        for name, value in (logs or {}).items():
+            self.history.setdefault(name, []).append(value)
+
+
+class ProgbarLogger(Callback):
+    """Shows Keras's progress bar (``verbose=1``) or one line per epoch (``verbose=2``)."""
+
+    def __init__(self, verbose: int = 1):
+        super().__init__()
+        self.verbose = verbose
+        self._bar = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        epochs = self.params.get("epochs", 1)
+        if epochs > 1:
+            sys.stdout.write(f"Epoch {epoch + 1}/{epochs}\n")
+        self._bar = Progbar(self.params.get("steps"), verbose=self.verbose)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._bar is not None:
+            self._bar.update(batch + 1, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._bar is not None:
+            steps = self.params.get("steps") or self._bar.target or 0
+            self._bar.update(steps, logs, finalize=True)
+
+    # The bar updates at most every 0.05 s, on the loop's own schedule; it is not a batch hook.
+    def _overrides(self, hook: str) -> bool:
+        return False
+
+
+def _monitor_mode(monitor: str, mode: str) -> str:
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"mode must be 'auto', 'min' or 'max', received {mode!r}")
+    if mode != "auto":
+        return mode
+    name = monitor.removeprefix("val_")
+    bigger_is_better = ("acc", "accuracy", "auc", "precision", "recall")
+    return "max" if name in bigger_is_better or name.endswith("accuracy") else "min"
+
+
+class EarlyStopping(Callback):
+    """Stops training when a monitored value has stopped improving.
+
+    Args:
+        monitor: the log to watch (default ``"val_loss"``).
+        min_delta: the smallest change that counts as an improvement.
+        patience: epochs without improvement before stopping.
+        mode: ``"min"``, ``"max"`` or ``"auto"`` (from the name).
+        baseline: a value the monitor must beat.
+        restore_best_weights: at the end, put back the weights of the best epoch.
+        start_from_epoch: epochs to wait before watching.
+    """
+
+    def __init__(
+        self,
+        monitor="val_loss",
+        min_delta=0.0,
+        patience=0,
+        verbose=0,
+        mode="auto",
+        baseline=None,
+        restore_best_weights=False,
+        start_from_epoch=0,
+    ):
+        super().__init__()
+        self.monitor = monitor
+        self.min_delta = abs(float(min_delta))
+        self.patience = int(patience)
+        self.verbose = verbose
+        self.mode = _monitor_mode(monitor, mode)
+        self.baseline = baseline
+        self.restore_best_weights = restore_best_weights
+        self.start_from_epoch = start_from_epoch
+
+    def _improved(self, value, reference) -> bool:
+        if reference is None:
+            return True
+        if self.mode == "min":
+            return value < reference - self.min_delta
+        return value > reference + self.min_delta
+
+    def on_train_begin(self, logs=None):
+        self.wait = 0
+        self.stopped_epoch = 0
+        self.best = self.baseline
+        self.best_weights = None
+        self.best_epoch = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None:
+            warnings.warn(
+                f"EarlyStopping: the monitored value {self.monitor!r} is not in the logs "
+                f"(available: {', '.join(sorted(logs or {}))})",
+                stacklevel=2,
+            )
+            return
+        if epoch < self.start_from_epoch:
+            return
+        if self.restore_best_weights and self.best_weights is None:
+            self.best_weights = self.model.get_weights()
+        self.wait += 1
+        if self._improved(value, self.best):
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_weights()
+            return
+        if self.wait >= self.patience and epoch > 0:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.stopped_epoch > 0 and self.verbose > 0:
+            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+        if self.restore_best_weights and self.best_weights is not None:
+            if self.verbose > 0:
+                print(
+                    "Restoring model weights from the end of the best epoch: "
+                    f"{self.best_epoch + 1}."
+                )
+            self.model.set_weights(self.best_weights)
+
+
+class ModelCheckpoint(Callback):
+    """Saves the model (or its weights) after epochs, atomically.
+
+    Args:
+        filepath: may hold ``{epoch}`` and log names, e.g.
+            ``"model-{epoch:02d}-{val_loss:.2f}.fgm"``.
+        monitor, mode, save_best_only: save only when ``monitor`` improves.
+        save_weights_only: save the weights (safetensors) instead of the whole model.
+    """
+
+    def __init__(
+        self,
+        filepath,
+        monitor="val_loss",
+        verbose=0,
+        save_best_only=False,
+        save_weights_only=False,
+        mode="auto",
+        save_freq="epoch",
+    ):
+        super().__init__()
+        if save_freq != "epoch":
+            raise ValueError(f"save_freq must be 'epoch', received {save_freq!r}")
+        self.filepath = str(filepath)
+        self.monitor = monitor
+        self.verbose = verbose
+        self.save_best_only = save_best_only
+        self.save_weights_only = save_weights_only
+        self.mode = _monitor_mode(monitor, mode)
+        self.best = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.save_best_only:
+            value = logs.get(self.monitor)
+            if value is None:
+                warnings.warn(
+                    f"ModelCheckpoint: {self.monitor!r} is not in the logs; nothing saved",
+                    stacklevel=2,
+                )
+                return
+            better = (
+                self.best is None
+                or (self.mode == "min" and value < self.best)
+                or (self.mode == "max" and value > self.best)
+            )
+            if not better:
+                return
+            self.best = value
+        path = self.filepath.format(epoch=epoch + 1, **logs)
+        if self.save_weights_only:
+            self.model.save_weights(path)
+        else:
+            self.model.save(path)
+        if self.verbose > 0:
+            print(f"Epoch {epoch + 1}: saved to {path}")
+
+
+class LearningRateScheduler(Callback):
+    """Sets the learning rate at the start of each epoch to ``schedule(epoch, lr)`` (or
+    ``schedule(epoch)``)."""
+
+    def __init__(self, schedule, verbose=0):
+        super().__init__()
+        self.schedule = schedule
+        self.verbose = verbose
+
+    def on_epoch_begin(self, epoch, logs=None):
+        optimizer = self.model.optimizer
+        try:
+            lr = self.schedule(epoch, float(optimizer.learning_rate))
+        except TypeError:
+            lr = self.schedule(epoch)
+        lr = float(lr)
+        if not math.isfinite(lr):
+            raise ValueError(
+                f"LearningRateScheduler: the schedule returned {lr!r} at epoch {epoch}"
+            )
+        optimizer.learning_rate = lr
+        if self.verbose > 0:
+            print(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to {lr}.")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["learning_rate"] = float(self.model.optimizer.learning_rate)
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiplies the learning rate by ``factor`` when ``monitor`` has not improved for
+    ``patience`` epochs (then waits ``cooldown`` epochs), never below ``min_lr``."""
+
+    def __init__(
+        self,
+        monitor="val_loss",
+        factor=0.1,
+        patience=10,
+        verbose=0,
+        mode="auto",
+        min_delta=1e-4,
+        cooldown=0,
+        min_lr=0.0,
+    ):
+        super().__init__()
+        if not 0 < factor < 1:
+            raise ValueError(f"ReduceLROnPlateau: factor must be in (0, 1), received {factor!r}")
+        self.monitor = monitor
+        self.factor = float(factor)
+        self.patience = int(patience)
+        self.verbose = verbose
+        self.mode = _monitor_mode(monitor, mode)
+        self.min_delta = float(min_delta)
+        self.cooldown = int(cooldown)
+        self.min_lr = float(min_lr)
+
+    def on_train_begin(self, logs=None):
+        self.best, self.wait, self.cooldown_counter = None, 0, 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        optimizer = self.model.optimizer
+        logs["learning_rate"] = float(optimizer.learning_rate)
+        value = logs.get(self.monitor)
+        if value is None:
+            warnings.warn(f"ReduceLROnPlateau: {self.monitor!r} is not in the logs", stacklevel=2)
+            return
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        improved = self.best is None or (
+            value < self.best - self.min_delta
+            if self.mode == "min"
+            else value > self.best + self.min_delta
+        )
+        if improved:
+            self.best, self.wait = value, 0
+        elif self.cooldown_counter == 0:
+            self.wait += 1
+            if self.wait >= self.patience:
+                old = float(optimizer.learning_rate)
+                new = max(old * self.factor, self.min_lr)
+                if old > new:
+                    optimizer.learning_rate = new
+                    if self.verbose > 0:
+                        print(
+                            f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new}."
+                        )
+                    self.cooldown_counter = self.cooldown
+                    self.wait = 0
+
+
+class TerminateOnNaN(Callback):
+    """Stops training at the first batch whose loss is NaN or infinite, before that batch's
+    update is applied (the check runs in the training loop, at no cost per batch)."""
+
+
+class LambdaCallback(Callback):
+    """A callback made of functions: ``LambdaCallback(on_epoch_end=lambda epoch, logs: ...)``."""
+
+    def __init__(
+        self,
+        on_epoch_begin=None,
+        on_epoch_end=None,
+        on_train_begin=None,
+        on_train_end=None,
+        on_train_batch_begin=None,
+        on_train_batch_end=None,
+    ):
+        super().__init__()
+        self._functions = {
+            "on_epoch_begin": on_epoch_begin,
+            "on_epoch_end": on_epoch_end,
+            "on_train_begin": on_train_begin,
+            "on_train_end": on_train_end,
+            "on_train_batch_begin": on_train_batch_begin,
+            "on_train_batch_end": on_train_batch_end,
+        }
+        for hook, function in self._functions.items():
+            if function is not None:
+                setattr(self, hook, function)
+
+    def _overrides(self, hook: str) -> bool:
+        return self._functions.get(hook) is not None
+
+
+class CallbackList:
+    """The callbacks of one ``fit``/``evaluate``/``predict``, dispatched in order.
+
+    It is also what the Rust loop calls between batches and epochs (``on_batch_end`` and
+    ``on_epoch_end`` return True to stop).
+    """
+
+    def __init__(self, callbacks, model, params: dict, mode: str = "train"):
+        self.callbacks = list(callbacks)
+        self.model = model
+        self.mode = mode
+        for callback in self.callbacks:
+            if not isinstance(callback, Callback):
+                raise TypeError(
+                    "callbacks must be ferrograd.callbacks.Callback instances, "
+                    f"received {callback!r}"
+                )
+            callback.set_model(model)
+            callback.set_params(params)
+        self.every_batch = any(
+            callback._overrides(hook) for callback in self.callbacks for hook in _BATCH_HOOKS
+        )
+
+    def _call(self, hook: str, *args) -> None:
+        for callback in self.callbacks:
+            getattr(callback, hook)(*args)
+
+    def on_train_begin(self, logs=None):
+        self._call("on_train_begin", logs)
+
+    def on_train_end(self, logs=None):
+        self._call("on_train_end", logs)
+
+    # The names below are the ones the Rust hooks call.
+    def on_epoch_begin(self, epoch):
+        if self.mode == "train":
+            self._call("on_epoch_begin", epoch, {})
+
+    def on_batch_begin(self, step):
+        self._call(f"on_{self.mode}_batch_begin", step, {})
+
+    def on_batch_end(self, step, logs):
+        hook = f"on_{self.mode}_batch_end"
+        for callback in self.callbacks:
+            getattr(callback, hook)(step, logs)
+        return bool(getattr(self.model, "stop_training", False))
+
+    def on_epoch_end(self, epoch, logs):
+        logs = _plain_logs(logs)
+        self._call("on_epoch_end", epoch, logs)
+        return bool(getattr(self.model, "stop_training", False))
+
+
+def _plain_logs(logs: dict) -> dict:
+    return {name: float(value) for name, value in logs.items()}
+
+
+__all__ = [
+    "Callback",
+    "CallbackList",
+    "EarlyStopping",
+    "History",
+    "LambdaCallback",
+    "LearningRateScheduler",
+    "ModelCheckpoint",
+    "ProgbarLogger",
+    "ReduceLROnPlateau",
+    "TerminateOnNaN",
+]

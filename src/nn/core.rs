@@ -1,0 +1,346 @@
+//! The core layers: `Dense`, `Activation`, `Dropout`, `Flatten`.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Context, Layer, Mask, Regularizer, Shape, Weight, single_input, single_shape};
+use crate::dtype::DType;
+use crate::error::{Error, Result};
+use crate::init::Initializer;
+use crate::ops::activation::Activation;
+use crate::ops::dropout::dropout;
+use crate::ops::linear::linear;
+use crate::tensor::Tensor;
+
+fn default_true() -> bool {
+    true
+}
+
+fn linear_name() -> String {
+    "linear".into()
+}
+
+fn glorot_uniform() -> Initializer {
+    Initializer::GlorotUniform
+}
+
+fn zeros() -> Initializer {
+    Initializer::Zeros
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DenseConfig {
+    pub units: usize,
+    #[serde(default = "linear_name")]
+    pub activation: String,
+    #[serde(default = "default_true")]
+    pub use_bias: bool,
+    #[serde(default = "glorot_uniform")]
+    pub kernel_initializer: Initializer,
+    #[serde(default = "zeros")]
+    pub bias_initializer: Initializer,
+    #[serde(default)]
+    pub kernel_regularizer: Option<Regularizer>,
+    #[serde(default)]
+    pub bias_regularizer: Option<Regularizer>,
+}
+
+/// `activation(x @ kernel + bias)` on the last axis; the kernel is (in_features, units).
+pub struct Dense {
+    config: DenseConfig,
+    activation: Activation,
+    kernel: Tensor,
+    bias: Option<Tensor>,
+}
+
+impl Dense {
+    pub fn build(config: DenseConfig, input_shapes: &[Shape], dtype: DType) -> Result<Dense> {
+        if config.units == 0 {
+            return Err(Error::value(
+                "Dense: units must be a positive integer, received units=0",
+            ));
+        }
+        let input = single_shape("Dense", input_shapes)?;
+        let in_features = match input.last() {
+            Some(Some(n)) if input.len() >= 2 => *n,
+            _ => {
+                return Err(Error::shape(
+                    "Dense",
+                    format!(
+                        "the input's last dimension must be known and the input must have a batch \
+                         dimension, received input shape {}",
+                        format_shape(input)
+                    ),
+                ));
+            }
+        };
+        let activation = Activation::parse(&config.activation)?;
+        let kernel = config
+            .kernel_initializer
+            .tensor(&[in_features, config.units], dtype)?;
+        kernel.set_requires_grad(true)?;
+        let bias = if config.use_bias {
+            let bias = config.bias_initializer.tensor(&[config.units], dtype)?;
+            bias.set_requires_grad(true)?;
+            Some(bias)
+        } else {
+            None
+        };
+        Ok(Dense {
+            config,
+            activation,
+            kernel,
+            bias,
+        })
+    }
+}
+
+impl Layer for Dense {
+    fn kind(&self) -> &'static str {
+        "Dense"
+    }
+
+    fn config(&self) -> serde_json::Value {
+        serde_json::to_value(&self.config).unwrap_or_default()
+    }
+
+    fn output_shape(&self, input: &[Shape]) -> Result<Shape> {
+        let mut shape = single_shape("Dense", input)?.clone();
+        if let Some(last) = shape.last_mut() {
+            *last = Some(self.config.units);
+        }
+        Ok(shape)
+    }
+
+    fn forward(
+        &self,
+        inputs: &[Tensor],
+        _mask: Option<&Mask>,
+        _ctx: &mut Context<'_>,
+    ) -> Result<Tensor> {
+        let x = single_input("Dense", inputs)?;
+        linear(x, &self.kernel, self.bias.as_ref(), self.activation)
+    }
+
+    fn forward_without_activation(
+        &self,
+        inputs: &[Tensor],
+        _mask: Option<&Mask>,
+        _ctx: &mut Context<'_>,
+    ) -> Result<Tensor> {
+        let x = single_input("Dense", inputs)?;
+        linear(x, &self.kernel, self.bias.as_ref(), Activation::Linear)
+    }
+
+    fn output_activation(&self) -> Activation {
+        self.activation
+    }
+
+    fn weights(&self) -> Vec<Weight> {
+        let mut weights = vec![Weight {
+            name: "kernel",
+            tensor: self.kernel.clone(),
+            trainable: true,
+        }];
+        if let Some(bias) = &self.bias {
+            weights.push(Weight {
+                name: "bias",
+                tensor: bias.clone(),
+                trainable: true,
+            });
+        }
+        weights
+    }
+
+    fn regularization_loss(&self) -> Result<Option<Tensor>> {
+        let terms = [
+            (self.config.kernel_regularizer, Some(&self.kernel)),
+            (self.config.bias_regularizer, self.bias.as_ref()),
+        ];
+        let mut total: Option<Tensor> = None;
+        for (regularizer, weight) in terms {
+            if let (Some(r), Some(w)) = (regularizer, weight) {
+                let penalty = r.penalty(w)?;
+                total = Some(match total {
+                    Some(t) => t.add(&penalty)?,
+                    None => penalty,
+                });
+            }
+        }
+        Ok(total)
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivationConfig {
+    pub activation: String,
+}
+
+/// Applies an activation function to its input.
+pub struct ActivationLayer {
+    config: ActivationConfig,
+    activation: Activation,
+}
+
+impl ActivationLayer {
+    pub fn build(config: ActivationConfig) -> Result<ActivationLayer> {
+        let activation = Activation::parse(&config.activation)?;
+        Ok(ActivationLayer { config, activation })
+    }
+}
+
+impl Layer for ActivationLayer {
+    fn kind(&self) -> &'static str {
+        "Activation"
+    }
+
+    fn config(&self) -> serde_json::Value {
+        serde_json::to_value(&self.config).unwrap_or_default()
+    }
+
+    fn output_shape(&self, input: &[Shape]) -> Result<Shape> {
+        Ok(single_shape("Activation", input)?.clone())
+    }
+
+    fn forward(
+        &self,
+        inputs: &[Tensor],
+        _mask: Option<&Mask>,
+        _ctx: &mut Context<'_>,
+    ) -> Result<Tensor> {
+        self.activation.apply(single_input("Activation", inputs)?)
+    }
+
+    fn forward_without_activation(
+        &self,
+        inputs: &[Tensor],
+        _mask: Option<&Mask>,
+        _ctx: &mut Context<'_>,
+    ) -> Result<Tensor> {
+        Ok(single_input("Activation", inputs)?.clone())
+    }
+
+    fn output_activation(&self) -> Activation {
+        self.activation
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DropoutConfig {
+    pub rate: f64,
+}
+
+/// Zeroes a fraction `rate` of its inputs during training (scaling the rest by 1/(1-rate));
+/// the identity at inference.
+pub struct Dropout {
+    config: DropoutConfig,
+}
+
+impl Dropout {
+    pub fn build(config: DropoutConfig) -> Result<Dropout> {
+        if !(0.0..1.0).contains(&config.rate) {
+            return Err(Error::value(format!(
+                "Dropout: rate must be in [0, 1), received rate={}",
+                config.rate
+            )));
+        }
+        Ok(Dropout { config })
+    }
+}
+
+impl Layer for Dropout {
+    fn kind(&self) -> &'static str {
+        "Dropout"
+    }
+
+    fn config(&self) -> serde_json::Value {
+        serde_json::to_value(&self.config).unwrap_or_default()
+    }
+
+    fn output_shape(&self, input: &[Shape]) -> Result<Shape> {
+        Ok(single_shape("Dropout", input)?.clone())
+    }
+
+    fn forward(
+        &self,
+        inputs: &[Tensor],
+        _mask: Option<&Mask>,
+        ctx: &mut Context<'_>,
+    ) -> Result<Tensor> {
+        let x = single_input("Dropout", inputs)?;
+        if ctx.training {
+            dropout(x, self.config.rate, ctx.rng)
+        } else {
+            Ok(x.clone())
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlattenConfig {}
+
+/// Flattens every axis but the batch axis.
+pub struct Flatten {
+    config: FlattenConfig,
+}
+
+impl Flatten {
+    pub fn build(config: FlattenConfig) -> Result<Flatten> {
+        Ok(Flatten { config })
+    }
+}
+
+impl Layer for Flatten {
+    fn kind(&self) -> &'static str {
+        "Flatten"
+    }
+
+    fn config(&self) -> serde_json::Value {
+        serde_json::to_value(&self.config).unwrap_or_default()
+    }
+
+    fn output_shape(&self, input: &[Shape]) -> Result<Shape> {
+        let input = single_shape("Flatten", input)?;
+        let features = input
+            .iter()
+            .skip(1)
+            .try_fold(1usize, |acc, d| d.and_then(|d| acc.checked_mul(d)));
+        Ok(vec![input.first().copied().flatten(), features])
+    }
+
+    fn forward(
+        &self,
+        inputs: &[Tensor],
+        _mask: Option<&Mask>,
+        _ctx: &mut Context<'_>,
+    ) -> Result<Tensor> {
+        let x = single_input("Flatten", inputs)?;
+        if x.ndim() == 0 {
+            return Err(Error::shape("Flatten", "cannot flatten a 0-d tensor"));
+        }
+        let batch = x.shape()[0] as isize;
+        let features: usize = x.shape()[1..].iter().product();
+        x.reshape(&[batch, features as isize])
+    }
+
+    /// A mask over time steps means nothing once time is folded into features.
+    fn compute_mask(&self, _inputs: &[Tensor], _mask: Option<&Mask>) -> Result<Option<Mask>> {
+        Ok(None)
+    }
+}
+
+/// `(None, 28, 28)` for messages.
+pub fn format_shape(shape: &[Option<usize>]) -> String {
+    let dims: Vec<String> = shape
+        .iter()
+        .map(|d| d.map_or("None".to_string(), |d| d.to_string()))
+        .collect();
+    if dims.len() == 1 {
+        format!("({},)", dims[0])
+    } else {
+        format!("({})", dims.join(", "))
+    }
+}

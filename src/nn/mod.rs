@@ -1,0 +1,202 @@
+//! Layers and the graph that connects them into a model.
+//!
+//! A layer is built from its kind, its settings (the same JSON a model file stores, checked
+//! against a fixed list of kinds and fields) and the shape of its input; building creates its
+//! weights. The Python `Layer` classes hold their settings until the input shape is known, then
+//! build the Rust layer and delegate every call to it.
+
+mod core;
+mod graph;
+mod normalization;
+mod regularizer;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use ndarray::Array2;
+use rand_chacha::ChaCha8Rng;
+use serde::de::DeserializeOwned;
+
+pub use graph::{Graph, GraphNode};
+pub use regularizer::Regularizer;
+
+use crate::dtype::DType;
+use crate::error::{Error, Result};
+use crate::ops::activation::Activation;
+use crate::tensor::Tensor;
+
+/// A shape with unknown dimensions as `None` (the batch dimension, first, always is).
+pub type Shape = Vec<Option<usize>>;
+
+/// Which time steps of a (batch, time) input are real (true) rather than padding.
+pub type Mask = Arc<Array2<bool>>;
+
+/// What a forward pass needs besides the inputs.
+pub struct Context<'a> {
+    /// Training mode: dropout drops, batch normalisation uses batch statistics.
+    pub training: bool,
+    pub rng: &'a mut ChaCha8Rng,
+}
+
+/// A weight of a layer, under its stable name within the layer ("kernel", "bias", ...).
+#[derive(Clone)]
+pub struct Weight {
+    pub name: &'static str,
+    pub tensor: Tensor,
+    pub trainable: bool,
+}
+
+/// The behaviour of one kind of layer, once built for an input shape.
+pub trait Layer: Send + Sync {
+    fn kind(&self) -> &'static str;
+
+    /// The settings it was built from, as stored in a model file.
+    fn config(&self) -> serde_json::Value;
+
+    fn output_shape(&self, input: &[Shape]) -> Result<Shape>;
+
+    fn forward(
+        &self,
+        inputs: &[Tensor],
+        mask: Option<&Mask>,
+        ctx: &mut Context<'_>,
+    ) -> Result<Tensor>;
+
+    /// The mask of the output; by default the input's mask passes through unchanged.
+    fn compute_mask(&self, _inputs: &[Tensor], mask: Option<&Mask>) -> Result<Option<Mask>> {
+        Ok(mask.cloned())
+    }
+
+    fn weights(&self) -> Vec<Weight> {
+        Vec::new()
+    }
+
+    /// The penalty of the layer's weight regularizers (added to the training loss).
+    fn regularization_loss(&self) -> Result<Option<Tensor>> {
+        Ok(None)
+    }
+
+    /// The activation this layer applies last, which a loss may fuse with.
+    fn output_activation(&self) -> Activation {
+        Activation::Linear
+    }
+
+    /// The forward pass without `output_activation()`.
+    fn forward_without_activation(
+        &self,
+        inputs: &[Tensor],
+        mask: Option<&Mask>,
+        ctx: &mut Context<'_>,
+    ) -> Result<Tensor> {
+        self.forward(inputs, mask, ctx)
+    }
+}
+
+/// A built layer with its name and whether its weights train.
+pub struct BuiltLayer {
+    pub name: String,
+    trainable: AtomicBool,
+    pub layer: Box<dyn Layer>,
+}
+
+impl BuiltLayer {
+    pub fn new(name: String, layer: Box<dyn Layer>) -> BuiltLayer {
+        BuiltLayer {
+            name,
+            trainable: AtomicBool::new(true),
+            layer,
+        }
+    }
+
+    pub fn trainable(&self) -> bool {
+        self.trainable.load(Ordering::Relaxed)
+    }
+
+    /// Freezes or unfreezes every weight of the layer (Keras's `layer.trainable = False`).
+    pub fn set_trainable(&self, trainable: bool) {
+        self.trainable.store(trainable, Ordering::Relaxed);
+    }
+
+    /// The weights, trainable only if both the weight and the layer are.
+    pub fn weights(&self) -> Vec<Weight> {
+        let layer_trainable = self.trainable();
+        self.layer
+            .weights()
+            .into_iter()
+            .map(|w| Weight {
+                trainable: w.trainable && layer_trainable,
+                ..w
+            })
+            .collect()
+    }
+
+    pub fn regularization_loss(&self) -> Result<Option<Tensor>> {
+        self.layer.regularization_loss()
+    }
+}
+
+/// The layer kinds a model may hold; nothing else can be built or loaded.
+pub const LAYER_KINDS: &[&str] = &[
+    "Activation",
+    "BatchNormalization",
+    "Dense",
+    "Dropout",
+    "Flatten",
+];
+
+/// Builds a layer of `kind` from its settings for inputs of `input_shapes`.
+pub fn build_layer(
+    kind: &str,
+    config: &serde_json::Value,
+    input_shapes: &[Shape],
+    dtype: DType,
+) -> Result<Box<dyn Layer>> {
+    match kind {
+        "Dense" => Ok(Box::new(core::Dense::build(
+            parse_config(kind, config)?,
+            input_shapes,
+            dtype,
+        )?)),
+        "Activation" => Ok(Box::new(core::ActivationLayer::build(parse_config(
+            kind, config,
+        )?)?)),
+        "Dropout" => Ok(Box::new(core::Dropout::build(parse_config(kind, config)?)?)),
+        "Flatten" => Ok(Box::new(core::Flatten::build(parse_config(kind, config)?)?)),
+        "BatchNormalization" => Ok(Box::new(normalization::BatchNormalization::build(
+            parse_config(kind, config)?,
+            input_shapes,
+            dtype,
+        )?)),
+        other => Err(Error::value(format!(
+            "unknown layer kind {other:?}; known kinds: {}",
+            LAYER_KINDS.join(", ")
+        ))),
+    }
+}
+
+/// Reads a layer's settings, rejecting unknown fields with a message that names them.
+fn parse_config<C: DeserializeOwned>(kind: &str, config: &serde_json::Value) -> Result<C> {
+    serde_json::from_value(config.clone())
+        .map_err(|e| Error::value(format!("invalid settings for a {kind} layer: {e}")))
+}
+
+/// The one input of a single-input layer.
+fn single_input<'a>(kind: &str, inputs: &'a [Tensor]) -> Result<&'a Tensor> {
+    match inputs {
+        [x] => Ok(x),
+        _ => Err(Error::value(format!(
+            "a {kind} layer takes exactly one input, received {}",
+            inputs.len()
+        ))),
+    }
+}
+
+fn single_shape<'a>(kind: &str, shapes: &'a [Shape]) -> Result<&'a Shape> {
+    match shapes {
+        [s] => Ok(s),
+        _ => Err(Error::value(format!(
+            "a {kind} layer takes exactly one input, received {}",
+            shapes.len()
+        ))),
+    }
+}

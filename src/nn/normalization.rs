@@ -1,0 +1,202 @@
+//! `BatchNormalization` (over the last axis, Keras's defaults).
+
+use serde::{Deserialize, Serialize};
+
+use super::{Context, Layer, Mask, Shape, Weight, single_input, single_shape};
+use crate::dtype::DType;
+use crate::error::{Error, Result};
+use crate::init::Initializer;
+use crate::ops::batch_norm::batch_norm_train;
+use crate::storage::Storage;
+use crate::tensor::Tensor;
+
+fn default_momentum() -> f64 {
+    0.99
+}
+fn default_epsilon() -> f64 {
+    1e-3
+}
+fn default_true() -> bool {
+    true
+}
+fn ones() -> Initializer {
+    Initializer::Ones
+}
+fn zeros() -> Initializer {
+    Initializer::Zeros
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchNormalizationConfig {
+    #[serde(default = "default_momentum")]
+    pub momentum: f64,
+    #[serde(default = "default_epsilon")]
+    pub epsilon: f64,
+    #[serde(default = "default_true")]
+    pub center: bool,
+    #[serde(default = "default_true")]
+    pub scale: bool,
+    #[serde(default = "zeros")]
+    pub beta_initializer: Initializer,
+    #[serde(default = "ones")]
+    pub gamma_initializer: Initializer,
+    #[serde(default = "zeros")]
+    pub moving_mean_initializer: Initializer,
+    #[serde(default = "ones")]
+    pub moving_variance_initializer: Initializer,
+}
+
+/// Normalises each feature (last axis) with the batch's statistics in training and with moving
+/// averages of them at inference: `gamma * (x - mean) / sqrt(var + epsilon) + beta`.
+pub struct BatchNormalization {
+    config: BatchNormalizationConfig,
+    gamma: Option<Tensor>,
+    beta: Option<Tensor>,
+    moving_mean: Tensor,
+    moving_variance: Tensor,
+}
+
+impl BatchNormalization {
+    pub fn build(
+        config: BatchNormalizationConfig,
+        input_shapes: &[Shape],
+        dtype: DType,
+    ) -> Result<BatchNormalization> {
+        if !(0.0..=1.0).contains(&config.momentum)
+            || config.epsilon.is_nan()
+            || config.epsilon <= 0.0
+        {
+            return Err(Error::value(format!(
+                "BatchNormalization: momentum must be in [0, 1] and epsilon positive, received \
+                 momentum={}, epsilon={}",
+                config.momentum, config.epsilon
+            )));
+        }
+        let input = single_shape("BatchNormalization", input_shapes)?;
+        let features = match input.last() {
+            Some(Some(n)) => *n,
+            _ => {
+                return Err(Error::shape(
+                    "BatchNormalization",
+                    format!("the last dimension must be known, received {input:?}"),
+                ));
+            }
+        };
+        let trainable = |init: &Initializer| -> Result<Tensor> {
+            let t = init.tensor(&[features], dtype)?;
+            t.set_requires_grad(true)?;
+            Ok(t)
+        };
+        Ok(BatchNormalization {
+            gamma: config
+                .scale
+                .then(|| trainable(&config.gamma_initializer))
+                .transpose()?,
+            beta: config
+                .center
+                .then(|| trainable(&config.beta_initializer))
+                .transpose()?,
+            moving_mean: config.moving_mean_initializer.tensor(&[features], dtype)?,
+            moving_variance: config
+                .moving_variance_initializer
+                .tensor(&[features], dtype)?,
+            config,
+        })
+    }
+
+    /// `moving = moving * momentum + batch * (1 - momentum)`.
+    fn update_moving(&self, moving: &Tensor, batch: &Storage) -> Result<()> {
+        let momentum = self.config.momentum;
+        moving.with_data_mut(|m| match (m, batch) {
+            (Storage::F32(m), Storage::F32(b)) => {
+                m.zip_mut_with(b, |m, &b| {
+                    *m = *m * momentum as f32 + b * (1.0 - momentum) as f32
+                });
+                Ok(())
+            }
+            (Storage::F64(m), Storage::F64(b)) => {
+                m.zip_mut_with(b, |m, &b| *m = *m * momentum + b * (1.0 - momentum));
+                Ok(())
+            }
+            _ => Err(Error::value(
+                "BatchNormalization: dtype mismatch in moving statistics",
+            )),
+        })
+    }
+}
+
+impl Layer for BatchNormalization {
+    fn kind(&self) -> &'static str {
+        "BatchNormalization"
+    }
+
+    fn config(&self) -> serde_json::Value {
+        serde_json::to_value(&self.config).unwrap_or_default()
+    }
+
+    fn output_shape(&self, input: &[Shape]) -> Result<Shape> {
+        Ok(single_shape("BatchNormalization", input)?.clone())
+    }
+
+    fn forward(
+        &self,
+        inputs: &[Tensor],
+        _mask: Option<&Mask>,
+        ctx: &mut Context<'_>,
+    ) -> Result<Tensor> {
+        let x = single_input("BatchNormalization", inputs)?;
+        if ctx.training {
+            let stats = batch_norm_train(
+                x,
+                self.gamma.as_ref(),
+                self.beta.as_ref(),
+                self.config.epsilon,
+            )?;
+            self.update_moving(&self.moving_mean, &stats.mean)?;
+            self.update_moving(&self.moving_variance, &stats.variance)?;
+            return Ok(stats.output);
+        }
+        // Inference: an affine map per feature, written with broadcasting ops so that gamma and
+        // beta still get gradients when a frozen-statistics model is fine-tuned.
+        let epsilon = Tensor::scalar(self.config.epsilon, x.dtype());
+        let inv_std = self.moving_variance.add(&epsilon)?.sqrt()?.powf(-1.0)?;
+        let mut y = x.sub(&self.moving_mean)?.mul(&inv_std)?;
+        if let Some(gamma) = &self.gamma {
+            y = y.mul(gamma)?;
+        }
+        if let Some(beta) = &self.beta {
+            y = y.add(beta)?;
+        }
+        Ok(y)
+    }
+
+    fn weights(&self) -> Vec<Weight> {
+        let mut weights = Vec::new();
+        if let Some(gamma) = &self.gamma {
+            weights.push(Weight {
+                name: "gamma",
+                tensor: gamma.clone(),
+                trainable: true,
+            });
+        }
+        if let Some(beta) = &self.beta {
+            weights.push(Weight {
+                name: "beta",
+                tensor: beta.clone(),
+                trainable: true,
+            });
+        }
+        weights.push(Weight {
+            name: "moving_mean",
+            tensor: self.moving_mean.clone(),
+            trainable: false,
+        });
+        weights.push(Weight {
+            name: "moving_variance",
+            tensor: self.moving_variance.clone(),
+            trainable: false,
+        });
+        weights
+    }
+}

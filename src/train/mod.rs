@@ -1,0 +1,46 @@
+//! The loops that run a model over a dataset: `fit`, `evaluate` and `predict`. They run
+//! without the Python interpreter; whatever must happen between batches (progress, callbacks,
+//! Ctrl-C) goes through `Hooks`.
+
+pub mod data;
+mod predict;
+
+pub use predict::{predict, predict_stream};
+
+use crate::error::Result;
+
+/// Named values reported after a batch or an epoch (`loss`, metrics, `val_...`), in order.
+pub type Logs = Vec<(String, f64)>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Control {
+    Continue,
+    Stop,
+}
+
+/// What a loop calls between batches and epochs. Every method may fail (a callback raised, the
+/// user pressed Ctrl-C): the loop then stops at once and returns the error, leaving the model as
+/// it was after the last finished batch.
+pub trait Hooks {
+    fn on_epoch_begin(&mut self, _epoch: usize) -> Result<()> {
+        Ok(())
+    }
+
+    fn on_batch_begin(&mut self, _step: usize) -> Result<()> {
+        Ok(())
+    }
+
+    /// After each batch, with the running logs of the epoch so far.
+    fn on_batch_end(&mut self, _step: usize, _logs: &Logs) -> Result<Control> {
+        Ok(Control::Continue)
+    }
+
+    fn on_epoch_end(&mut self, _epoch: usize, _logs: &Logs) -> Result<Control> {
+        Ok(Control::Continue)
+    }
+}
+
+/// Hooks that do nothing (for Rust callers and tests).
+pub struct NoHooks;
+
+impl Hooks for NoHooks {}

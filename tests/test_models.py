@@ -1,0 +1,167 @@
+"""Model structure: Sequential and functional models, summary, predict, weights, calls."""
+
+import ferrograd as fg
+import numpy as np
+import pytest
+from ferrograd import layers
+
+
+def mlp(input_dim=20):
+    return fg.Sequential(
+        [
+            layers.Dense(16, activation="relu", input_shape=(input_dim,)),
+            layers.Dense(8, activation="tanh"),
+            layers.Dense(3, activation="softmax"),
+        ]
+    )
+
+
+def numpy_forward(model, x):
+    (k1, b1), (k2, b2), (k3, b3) = (layer.get_weights() for layer in model.layers)
+    h = np.maximum(x @ k1 + b1, 0)
+    h = np.tanh(h @ k2 + b2)
+    z = h @ k3 + b3
+    e = np.exp(z - z.max(1, keepdims=True))
+    return e / e.sum(1, keepdims=True)
+
+
+def functional_mnist_model():
+    inputs = layers.Input(shape=(784,))
+    hidden = layers.Dense(128, activation="relu")(inputs)
+    outputs = layers.Dense(10, activation="softmax")(hidden)
+    return fg.Model(inputs=inputs, outputs=outputs)
+
+
+def test_summary_reads_like_keras(capsys):
+    fg.clear_session()
+    functional_mnist_model().summary()
+    text = capsys.readouterr().out
+    assert 'Model: "functional"' in text
+    for column in ("Layer (type)", "Output Shape", "Param #"):
+        assert column in text
+    assert "input_layer (InputLayer)" in text and "(None, 784)" in text
+    assert "dense (Dense)" in text and "100,480" in text and "1,290" in text
+    assert "Total params: 101,770 (397.54 KB)" in text
+    assert "Trainable params: 101,770 (397.54 KB)" in text
+    assert "Non-trainable params: 0 (0.00 B)" in text
+
+
+def test_predict_matches_numpy_and_does_not_depend_on_batch_size(rng):
+    model = mlp()
+    x = rng.standard_normal((103, 20)).astype("float32")
+    expected = numpy_forward(model, x)
+    for batch_size in (1, 7, 32, 500):
+        np.testing.assert_allclose(
+            model.predict(x, batch_size=batch_size, verbose=0), expected, rtol=1e-5, atol=1e-6
+        )
+    np.testing.assert_allclose(model(x).numpy(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_predict_takes_float64_lists_memmaps_and_generators(rng, tmp_path):
+    model = mlp(4)
+    x = rng.standard_normal((10, 4))
+    expected = model.predict(x.astype("float32"), verbose=0)
+    np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-6)
+    np.testing.assert_allclose(model.predict(x.tolist(), verbose=0), expected, rtol=1e-6)
+    np.testing.assert_allclose(model.predict(x[::-1][::-1], verbose=0), expected, rtol=1e-6)
+    mapped = np.memmap(tmp_path / "x.bin", dtype="float64", mode="w+", shape=x.shape)
+    mapped[:] = x
+    mapped.flush()
+    np.testing.assert_allclose(
+        model.predict(
+            np.memmap(tmp_path / "x.bin", dtype="float64", mode="r", shape=x.shape), verbose=0
+        ),
+        expected,
+        rtol=1e-6,
+    )
+    batches = (x[i : i + 3] for i in range(0, 10, 3))
+    np.testing.assert_allclose(model.predict(batches, verbose=0), expected, rtol=1e-6)
+
+
+def test_uint8_memmap_is_read_batch_by_batch(tmp_path):
+    data = np.arange(6 * 4, dtype=np.uint8).reshape(6, 4)
+    path = tmp_path / "images.u8"
+    data.tofile(path)
+    mapped = np.memmap(path, dtype=np.uint8, mode="r", shape=(6, 4))
+    model = fg.Sequential([layers.Dense(2, input_shape=(4,))])
+    np.testing.assert_allclose(
+        model.predict(mapped, batch_size=4, verbose=0),
+        model.predict(data.astype("float32"), verbose=0),
+        rtol=1e-6,
+    )
+
+
+def test_sequential_builds_lazily_and_from_an_input():
+    lazy = fg.Sequential([layers.Dense(4), layers.Dense(2)])
+    assert not lazy.built
+    assert lazy.predict(np.ones((3, 5)), verbose=0).shape == (3, 2)
+    assert lazy.input_shape == (None, 5) and lazy.output_shape == (None, 2)
+    with_input = fg.Sequential([layers.Input(shape=(6,)), layers.Dense(2)])
+    assert with_input.built and with_input.count_params() == 14
+    added = fg.Sequential()
+    added.add(layers.Dense(3, input_dim=2))
+    added.add(layers.Dense(1))
+    assert added.count_params() == 9 + 4
+    added.pop()
+    assert added.output_shape == (None, 3)
+
+
+def test_wrong_feature_count_is_a_clear_error():
+    model = mlp(20)
+    with pytest.raises(ValueError, match=r"\(None, 20\).*\(4, 7\)"):
+        model.predict(np.ones((4, 7)), verbose=0)
+    with pytest.raises(fg.errors.ShapeError):
+        model(np.ones((4, 7)))
+
+
+def test_functional_model_structure():
+    fg.clear_session()
+    model = functional_mnist_model()
+    assert [type(layer).__name__ for layer in model.layers] == ["InputLayer", "Dense", "Dense"]
+    assert model.get_layer("dense").count_params() == 100_480
+    assert [name for name, _ in model.named_weights()] == [
+        "dense/kernel",
+        "dense/bias",
+        "dense_1/kernel",
+        "dense_1/bias",
+    ]
+    stray = layers.Input(shape=(3,))
+    with pytest.raises(ValueError, match="disconnected"):
+        fg.Model(inputs=layers.Input(shape=(3,)), outputs=layers.Dense(2)(stray))
+    with pytest.raises(TypeError):
+        fg.Model(inputs=np.ones(3), outputs=np.ones(3))
+
+
+def test_a_shared_layer_counts_its_weights_once():
+    inputs = layers.Input(shape=(4,))
+    shared = layers.Dense(4)
+    outputs = shared(shared(inputs))
+    model = fg.Model(inputs=inputs, outputs=outputs)
+    assert model.count_params() == 20
+    x = np.ones((2, 4), dtype="float32")
+    k, b = shared.get_weights()
+    np.testing.assert_allclose(model.predict(x, verbose=0), (x @ k + b) @ k + b, rtol=1e-5)
+
+
+def test_weights_round_trip_and_mismatches_change_nothing(rng):
+    model = mlp()
+    saved = model.get_weights()
+    model.set_weights([w + 1 for w in saved])
+    np.testing.assert_allclose(model.get_weights()[0], saved[0] + 1)
+    with pytest.raises(ValueError, match="6 weight arrays"):
+        model.set_weights(saved[:2])
+    model.set_weights(saved)
+    np.testing.assert_array_equal(model.get_weights()[2], saved[2])
+
+
+def test_calling_a_model_records_a_graph_for_a_hand_written_loop(rng):
+    model = mlp()
+    x = rng.standard_normal((8, 20)).astype("float32")
+    loss = (model(x) ** 2).mean()
+    model.zero_grad()
+    loss.backward()
+    assert all(w.grad is not None and w.grad.shape == w.shape for w in model.trainable_weights)
+    model.zero_grad()
+    assert all(w.grad is None for w in model.trainable_weights)
+    with fg.no_grad():
+        assert not model(x).requires_grad
