@@ -7,6 +7,7 @@ pub mod data;
 pub mod dtype;
 pub mod error;
 pub mod init;
+pub mod io;
 pub mod kernels;
 pub mod losses;
 pub mod metrics;

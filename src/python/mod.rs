@@ -7,6 +7,7 @@ mod data;
 mod errors;
 mod functions;
 mod hooks;
+mod io;
 mod layers;
 mod losses;
 mod metrics;
@@ -21,6 +22,7 @@ use pyo3::prelude::*;
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<tensor::PyTensor>()?;
     functions::register(m)?;
+    io::register(m)?;
     layers::register(m)?;
     model::register(m)?;
     data::register(m)?;
