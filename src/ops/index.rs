@@ -180,7 +180,12 @@ fn slice_positions(
     let mut i = start;
     while (step > 0 && i < stop) || (step < 0 && i > stop) {
         taken.push(i as usize);
-        i += step;
+        // A step as large as `isize::MAX` (`x[1::sys.maxsize]`) would wrap around to a
+        // position outside the axis; running past the end of the axis ends the slice.
+        match i.checked_add(step) {
+            Some(next) => i = next,
+            None => break,
+        }
     }
     Ok(taken)
 }
@@ -249,6 +254,22 @@ mod tests {
             vec![5, 3]
         );
         assert!(slice_positions(None, None, 0, 4).is_err());
+    }
+
+    #[test]
+    fn huge_steps_take_one_element_instead_of_overflowing() {
+        assert_eq!(
+            slice_positions(Some(1), None, isize::MAX, 5).unwrap(),
+            vec![1]
+        );
+        assert_eq!(
+            slice_positions(Some(3), None, isize::MIN, 5).unwrap(),
+            vec![3]
+        );
+        assert_eq!(
+            slice_positions(None, None, isize::MIN + 1, 5).unwrap(),
+            vec![4]
+        );
     }
 
     #[test]
