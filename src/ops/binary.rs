@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use ndarray::ArrayD;
 
+use super::layout::promote_pair;
 use super::{broadcast_map2, broadcast_map3, sum_to_shape};
 use crate::autograd::{Backward, GradSink, record};
 use crate::dtype::Element;
@@ -96,6 +97,7 @@ impl BinaryOp {
 }
 
 pub fn binary(op: BinaryOp, lhs: &Tensor, rhs: &Tensor) -> Result<Tensor> {
+    let (lhs, rhs) = &promote_pair(lhs, rhs)?;
     let (a, b) = (lhs.data(), rhs.data());
     let shape = broadcast_shapes(op.name(), a.shape(), b.shape())?;
     let out = map_storage2!(op.name(), &*a, &*b, |x, y| broadcast_map2(
@@ -237,7 +239,7 @@ mod tests {
     }
 
     #[test]
-    fn incompatible_shapes_and_dtypes_are_errors() {
+    fn incompatible_shapes_are_errors() {
         let a = Tensor::zeros(&[3], crate::dtype::DType::F32).unwrap();
         let b = Tensor::zeros(&[4], crate::dtype::DType::F32).unwrap();
         let message = a.add(&b).unwrap_err().to_string();
@@ -245,7 +247,5 @@ mod tests {
             message.contains("[3]") && message.contains("[4]"),
             "{message}"
         );
-        let c = Tensor::zeros(&[3], crate::dtype::DType::F64).unwrap();
-        assert!(a.add(&c).is_err());
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use ndarray::{ArrayD, Zip};
 use num_traits::{One, Zero};
 
+use super::layout::promote_pair;
 use super::{broadcast_map2, sum_to_shape};
 use crate::autograd::{Backward, GradSink, record};
 use crate::dtype::Element;
@@ -39,6 +40,7 @@ impl Comparison {
 
 /// A mask of 1.0 where `lhs cmp rhs` holds and 0.0 elsewhere, broadcast; never differentiable.
 pub fn compare(cmp: Comparison, lhs: &Tensor, rhs: &Tensor) -> Result<Tensor> {
+    let (lhs, rhs) = promote_pair(lhs, rhs)?;
     let (a, b) = (lhs.data(), rhs.data());
     let shape = broadcast_shapes("compare", a.shape(), b.shape())?;
     let out = map_storage2!("compare", &*a, &*b, |x, y| broadcast_map2(
@@ -58,6 +60,7 @@ pub fn compare(cmp: Comparison, lhs: &Tensor, rhs: &Tensor) -> Result<Tensor> {
 
 /// `condition ? a : b` elementwise (nonzero counts as true), all three broadcast together.
 pub fn where_(condition: &Tensor, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let (a, b) = &promote_pair(a, b)?;
     let shape = broadcast_shapes("where", condition.shape(), a.shape())?;
     let shape = broadcast_shapes("where", &shape, b.shape())?;
     let mask = condition.data().astype(a.dtype());
