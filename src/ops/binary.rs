@@ -48,6 +48,8 @@ impl BinaryOp {
             BinaryOp::Mul => a * b,
             BinaryOp::Div => a / b,
             BinaryOp::Pow => a.powf(b),
+            // `Float::max` returns the other operand for NaN; numpy's `maximum` propagates it.
+            BinaryOp::Maximum | BinaryOp::Minimum if a.is_nan() || b.is_nan() => a + b,
             BinaryOp::Maximum => a.max(b),
             BinaryOp::Minimum => a.min(b),
         }
@@ -236,6 +238,18 @@ mod tests {
             true,
         );
         check_gradients(&[a, randn(&[3], 4)], |t| t[0].pow(&t[1]).unwrap());
+    }
+
+    #[test]
+    fn maximum_and_minimum_propagate_nan() {
+        let a = Tensor::from_array(ndarray::arr1(&[f64::NAN, 1.0, 2.0]).into_dyn(), false);
+        let b = Tensor::from_array(ndarray::arr1(&[0.0, f64::NAN, 3.0]).into_dyn(), false);
+        for y in [a.maximum(&b).unwrap(), a.minimum(&b).unwrap()] {
+            let y = y.to_f64_vec();
+            assert!(y[0].is_nan() && y[1].is_nan(), "{y:?}");
+        }
+        assert_eq!(a.maximum(&b).unwrap().to_f64_vec()[2], 3.0);
+        assert_eq!(a.minimum(&b).unwrap().to_f64_vec()[2], 2.0);
     }
 
     #[test]

@@ -150,7 +150,12 @@ pub fn clip(input: &Tensor, lo: Option<f64>, hi: Option<f64>) -> Result<Tensor> 
     let x = input.data();
     let bounds = (lo.unwrap_or(f64::NEG_INFINITY), hi.unwrap_or(f64::INFINITY));
     let out = map_storage!(&*x, a => crate::kernels::elementwise::map(a, |v| {
-        v.max(Element::of(bounds.0)).min(Element::of(bounds.1))
+        // `Float::max` would turn NaN into the lower bound; numpy's clip keeps it.
+        if v.is_nan() {
+            v
+        } else {
+            v.max(Element::of(bounds.0)).min(Element::of(bounds.1))
+        }
     }));
     Ok(record(out, &[input], |_| ClipBackward { input: x, bounds }))
 }
@@ -205,6 +210,8 @@ mod tests {
             vec![1.0, -1.0, 2.0]
         );
         assert!(a.clip(Some(2.0), Some(1.0)).is_err());
+        let nan = Tensor::from_array(ndarray::arr1(&[f64::NAN]).into_dyn(), false);
+        assert!(nan.clip(Some(-1.0), Some(1.0)).unwrap().to_f64_vec()[0].is_nan());
     }
 
     #[test]
