@@ -70,12 +70,12 @@ impl BinaryOp {
                 } else {
                     b * a.powf(b - one)
                 };
-                // d/db a^b = a^b ln a, taken as 0 where a^b is 0 (so 0 ** b has a finite gradient).
-                let value = a.powf(b);
-                let db = if value == T::zero() {
+                // d/db a^b = a^b ln a, taken as 0 at a = 0 for b >= 0 (PyTorch's convention), where
+                // ln 0 would make it NaN (b > 0) or -inf (b = 0, 0 ** 0 = 1).
+                let db = if a == T::zero() && b >= T::zero() {
                     T::zero()
                 } else {
-                    value * a.ln()
+                    a.powf(b) * a.ln()
                 };
                 (da, db)
             }
@@ -238,6 +238,15 @@ mod tests {
             true,
         );
         check_gradients(&[a, randn(&[3], 4)], |t| t[0].pow(&t[1]).unwrap());
+    }
+
+    #[test]
+    fn power_of_zero_has_a_zero_exponent_gradient() {
+        assert_eq!(BinaryOp::Pow.partials(0.0f64, 0.0), (0.0, 0.0));
+        assert_eq!(BinaryOp::Pow.partials(0.0f64, 2.0), (0.0, 0.0));
+        assert_eq!(BinaryOp::Pow.partials(0.0f64, 1.0), (1.0, 0.0));
+        let (_, db) = BinaryOp::Pow.partials(2.0f64, 3.0);
+        assert!((db - 8.0 * 2.0f64.ln()).abs() < 1e-12);
     }
 
     #[test]
