@@ -101,32 +101,49 @@ fn parse_index_item(item: &Bound<'_, PyAny>) -> PyResult<IndexItem> {
     if let Ok(i) = item.extract::<isize>() {
         return Ok(IndexItem::Int(i));
     }
-    // An integer (or boolean mask) array, list or tensor: a gather along this axis.
-    let array = match item.cast::<PyTensor>() {
-        Ok(t) => storage_to_numpy(py, &t.get().inner.data()),
-        Err(_) => item.clone(),
-    };
-    let array = as_numeric_array(&array)?;
-    let np = py.import("numpy")?;
-    let kind = array.dtype().kind();
-    let positions = match kind {
-        b'b' => np.call_method1("flatnonzero", (array.clone(),))?,
-        b'i' | b'u' => array.clone().into_any(),
-        b'f' if item.cast::<PyTensor>().is_ok() => array.call_method1("astype", ("int64",))?,
-        _ => {
-            return Err(PyTypeError::new_err(format!(
-                "only integers, slices, None, ..., and integer or boolean arrays are valid \
-                 indices; received an array of dtype {}",
-                array.dtype()
-            )));
-        }
-    };
-    if positions.getattr("ndim")?.extract::<usize>()? != 1 {
-        return Err(PyValueError::new_err(
-            "index arrays must be one-dimensional",
-        ));
+    // Tensors hold floats, so a tensor index would be ambiguous: a comparison gives a 0/1
+    // tensor, which read as positions would gather rows 0 and 1 instead of masking.
+    if let Ok(tensor) = item.cast::<PyTensor>() {
+        return Err(PyTypeError::new_err(format!(
+            "a Tensor cannot be an index, since its float values could mean positions or a mask \
+             (comparisons give 0/1 tensors); pass t.numpy().astype(bool) for a mask or \
+             t.numpy().astype(int) for positions. Received a tensor of shape {:?}",
+            tensor.get().inner.shape()
+        )));
     }
-    let positions = positions.call_method1("astype", ("int64",))?;
+    // An integer array (a gather along this axis) or a boolean mask (over as many axes as it
+    // has dimensions).
+    let array = as_numeric_array(item)?;
+    let kind = array.dtype().kind();
+    if kind == b'b' {
+        if array.ndim() == 0 {
+            return Err(PyTypeError::new_err(
+                "boolean scalars are not valid indices",
+            ));
+        }
+        let flat = array.call_method1("reshape", (-1,))?;
+        return Ok(IndexItem::Mask {
+            shape: array.shape().to_vec(),
+            values: flat.call_method0("tolist")?.extract()?,
+        });
+    }
+    // numpy reads an empty list as no positions, though `np.asarray([])` is float64.
+    let integral = matches!(kind, b'i' | b'u') || array.len() == 0;
+    if !integral {
+        return Err(PyTypeError::new_err(format!(
+            "only integers, slices, None, ..., and integer or boolean arrays are valid \
+             indices; received an array of dtype {}",
+            array.dtype()
+        )));
+    }
+    if array.ndim() != 1 {
+        return Err(PyValueError::new_err(format!(
+            "integer index arrays must be one-dimensional (x[idx] gathers along one axis); \
+             received an array of shape {:?}",
+            array.shape()
+        )));
+    }
+    let positions = array.call_method1("astype", ("int64",))?;
     Ok(IndexItem::Array(
         positions.call_method0("tolist")?.extract()?,
     ))
