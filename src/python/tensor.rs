@@ -326,8 +326,8 @@ impl PyTensor {
             .call_method("array2string", (self.numpy(py),), Some(&kwargs))?
             .extract()?;
         let mut extras = format!(
-            "shape={:?}, dtype={}",
-            self.inner.shape(),
+            "shape={}, dtype={}",
+            shape_repr(self.inner.shape()),
             self.inner.dtype()
         );
         if let Some(name) = self.inner.grad_fn_name() {
@@ -559,6 +559,17 @@ impl PyTensor {
     #[pyo3(signature = (min=None, max=None))]
     fn clip(&self, min: Option<f64>, max: Option<f64>) -> PyResult<PyTensor> {
         Ok(PyTensor::wrap(self.inner.clip(min, max)?))
+    }
+}
+
+/// A shape as Python writes the tuple `x.shape`: `(3, 4)`, `(3,)`, `()`.
+fn shape_repr(shape: &[usize]) -> String {
+    match shape {
+        [single] => format!("({single},)"),
+        _ => {
+            let dims: Vec<String> = shape.iter().map(ToString::to_string).collect();
+            format!("({})", dims.join(", "))
+        }
     }
 }
 

@@ -1,0 +1,28 @@
+"""The Tensor class from Python: creation, conversion, properties, forward values, indexing,
+operators and the errors they raise."""
+
+import numpy as np
+import pytest
+
+import ferrograd as fg
+
+
+class TestRepr:
+    @pytest.mark.parametrize(
+        ("shape", "written"), [((3, 4), "(3, 4)"), ((3,), "(3,)"), ((), "()")]
+    )
+    def test_shows_the_shape_as_python_writes_the_tuple(self, shape, written):
+        text = repr(fg.zeros(shape))
+        assert f"shape={written}" in text
+        assert str(fg.zeros(shape).shape) == written
+
+    def test_reads_like_numpy_with_dtype_and_grad_state(self):
+        x = fg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        text = repr(x)
+        assert text.startswith("tensor([[1., 2.],\n        [3., 4.]]")
+        assert "dtype=float32" in text
+        assert "requires_grad=True" in text
+        y = x * 2
+        assert "grad_fn=multiply" in repr(y)
+        assert "requires_grad" not in repr(fg.tensor([1.0], dtype="float64"))
+        assert "dtype=float64" in repr(fg.tensor([1.0], dtype="float64"))
