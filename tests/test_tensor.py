@@ -26,3 +26,19 @@ class TestRepr:
         assert "grad_fn=multiply" in repr(y)
         assert "requires_grad" not in repr(fg.tensor([1.0], dtype="float64"))
         assert "dtype=float64" in repr(fg.tensor([1.0], dtype="float64"))
+
+
+class TestThreads:
+    def test_set_num_threads_takes_a_positive_count(self):
+        before = fg.get_num_threads()
+        try:
+            fg.set_num_threads(1)
+            assert fg.get_num_threads() == 1
+            for bad in (0, -1, 10**6):
+                with pytest.raises(ValueError, match=str(bad)):
+                    fg.set_num_threads(bad)
+            assert fg.get_num_threads() == 1
+            with pytest.raises(TypeError):
+                fg.set_num_threads(1.5)
+        finally:
+            fg.set_num_threads(before)

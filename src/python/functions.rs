@@ -1,5 +1,6 @@
 //! Module-level functions: tensor creation, seeding, threads, grad mode, joins.
 
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
@@ -125,9 +126,18 @@ fn set_seed(seed: u64) {
     rng::set_seed(seed);
 }
 
+/// Sets how many threads the kernels use (the default is the machine's cores, or
+/// `FERROGRAD_NUM_THREADS`).
 #[pyfunction]
-fn set_num_threads(n: usize) -> PyResult<()> {
-    Ok(parallel::set_num_threads(n)?)
+fn set_num_threads(n: i64) -> PyResult<()> {
+    // Taken as a signed integer so that a negative count is a ValueError naming it, not the
+    // OverflowError of converting to an unsigned one.
+    let count = usize::try_from(n).map_err(|_| {
+        PyValueError::new_err(format!(
+            "set_num_threads: expected a positive count, received {n}"
+        ))
+    })?;
+    Ok(parallel::set_num_threads(count)?)
 }
 
 #[pyfunction]
