@@ -42,3 +42,21 @@ class TestThreads:
                 fg.set_num_threads(1.5)
         finally:
             fg.set_num_threads(before)
+
+
+class TestIteration:
+    def test_yields_the_rows_and_they_carry_gradients(self):
+        values = np.arange(6.0).reshape(3, 2)
+        x = fg.tensor(values, requires_grad=True)
+        rows = list(x)
+        assert len(rows) == 3
+        for row, expected in zip(rows, values, strict=True):
+            np.testing.assert_array_equal(row.numpy(), expected)
+        (rows[0] * 1 + rows[2] * 3).sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), [[1, 1], [0, 0], [3, 3]])
+
+    def test_a_zero_dimensional_tensor_is_not_iterable(self):
+        with pytest.raises(TypeError, match="0-d"):
+            list(fg.tensor(1.0))
+        with pytest.raises(TypeError):
+            len(fg.tensor(1.0))

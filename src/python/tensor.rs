@@ -1,5 +1,7 @@
 //! The Python `Tensor` class.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use numpy::{PyArrayDescrMethods, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -287,6 +289,19 @@ impl PyTensor {
         Ok(PyTensor::wrap(self.inner.astype(dtype)?))
     }
 
+    /// The rows (the sub-tensors along the first axis), each computed when it is reached.
+    fn __iter__(&self) -> PyResult<TensorRows> {
+        // Without this, iteration would fall back to __getitem__(0), whose IndexError on a 0-d
+        // tensor would end it at once: `list(fg.tensor(1.0))` would be `[]`.
+        if self.inner.ndim() == 0 {
+            return Err(PyTypeError::new_err("iteration over a 0-d tensor"));
+        }
+        Ok(TensorRows {
+            tensor: self.inner.clone(),
+            next: AtomicUsize::new(0),
+        })
+    }
+
     fn __len__(&self) -> PyResult<usize> {
         self.inner
             .shape()
@@ -559,6 +574,33 @@ impl PyTensor {
     #[pyo3(signature = (min=None, max=None))]
     fn clip(&self, min: Option<f64>, max: Option<f64>) -> PyResult<PyTensor> {
         Ok(PyTensor::wrap(self.inner.clip(min, max)?))
+    }
+}
+
+/// The iterator over a tensor's rows.
+#[pyclass(name = "TensorIterator", module = "ferrograd", frozen)]
+pub struct TensorRows {
+    tensor: Tensor,
+    next: AtomicUsize,
+}
+
+#[pymethods]
+impl TensorRows {
+    fn __iter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __next__(&self) -> PyResult<Option<PyTensor>> {
+        let row = self.next.fetch_add(1, Ordering::Relaxed);
+        if row >= self.tensor.shape()[0] {
+            return Ok(None);
+        }
+        let row = isize::try_from(row).map_err(|_| PyValueError::new_err("row out of range"))?;
+        guarded(|| {
+            Ok(Some(PyTensor::wrap(
+                self.tensor.index(&[IndexItem::Int(row)])?,
+            )))
+        })
     }
 }
 
