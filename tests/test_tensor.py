@@ -60,3 +60,33 @@ class TestIteration:
             list(fg.tensor(1.0))
         with pytest.raises(TypeError):
             len(fg.tensor(1.0))
+
+
+class TestComparisons:
+    def test_give_zero_one_tensors_without_gradient(self, rng):
+        a_values, b_values = rng.normal(size=(3, 4)), rng.normal(size=(4,))
+        a = fg.tensor(a_values, dtype="float64", requires_grad=True)
+        b = fg.tensor(b_values, dtype="float64")
+        cases = [
+            (a < b, a_values < b_values),
+            (a <= b, a_values <= b_values),
+            (a > b, a_values > b_values),
+            (a >= b, a_values >= b_values),
+            (a == a, np.ones((3, 4), bool)),
+            (a != b, a_values != b_values),
+            (a > 0.5, a_values > 0.5),
+            (a < np.zeros(4), a_values < 0),
+            (0.0 < a, 0.0 < a_values),
+        ]
+        for got, expected in cases:
+            assert got.dtype == np.float64
+            assert not got.requires_grad
+            np.testing.assert_array_equal(got.numpy(), expected.astype(np.float64))
+
+    def test_equality_with_what_is_not_numeric_is_identity(self):
+        x = fg.tensor([1.0, 2.0])
+        assert (x == None) is False  # noqa: E711 - the operator is what is tested
+        assert (x != None) is True  # noqa: E711
+        assert (x == "a") is False
+        with pytest.raises(TypeError):
+            _ = x < None

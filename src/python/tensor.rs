@@ -471,12 +471,12 @@ impl PyTensor {
         self.compare(Comparison::GreaterEqual, other)
     }
 
-    fn __eq__(&self, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        self.compare(Comparison::Equal, other)
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        self.equality(Comparison::Equal, other)
     }
 
-    fn __ne__(&self, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        self.compare(Comparison::NotEqual, other)
+    fn __ne__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        self.equality(Comparison::NotEqual, other)
     }
 
     fn __getitem__(&self, key: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
@@ -621,11 +621,26 @@ impl PyTensor {
     }
 
     fn compare(&self, cmp: Comparison, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        let other = match to_operand(other, &self.inner)? {
+        self.compare_operand(cmp, to_operand(other, &self.inner)?)
+    }
+
+    fn compare_operand(&self, cmp: Comparison, other: Operand) -> PyResult<PyTensor> {
+        let other = match other {
             Operand::Tensor(t) => t,
             Operand::Scalar(s) => Tensor::scalar(s, self.inner.dtype()),
         };
         guarded(|| Ok(PyTensor::wrap(self.inner.compare(cmp, &other)?)))
+    }
+
+    /// `==` and `!=` against what is not numeric (None, a string) give NotImplemented, so that
+    /// Python answers by identity as for any object: `t == None` is False, as in PyTorch.
+    fn equality(&self, cmp: Comparison, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let py = other.py();
+        match to_operand(other, &self.inner) {
+            Ok(operand) => Ok(Py::new(py, self.compare_operand(cmp, operand)?)?.into_any()),
+            Err(e) if e.is_instance_of::<PyTypeError>(py) => Ok(py.NotImplemented()),
+            Err(e) => Err(e),
+        }
     }
 }
 
