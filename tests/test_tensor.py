@@ -8,9 +8,7 @@ import ferrograd as fg
 
 
 class TestRepr:
-    @pytest.mark.parametrize(
-        ("shape", "written"), [((3, 4), "(3, 4)"), ((3,), "(3,)"), ((), "()")]
-    )
+    @pytest.mark.parametrize(("shape", "written"), [((3, 4), "(3, 4)"), ((3,), "(3,)"), ((), "()")])
     def test_shows_the_shape_as_python_writes_the_tuple(self, shape, written):
         text = repr(fg.zeros(shape))
         assert f"shape={written}" in text
@@ -90,3 +88,27 @@ class TestComparisons:
         assert (x == "a") is False
         with pytest.raises(TypeError):
             _ = x < None
+
+
+class TestFromNumpy:
+    def test_copies_so_that_later_writes_to_the_array_do_not_show(self):
+        values = np.arange(6, dtype=np.float32).reshape(2, 3)
+        x = fg.tensor(values)
+        view = np.asarray(x)
+        assert not np.shares_memory(view, values)
+        values[0, 0] = 100.0
+        assert x.numpy()[0, 0] == 0.0
+
+    def test_reads_arrays_whose_strides_are_not_whole_elements(self):
+        base = np.arange(1, 9, dtype=np.float32)
+        odd = np.lib.stride_tricks.as_strided(base, shape=(3,), strides=(2,))
+        np.testing.assert_array_equal(fg.tensor(odd).numpy(), odd)
+        np.testing.assert_array_equal(
+            fg.tensor(odd, dtype="float64").numpy(), odd.astype(np.float64)
+        )
+
+    def test_reads_unaligned_arrays(self):
+        raw = bytearray(b"\0" + np.arange(1, 5, dtype=np.float64).tobytes())
+        shifted = np.ndarray((4,), np.float64, buffer=raw, offset=1)
+        assert not shifted.flags.aligned
+        np.testing.assert_array_equal(fg.tensor(shifted, dtype="float64").numpy(), [1, 2, 3, 4])
