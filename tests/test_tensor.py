@@ -1,10 +1,9 @@
 """The Tensor class from Python: creation, conversion, properties, forward values, indexing,
 operators and the errors they raise."""
 
+import ferrograd as fg
 import numpy as np
 import pytest
-
-import ferrograd as fg
 
 
 class TestRepr:
