@@ -111,3 +111,11 @@ class TestFromNumpy:
         shifted = np.ndarray((4,), np.float64, buffer=raw, offset=1)
         assert not shifted.flags.aligned
         np.testing.assert_array_equal(fg.tensor(shifted, dtype="float64").numpy(), [1, 2, 3, 4])
+
+    def test_round_trips_more_dimensions_than_rust_numpy_handles(self):
+        values = np.arange(6.0).reshape((2,) + (1,) * 38 + (3,))
+        x = fg.tensor(values, dtype="float64")
+        assert x.shape == values.shape
+        np.testing.assert_array_equal(x.numpy(), values)
+        np.testing.assert_array_equal(np.asarray(x.sum(axis=-1)), values.sum(axis=-1))
+        assert "shape=(2, 1," in repr(fg.zeros(*((2,) + (1,) * 33)))

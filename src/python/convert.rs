@@ -1,9 +1,9 @@
 //! Conversions between Python values (numpy arrays, scalars, lists, tensors) and the core.
 
-use ndarray::{ArrayD, ArrayViewD};
+use ndarray::{ArrayD, ArrayViewD, IxDyn};
 use numpy::{
-    PyArrayDescrMethods, PyArrayDyn, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods,
-    ToPyArray,
+    PyArray1, PyArrayDescrMethods, PyArrayDyn, PyArrayMethods, PyUntypedArray,
+    PyUntypedArrayMethods, ToPyArray,
 };
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -14,6 +14,7 @@ use crate::dtype::{DType, Element};
 use crate::error::Error;
 use crate::storage::{Storage, array_from_vec};
 use crate::tensor::Tensor;
+use crate::{try_map_storage, with_storage};
 
 /// Parses a dtype given as a string, a numpy dtype or a type (`np.float64`, `float`); `None`
 /// means float32.
@@ -67,6 +68,9 @@ pub fn as_numeric_array<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyU
 /// The values of a numeric numpy array as storage of `dtype`, copied once (converted while
 /// copying when the dtypes differ), whatever the array's strides.
 pub fn array_to_storage(array: &Bound<'_, PyUntypedArray>, dtype: DType) -> PyResult<Storage> {
+    if array.ndim() > RUST_NUMPY_MAX_DIMS {
+        return flattened_to_storage(array, dtype);
+    }
     if viewable(array)? {
         if let Ok(typed) = array.cast::<PyArrayDyn<f32>>() {
             return typed_to_storage(typed, dtype);
@@ -80,6 +84,22 @@ pub fn array_to_storage(array: &Bound<'_, PyUntypedArray>, dtype: DType) -> PyRe
     let converted = array.call_method1("astype", (dtype.name(),))?;
     let converted = converted.cast::<PyUntypedArray>()?;
     array_to_storage(converted, dtype)
+}
+
+/// rust-numpy panics on arrays of more dimensions than numpy 1 allowed; numpy 2 allows 64.
+const RUST_NUMPY_MAX_DIMS: usize = 32;
+
+/// An array of too many dimensions for rust-numpy, read through a one-dimensional C-order copy
+/// made by numpy.
+fn flattened_to_storage(array: &Bound<'_, PyUntypedArray>, dtype: DType) -> PyResult<Storage> {
+    let np = array.py().import("numpy")?;
+    let flat = np
+        .call_method1("ascontiguousarray", (array, dtype.name()))?
+        .call_method1("reshape", (-1,))?;
+    let shape = IxDyn(array.shape());
+    Ok(try_map_storage!(to_storage(&flat, dtype)?, a => a
+        .into_shape_with_order(shape.clone())
+        .map_err(|e| Error::value(format!("tensor: {e}")))))
 }
 
 /// Whether rust-numpy can view the array as an ndarray: aligned, with strides that are whole
@@ -119,11 +139,12 @@ pub fn to_storage(obj: &Bound<'_, PyAny>, dtype: DType) -> PyResult<Storage> {
     array_to_storage(&as_numeric_array(obj)?, dtype)
 }
 
-pub fn storage_to_numpy<'py>(py: Python<'py>, storage: &Storage) -> Bound<'py, PyAny> {
-    match storage {
-        Storage::F32(a) => a.to_pyarray(py).into_any(),
-        Storage::F64(a) => a.to_pyarray(py).into_any(),
+pub fn storage_to_numpy<'py>(py: Python<'py>, storage: &Storage) -> PyResult<Bound<'py, PyAny>> {
+    if storage.ndim() <= RUST_NUMPY_MAX_DIMS {
+        return Ok(with_storage!(storage, a => a.to_pyarray(py).into_any()));
     }
+    let flat = with_storage!(storage, a => PyArray1::from_iter(py, a.iter().copied()).into_any());
+    flat.call_method1("reshape", (PyTuple::new(py, storage.shape())?,))
 }
 
 /// The right-hand side of an arithmetic operator.

@@ -253,7 +253,8 @@ impl PyTensor {
         Ok(self.inner.set_grad(None)?)
     }
 
-    fn numpy<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+    /// A copy of the values as a numpy array of the tensor's dtype.
+    fn numpy<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         storage_to_numpy(py, &self.inner.data())
     }
 
@@ -269,7 +270,7 @@ impl PyTensor {
                 "a Tensor cannot be viewed as a numpy array without a copy; use copy=None",
             ));
         }
-        let array = self.numpy(py);
+        let array = self.numpy(py)?;
         match dtype {
             Some(d) if !d.is_none() => array.call_method1("astype", (d,)),
             _ => Ok(array),
@@ -281,7 +282,7 @@ impl PyTensor {
     }
 
     fn tolist<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.numpy(py).call_method0("tolist")
+        self.numpy(py)?.call_method0("tolist")
     }
 
     fn astype(&self, dtype: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
@@ -338,7 +339,7 @@ impl PyTensor {
         kwargs.set_item("separator", ", ")?;
         kwargs.set_item("prefix", "tensor(")?;
         let body: String = np
-            .call_method("array2string", (self.numpy(py),), Some(&kwargs))?
+            .call_method("array2string", (self.numpy(py)?,), Some(&kwargs))?
             .extract()?;
         let mut extras = format!(
             "shape={}, dtype={}",
