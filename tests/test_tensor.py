@@ -207,6 +207,13 @@ class TestProperties:
             x.item()
 
 
+def test_signatures_show_their_defaults():
+    import inspect
+
+    for method in (fg.Tensor.softmax, fg.Tensor.log_softmax):
+        assert inspect.signature(method).parameters["axis"].default == -1
+
+
 class TestFactories:
     def test_constants_take_a_shape_as_arguments_or_a_tuple(self):
         for make, value in ((fg.zeros, 0.0), (fg.ones, 1.0)):

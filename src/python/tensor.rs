@@ -523,12 +523,14 @@ impl PyTensor {
         self.unary(UnaryFn::Tanh)
     }
 
-    #[pyo3(signature = (axis=-1))]
+    // pyo3 writes a negative default as `...` in `__text_signature__`; help() and stubtest
+    // should read -1.
+    #[pyo3(signature = (axis=-1), text_signature = "($self, axis=-1)")]
     fn softmax(&self, axis: isize) -> PyResult<PyTensor> {
         guarded(|| Ok(PyTensor::wrap(self.inner.softmax(axis)?)))
     }
 
-    #[pyo3(signature = (axis=-1))]
+    #[pyo3(signature = (axis=-1), text_signature = "($self, axis=-1)")]
     fn log_softmax(&self, axis: isize) -> PyResult<PyTensor> {
         guarded(|| Ok(PyTensor::wrap(self.inner.log_softmax(axis)?)))
     }
