@@ -305,10 +305,45 @@ pub fn index(input: &Tensor, items: &[IndexItem]) -> Result<Tensor> {
     let data = input.data();
     let out = try_map_storage!(&*data, a => selection.gather(a));
     let input_shape = input.shape().to_vec();
-    Ok(record(out, &[input], |_| IndexBackward {
+    let out = record(out, &[input], |_| IndexBackward {
         selection,
         input_shape,
-    }))
+    });
+    match advanced_axis_moved_first(input.shape(), items)? {
+        Some(axis) if axis > 0 => {
+            let mut order: Vec<isize> = (0..out.ndim() as isize).collect();
+            order.remove(axis);
+            order.insert(0, axis as isize);
+            out.transpose(Some(&order))
+        }
+        _ => Ok(out),
+    }
+}
+
+/// numpy's rule for where the axis of an integer array or mask goes: where the array was when
+/// it and any integers in the index sit next to each other (`x[:, 0, idx]`), else first, since
+/// "where it was" is then ambiguous (`x[0, :, idx]`). Returns the output axis the gather left
+/// it at when it must move first.
+fn advanced_axis_moved_first(shape: &[usize], items: &[IndexItem]) -> Result<Option<usize>> {
+    let Some(advanced) = items.iter().position(IndexItem::is_advanced) else {
+        return Ok(None);
+    };
+    let involved: Vec<usize> = (0..items.len())
+        .filter(|&i| items[i].is_advanced() || matches!(items[i], IndexItem::Int(_)))
+        .collect();
+    if involved.windows(2).all(|pair| pair[1] == pair[0] + 1) {
+        return Ok(None);
+    }
+    let ellipsis_axes = check_items(shape, items)?;
+    let axis = items[..advanced]
+        .iter()
+        .map(|item| match item {
+            IndexItem::Int(_) => 0,
+            IndexItem::Ellipsis => ellipsis_axes,
+            _ => 1,
+        })
+        .sum();
+    Ok(Some(axis))
 }
 
 struct IndexBackward {
@@ -450,6 +485,52 @@ mod tests {
         let mut all = vec![0; 24];
         all[21..].fill(1);
         assert_eq!(take(&[mask(&[2, 3, 4], &all)]).1, vec![21.0, 22.0, 23.0]);
+    }
+
+    #[test]
+    fn an_array_apart_from_the_integers_puts_its_axis_first_like_numpy() {
+        let x = randn(&[6, 3, 4, 5], 1);
+        let shape = |items: &[IndexItem]| x.index(items).unwrap().shape().to_vec();
+        let all = || slice(None, None, None);
+        let rows = || IndexItem::Array(vec![0, 2, 1]);
+        // Next to each other: the array's axis stays where it was.
+        assert_eq!(shape(&[all(), IndexItem::Int(0), rows()]), vec![6, 3, 5]);
+        assert_eq!(shape(&[IndexItem::Int(0), rows()]), vec![3, 4, 5]);
+        assert_eq!(shape(&[all(), rows()]), vec![6, 3, 4, 5]);
+        // Apart (a slice, a new axis or an ellipsis, even an empty one, between): first.
+        assert_eq!(shape(&[IndexItem::Int(0), all(), rows()]), vec![3, 3, 5]);
+        assert_eq!(
+            shape(&[all(), IndexItem::Int(0), all(), rows()]),
+            vec![3, 6, 4]
+        );
+        assert_eq!(
+            shape(&[all(), IndexItem::Int(0), IndexItem::Ellipsis, rows(), all()]),
+            vec![3, 6, 5]
+        );
+        assert_eq!(
+            shape(&[IndexItem::Int(0), IndexItem::NewAxis, rows()]),
+            vec![3, 1, 4, 5]
+        );
+        assert_eq!(
+            shape(&[all(), mask(&[3], &[1, 0, 1]), IndexItem::Int(0)]),
+            vec![6, 2, 5]
+        );
+        assert_eq!(
+            shape(&[all(), mask(&[3], &[1, 0, 1]), all(), IndexItem::Int(-1)]),
+            vec![2, 6, 4]
+        );
+        let picked = x
+            .index(&[IndexItem::Int(2), all(), IndexItem::Array(vec![3])])
+            .unwrap();
+        let expected = x
+            .index(&[IndexItem::Int(2), all(), IndexItem::Int(3)])
+            .unwrap();
+        assert_eq!(picked.shape(), &[1, 3, 5]);
+        assert_eq!(picked.to_f64_vec(), expected.to_f64_vec());
+        check_gradients(&[randn(&[2, 3, 4], 2)], |t| {
+            t[0].index(&[IndexItem::Int(1), all(), IndexItem::Array(vec![0, 3, 3])])
+                .unwrap()
+        });
     }
 
     #[test]
