@@ -73,7 +73,7 @@ fn full_impl(
     requires_grad: bool,
 ) -> PyResult<PyTensor> {
     let (shape, dtype) = (shape_from_args(shape)?, parse_dtype(dtype)?);
-    leaf(Tensor::full(&shape, value, dtype)?, requires_grad)
+    guarded(|| leaf(Tensor::full(&shape, value, dtype)?, requires_grad))
 }
 
 /// Samples of the standard normal distribution, from the seeded generator.
@@ -85,7 +85,7 @@ fn randn(
     requires_grad: bool,
 ) -> PyResult<PyTensor> {
     let (shape, dtype) = (shape_from_args(shape)?, parse_dtype(dtype)?);
-    leaf(creation::randn(&shape, dtype)?, requires_grad)
+    guarded(|| leaf(creation::randn(&shape, dtype)?, requires_grad))
 }
 
 /// Uniform samples in [0, 1), from the seeded generator.
@@ -97,7 +97,7 @@ fn rand_uniform(
     requires_grad: bool,
 ) -> PyResult<PyTensor> {
     let (shape, dtype) = (shape_from_args(shape)?, parse_dtype(dtype)?);
-    leaf(creation::uniform(&shape, 0.0, 1.0, dtype)?, requires_grad)
+    guarded(|| leaf(creation::uniform(&shape, 0.0, 1.0, dtype)?, requires_grad))
 }
 
 /// `arange(stop)` or `arange(start, stop, step)`, like numpy.
@@ -114,10 +114,8 @@ fn arange(
         Some(stop) => (start, stop),
         None => (0.0, start),
     };
-    leaf(
-        creation::arange(start, stop, step, parse_dtype(dtype)?)?,
-        requires_grad,
-    )
+    let dtype = parse_dtype(dtype)?;
+    guarded(|| leaf(creation::arange(start, stop, step, dtype)?, requires_grad))
 }
 
 /// Seeds the library's generator: initialisation, shuffling and dropout become repeatable.

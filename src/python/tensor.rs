@@ -287,7 +287,7 @@ impl PyTensor {
 
     fn astype(&self, dtype: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
         let dtype = parse_dtype(Some(dtype))?;
-        Ok(PyTensor::wrap(self.inner.astype(dtype)?))
+        guarded(|| Ok(PyTensor::wrap(self.inner.astype(dtype)?)))
     }
 
     /// The rows (the sub-tensors along the first axis), each computed when it is reached.
@@ -417,7 +417,7 @@ impl PyTensor {
     }
 
     fn __neg__(&self) -> PyResult<PyTensor> {
-        Ok(PyTensor::wrap(self.inner.neg()?))
+        guarded(|| Ok(PyTensor::wrap(self.inner.neg()?)))
     }
 
     fn __pos__(&self) -> PyTensor {
@@ -576,7 +576,7 @@ impl PyTensor {
 
     #[pyo3(signature = (min=None, max=None))]
     fn clip(&self, min: Option<f64>, max: Option<f64>) -> PyResult<PyTensor> {
-        Ok(PyTensor::wrap(self.inner.clip(min, max)?))
+        guarded(|| Ok(PyTensor::wrap(self.inner.clip(min, max)?)))
     }
 }
 
