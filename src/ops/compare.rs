@@ -6,7 +6,7 @@ use ndarray::{ArrayD, Zip};
 use num_traits::{One, Zero};
 
 use super::layout::promote_pair;
-use super::{broadcast_map2, sum_to_shape};
+use super::{broadcast_map2, broadcast_view, sum_to_shape};
 use crate::autograd::{Backward, GradSink, record};
 use crate::dtype::Element;
 use crate::error::{Error, Result};
@@ -84,17 +84,12 @@ fn select<T: Element>(
     shape: &[usize],
 ) -> Result<ArrayD<T>> {
     let mut out = try_zeros::<T>(shape)?;
-    let view = |x: &ArrayD<T>| {
-        x.broadcast(ndarray::IxDyn(shape))
-            .map(|v| v.to_owned())
-            .ok_or_else(|| {
-                Error::value(format!(
-                    "where: cannot broadcast {:?} to {shape:?}",
-                    x.shape()
-                ))
-            })
-    };
-    let (mask, a, b) = (view(mask)?, view(a)?, view(b)?);
+    // Views, not copies: the three operands are read in place at the broadcast shape.
+    let (mask, a, b) = (
+        broadcast_view(mask, shape)?,
+        broadcast_view(a, shape)?,
+        broadcast_view(b, shape)?,
+    );
     Zip::from(&mut out)
         .and(&mask)
         .and(&a)
