@@ -1,6 +1,7 @@
 """The Tensor class from Python: creation, conversion, properties, forward values against numpy,
 operators, indexing, threads and the errors each raises."""
 
+import inspect
 import os
 import subprocess
 import sys
@@ -208,8 +209,6 @@ class TestProperties:
 
 
 def test_signatures_show_their_defaults():
-    import inspect
-
     for method in (fg.Tensor.softmax, fg.Tensor.log_softmax):
         assert inspect.signature(method).parameters["axis"].default == -1
 
