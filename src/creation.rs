@@ -95,11 +95,50 @@ pub fn arange(start: f64, stop: f64, step: f64, dtype: DType) -> Result<Tensor> 
             "arange: {count} elements are too many"
         )));
     }
-    let values = (0..count as usize)
-        .map(|i| start + i as f64 * step)
-        .collect();
-    Ok(Tensor::new(
-        Storage::from_f64_vec(dtype, &[count as usize], values)?,
-        false,
-    ))
+    let count = count as usize;
+    let storage = match dtype {
+        DType::F32 => Storage::F32(range_values(start, step, count)?),
+        DType::F64 => Storage::F64(range_values(start, step, count)?),
+    };
+    Ok(Tensor::new(storage, false))
+}
+
+/// `start + i * step` for `i` in `0..count`, failing cleanly when the memory cannot be had
+/// (collecting into a `Vec` would abort the process instead).
+fn range_values<T: Element>(start: f64, step: f64, count: usize) -> Result<ArrayD<T>> {
+    let mut values = Vec::new();
+    values.try_reserve_exact(count).map_err(|_| {
+        Error::OutOfMemory(format!(
+            "arange: cannot allocate {count} elements of {}",
+            T::DTYPE
+        ))
+    })?;
+    values.extend((0..count).map(|i| T::of(start + i as f64 * step)));
+    ArrayD::from_shape_vec(IxDyn(&[count]), values).map_err(|e| Error::value(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arange_follows_numpy() {
+        let values = |t: Tensor| t.to_f64_vec();
+        assert_eq!(
+            values(arange(0.0, 3.0, 1.0, DType::F32).unwrap()),
+            vec![0.0, 1.0, 2.0]
+        );
+        assert_eq!(
+            values(arange(1.0, 0.0, -0.25, DType::F64).unwrap()),
+            vec![1.0, 0.75, 0.5, 0.25]
+        );
+        assert!(values(arange(3.0, 0.0, 1.0, DType::F64).unwrap()).is_empty());
+        assert!(arange(0.0, 1.0, 0.0, DType::F64).is_err());
+    }
+
+    #[test]
+    fn an_arange_too_large_to_allocate_is_an_error_not_an_abort() {
+        let error = arange(0.0, 1e17, 1.0, DType::F64).unwrap_err();
+        assert!(matches!(error, Error::OutOfMemory(_)), "{error}");
+    }
 }

@@ -32,6 +32,16 @@ impl DType {
         }
     }
 
+    /// The dtype two operands are computed in: float64 when either is (numpy's and PyTorch's
+    /// rule), so that mixing precisions never silently drops the float64 digits.
+    pub fn promote(self, other: DType) -> DType {
+        if self == DType::F64 || other == DType::F64 {
+            DType::F64
+        } else {
+            DType::F32
+        }
+    }
+
     pub fn size_of(self) -> usize {
         match self {
             DType::F32 => 4,

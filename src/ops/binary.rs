@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use ndarray::ArrayD;
 
+use super::layout::promote_pair;
 use super::{broadcast_map2, broadcast_map3, sum_to_shape};
 use crate::autograd::{Backward, GradSink, record};
 use crate::dtype::Element;
@@ -47,6 +48,8 @@ impl BinaryOp {
             BinaryOp::Mul => a * b,
             BinaryOp::Div => a / b,
             BinaryOp::Pow => a.powf(b),
+            // `Float::max` returns the other operand for NaN; numpy's `maximum` propagates it.
+            BinaryOp::Maximum | BinaryOp::Minimum if a.is_nan() || b.is_nan() => a + b,
             BinaryOp::Maximum => a.max(b),
             BinaryOp::Minimum => a.min(b),
         }
@@ -67,12 +70,12 @@ impl BinaryOp {
                 } else {
                     b * a.powf(b - one)
                 };
-                // d/db a^b = a^b ln a, taken as 0 where a^b is 0 (so 0 ** b has a finite gradient).
-                let value = a.powf(b);
-                let db = if value == T::zero() {
+                // d/db a^b = a^b ln a, taken as 0 at a = 0 for b >= 0 (PyTorch's convention), where
+                // ln 0 would make it NaN (b > 0) or -inf (b = 0, 0 ** 0 = 1).
+                let db = if a == T::zero() && b >= T::zero() {
                     T::zero()
                 } else {
-                    value * a.ln()
+                    a.powf(b) * a.ln()
                 };
                 (da, db)
             }
@@ -96,6 +99,7 @@ impl BinaryOp {
 }
 
 pub fn binary(op: BinaryOp, lhs: &Tensor, rhs: &Tensor) -> Result<Tensor> {
+    let (lhs, rhs) = &promote_pair(lhs, rhs)?;
     let (a, b) = (lhs.data(), rhs.data());
     let shape = broadcast_shapes(op.name(), a.shape(), b.shape())?;
     let out = map_storage2!(op.name(), &*a, &*b, |x, y| broadcast_map2(
@@ -237,7 +241,28 @@ mod tests {
     }
 
     #[test]
-    fn incompatible_shapes_and_dtypes_are_errors() {
+    fn power_of_zero_has_a_zero_exponent_gradient() {
+        assert_eq!(BinaryOp::Pow.partials(0.0f64, 0.0), (0.0, 0.0));
+        assert_eq!(BinaryOp::Pow.partials(0.0f64, 2.0), (0.0, 0.0));
+        assert_eq!(BinaryOp::Pow.partials(0.0f64, 1.0), (1.0, 0.0));
+        let (_, db) = BinaryOp::Pow.partials(2.0f64, 3.0);
+        assert!((db - 8.0 * 2.0f64.ln()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn maximum_and_minimum_propagate_nan() {
+        let a = Tensor::from_array(ndarray::arr1(&[f64::NAN, 1.0, 2.0]).into_dyn(), false);
+        let b = Tensor::from_array(ndarray::arr1(&[0.0, f64::NAN, 3.0]).into_dyn(), false);
+        for y in [a.maximum(&b).unwrap(), a.minimum(&b).unwrap()] {
+            let y = y.to_f64_vec();
+            assert!(y[0].is_nan() && y[1].is_nan(), "{y:?}");
+        }
+        assert_eq!(a.maximum(&b).unwrap().to_f64_vec()[2], 3.0);
+        assert_eq!(a.minimum(&b).unwrap().to_f64_vec()[2], 2.0);
+    }
+
+    #[test]
+    fn incompatible_shapes_are_errors() {
         let a = Tensor::zeros(&[3], crate::dtype::DType::F32).unwrap();
         let b = Tensor::zeros(&[4], crate::dtype::DType::F32).unwrap();
         let message = a.add(&b).unwrap_err().to_string();
@@ -245,7 +270,5 @@ mod tests {
             message.contains("[3]") && message.contains("[4]"),
             "{message}"
         );
-        let c = Tensor::zeros(&[3], crate::dtype::DType::F64).unwrap();
-        assert!(a.add(&c).is_err());
     }
 }

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use ndarray::{ArrayD, Zip};
 use num_traits::{One, Zero};
 
-use super::{broadcast_map2, sum_to_shape};
+use super::layout::promote_pair;
+use super::{broadcast_map2, broadcast_view, sum_to_shape};
 use crate::autograd::{Backward, GradSink, record};
 use crate::dtype::Element;
 use crate::error::{Error, Result};
@@ -39,6 +40,7 @@ impl Comparison {
 
 /// A mask of 1.0 where `lhs cmp rhs` holds and 0.0 elsewhere, broadcast; never differentiable.
 pub fn compare(cmp: Comparison, lhs: &Tensor, rhs: &Tensor) -> Result<Tensor> {
+    let (lhs, rhs) = promote_pair(lhs, rhs)?;
     let (a, b) = (lhs.data(), rhs.data());
     let shape = broadcast_shapes("compare", a.shape(), b.shape())?;
     let out = map_storage2!("compare", &*a, &*b, |x, y| broadcast_map2(
@@ -58,6 +60,7 @@ pub fn compare(cmp: Comparison, lhs: &Tensor, rhs: &Tensor) -> Result<Tensor> {
 
 /// `condition ? a : b` elementwise (nonzero counts as true), all three broadcast together.
 pub fn where_(condition: &Tensor, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let (a, b) = &promote_pair(a, b)?;
     let shape = broadcast_shapes("where", condition.shape(), a.shape())?;
     let shape = broadcast_shapes("where", &shape, b.shape())?;
     let mask = condition.data().astype(a.dtype());
@@ -81,17 +84,12 @@ fn select<T: Element>(
     shape: &[usize],
 ) -> Result<ArrayD<T>> {
     let mut out = try_zeros::<T>(shape)?;
-    let view = |x: &ArrayD<T>| {
-        x.broadcast(ndarray::IxDyn(shape))
-            .map(|v| v.to_owned())
-            .ok_or_else(|| {
-                Error::value(format!(
-                    "where: cannot broadcast {:?} to {shape:?}",
-                    x.shape()
-                ))
-            })
-    };
-    let (mask, a, b) = (view(mask)?, view(a)?, view(b)?);
+    // Views, not copies: the three operands are read in place at the broadcast shape.
+    let (mask, a, b) = (
+        broadcast_view(mask, shape)?,
+        broadcast_view(a, shape)?,
+        broadcast_view(b, shape)?,
+    );
     Zip::from(&mut out)
         .and(&mask)
         .and(&a)
@@ -147,7 +145,12 @@ pub fn clip(input: &Tensor, lo: Option<f64>, hi: Option<f64>) -> Result<Tensor> 
     let x = input.data();
     let bounds = (lo.unwrap_or(f64::NEG_INFINITY), hi.unwrap_or(f64::INFINITY));
     let out = map_storage!(&*x, a => crate::kernels::elementwise::map(a, |v| {
-        v.max(Element::of(bounds.0)).min(Element::of(bounds.1))
+        // `Float::max` would turn NaN into the lower bound; numpy's clip keeps it.
+        if v.is_nan() {
+            v
+        } else {
+            v.max(Element::of(bounds.0)).min(Element::of(bounds.1))
+        }
     }));
     Ok(record(out, &[input], |_| ClipBackward { input: x, bounds }))
 }
@@ -202,6 +205,8 @@ mod tests {
             vec![1.0, -1.0, 2.0]
         );
         assert!(a.clip(Some(2.0), Some(1.0)).is_err());
+        let nan = Tensor::from_array(ndarray::arr1(&[f64::NAN]).into_dyn(), false);
+        assert!(nan.clip(Some(-1.0), Some(1.0)).unwrap().to_f64_vec()[0].is_nan());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use ndarray::{ArrayD, ArrayViewD, Axis, Slice};
 
+use super::layout::promote;
 use crate::autograd::{Backward, GradSink, record};
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
@@ -38,7 +39,8 @@ pub fn concat(tensors: &[Tensor], axis: isize) -> Result<Tensor> {
             });
         }
     }
-    let dtype = common_dtype("concat", tensors)?;
+    let tensors = &promote(tensors)?;
+    let dtype = tensors[0].dtype();
     let datas: Vec<_> = tensors.iter().map(Tensor::data).collect();
     let out = match dtype {
         DType::F32 => Storage::F32(join_arrays::<f32>(&datas, axis, false)?),
@@ -67,7 +69,8 @@ pub fn stack(tensors: &[Tensor], axis: isize) -> Result<Tensor> {
             reason: "differ: every tensor must have the same shape",
         });
     }
-    let dtype = common_dtype("stack", tensors)?;
+    let tensors = &promote(tensors)?;
+    let dtype = tensors[0].dtype();
     let datas: Vec<_> = tensors.iter().map(Tensor::data).collect();
     let out = match dtype {
         DType::F32 => Storage::F32(join_arrays::<f32>(&datas, axis, true)?),
@@ -79,18 +82,6 @@ pub fn stack(tensors: &[Tensor], axis: isize) -> Result<Tensor> {
         sizes: vec![1; tensors.len()],
         stacked: true,
     }))
-}
-
-fn common_dtype(op: &'static str, tensors: &[Tensor]) -> Result<DType> {
-    let dtype = tensors[0].dtype();
-    match tensors.iter().find(|t| t.dtype() != dtype) {
-        Some(t) => Err(Error::DTypeMismatch {
-            op,
-            expected: dtype,
-            received: t.dtype(),
-        }),
-        None => Ok(dtype),
-    }
 }
 
 fn join_arrays<T: Element>(

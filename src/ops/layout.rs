@@ -145,6 +145,24 @@ impl Backward for AstypeBackward {
     }
 }
 
+/// The inputs of one op cast to their common dtype (see `DType::promote`). The casts are `astype`
+/// ops, so each input's gradient flows back in that input's own dtype.
+pub fn promote(tensors: &[Tensor]) -> Result<Vec<Tensor>> {
+    let Some(first) = tensors.first() else {
+        return Ok(Vec::new());
+    };
+    let common = tensors
+        .iter()
+        .fold(first.dtype(), |dtype, t| dtype.promote(t.dtype()));
+    tensors.iter().map(|t| astype(t, common)).collect()
+}
+
+/// `promote` for the two operands of a binary op.
+pub fn promote_pair(lhs: &Tensor, rhs: &Tensor) -> Result<(Tensor, Tensor)> {
+    let common = lhs.dtype().promote(rhs.dtype());
+    Ok((astype(lhs, common)?, astype(rhs, common)?))
+}
+
 impl Tensor {
     pub fn reshape(&self, shape: &[isize]) -> Result<Tensor> {
         reshape(self, shape)
@@ -188,6 +206,62 @@ mod tests {
         check_gradients(&[randn(&[3, 1], 3)], |t| {
             t[0].broadcast_to(&[2, 3, 4]).unwrap()
         });
+    }
+
+    #[test]
+    fn mixed_dtypes_promote_to_float64_and_gradients_keep_each_dtype() {
+        use crate::ops::{compare, join};
+        let single = || Tensor::from_array(ndarray::arr1(&[1.0f32, 2.0]).into_dyn(), true);
+        let double = || Tensor::from_array(ndarray::arr1(&[3.0f64, 4.0]).into_dyn(), true);
+        let check = |name: &str, f: &dyn Fn(&Tensor, &Tensor) -> Tensor, da: &[f64], db: &[f64]| {
+            let (a, b) = (single(), double());
+            let y = f(&a, &b);
+            assert_eq!(y.dtype(), DType::F64, "{name}");
+            y.sum(None, false).unwrap().backward(None, false).unwrap();
+            let (ga, gb) = (a.grad().unwrap(), b.grad().unwrap());
+            assert_eq!((ga.dtype(), gb.dtype()), (DType::F32, DType::F64), "{name}");
+            assert_eq!(
+                (ga.to_f64_vec(), gb.to_f64_vec()),
+                (da.to_vec(), db.to_vec()),
+                "{name}"
+            );
+        };
+        check("mul", &|a, b| a.mul(b).unwrap(), &[3.0, 4.0], &[1.0, 2.0]);
+        check(
+            "reflected",
+            &|a, b| b.sub(a).unwrap(),
+            &[-1.0, -1.0],
+            &[1.0, 1.0],
+        );
+        check(
+            "matmul",
+            &|a, b| a.matmul(b).unwrap(),
+            &[3.0, 4.0],
+            &[1.0, 2.0],
+        );
+        check(
+            "concat",
+            &|a, b| join::concat(&[a.clone(), b.clone()], 0).unwrap(),
+            &[1.0, 1.0],
+            &[1.0, 1.0],
+        );
+        check(
+            "stack",
+            &|a, b| join::stack(&[a.clone(), b.clone()], 1).unwrap(),
+            &[1.0, 1.0],
+            &[1.0, 1.0],
+        );
+        let mask = Tensor::from_array(ndarray::arr1(&[1.0f32, 0.0]).into_dyn(), false);
+        check(
+            "where",
+            &|a, b| compare::where_(&mask, a, b).unwrap(),
+            &[1.0, 0.0],
+            &[0.0, 1.0],
+        );
+        let (a, b) = (single(), double());
+        let less = a.compare(compare::Comparison::Less, &b).unwrap();
+        assert_eq!(less.dtype(), DType::F64);
+        assert_eq!(less.to_f64_vec(), vec![1.0, 1.0]);
     }
 
     #[test]

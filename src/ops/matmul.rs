@@ -184,6 +184,7 @@ fn operand<'a, T: Element>(
 }
 
 pub fn matmul(lhs: &Tensor, rhs: &Tensor) -> Result<Tensor> {
+    let (lhs, rhs) = &super::layout::promote_pair(lhs, rhs)?;
     let (a, b) = (lhs.data(), rhs.data());
     let plan = MatmulPlan::new(a.shape(), b.shape())?;
     let out = map_storage2!("matmul", &*a, &*b, |x, y| forward(&plan, x, y)?);

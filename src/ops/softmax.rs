@@ -48,8 +48,10 @@ pub fn log_softmax_in_place<T: Element>(a: &mut ArrayD<T>, axis: usize) {
     for mut lane in a.lanes_mut(Axis(axis)) {
         let max = lane.fold(T::neg_infinity(), |m, &v| m.max(v));
         let total = lane.fold(T::zero(), |s, &v| s + (v - max).exp());
-        let log_total = total.ln() + max;
-        lane.mapv_inplace(|v| v - log_total);
+        // (v - max) - ln(total), not v - (max + ln(total)): adding ln(total) to a large max
+        // rounds it away (at 1e4 a float32 keeps only three decimals).
+        let log_total = total.ln();
+        lane.mapv_inplace(|v| (v - max) - log_total);
     }
 }
 
@@ -140,6 +142,15 @@ mod tests {
         let lp = x.log_softmax(-1).unwrap().to_f64_vec();
         assert!(lp.iter().all(|v| v.is_finite()), "{lp:?}");
         assert_eq!(lp[0], 0.0);
+    }
+
+    #[test]
+    fn log_softmax_keeps_its_precision_for_large_logits() {
+        let x = Tensor::from_array(ndarray::arr1(&[-1e4f32, -1e4, -1e4]).into_dyn(), false);
+        let expected = -(3.0f32.ln());
+        for v in x.log_softmax(0).unwrap().to_f64_vec() {
+            assert_eq!(v as f32, expected);
+        }
     }
 
     #[test]

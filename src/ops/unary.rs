@@ -87,7 +87,14 @@ impl UnaryFn {
             UnaryFn::Abs => x.abs(),
             UnaryFn::Square => x * x,
             UnaryFn::Powf { exponent } => x.powf(T::of(exponent)),
-            UnaryFn::Relu => x.max(T::zero()),
+            // Not `x.max(0)`, which returns 0 for NaN and would hide a diverging model.
+            UnaryFn::Relu => {
+                if x < T::zero() {
+                    T::zero()
+                } else {
+                    x
+                }
+            }
             UnaryFn::Sigmoid => sigmoid(x),
             UnaryFn::Tanh => x.tanh(),
             UnaryFn::LeakyRelu { alpha } => {
@@ -358,6 +365,13 @@ mod tests {
         assert_eq!(x.abs().unwrap().to_f64_vec(), vec![2.0, 0.5, 3.0]);
         let s = x.sigmoid().unwrap().to_f64_vec();
         assert!((s[1] - 1.0 / (1.0 + (-0.5f64).exp())).abs() < 1e-15);
+    }
+
+    #[test]
+    fn nan_propagates_like_numpy() {
+        let x = Tensor::from_array(ndarray::arr1(&[f64::NAN, -1.0]).into_dyn(), false);
+        let y = x.relu().unwrap().to_f64_vec();
+        assert!(y[0].is_nan() && y[1] == 0.0, "{y:?}");
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! Conversions between Python values (numpy arrays, scalars, lists, tensors) and the core.
 
+use ndarray::{ArrayD, ArrayViewD, IxDyn};
 use numpy::{
-    PyArrayDescrMethods, PyArrayDyn, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods,
-    ToPyArray,
+    PyArray1, PyArrayDescrMethods, PyArrayDyn, PyArrayMethods, PyUntypedArray,
+    PyUntypedArrayMethods, ToPyArray,
 };
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
@@ -11,8 +12,9 @@ use pyo3::types::{PyBool, PyFloat, PyInt, PyList, PyTuple};
 use super::tensor::PyTensor;
 use crate::dtype::{DType, Element};
 use crate::error::Error;
-use crate::storage::Storage;
+use crate::storage::{Storage, array_from_vec};
 use crate::tensor::Tensor;
+use crate::{try_map_storage, with_storage};
 
 /// Parses a dtype given as a string, a numpy dtype or a type (`np.float64`, `float`); `None`
 /// means float32.
@@ -66,31 +68,67 @@ pub fn as_numeric_array<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyU
 /// The values of a numeric numpy array as storage of `dtype`, copied once (converted while
 /// copying when the dtypes differ), whatever the array's strides.
 pub fn array_to_storage(array: &Bound<'_, PyUntypedArray>, dtype: DType) -> PyResult<Storage> {
-    if let Ok(typed) = array.cast::<PyArrayDyn<f32>>() {
-        return typed_to_storage(typed, dtype);
+    if array.ndim() > RUST_NUMPY_MAX_DIMS {
+        return flattened_to_storage(array, dtype);
     }
-    if let Ok(typed) = array.cast::<PyArrayDyn<f64>>() {
-        return typed_to_storage(typed, dtype);
+    if viewable(array)? {
+        if let Ok(typed) = array.cast::<PyArrayDyn<f32>>() {
+            return typed_to_storage(typed, dtype);
+        }
+        if let Ok(typed) = array.cast::<PyArrayDyn<f64>>() {
+            return typed_to_storage(typed, dtype);
+        }
     }
-    // Integers, booleans and float16 go through numpy's own cast.
+    // Integers, booleans, float16, and float arrays that cannot be viewed go through numpy's own
+    // cast, which copies into a fresh aligned array.
     let converted = array.call_method1("astype", (dtype.name(),))?;
     let converted = converted.cast::<PyUntypedArray>()?;
     array_to_storage(converted, dtype)
 }
 
+/// rust-numpy panics on arrays of more dimensions than numpy 1 allowed; numpy 2 allows 64.
+const RUST_NUMPY_MAX_DIMS: usize = 32;
+
+/// An array of too many dimensions for rust-numpy, read through a one-dimensional C-order copy
+/// made by numpy.
+fn flattened_to_storage(array: &Bound<'_, PyUntypedArray>, dtype: DType) -> PyResult<Storage> {
+    let np = array.py().import("numpy")?;
+    let flat = np
+        .call_method1("ascontiguousarray", (array, dtype.name()))?
+        .call_method1("reshape", (-1,))?;
+    let shape = IxDyn(array.shape());
+    Ok(try_map_storage!(to_storage(&flat, dtype)?, a => a
+        .into_shape_with_order(shape.clone())
+        .map_err(|e| Error::value(format!("tensor: {e}")))))
+}
+
+/// Whether rust-numpy can view the array as an ndarray: aligned, with strides that are whole
+/// elements. An array made by `as_strided` or from a byte buffer at an odd offset is not, and
+/// viewing it would read the wrong elements (the byte strides are divided by the element size).
+fn viewable(array: &Bound<'_, PyUntypedArray>) -> PyResult<bool> {
+    let itemsize = array.dtype().itemsize() as isize;
+    let whole_strides = array.strides().iter().all(|s| s % itemsize == 0);
+    Ok(whole_strides && array.getattr("flags")?.getattr("aligned")?.extract()?)
+}
+
 fn typed_to_storage<T: Element + numpy::Element>(
     array: &Bound<'_, PyArrayDyn<T>>,
     dtype: DType,
-) -> Result<Storage, PyErr> {
+) -> PyResult<Storage> {
     let readonly = array.try_readonly()?;
     let view = readonly.as_array();
-    let owned = view.as_standard_layout().into_owned();
-    let storage = T::into_storage(owned);
-    Ok(if dtype == T::DTYPE {
-        storage
-    } else {
-        storage.astype(dtype)
+    Ok(match dtype {
+        // The one copy: a C-contiguous array is copied as is, any other is gathered into C order.
+        same if same == T::DTYPE => T::into_storage(view.as_standard_layout().into_owned()),
+        DType::F32 => Storage::F32(converted(view)?),
+        DType::F64 => Storage::F64(converted(view)?),
     })
+}
+
+/// A C-order copy of `view` with every value converted to `U`, in one pass.
+fn converted<T: Element, U: Element>(view: ArrayViewD<'_, T>) -> PyResult<ArrayD<U>> {
+    let values: Vec<U> = view.iter().map(|&v| U::of(v.as_f64())).collect();
+    Ok(array_from_vec(view.shape(), values)?)
 }
 
 /// Any array-like (tensor, numpy array, list, scalar) as storage of `dtype`.
@@ -101,11 +139,12 @@ pub fn to_storage(obj: &Bound<'_, PyAny>, dtype: DType) -> PyResult<Storage> {
     array_to_storage(&as_numeric_array(obj)?, dtype)
 }
 
-pub fn storage_to_numpy<'py>(py: Python<'py>, storage: &Storage) -> Bound<'py, PyAny> {
-    match storage {
-        Storage::F32(a) => a.to_pyarray(py).into_any(),
-        Storage::F64(a) => a.to_pyarray(py).into_any(),
+pub fn storage_to_numpy<'py>(py: Python<'py>, storage: &Storage) -> PyResult<Bound<'py, PyAny>> {
+    if storage.ndim() <= RUST_NUMPY_MAX_DIMS {
+        return Ok(with_storage!(storage, a => a.to_pyarray(py).into_any()));
     }
+    let flat = with_storage!(storage, a => PyArray1::from_iter(py, a.iter().copied()).into_any());
+    flat.call_method1("reshape", (PyTuple::new(py, storage.shape())?,))
 }
 
 /// The right-hand side of an arithmetic operator.

@@ -1,5 +1,6 @@
 //! Module-level functions: tensor creation, seeding, threads, grad mode, joins.
 
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
@@ -72,7 +73,7 @@ fn full_impl(
     requires_grad: bool,
 ) -> PyResult<PyTensor> {
     let (shape, dtype) = (shape_from_args(shape)?, parse_dtype(dtype)?);
-    leaf(Tensor::full(&shape, value, dtype)?, requires_grad)
+    guarded(|| leaf(Tensor::full(&shape, value, dtype)?, requires_grad))
 }
 
 /// Samples of the standard normal distribution, from the seeded generator.
@@ -84,7 +85,7 @@ fn randn(
     requires_grad: bool,
 ) -> PyResult<PyTensor> {
     let (shape, dtype) = (shape_from_args(shape)?, parse_dtype(dtype)?);
-    leaf(creation::randn(&shape, dtype)?, requires_grad)
+    guarded(|| leaf(creation::randn(&shape, dtype)?, requires_grad))
 }
 
 /// Uniform samples in [0, 1), from the seeded generator.
@@ -96,7 +97,7 @@ fn rand_uniform(
     requires_grad: bool,
 ) -> PyResult<PyTensor> {
     let (shape, dtype) = (shape_from_args(shape)?, parse_dtype(dtype)?);
-    leaf(creation::uniform(&shape, 0.0, 1.0, dtype)?, requires_grad)
+    guarded(|| leaf(creation::uniform(&shape, 0.0, 1.0, dtype)?, requires_grad))
 }
 
 /// `arange(stop)` or `arange(start, stop, step)`, like numpy.
@@ -113,10 +114,8 @@ fn arange(
         Some(stop) => (start, stop),
         None => (0.0, start),
     };
-    leaf(
-        creation::arange(start, stop, step, parse_dtype(dtype)?)?,
-        requires_grad,
-    )
+    let dtype = parse_dtype(dtype)?;
+    guarded(|| leaf(creation::arange(start, stop, step, dtype)?, requires_grad))
 }
 
 /// Seeds the library's generator: initialisation, shuffling and dropout become repeatable.
@@ -125,9 +124,18 @@ fn set_seed(seed: u64) {
     rng::set_seed(seed);
 }
 
+/// Sets how many threads the kernels use (the default is the machine's cores, or
+/// `FERROGRAD_NUM_THREADS`).
 #[pyfunction]
-fn set_num_threads(n: usize) -> PyResult<()> {
-    Ok(parallel::set_num_threads(n)?)
+fn set_num_threads(n: i64) -> PyResult<()> {
+    // Taken as a signed integer so that a negative count is a ValueError naming it, not the
+    // OverflowError of converting to an unsigned one.
+    let count = usize::try_from(n).map_err(|_| {
+        PyValueError::new_err(format!(
+            "set_num_threads: expected a positive count, received {n}"
+        ))
+    })?;
+    Ok(parallel::set_num_threads(count)?)
 }
 
 #[pyfunction]

@@ -1,5 +1,7 @@
 //! The Python `Tensor` class.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use numpy::{PyArrayDescrMethods, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -101,32 +103,49 @@ fn parse_index_item(item: &Bound<'_, PyAny>) -> PyResult<IndexItem> {
     if let Ok(i) = item.extract::<isize>() {
         return Ok(IndexItem::Int(i));
     }
-    // An integer (or boolean mask) array, list or tensor: a gather along this axis.
-    let array = match item.cast::<PyTensor>() {
-        Ok(t) => storage_to_numpy(py, &t.get().inner.data()),
-        Err(_) => item.clone(),
-    };
-    let array = as_numeric_array(&array)?;
-    let np = py.import("numpy")?;
-    let kind = array.dtype().kind();
-    let positions = match kind {
-        b'b' => np.call_method1("flatnonzero", (array.clone(),))?,
-        b'i' | b'u' => array.clone().into_any(),
-        b'f' if item.cast::<PyTensor>().is_ok() => array.call_method1("astype", ("int64",))?,
-        _ => {
-            return Err(PyTypeError::new_err(format!(
-                "only integers, slices, None, ..., and integer or boolean arrays are valid \
-                 indices; received an array of dtype {}",
-                array.dtype()
-            )));
-        }
-    };
-    if positions.getattr("ndim")?.extract::<usize>()? != 1 {
-        return Err(PyValueError::new_err(
-            "index arrays must be one-dimensional",
-        ));
+    // Tensors hold floats, so a tensor index would be ambiguous: a comparison gives a 0/1
+    // tensor, which read as positions would gather rows 0 and 1 instead of masking.
+    if let Ok(tensor) = item.cast::<PyTensor>() {
+        return Err(PyTypeError::new_err(format!(
+            "a Tensor cannot be an index, since its float values could mean positions or a mask \
+             (comparisons give 0/1 tensors); pass t.numpy().astype(bool) for a mask or \
+             t.numpy().astype(int) for positions. Received a tensor of shape {:?}",
+            tensor.get().inner.shape()
+        )));
     }
-    let positions = positions.call_method1("astype", ("int64",))?;
+    // An integer array (a gather along this axis) or a boolean mask (over as many axes as it
+    // has dimensions).
+    let array = as_numeric_array(item)?;
+    let kind = array.dtype().kind();
+    if kind == b'b' {
+        if array.ndim() == 0 {
+            return Err(PyTypeError::new_err(
+                "boolean scalars are not valid indices",
+            ));
+        }
+        let flat = array.call_method1("reshape", (-1,))?;
+        return Ok(IndexItem::Mask {
+            shape: array.shape().to_vec(),
+            values: flat.call_method0("tolist")?.extract()?,
+        });
+    }
+    // numpy reads an empty list as no positions, though `np.asarray([])` is float64.
+    let integral = matches!(kind, b'i' | b'u') || array.len() == 0;
+    if !integral {
+        return Err(PyTypeError::new_err(format!(
+            "only integers, slices, None, ..., and integer or boolean arrays are valid \
+             indices; received an array of dtype {}",
+            array.dtype()
+        )));
+    }
+    if array.ndim() != 1 {
+        return Err(PyValueError::new_err(format!(
+            "integer index arrays must be one-dimensional (x[idx] gathers along one axis); \
+             received an array of shape {:?}",
+            array.shape()
+        )));
+    }
+    let positions = array.call_method1("astype", ("int64",))?;
     Ok(IndexItem::Array(
         positions.call_method0("tolist")?.extract()?,
     ))
@@ -234,7 +253,8 @@ impl PyTensor {
         Ok(self.inner.set_grad(None)?)
     }
 
-    fn numpy<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+    /// A copy of the values as a numpy array of the tensor's dtype.
+    fn numpy<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         storage_to_numpy(py, &self.inner.data())
     }
 
@@ -250,7 +270,7 @@ impl PyTensor {
                 "a Tensor cannot be viewed as a numpy array without a copy; use copy=None",
             ));
         }
-        let array = self.numpy(py);
+        let array = self.numpy(py)?;
         match dtype {
             Some(d) if !d.is_none() => array.call_method1("astype", (d,)),
             _ => Ok(array),
@@ -262,12 +282,25 @@ impl PyTensor {
     }
 
     fn tolist<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.numpy(py).call_method0("tolist")
+        self.numpy(py)?.call_method0("tolist")
     }
 
     fn astype(&self, dtype: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
         let dtype = parse_dtype(Some(dtype))?;
-        Ok(PyTensor::wrap(self.inner.astype(dtype)?))
+        guarded(|| Ok(PyTensor::wrap(self.inner.astype(dtype)?)))
+    }
+
+    /// The rows (the sub-tensors along the first axis), each computed when it is reached.
+    fn __iter__(&self) -> PyResult<TensorRows> {
+        // Without this, iteration would fall back to __getitem__(0), whose IndexError on a 0-d
+        // tensor would end it at once: `list(fg.tensor(1.0))` would be `[]`.
+        if self.inner.ndim() == 0 {
+            return Err(PyTypeError::new_err("iteration over a 0-d tensor"));
+        }
+        Ok(TensorRows {
+            tensor: self.inner.clone(),
+            next: AtomicUsize::new(0),
+        })
     }
 
     fn __len__(&self) -> PyResult<usize> {
@@ -306,11 +339,11 @@ impl PyTensor {
         kwargs.set_item("separator", ", ")?;
         kwargs.set_item("prefix", "tensor(")?;
         let body: String = np
-            .call_method("array2string", (self.numpy(py),), Some(&kwargs))?
+            .call_method("array2string", (self.numpy(py)?,), Some(&kwargs))?
             .extract()?;
         let mut extras = format!(
-            "shape={:?}, dtype={}",
-            self.inner.shape(),
+            "shape={}, dtype={}",
+            shape_repr(self.inner.shape()),
             self.inner.dtype()
         );
         if let Some(name) = self.inner.grad_fn_name() {
@@ -384,7 +417,7 @@ impl PyTensor {
     }
 
     fn __neg__(&self) -> PyResult<PyTensor> {
-        Ok(PyTensor::wrap(self.inner.neg()?))
+        guarded(|| Ok(PyTensor::wrap(self.inner.neg()?)))
     }
 
     fn __pos__(&self) -> PyTensor {
@@ -439,12 +472,12 @@ impl PyTensor {
         self.compare(Comparison::GreaterEqual, other)
     }
 
-    fn __eq__(&self, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        self.compare(Comparison::Equal, other)
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        self.equality(Comparison::Equal, other)
     }
 
-    fn __ne__(&self, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        self.compare(Comparison::NotEqual, other)
+    fn __ne__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        self.equality(Comparison::NotEqual, other)
     }
 
     fn __getitem__(&self, key: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
@@ -490,12 +523,14 @@ impl PyTensor {
         self.unary(UnaryFn::Tanh)
     }
 
-    #[pyo3(signature = (axis=-1))]
+    // pyo3 writes a negative default as `...` in `__text_signature__`; help() and stubtest
+    // should read -1.
+    #[pyo3(signature = (axis=-1), text_signature = "($self, axis=-1)")]
     fn softmax(&self, axis: isize) -> PyResult<PyTensor> {
         guarded(|| Ok(PyTensor::wrap(self.inner.softmax(axis)?)))
     }
 
-    #[pyo3(signature = (axis=-1))]
+    #[pyo3(signature = (axis=-1), text_signature = "($self, axis=-1)")]
     fn log_softmax(&self, axis: isize) -> PyResult<PyTensor> {
         guarded(|| Ok(PyTensor::wrap(self.inner.log_softmax(axis)?)))
     }
@@ -541,7 +576,45 @@ impl PyTensor {
 
     #[pyo3(signature = (min=None, max=None))]
     fn clip(&self, min: Option<f64>, max: Option<f64>) -> PyResult<PyTensor> {
-        Ok(PyTensor::wrap(self.inner.clip(min, max)?))
+        guarded(|| Ok(PyTensor::wrap(self.inner.clip(min, max)?)))
+    }
+}
+
+/// The iterator over a tensor's rows.
+#[pyclass(name = "TensorIterator", module = "ferrograd", frozen)]
+pub struct TensorRows {
+    tensor: Tensor,
+    next: AtomicUsize,
+}
+
+#[pymethods]
+impl TensorRows {
+    fn __iter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __next__(&self) -> PyResult<Option<PyTensor>> {
+        let row = self.next.fetch_add(1, Ordering::Relaxed);
+        if row >= self.tensor.shape()[0] {
+            return Ok(None);
+        }
+        let row = isize::try_from(row).map_err(|_| PyValueError::new_err("row out of range"))?;
+        guarded(|| {
+            Ok(Some(PyTensor::wrap(
+                self.tensor.index(&[IndexItem::Int(row)])?,
+            )))
+        })
+    }
+}
+
+/// A shape as Python writes the tuple `x.shape`: `(3, 4)`, `(3,)`, `()`.
+fn shape_repr(shape: &[usize]) -> String {
+    match shape {
+        [single] => format!("({single},)"),
+        _ => {
+            let dims: Vec<String> = shape.iter().map(ToString::to_string).collect();
+            format!("({})", dims.join(", "))
+        }
     }
 }
 
@@ -551,11 +624,26 @@ impl PyTensor {
     }
 
     fn compare(&self, cmp: Comparison, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
-        let other = match to_operand(other, &self.inner)? {
+        self.compare_operand(cmp, to_operand(other, &self.inner)?)
+    }
+
+    fn compare_operand(&self, cmp: Comparison, other: Operand) -> PyResult<PyTensor> {
+        let other = match other {
             Operand::Tensor(t) => t,
             Operand::Scalar(s) => Tensor::scalar(s, self.inner.dtype()),
         };
         guarded(|| Ok(PyTensor::wrap(self.inner.compare(cmp, &other)?)))
+    }
+
+    /// `==` and `!=` against what is not numeric (None, a string) give NotImplemented, so that
+    /// Python answers by identity as for any object: `t == None` is False, as in PyTorch.
+    fn equality(&self, cmp: Comparison, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let py = other.py();
+        match to_operand(other, &self.inner) {
+            Ok(operand) => Ok(Py::new(py, self.compare_operand(cmp, operand)?)?.into_any()),
+            Err(e) if e.is_instance_of::<PyTypeError>(py) => Ok(py.NotImplemented()),
+            Err(e) => Err(e),
+        }
     }
 }
 
