@@ -8,8 +8,9 @@ element by ``±EPS`` and evaluates ``f`` again under ``no_grad``.
 
 from collections.abc import Callable, Sequence
 
-import ferrograd as fg
 import numpy as np
+
+import ferrograd as fg
 
 EPS = 1e-6
 RTOL = 1e-6

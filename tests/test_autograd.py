@@ -1,9 +1,10 @@
 """Autograd from Python: backward, gradient accumulation, graph lifetime, grad mode and which
 tensors record a graph."""
 
-import ferrograd as fg
 import numpy as np
 import pytest
+
+import ferrograd as fg
 from ferrograd.errors import AutogradError, ShapeError
 
 

@@ -3,9 +3,10 @@
 import io
 import re
 
-import ferrograd as fg
 import numpy as np
 import pytest
+
+import ferrograd as fg
 from ferrograd import layers
 from ferrograd._progbar import Progbar
 
@@ -19,7 +20,10 @@ def data(rng):
 
 def small_model(optimizer="adam"):
     model = fg.Sequential(
-        [layers.Dense(16, activation="relu", input_shape=(8,)), layers.Dense(1, activation="sigmoid")]
+        [
+            layers.Dense(16, activation="relu", input_shape=(8,)),
+            layers.Dense(1, activation="sigmoid"),
+        ]
     )
     model.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["accuracy"])
     return model
@@ -52,7 +56,11 @@ def test_early_stopping_waits_patience_epochs_and_restores_the_best_weights(data
     stop = fg.callbacks.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)
     model = small_model()
     history = model.fit(
-        x, y, epochs=10, validation_split=0.25, verbose=0,
+        x,
+        y,
+        epochs=10,
+        validation_split=0.25,
+        verbose=0,
         callbacks=[ScriptedValLoss([1.0, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1, 1, 1]), record, stop],
     )
     assert history.epoch == [0, 1, 2, 3]
@@ -68,7 +76,11 @@ def test_early_stopping_modes_and_min_delta(data):
     stop = fg.callbacks.EarlyStopping(monitor="val_loss", min_delta=0.2, patience=1)
     model = small_model()
     history = model.fit(
-        x, y, epochs=10, validation_split=0.25, verbose=0,
+        x,
+        y,
+        epochs=10,
+        validation_split=0.25,
+        verbose=0,
         callbacks=[ScriptedValLoss([1.0, 0.9, 0.85, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0, 0.0]), stop],
     )
     assert history.epoch == [0, 1]
@@ -86,9 +98,15 @@ def test_learning_rate_scheduler_sets_the_rate_each_epoch(data):
 def test_reduce_lr_on_plateau(data):
     x, y = data
     model = small_model(fg.optimizers.Adam(learning_rate=0.01))
-    reduce = fg.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2, min_lr=0.003)
+    reduce = fg.callbacks.ReduceLROnPlateau(
+        monitor="val_loss", factor=0.5, patience=2, min_lr=0.003
+    )
     history = model.fit(
-        x, y, epochs=7, validation_split=0.25, verbose=0,
+        x,
+        y,
+        epochs=7,
+        validation_split=0.25,
+        verbose=0,
         callbacks=[ScriptedValLoss([1.0] * 7), reduce],
     )
     assert history.history["learning_rate"] == pytest.approx(
@@ -109,7 +127,9 @@ def test_lambda_and_subclassed_callbacks_see_every_hook(data):
     x, y = data
     calls = {"epoch_begin": 0, "epoch_end": 0, "train_begin": 0, "train_end": 0}
     lambdas = fg.callbacks.LambdaCallback(
-        on_epoch_begin=lambda epoch, logs: calls.__setitem__("epoch_begin", calls["epoch_begin"] + 1),
+        on_epoch_begin=lambda epoch, logs: calls.__setitem__(
+            "epoch_begin", calls["epoch_begin"] + 1
+        ),
         on_epoch_end=lambda epoch, logs: calls.__setitem__("epoch_end", calls["epoch_end"] + 1),
         on_train_begin=lambda logs: calls.__setitem__("train_begin", calls["train_begin"] + 1),
         on_train_end=lambda logs: calls.__setitem__("train_end", calls["train_end"] + 1),
@@ -171,7 +191,9 @@ def test_progress_output_reads_like_keras(data, capsys):
     model.fit(x, y, epochs=2, verbose=0)
     assert capsys.readouterr().out == ""
     model.evaluate(x, y)
-    assert re.match(r"^8/8 [━─]{20} .* - accuracy: \d\.\d{4} - loss: \d\.\d{4}$", capsys.readouterr().out)
+    assert re.match(
+        r"^8/8 [━─]{20} .* - accuracy: \d\.\d{4} - loss: \d\.\d{4}$", capsys.readouterr().out
+    )
 
 
 def test_the_bar_redraws_in_place_in_a_terminal():

@@ -5,10 +5,11 @@ Inputs keep away from the points where an op is not differentiable (0 for relu a
 bounds of clip, ties for max) and from where it is not defined (log and sqrt of x <= 0).
 """
 
-import ferrograd as fg
 import numpy as np
 import pytest
 from gradcheck import check_gradients
+
+import ferrograd as fg
 
 rng = np.random.default_rng(20240611)
 

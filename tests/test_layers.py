@@ -1,9 +1,10 @@
 """Layers: values against numpy, float64 gradients against finite differences, settings,
 initializers, regularizers and the errors of bad arguments."""
 
-import ferrograd as fg
 import numpy as np
 import pytest
+
+import ferrograd as fg
 from ferrograd import layers
 
 

@@ -1,8 +1,9 @@
 """Model structure: Sequential and functional models, summary, predict, weights, calls."""
 
-import ferrograd as fg
 import numpy as np
 import pytest
+
+import ferrograd as fg
 from ferrograd import layers
 
 

@@ -1,12 +1,13 @@
 """Property-based tests (hypothesis) of broadcasting arithmetic against numpy: the values, the
 shapes, the gradients summed back to each operand's shape, and the shapes that cannot broadcast."""
 
-import ferrograd as fg
 import numpy as np
-from ferrograd.errors import ShapeError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+
+import ferrograd as fg
+from ferrograd.errors import ShapeError
 
 OPERATORS = {
     "+": (lambda a, b: a + b, np.add),

@@ -2,10 +2,11 @@
 slices (any step), None, ..., one integer array or boolean mask select what numpy selects, fail
 where numpy fails, and scatter their gradient back to the positions they took."""
 
-import ferrograd as fg
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+import ferrograd as fg
 
 SHAPE = (2, 3, 4)
 VALUES = np.arange(np.prod(SHAPE), dtype=np.float64).reshape(SHAPE)

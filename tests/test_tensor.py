@@ -6,9 +6,10 @@ import os
 import subprocess
 import sys
 
-import ferrograd as fg
 import numpy as np
 import pytest
+
+import ferrograd as fg
 from ferrograd.errors import AutogradError, DTypeError, ShapeError
 
 

@@ -6,13 +6,14 @@ import signal
 import threading
 import time
 
-import ferrograd as fg
 import numpy as np
 import pytest
-from ferrograd import layers
 from sklearn.datasets import make_classification
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
+
+import ferrograd as fg
+from ferrograd import layers
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +94,9 @@ def test_a_pytorch_style_hand_written_loop_learns(mnist):
         loss = loss_fn(yb, logits)
         model.zero_grad()
         loss.backward()
-        opt.apply_gradients(zip([w.grad for w in model.trainable_weights], model.trainable_weights))
+        opt.apply_gradients(
+            zip([w.grad for w in model.trainable_weights], model.trainable_weights, strict=True)
+        )
         losses.append(loss.item())
     assert np.mean(losses[-10:]) < 0.6 * np.mean(losses[:10])
     accuracy = np.mean(model.predict(x_test[:2000], verbose=0).argmax(1) == y_test[:2000])
@@ -142,7 +145,11 @@ def test_validation_split_holds_out_the_last_samples(synthetic):
     assert history.history["val_accuracy"][0] == pytest.approx(held_out["accuracy"])
     # validation_data overrides validation_split.
     history = model.fit(
-        x_train, y_train, epochs=1, validation_split=0.5, validation_data=(x_train[:10], y_train[:10]),
+        x_train,
+        y_train,
+        epochs=1,
+        validation_split=0.5,
+        validation_data=(x_train[:10], y_train[:10]),
         verbose=0,
     )
     assert history.history["val_loss"][0] == pytest.approx(
@@ -172,7 +179,9 @@ def test_accuracy_picks_binary_sparse_or_categorical_like_keras(rng):
         assert accuracy == pytest.approx(expected_of(predictions))
 
     softmax = fg.Sequential([layers.Dense(3, activation="softmax", input_shape=(5,))])
-    check(softmax, labels, "sparse_categorical_crossentropy", lambda p: np.mean(p.argmax(1) == labels))
+    check(
+        softmax, labels, "sparse_categorical_crossentropy", lambda p: np.mean(p.argmax(1) == labels)
+    )
     one_hot = fg.utils.to_categorical(labels, 3)
     check(softmax, one_hot, "categorical_crossentropy", lambda p: np.mean(p.argmax(1) == labels))
     sigmoid = fg.Sequential([layers.Dense(1, activation="sigmoid", input_shape=(5,))])
@@ -250,7 +259,11 @@ def test_memory_maps_and_generators_train_like_arrays(tmp_path, mnist):
         ({"x": np.ones((10, 20)), "y": np.ones(10), "batch_size": 0}, ValueError, "batch_size"),
         ({"x": np.ones((10, 20)), "y": np.ones(10), "batch_size": -3}, ValueError, "batch_size"),
         ({"x": np.ones((10, 20)), "y": np.ones(10), "epochs": -1}, ValueError, "epochs"),
-        ({"x": np.ones((10, 20)), "y": np.ones(10), "validation_split": 1.0}, ValueError, "validation_split"),
+        (
+            {"x": np.ones((10, 20)), "y": np.ones(10), "validation_split": 1.0},
+            ValueError,
+            "validation_split",
+        ),
         ({"x": np.full((10, 20), np.nan), "y": np.ones(10)}, ValueError, "non-finite"),
         ({"x": np.full((10, 20), "a"), "y": np.ones(10)}, TypeError, "numbers"),
         ({"x": np.ones((10, 20), dtype=complex), "y": np.ones(10)}, TypeError, "complex"),
@@ -316,7 +329,9 @@ def test_a_nonfinite_loss_stops_before_its_update(synthetic, capsys):
 
 def test_ctrl_c_stops_fit_promptly_and_the_model_stays_usable(mnist):
     x, y = mnist[0][:20000], mnist[1][:20000]
-    model = fg.Sequential([layers.Dense(256, activation="relu", input_shape=(784,)), layers.Dense(10)])
+    model = fg.Sequential(
+        [layers.Dense(256, activation="relu", input_shape=(784,)), layers.Dense(10)]
+    )
     model.compile(optimizer="adam", loss=fg.losses.SparseCategoricalCrossentropy(from_logits=True))
     timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
     start = time.perf_counter()

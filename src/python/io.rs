@@ -42,8 +42,8 @@ fn safetensors_loads<'py>(py: Python<'py>, data: &[u8]) -> PyResult<Loaded<'py>>
     let tensors = decoded
         .tensors
         .into_iter()
-        .map(|(name, storage)| (name, storage_to_numpy(py, &storage)))
-        .collect();
+        .map(|(name, storage)| Ok((name, storage_to_numpy(py, &storage)?)))
+        .collect::<PyResult<_>>()?;
     Ok((tensors, decoded.metadata))
 }
 

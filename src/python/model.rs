@@ -137,7 +137,7 @@ impl PyGraph {
             ));
         };
         let storage = hooks.finish(result)?;
-        Ok(storage_to_numpy(py, &storage))
+        storage_to_numpy(py, &storage)
     }
 }
 
