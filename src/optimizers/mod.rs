@@ -230,6 +230,12 @@ impl Optimizer {
     /// One update with each param's own `.grad`; params without a gradient are left alone.
     /// Fails when none of several params has a gradient ("No gradients provided").
     pub fn step(&mut self, params: &[Tensor]) -> Result<()> {
+        let learning_rate = self.current_learning_rate();
+        self.step_with_learning_rate(params, learning_rate)
+    }
+
+    /// `step` at a learning rate given by the caller instead of the schedule.
+    pub fn step_with_learning_rate(&mut self, params: &[Tensor], learning_rate: f64) -> Result<()> {
         let (with_grad, grads): (Vec<Tensor>, Vec<Arc<Storage>>) = params
             .iter()
             .filter_map(|p| p.grad().map(|g| (p.clone(), g.data())))
@@ -237,7 +243,7 @@ impl Optimizer {
         if with_grad.is_empty() && !params.is_empty() {
             bail!("No gradients provided for any variable.");
         }
-        self.apply(&with_grad, &grads)
+        self.apply_with_learning_rate(&with_grad, &grads, learning_rate)
     }
 
     /// The slot variables (m, v, ...) of `params`, named `"{param index}/{slot name}"`, for

@@ -165,19 +165,9 @@ impl PyOptimizer {
         guarded(|| {
             py.detach(|| {
                 let mut opt = inner.lock();
-                if let Some(lr) = learning_rate {
-                    let (with_grad, grads): (Vec<Tensor>, Vec<Arc<Storage>>) = params
-                        .iter()
-                        .filter_map(|p| p.grad().map(|g| (p.clone(), g.data())))
-                        .unzip();
-                    if with_grad.is_empty() && !params.is_empty() {
-                        return Err(crate::error::Error::value(
-                            "No gradients provided for any variable.",
-                        ));
-                    }
-                    opt.apply_with_learning_rate(&with_grad, &grads, lr)
-                } else {
-                    opt.step(&params)
+                match learning_rate {
+                    Some(lr) => opt.step_with_learning_rate(&params, lr),
+                    None => opt.step(&params),
                 }
             })?;
             Ok(())

@@ -158,6 +158,19 @@ class Optimizer:
         self._learning_rate = learning_rate
         self._learning_rate_fn = fn
 
+    @property
+    def _uses_python_schedule(self) -> bool:
+        """Whether the learning rate is evaluated in Python (a user schedule or a callable)."""
+        return self._learning_rate_fn is not None
+
+    def _sync_learning_rate(self) -> None:
+        """Evaluates a Python schedule at ``iterations`` and hands the value to the Rust state,
+        for a training loop that calls ``_core`` directly (``apply_gradients`` does this by
+        itself)."""
+        value = self._python_learning_rate()
+        if value is not None:
+            self._core.set_learning_rate(value)
+
     def _python_learning_rate(self) -> float | None:
         """The rate of a schedule evaluated in Python, or None when Rust evaluates it."""
         fn = self._learning_rate_fn
