@@ -189,7 +189,7 @@ impl PyOptimizer {
                     py,
                     [
                         name.into_pyobject(py)?.into_any(),
-                        storage_to_numpy(py, storage),
+                        storage_to_numpy(py, storage)?,
                     ],
                 )
             })
