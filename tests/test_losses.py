@@ -375,3 +375,35 @@ def test_bad_parameters_are_refused():
         losses.Huber(delta=0)
     with pytest.raises(ValueError, match="reduction"):
         losses.MeanSquaredError(reduction="max")
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: losses.SparseCategoricalCrossentropy(from_logits=True),
+        lambda: losses.BinaryCrossentropy(from_logits=True),
+    ],
+    ids=["scce", "bce"],
+)
+def test_large_batches_give_identical_results_on_any_thread_count(make, rng):
+    z = rng.normal(size=(300, 500))
+    labels = rng.integers(0, 500, size=300)
+    y = labels if isinstance(make(), losses.SparseCategoricalCrossentropy) else (z > 0.3) * 1.0
+    results = []
+    before = fg.get_num_threads()
+    try:
+        for threads in (1, 2):
+            fg.set_num_threads(threads)
+            x = fg.tensor(z, dtype="float32", requires_grad=True)
+            out = make()(y, x)
+            out.backward()
+            results.append((out.item(), x.grad.numpy()))
+    finally:
+        fg.set_num_threads(before)
+    assert results[0][0] == results[1][0]
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+    if isinstance(make(), losses.SparseCategoricalCrossentropy):
+        expected = (np_softmax(z) - np.eye(500)[labels]) / 300
+    else:
+        expected = (1 / (1 + np.exp(-z)) - y) / z.size
+    np.testing.assert_allclose(results[0][1], expected, atol=1e-7)

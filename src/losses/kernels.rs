@@ -124,22 +124,23 @@ pub fn pointwise_rows<T: Element>(
     for (r, row_loss) in rows_out.iter_mut().enumerate() {
         let span = r * cols..(r + 1) * cols;
         let (t, p) = (&y_true[span.clone()], &y_pred[span.clone()]);
-        let mut total = T::zero();
+        // Summed in f64: a row can be a whole float32 batch (labels and predictions of (N,)).
+        let mut total = 0.0f64;
         match grad.as_deref_mut() {
             Some(grad) => {
                 for ((&t, &p), g) in t.iter().zip(p).zip(&mut grad[span]) {
                     let (loss, slope) = f.eval(t, p);
-                    total += loss;
+                    total += loss.as_f64();
                     *g = slope * inv_cols;
                 }
             }
             None => {
                 for (&t, &p) in t.iter().zip(p) {
-                    total += f.eval(t, p).0;
+                    total += f.eval(t, p).0.as_f64();
                 }
             }
         }
-        *row_loss = total * inv_cols;
+        *row_loss = T::of(total / cols as f64);
     }
 }
 

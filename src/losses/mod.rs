@@ -16,6 +16,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use ndarray::{ArrayD, IxDyn};
+use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 
 pub use kernels::EPSILON;
@@ -24,8 +25,10 @@ use kernels::Pointwise;
 use crate::autograd::{Accumulate, Backward, GradSink, is_grad_enabled, record};
 use crate::dtype::Element;
 use crate::error::{Error, Result};
+use crate::kernels::{PARALLEL_MIN_ELEMENTS, par_chunks_mut};
 use crate::ops::activation::Activation;
 use crate::ops::unary::UnaryFn;
+use crate::parallel;
 use crate::storage::{Storage, try_zeros};
 use crate::tensor::Tensor;
 
@@ -362,63 +365,53 @@ impl Loss {
         };
         let mut rows = try_zeros::<T>(&[layout.rows])?.into_raw_vec_and_offset().0;
         let cols = layout.cols;
-        match *self {
-            Loss::MeanSquaredError => kernels::pointwise_rows(
-                Pointwise::SquaredError,
-                &t,
-                &p,
-                cols,
-                &mut rows,
-                grad_slice,
-            ),
-            Loss::MeanAbsoluteError => kernels::pointwise_rows(
-                Pointwise::AbsoluteError,
-                &t,
-                &p,
-                cols,
-                &mut rows,
-                grad_slice,
-            ),
-            Loss::Huber { delta } => kernels::pointwise_rows(
-                Pointwise::Huber { delta },
-                &t,
-                &p,
-                cols,
-                &mut rows,
-                grad_slice,
-            ),
+        let labels = match self {
+            Loss::SparseCategoricalCrossentropy { .. } => {
+                sparse_labels(&t, cols, y_true.shape(), y_pred.shape())?
+            }
+            _ => Vec::new(),
+        };
+        let pointwise = match *self {
+            Loss::MeanSquaredError => Pointwise::SquaredError,
+            Loss::MeanAbsoluteError => Pointwise::AbsoluteError,
+            Loss::Huber { delta } => Pointwise::Huber { delta },
             Loss::BinaryCrossentropy {
-                from_logits,
+                from_logits: true,
                 label_smoothing,
-            } => {
-                let f = if from_logits {
-                    Pointwise::BinaryLogits {
-                        smoothing: label_smoothing,
-                    }
-                } else {
-                    Pointwise::BinaryProbabilities {
-                        smoothing: label_smoothing,
-                    }
-                };
-                kernels::pointwise_rows(f, &t, &p, cols, &mut rows, grad_slice)
+            } => Pointwise::BinaryLogits {
+                smoothing: label_smoothing,
+            },
+            Loss::BinaryCrossentropy {
+                label_smoothing, ..
+            } => Pointwise::BinaryProbabilities {
+                smoothing: label_smoothing,
+            },
+            // Not elementwise; unused.
+            _ => Pointwise::SquaredError,
+        };
+        for_row_blocks(cols, &mut rows, grad_slice, |first, rows_out, grad| {
+            let samples = first..first + rows_out.len();
+            let values = samples.start * cols..samples.end * cols;
+            let p = &p[values.clone()];
+            match *self {
+                Loss::CategoricalCrossentropy {
+                    from_logits,
+                    label_smoothing,
+                } => kernels::categorical_rows(
+                    from_logits,
+                    label_smoothing,
+                    &t[values],
+                    p,
+                    cols,
+                    rows_out,
+                    grad,
+                ),
+                Loss::SparseCategoricalCrossentropy { from_logits } => {
+                    kernels::sparse_rows(from_logits, &labels[samples], p, cols, rows_out, grad)
+                }
+                _ => kernels::pointwise_rows(pointwise, &t[values], p, cols, rows_out, grad),
             }
-            Loss::CategoricalCrossentropy {
-                from_logits,
-                label_smoothing,
-            } => kernels::categorical_rows(
-                from_logits,
-                label_smoothing,
-                &t,
-                &p,
-                cols,
-                &mut rows,
-                grad_slice,
-            ),
-            Loss::SparseCategoricalCrossentropy { from_logits } => {
-                let labels = sparse_labels(&t, cols, y_true.shape(), y_pred.shape())?;
-                kernels::sparse_rows(from_logits, &labels, &p, cols, &mut rows, grad_slice)
-            }
-        }
+        });
         let output = match reduction {
             Reduction::None => ArrayD::from_shape_vec(IxDyn(&layout.sample_shape), rows)
                 .map_err(|e| Error::Autograd(format!("{}: internal error: {e}", self.name())))?,
@@ -436,6 +429,46 @@ impl Loss {
         Ok((output, grad))
     }
 }
+
+/// Runs `f(first_row, rows_out, grad)` over blocks of consecutive rows (`cols` values each),
+/// spread over the thread pool when the data is large. Rows are independent and each block
+/// writes only its own part of `rows_out` and `grad`, so the results do not depend on the
+/// number of threads.
+fn for_row_blocks<T: Element>(
+    cols: usize,
+    rows_out: &mut [T],
+    grad: Option<&mut [T]>,
+    f: impl Fn(usize, &mut [T], Option<&mut [T]>) + Sync,
+) {
+    let rows = rows_out.len();
+    if rows.saturating_mul(cols) < PARALLEL_MIN_ELEMENTS || rows < 2 {
+        f(0, rows_out, grad);
+        return;
+    }
+    let block = (ELEMENTWISE_CHUNK / cols.max(1)).max(1);
+    let mut grad_blocks: Vec<Option<&mut [T]>> = match grad {
+        Some(g) => g.chunks_mut(block * cols).map(Some).collect(),
+        None => Vec::new(),
+    };
+    grad_blocks.resize_with(rows.div_ceil(block), || None);
+    let blocks: Vec<RowBlock<'_, T>> = rows_out
+        .chunks_mut(block)
+        .zip(grad_blocks)
+        .map(Mutex::new)
+        .collect();
+    parallel::for_each_chunk(blocks.len(), |i| {
+        // Each block is locked once, by the one task that owns it.
+        let mut guard = blocks[i].lock();
+        let (rows_out, grad) = &mut *guard;
+        f(i * block, rows_out, grad.as_deref_mut());
+    });
+}
+
+/// The per-row losses and gradient of one block of rows, for one task of the thread pool.
+type RowBlock<'a, T> = Mutex<(&'a mut [T], Option<&'a mut [T]>)>;
+
+/// Rows per block, for the thread pool: about as many values as an elementwise chunk.
+const ELEMENTWISE_CHUNK: usize = 1 << 14;
 
 struct Layout {
     /// The number of samples (the product of `sample_shape`).
@@ -607,7 +640,9 @@ impl LossBackward {
                     Reduction::SumOverBatchSize if self.rows > 0 => g0 / T::of(self.rows as f64),
                     _ => g0,
                 };
-                write(buf, &local, scale);
+                par_chunks_mut(buf, |offset, out| {
+                    write(out, &local[offset..offset + out.len()], scale)
+                });
             }
         }
         Ok(())
