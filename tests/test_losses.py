@@ -332,6 +332,9 @@ def test_get_and_configs():
         assert loss.name == name
         assert loss.get_config()["from_logits"] is False
     assert isinstance(losses.get(losses.mse), losses.MeanSquaredError)
+    assert isinstance(
+        losses.get("SparseCategoricalCrossentropy"), losses.SparseCategoricalCrossentropy
+    )
     assert losses.get(None) is None
     instance = losses.BinaryCrossentropy(from_logits=True)
     assert losses.get(instance) is instance

@@ -201,6 +201,8 @@ def test_get_aliases_and_configs():
     }
     auc = metrics.get({"name": "auc", "curve": "PR", "num_thresholds": 10})
     assert isinstance(auc, metrics.AUC) and auc.get_config()["num_thresholds"] == 10
+    assert isinstance(metrics.get("AUC"), metrics.AUC) and metrics.get("AUC").name == "AUC"
+    assert metrics.get("Accuracy", (4,), (4, 1)).name == "Accuracy"
     instance = metrics.Recall()
     assert metrics.get(instance) is instance
     assert metrics.get(None) is None

@@ -361,10 +361,10 @@ def get(identifier: Any) -> Loss | None:
 
     Args:
         identifier: A `Loss` (returned as is); a name or alias (``"mse"``, ``"mae"``,
-            ``"bce"``, ``"binary_crossentropy"``, ...); a config dict, either Keras's
-            ``{"class_name": "BinaryCrossentropy", "config": {...}}`` or the core's
-            ``{"name": "binary_crossentropy", "from_logits": True}``; one of this module's
-            loss functions; or ``None`` (returned as is).
+            ``"bce"``, ``"binary_crossentropy"``, ...) or class name (``"Huber"``); a config
+            dict, either Keras's ``{"class_name": "BinaryCrossentropy", "config": {...}}`` or
+            the core's ``{"name": "binary_crossentropy", "from_logits": True}``; one of this
+            module's loss functions; or ``None`` (returned as is).
 
     Returns:
         A `Loss` instance (with default parameters for a name).
@@ -377,6 +377,9 @@ def get(identifier: Any) -> Loss | None:
     if identifier is None or isinstance(identifier, Loss):
         return identifier
     if isinstance(identifier, str):
+        by_class = {cls.__name__: cls for cls in _CLASSES.values()}
+        if identifier in by_class:
+            return by_class[identifier]()
         return _from_core(_core.Loss.from_name(identifier))
     if isinstance(identifier, dict):
         if "class_name" in identifier:

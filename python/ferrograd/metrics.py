@@ -362,9 +362,10 @@ def get(
     Args:
         identifier: A `Metric` (returned as is); a name or alias (``"binary_accuracy"``,
             ``"categorical_accuracy"``, ``"sparse_categorical_accuracy"``, ``"precision"``,
-            ``"recall"``, ``"auc"``, ``"mse"``, ``"mae"``, ...), which becomes the metric's
-            name in logs; a config dict, Keras's ``{"class_name": ..., "config": {...}}`` or
-            the core's ``{"name": "auc", "curve": "PR"}``; or ``None`` (returned as is).
+            ``"recall"``, ``"auc"``, ``"mse"``, ``"mae"``, ...) or class name (``"AUC"``),
+            which becomes the metric's name in logs; a config dict, Keras's
+            ``{"class_name": ..., "config": {...}}`` or the core's
+            ``{"name": "auc", "curve": "PR"}``; or ``None`` (returned as is).
         y_true_shape, y_pred_shape: The shapes of labels and predictions, needed to resolve
             ``"accuracy"`` / ``"acc"`` (see `resolve_accuracy`).
 
@@ -385,6 +386,9 @@ def get(
                 )
             kind = resolve_accuracy(y_true_shape, y_pred_shape)
             return _CLASSES[kind](name=identifier)
+        by_class = {cls.__name__: cls for cls in _CLASSES.values()}
+        if identifier in by_class:
+            return by_class[identifier](name=identifier)
         core = _core.Metric.from_name(_ALIASES.get(identifier, identifier))
         return _from_core_config(json.loads(core.to_json()), identifier)
     if isinstance(identifier, dict):
