@@ -329,7 +329,7 @@ mse = mean_squared_error
 mae = mean_absolute_error
 bce = binary_crossentropy
 
-_CLASSES: dict[str, type[Loss]] = {
+_CLASSES: dict[str, Any] = {  # name -> Loss subclass
     "mean_squared_error": MeanSquaredError,
     "mean_absolute_error": MeanAbsoluteError,
     "huber": Huber,

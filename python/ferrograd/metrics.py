@@ -298,7 +298,7 @@ class MeanAbsoluteError(Metric):
         super().__init__({"name": "mean_absolute_error"}, name)
 
 
-_CLASSES: dict[str, type[Metric]] = {
+_CLASSES: dict[str, Any] = {  # name -> Metric subclass
     "binary_accuracy": BinaryAccuracy,
     "categorical_accuracy": CategoricalAccuracy,
     "sparse_categorical_accuracy": SparseCategoricalAccuracy,
