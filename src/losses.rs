@@ -1,1 +1,0 @@
-//! Loss functions, each a fused and numerically stable autograd op.
