@@ -278,11 +278,13 @@ class Model:
     def _metrics_for(self, y_shape) -> list:
         """``(log name, metric)`` pairs; "accuracy" picks its kind from the shapes, like Keras."""
         resolved = []
-        prediction_shape = self._require_graph().output_shape
+        batch = y_shape[0] if y_shape and y_shape[0] is not None else 1
+        prediction_shape = [batch if d is None else d for d in self._require_graph().output_shape]
         for spec in self._metric_specs:
             if isinstance(spec, str):
                 if spec in ("accuracy", "acc"):
-                    kind = metrics_module.resolve_accuracy(list(y_shape), list(prediction_shape))
+                    y_known = [batch if d is None else d for d in y_shape]
+                    kind = metrics_module.resolve_accuracy(y_known, prediction_shape, loss=self.loss)
                     resolved.append((spec, metrics_module.get(kind)))
                 else:
                     resolved.append((spec, metrics_module.get(spec)))
@@ -394,10 +396,12 @@ class Model:
         stop_on_nonfinite = stop_on_nonfinite or any(
             isinstance(c, callbacks_module.TerminateOnNaN) for c in user_callbacks
         )
-        all_callbacks = [history]
-        if verbose:
-            all_callbacks.append(callbacks_module.ProgbarLogger(verbose))
-        all_callbacks += user_callbacks
+        # As in Keras: the progress bar first, the history last (so that it records what the
+        # other callbacks add to the logs, such as the learning rate).
+        all_callbacks = [callbacks_module.ProgbarLogger(verbose)] if verbose else []
+        if self.optimizer._uses_python_schedule:
+            all_callbacks.append(_PythonScheduleSync(self.optimizer))
+        all_callbacks += [*user_callbacks, history]
         params = {"epochs": int(epochs), "steps": steps, "verbose": verbose}
         callback_list = callbacks_module.CallbackList(all_callbacks, self, params)
         history.params = params
@@ -634,6 +638,18 @@ class Sequential(Model):
     @property
     def inputs(self):
         return [KerasTensor(self.input_shape)] if self._graph is not None else None
+
+
+class _PythonScheduleSync(callbacks_module.Callback):
+    """Evaluates a learning-rate schedule written in Python before every batch (which makes the
+    loop call into Python each step; the built-in schedules run in Rust)."""
+
+    def __init__(self, optimizer):
+        super().__init__()
+        self.optimizer = optimizer
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.optimizer._sync_learning_rate()
 
 
 def _topological_order(output: KerasTensor) -> list:

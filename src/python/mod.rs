@@ -15,6 +15,7 @@ mod model;
 mod optimizers;
 mod sources;
 mod tensor;
+mod train;
 
 use pyo3::prelude::*;
 
@@ -29,5 +30,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     losses::register(m)?;
     metrics::register(m)?;
     optimizers::register(m)?;
+    train::register(m)?;
     Ok(())
 }

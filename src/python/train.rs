@@ -13,7 +13,7 @@ use super::optimizers::PyOptimizer;
 use super::sources::{NumpyRows, PyBatchStream};
 use crate::metrics::MetricKind;
 use crate::rng;
-use crate::train::fit::{self, Compiled, Data, FitConfig};
+use crate::train::fit::{self as loops, Compiled, Data, FitConfig};
 
 /// A dataset as the loops take it: two arrays of rows, or a stream of batches.
 enum Source {
@@ -120,7 +120,7 @@ fn fit<'py>(
             optimizer: Some(&*optimizer),
         };
         guarded_core(|| {
-            fit::fit(
+            loops::fit(
                 &compiled,
                 train.data(),
                 validation.as_mut().map(Source::data),
@@ -138,7 +138,10 @@ fn fit<'py>(
     let report = hooks.finish(result)?;
     let out = PyDict::new(py);
     out.set_item("epochs_completed", report.epochs_completed)?;
-    out.set_item("nonfinite", report.nonfinite.map(|n| (n.epoch, n.step, n.loss)))?;
+    out.set_item(
+        "nonfinite",
+        report.nonfinite.map(|n| (n.epoch, n.step, n.loss)),
+    )?;
     out.set_item("ran_out_of_data", report.ran_out_of_data)?;
     Ok(out)
 }
@@ -171,7 +174,7 @@ fn evaluate(
             metrics: kinds,
             optimizer: None,
         };
-        guarded_core(|| fit::evaluate(&compiled, data.data(), batch_size, steps, &mut hooks))
+        guarded_core(|| loops::evaluate(&compiled, data.data(), batch_size, steps, &mut hooks))
     });
     if let Some(error) = data.take_error() {
         return Err(error);

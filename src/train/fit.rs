@@ -101,7 +101,13 @@ impl LossPlan {
     }
 
     /// The model's output and the loss on it (with the weight penalties).
-    fn forward(&self, graph: &Graph, x: &Tensor, y: &Tensor, ctx: &mut Context<'_>) -> Result<(Tensor, Tensor)> {
+    fn forward(
+        &self,
+        graph: &Graph,
+        x: &Tensor,
+        y: &Tensor,
+        ctx: &mut Context<'_>,
+    ) -> Result<(Tensor, Tensor)> {
         let output = match self.fused_activation {
             Some(_) => graph.forward_without_output_activation(std::slice::from_ref(x), ctx)?,
             None => graph.forward(std::slice::from_ref(x), ctx)?,
@@ -182,7 +188,9 @@ pub fn fit(
     hooks: &mut dyn Hooks,
 ) -> Result<FitReport> {
     if config.batch_size == 0 {
-        return Err(Error::value("fit: batch_size must be a positive integer, received 0"));
+        return Err(Error::value(
+            "fit: batch_size must be a positive integer, received 0",
+        ));
     }
     if train.len() == Some(0) {
         return Err(Error::value("fit: the training data is empty (0 samples)"));
@@ -210,11 +218,18 @@ pub fn fit(
             for weight in &trainable {
                 weight.zero_grad_in_place();
             }
-            let mut ctx = Context { training: true, rng };
+            let mut ctx = Context {
+                training: true,
+                rng,
+            };
             let (output, loss) = plan.forward(compiled.graph, &x, &y_tensor, &mut ctx)?;
             let loss_value = loss.item()?;
             if config.stop_on_nonfinite && !loss_value.is_finite() {
-                report.nonfinite = Some(NonFiniteLoss { epoch, step, loss: loss_value });
+                report.nonfinite = Some(NonFiniteLoss {
+                    epoch,
+                    step,
+                    loss: loss_value,
+                });
                 return Ok(Control::Stop);
             }
             loss.backward(None, false)?;
@@ -274,7 +289,10 @@ pub fn fit(
                 config.validation_steps,
                 &mut quiet,
             )?;
-            logs.extend(val.into_iter().map(|(name, value)| (format!("val_{name}"), value)));
+            logs.extend(
+                val.into_iter()
+                    .map(|(name, value)| (format!("val_{name}"), value)),
+            );
         }
         report.epochs_completed += 1;
         if hooks.on_epoch_end(epoch, &logs)? == Control::Stop || stop {
@@ -305,7 +323,9 @@ fn evaluate_with(
     hooks: &mut dyn Hooks,
 ) -> Result<Logs> {
     if batch_size == 0 {
-        return Err(Error::value("evaluate: batch_size must be a positive integer, received 0"));
+        return Err(Error::value(
+            "evaluate: batch_size must be a positive integer, received 0",
+        ));
     }
     if data.len() == Some(0) {
         return Err(Error::value("evaluate: the data is empty (0 samples)"));
@@ -322,8 +342,16 @@ fn evaluate_with(
             .y
             .ok_or_else(|| Error::value("evaluate: the data has no targets (y)"))?;
         let y_tensor = Tensor::new(y, false);
-        let mut ctx = Context { training: false, rng: &mut rng };
-        let (output, loss) = plan.forward(compiled.graph, &Tensor::new(batch.x, false), &y_tensor, &mut ctx)?;
+        let mut ctx = Context {
+            training: false,
+            rng: &mut rng,
+        };
+        let (output, loss) = plan.forward(
+            compiled.graph,
+            &Tensor::new(batch.x, false),
+            &y_tensor,
+            &mut ctx,
+        )?;
         let predictions = plan.predictions(&output)?;
         statistics.update(loss.item()?, &y_tensor.data(), &predictions)?;
         hooks.on_batch_end(step, &statistics.logs(""))

@@ -3,6 +3,7 @@
 //! Ctrl-C) goes through `Hooks`.
 
 pub mod data;
+pub mod fit;
 mod predict;
 
 pub use predict::{predict, predict_stream};
