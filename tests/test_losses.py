@@ -2,9 +2,10 @@
 
 import pickle
 
-import ferrograd as fg
 import numpy as np
 import pytest
+
+import ferrograd as fg
 from ferrograd import losses
 from ferrograd.errors import ShapeError
 

@@ -1,11 +1,12 @@
 """Metrics against scikit-learn and a numpy version of Keras's AUC."""
 
-import ferrograd as fg
 import numpy as np
 import pytest
+from sklearn.metrics import accuracy_score, precision_score, recall_score, roc_auc_score
+
+import ferrograd as fg
 from ferrograd import metrics
 from ferrograd.errors import ShapeError
-from sklearn.metrics import accuracy_score, precision_score, recall_score, roc_auc_score
 
 
 def keras_auc(y_true, y_pred, num_thresholds=200, curve="ROC"):

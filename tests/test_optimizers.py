@@ -4,9 +4,10 @@ handling, aliases, argument errors, slot save/load and thread-count independence
 
 import math
 
-import ferrograd as fg
 import numpy as np
 import pytest
+
+import ferrograd as fg
 
 SHAPES = [(3, 4), (5,), (2, 3, 2), (1,)]
 STEPS = 6

@@ -3,9 +3,10 @@ argument errors, and their use by an optimizer."""
 
 import math
 
-import ferrograd as fg
 import numpy as np
 import pytest
+
+import ferrograd as fg
 
 S = fg.optimizers.schedules
 STEPS = [0, 1, 5, 9, 10, 11, 25, 99, 100, 101, 1000]

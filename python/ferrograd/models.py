@@ -284,7 +284,9 @@ class Model:
             if isinstance(spec, str):
                 if spec in ("accuracy", "acc"):
                     y_known = [batch if d is None else d for d in y_shape]
-                    kind = metrics_module.resolve_accuracy(y_known, prediction_shape, loss=self.loss)
+                    kind = metrics_module.resolve_accuracy(
+                        y_known, prediction_shape, loss=self.loss
+                    )
                     resolved.append((spec, metrics_module.get(kind)))
                 else:
                     resolved.append((spec, metrics_module.get(spec)))
