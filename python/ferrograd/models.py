@@ -22,7 +22,7 @@ import warnings
 
 import numpy as np
 
-from ferrograd import _core, _data, losses, optimizers
+from ferrograd import _core, _data, losses, optimizers, saving
 from ferrograd import callbacks as callbacks_module
 from ferrograd import metrics as metrics_module
 from ferrograd._core import Tensor
@@ -109,20 +109,26 @@ class Model:
                 )
         node_of = {}
         nodes, core_layers, layer_index = [], [], {}
+        # The wiring by layer name, as a model file stores it.
+        self._wiring = []
         self._layers = [t._producer for t in inputs]
         for tensor in order:
             producer = tensor._producer
             if isinstance(producer, InputLayer):
                 nodes.append(("input", list(tensor.shape)))
+                self._wiring.append({"layer": None, "inputs": []})
             else:
                 if id(producer) not in layer_index:
                     layer_index[id(producer)] = len(core_layers)
                     core_layers.append(producer)
                     self._layers.append(producer)
                     self._node_of_layer[id(producer)] = len(nodes)
-                nodes.append((layer_index[id(producer)], [node_of[id(t)] for t in tensor._inputs]))
+                sources = [node_of[id(t)] for t in tensor._inputs]
+                nodes.append((layer_index[id(producer)], sources))
+                self._wiring.append({"layer": producer.name, "inputs": sources})
             node_of[id(tensor)] = len(nodes) - 1
         self.inputs, self.outputs = inputs, [outputs]
+        self._output_node = node_of[id(outputs)]
         self._graph = _core.Graph(
             [layer._core for layer in core_layers],
             nodes,
@@ -560,6 +566,25 @@ class Model:
     def predict_on_batch(self, x):
         return self.predict(x, batch_size=max(len(x), 1), verbose=0)
 
+    # --- saving --------------------------------------------------------------------------
+
+    def save(self, filepath, include_optimizer=True) -> None:
+        """Saves the architecture, the compile settings, the weights and (by default) the
+        optimizer's state in one file, atomically; see ``ferrograd.saving``."""
+        saving.save_model(self, filepath, include_optimizer=include_optimizer)
+
+    def save_weights(self, filepath) -> None:
+        """Saves the weights as a safetensors file (names like ``dense/kernel``), atomically."""
+        saving.save_weights(self, filepath)
+
+    def load_weights(self, filepath) -> None:
+        """Loads weights saved by ``save_weights``; every name and shape is checked before any
+        weight changes."""
+        saving.load_weights(self, filepath)
+
+    def get_config(self) -> dict:
+        return saving.model_config(self)
+
     # --- summary -------------------------------------------------------------------------
 
     def summary(self, line_length=None, print_fn=None):
@@ -788,4 +813,9 @@ def _format_bytes(size: int) -> str:
     return f"{size:.2f} GB"
 
 
-__all__ = ["Model", "Sequential"]
+def load_model(filepath, compile=True):
+    """The model saved by ``model.save(filepath)``, ready to predict and to continue training."""
+    return saving.load_model(filepath, compile=compile)
+
+
+__all__ = ["Model", "Sequential", "load_model"]

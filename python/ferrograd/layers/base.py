@@ -115,6 +115,16 @@ class Layer:
         config.update(self.settings())
         return config
 
+    @classmethod
+    def from_settings(cls, settings: dict, **options):
+        """A layer from the settings ``settings()`` returned (and ``name``/``trainable``/
+        ``dtype`` options); what model files are read with."""
+        return cls(**settings, **options)
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
     # --- building ------------------------------------------------------------------------
 
     @property
