@@ -30,9 +30,10 @@ def reference_files() -> tuple[bytes, bytes]:
     with tempfile.TemporaryDirectory() as folder:
         model.save(os.path.join(folder, "m.fgm"))
         model.save_weights(os.path.join(folder, "w.safetensors"))
-        with open(os.path.join(folder, "m.fgm"), "rb") as f, open(
-            os.path.join(folder, "w.safetensors"), "rb"
-        ) as g:
+        with (
+            open(os.path.join(folder, "m.fgm"), "rb") as f,
+            open(os.path.join(folder, "w.safetensors"), "rb") as g,
+        ):
             return f.read(), g.read()
 
 
