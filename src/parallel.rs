@@ -2,14 +2,24 @@
 //!
 //! Work is cut into chunks whose boundaries depend only on the problem size, never on the
 //! thread count, and each chunk writes its own part of the output; so results are bit-identical
-//! on 1, 2 or 8 threads. The calling thread takes a share of the chunks itself and the pool holds
-//! one worker fewer than the thread count, so that two threads means two busy cores.
+//! on 1, 2 or 8 threads, whichever thread happens to compute a chunk. Threads claim chunks one
+//! at a time from a shared counter, so a thread that is slowed (by a cold cache, by another
+//! process) does not hold the others up. The calling thread works too, and the pool holds one
+//! worker fewer than the thread count, so that two threads means two busy cores.
+//!
+//! Why not rayon: a training step hands the pool about ten GEMMs, each a fraction of a
+//! millisecond. rayon's idle workers go to sleep within microseconds, and waking one costs
+//! tens of microseconds per GEMM (measured in `benches/NOTES.md`). These workers instead spin
+//! for a short while after each job, so back-to-back jobs start at once, and only then park.
 
+use std::cell::Cell;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
-use parking_lot::RwLock;
-use rayon::{ThreadPool, ThreadPoolBuilder};
+use parking_lot::{Condvar, Mutex};
 
 use crate::error::{Error, Result};
 
@@ -19,8 +29,17 @@ pub const NUM_THREADS_ENV: &str = "FERROGRAD_NUM_THREADS";
 /// Most threads one process may ask for; more would only add contention.
 const MAX_THREADS: usize = 256;
 
+/// How long an idle worker keeps spinning for the next job before it parks.
+const SPIN_BEFORE_PARKING: Duration = Duration::from_micros(500);
+
 static NUM_THREADS: AtomicUsize = AtomicUsize::new(0);
-static WORKERS: RwLock<Option<Arc<ThreadPool>>> = RwLock::new(None);
+static POOL: Mutex<Option<Arc<Pool>>> = Mutex::new(None);
+
+thread_local! {
+    /// Set on pool workers and on a thread while it dispatches, so that nested parallel work
+    /// runs inline instead of waiting for workers that are busy with the outer job.
+    static INSIDE_POOL: Cell<bool> = const { Cell::new(false) };
+}
 
 fn default_num_threads() -> usize {
     std::env::var(NUM_THREADS_ENV)
@@ -48,54 +67,243 @@ pub fn set_num_threads(n: usize) -> Result<()> {
             "set_num_threads: expected a count between 1 and {MAX_THREADS}, received {n}"
         )));
     }
-    let mut workers = WORKERS.write();
+    let mut pool = POOL.lock();
     if NUM_THREADS.swap(n, Ordering::Relaxed) != n {
-        *workers = None;
+        // The old workers finish their current job (if any) and exit.
+        *pool = None;
     }
     Ok(())
 }
 
-fn workers() -> Result<Option<Arc<ThreadPool>>> {
+/// Runs `task(i)` for every chunk `i` in `0..chunks`, spread over the pool, the caller included.
+pub fn for_each_chunk(chunks: usize, task: impl Fn(usize) + Sync) {
     let threads = num_threads();
-    if threads <= 1 {
-        return Ok(None);
+    if chunks <= 1 || threads <= 1 || INSIDE_POOL.with(Cell::get) {
+        (0..chunks).for_each(task);
+        return;
     }
-    if let Some(pool) = WORKERS.read().as_ref() {
-        return Ok(Some(pool.clone()));
-    }
-    let mut slot = WORKERS.write();
-    if let Some(pool) = slot.as_ref() {
-        return Ok(Some(pool.clone()));
-    }
-    let pool = ThreadPoolBuilder::new()
-        .num_threads(threads - 1)
-        .thread_name(|i| format!("ferrograd-{i}"))
-        .build()
-        .map_err(|e| Error::value(format!("cannot start the thread pool: {e}")))?;
-    let pool = Arc::new(pool);
-    *slot = Some(pool.clone());
-    Ok(Some(pool))
+    let Some(pool) = pool(threads) else {
+        (0..chunks).for_each(task);
+        return;
+    };
+    // One job at a time: a second caller (another Python thread) runs its work inline.
+    let Some(_dispatching) = pool.dispatch.try_lock() else {
+        (0..chunks).for_each(task);
+        return;
+    };
+    // The pool's own size, not `threads`: another thread may have resized the pool meanwhile.
+    let lanes = (pool.workers.len() + 1).min(chunks);
+    let next = AtomicUsize::new(0);
+    let run_lane = |_lane: usize| loop {
+        let chunk = next.fetch_add(1, Ordering::Relaxed);
+        if chunk >= chunks {
+            break;
+        }
+        task(chunk);
+    };
+    pool.run(lanes, &run_lane);
 }
 
-/// Runs `task(i)` for every chunk `i` in `0..chunks`, spread over the pool. Chunks are dealt
-/// to threads in contiguous runs; the caller runs the first run itself.
-pub fn for_each_chunk(chunks: usize, task: impl Fn(usize) + Sync) {
-    let pool = match workers() {
-        Ok(Some(pool)) if chunks > 1 => pool,
-        // One thread, one chunk, or no pool to be had: run inline (same results either way).
-        _ => {
-            (0..chunks).for_each(task);
-            return;
+fn pool(threads: usize) -> Option<Arc<Pool>> {
+    let mut slot = POOL.lock();
+    if let Some(pool) = slot.as_ref() {
+        return Some(pool.clone());
+    }
+    let pool = Pool::start(threads - 1)?;
+    *slot = Some(pool.clone());
+    Some(pool)
+}
+
+/// A job as the workers see it: the lane function and how many lanes take part.
+struct Job<'a> {
+    run_lane: &'a (dyn Fn(usize) + Sync),
+    lanes: usize,
+}
+
+struct Shared {
+    /// Bumped once per job; workers wait for it to change.
+    generation: AtomicUsize,
+    /// The current job (valid while `remaining > 0`).
+    job: AtomicPtr<Job<'static>>,
+    /// Worker lanes of the current job still running.
+    remaining: AtomicUsize,
+    /// Set when a worker's lane panicked, to re-raise on the caller.
+    panicked: AtomicBool,
+    shutdown: AtomicBool,
+    parked: Mutex<usize>,
+    wake: Condvar,
+}
+
+struct Pool {
+    shared: Arc<Shared>,
+    dispatch: Mutex<()>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl Pool {
+    fn start(workers: usize) -> Option<Arc<Pool>> {
+        let shared = Arc::new(Shared {
+            generation: AtomicUsize::new(0),
+            job: AtomicPtr::new(std::ptr::null_mut()),
+            remaining: AtomicUsize::new(0),
+            panicked: AtomicBool::new(false),
+            shutdown: AtomicBool::new(false),
+            parked: Mutex::new(0),
+            wake: Condvar::new(),
+        });
+        let mut handles = Vec::with_capacity(workers);
+        for index in 0..workers {
+            let worker_shared = shared.clone();
+            let handle = std::thread::Builder::new()
+                .name(format!("ferrograd-{index}"))
+                .spawn(move || worker_loop(&worker_shared, index + 1));
+            match handle {
+                Ok(handle) => handles.push(handle),
+                // No threads to be had: shut down the ones started and run single-threaded.
+                Err(_) => {
+                    shared.shutdown.store(true, Ordering::Release);
+                    shared.wake.notify_all();
+                    return None;
+                }
+            }
         }
-    };
-    let lanes = num_threads().min(chunks);
-    let lane_range = |lane: usize| (lane * chunks / lanes)..((lane + 1) * chunks / lanes);
-    let task = &task;
-    pool.in_place_scope(|scope| {
-        for lane in 1..lanes {
-            let range = lane_range(lane);
-            scope.spawn(move |_| range.for_each(task));
+        Some(Arc::new(Pool {
+            shared,
+            dispatch: Mutex::new(()),
+            workers: handles,
+        }))
+    }
+
+    /// Runs lane 0 on the calling thread and lanes `1..lanes` on workers, returning when all are
+    /// done.
+    fn run(&self, lanes: usize, run_lane: &(dyn Fn(usize) + Sync)) {
+        let shared = &self.shared;
+        let job = Job { run_lane, lanes };
+        // SAFETY: the workers only dereference the job between the generation bump below and
+        // their decrement of `remaining`, and this function does not return (so `job` stays
+        // alive) until `remaining` is back to zero.
+        let erased = &job as *const Job<'_> as *mut Job<'static>;
+        shared.job.store(erased, Ordering::Release);
+        shared.panicked.store(false, Ordering::Relaxed);
+        shared.remaining.store(lanes - 1, Ordering::Release);
+        shared.generation.fetch_add(1, Ordering::AcqRel);
+        if *shared.parked.lock() > 0 {
+            shared.wake.notify_all();
         }
-        lane_range(0).for_each(task);
-    });
+        INSIDE_POOL.with(|inside| inside.set(true));
+        let own = catch_unwind(AssertUnwindSafe(|| run_lane(0)));
+        INSIDE_POOL.with(|inside| inside.set(false));
+        let mut spins = 0u32;
+        while shared.remaining.load(Ordering::Acquire) > 0 {
+            spins = spins.saturating_add(1);
+            if spins < 1 << 16 {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+        }
+        shared.job.store(std::ptr::null_mut(), Ordering::Release);
+        if let Err(payload) = own {
+            resume_unwind(payload);
+        }
+        if shared.panicked.load(Ordering::Acquire) {
+            panic!("a task on a ferrograd worker thread panicked");
+        }
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.shared.shutdown.store(true, Ordering::Release);
+        {
+            let _parked = self.shared.parked.lock();
+            self.shared.wake.notify_all();
+        }
+        for handle in self.workers.drain(..) {
+            let _ = handle.join();
+        }
+    }
+}
+
+fn worker_loop(shared: &Shared, lane: usize) {
+    INSIDE_POOL.with(|inside| inside.set(true));
+    // The generation the pool started at (not a fresh load: the first job may already have
+    // been posted before this thread got to run).
+    let mut seen = 0;
+    loop {
+        let idle_since = Instant::now();
+        let mut spins = 0u32;
+        loop {
+            if shared.shutdown.load(Ordering::Acquire) {
+                return;
+            }
+            let generation = shared.generation.load(Ordering::Acquire);
+            if generation != seen {
+                seen = generation;
+                break;
+            }
+            spins = spins.wrapping_add(1);
+            if spins % 64 == 0 && idle_since.elapsed() > SPIN_BEFORE_PARKING {
+                let mut parked = shared.parked.lock();
+                *parked += 1;
+                // Re-check under the lock: the dispatcher bumps first, then notifies under it.
+                while shared.generation.load(Ordering::Acquire) == seen
+                    && !shared.shutdown.load(Ordering::Acquire)
+                {
+                    shared.wake.wait(&mut parked);
+                }
+                *parked -= 1;
+            } else {
+                std::hint::spin_loop();
+            }
+        }
+        let job = shared.job.load(Ordering::Acquire);
+        // SAFETY: see `Pool::run`: the job outlives every worker's use of it.
+        let Some(job) = (unsafe { job.as_ref() }) else {
+            continue;
+        };
+        if lane < job.lanes {
+            if catch_unwind(AssertUnwindSafe(|| (job.run_lane)(lane))).is_err() {
+                shared.panicked.store(true, Ordering::Release);
+            }
+            shared.remaining.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicU64;
+
+    #[test]
+    fn every_chunk_runs_once_whatever_the_thread_count() {
+        for threads in [1, 2, 3, 8] {
+            set_num_threads(threads).unwrap();
+            for chunks in [0, 1, 2, 5, 64] {
+                let hits: Vec<AtomicU64> = (0..chunks).map(|_| AtomicU64::new(0)).collect();
+                for _ in 0..20 {
+                    for_each_chunk(chunks, |i| {
+                        hits[i].fetch_add(1, Ordering::Relaxed);
+                        // Nested parallel work runs inline rather than deadlocking.
+                        for_each_chunk(3, |_| {});
+                    });
+                }
+                assert!(hits.iter().all(|h| h.load(Ordering::Relaxed) == 20));
+            }
+        }
+        set_num_threads(2).unwrap();
+    }
+
+    #[test]
+    fn a_panicking_task_panics_the_caller_and_the_pool_survives() {
+        set_num_threads(2).unwrap();
+        let result = catch_unwind(|| for_each_chunk(4, |i| assert!(i != 3, "boom")));
+        assert!(result.is_err());
+        let count = AtomicU64::new(0);
+        for_each_chunk(4, |_| {
+            count.fetch_add(1, Ordering::Relaxed);
+        });
+        assert_eq!(count.load(Ordering::Relaxed), 4);
+    }
 }

@@ -29,6 +29,9 @@ pub(crate) struct Node {
     data: Mutex<Arc<Storage>>,
     requires_grad: AtomicBool,
     grad: Mutex<Option<Tensor>>,
+    /// The gradient buffer holds stale values that count as zero: the next backward pass
+    /// overwrites instead of adding, which saves zeroing every weight's gradient each step.
+    grad_is_zero: AtomicBool,
     pub(crate) origin: Mutex<Origin>,
 }
 
@@ -69,6 +72,7 @@ impl Tensor {
             data: Mutex::new(data),
             requires_grad: AtomicBool::new(requires_grad),
             grad: Mutex::new(None),
+            grad_is_zero: AtomicBool::new(false),
             origin: Mutex::new(origin),
         }))
     }
@@ -159,7 +163,13 @@ impl Tensor {
     }
 
     pub fn grad(&self) -> Option<Tensor> {
-        self.0.grad.lock().clone()
+        let slot = self.0.grad.lock();
+        if let Some(grad) = slot.as_ref()
+            && self.0.grad_is_zero.swap(false, Ordering::AcqRel)
+        {
+            grad.with_data_mut(|g| g.fill(0.0));
+        }
+        slot.clone()
     }
 
     pub fn set_grad(&self, grad: Option<Tensor>) -> Result<()> {
@@ -180,15 +190,19 @@ impl Tensor {
                 });
             }
         }
-        *self.0.grad.lock() = grad;
+        let mut slot = self.0.grad.lock();
+        self.0.grad_is_zero.store(false, Ordering::Release);
+        *slot = grad;
         Ok(())
     }
 
-    /// Sets the gradient to zero in place when there is one, keeping its buffer for the next
-    /// backward pass to accumulate into.
+    /// Sets the gradient to zero, keeping its buffer for the next backward pass. The buffer is
+    /// not cleared: it is marked, and the next backward pass writes over it (or `grad()` clears
+    /// it, if read first).
     pub fn zero_grad_in_place(&self) {
-        if let Some(grad) = self.0.grad.lock().as_ref() {
-            grad.with_data_mut(|g| g.fill(0.0));
+        let slot = self.0.grad.lock();
+        if slot.is_some() {
+            self.0.grad_is_zero.store(true, Ordering::Release);
         }
     }
 
@@ -196,6 +210,10 @@ impl Tensor {
     pub(crate) fn accumulate_grad(&self, grad: Storage) -> Result<()> {
         let mut slot = self.0.grad.lock();
         match slot.as_ref() {
+            Some(existing) if self.0.grad_is_zero.swap(false, Ordering::AcqRel) => {
+                existing.with_data_mut(|g| *g = grad);
+                Ok(())
+            }
             Some(existing) => existing.with_data_mut(|g| g.add_assign(&grad)),
             None => {
                 *slot = Some(Tensor::new(grad, false));
@@ -212,7 +230,14 @@ impl Tensor {
     ) -> Result<()> {
         let mut slot = self.0.grad.lock();
         match slot.as_ref() {
-            Some(existing) => existing.with_data_mut(|g| write(g, autograd::Accumulate::Add)),
+            Some(existing) => {
+                let accumulate = if self.0.grad_is_zero.swap(false, Ordering::AcqRel) {
+                    autograd::Accumulate::Overwrite
+                } else {
+                    autograd::Accumulate::Add
+                };
+                existing.with_data_mut(|g| write(g, accumulate))
+            }
             None => {
                 let mut fresh = Storage::zeros(self.dtype(), self.shape())?;
                 write(&mut fresh, autograd::Accumulate::Overwrite)?;

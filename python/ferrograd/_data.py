@@ -74,6 +74,10 @@ def check_finite(array: np.ndarray, what: str) -> None:
     """Rejects NaN and infinities (for in-memory float arrays; memory maps are not scanned)."""
     if isinstance(array, np.memmap) or array.dtype.kind != "f":
         return
+    # One pass without a temporary: the sum is finite when every value is (barring overflow of
+    # huge values, which the exact check below then sorts out).
+    if np.isfinite(array.sum(dtype=np.float64)):
+        return
     finite = np.isfinite(array)
     if not finite.all():
         index = np.unravel_index(int(np.argmin(finite)), array.shape)

@@ -34,7 +34,8 @@ pub(crate) struct GradFn {
 /// Whether a buffer handed to a backward rule already holds a gradient to add to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Accumulate {
-    /// The buffer is zeroed scratch: write the gradient (GEMM with beta = 0).
+    /// The buffer's contents are to be ignored (fresh, or a gradient marked zero and reused):
+    /// write the gradient over them (GEMM with beta = 0). Never add to them.
     Overwrite,
     /// The buffer holds earlier gradient: add to it (GEMM with beta = 1).
     Add,
@@ -295,6 +296,43 @@ mod tests {
         assert_eq!(x.grad().unwrap().to_f64_vec(), vec![3.0, 30.0]);
         let untracked = x.detach();
         assert!(untracked.backward(None, false).is_err());
+    }
+
+    #[test]
+    fn a_gradient_marked_zero_is_overwritten_or_read_as_zero() {
+        // The kernel's gradient is written in place by the dense op (`add_with`), the input's
+        // goes through reshape (`add`): both paths honour the mark.
+        let x = leaf(&[1.0, 2.0]);
+        let w = Tensor::new(
+            Storage::from_f64_vec(DType::F64, &[2, 1], vec![3.0, 4.0]).unwrap(),
+            true,
+        );
+        let step = || {
+            crate::ops::linear::linear(
+                &x.reshape(&[1, 2]).unwrap(),
+                &w,
+                None,
+                crate::ops::activation::Activation::Linear,
+            )
+            .unwrap()
+            .sum(None, false)
+            .unwrap()
+            .backward(None, false)
+            .unwrap()
+        };
+        step();
+        step();
+        assert_eq!(w.grad().unwrap().to_f64_vec(), vec![2.0, 4.0]);
+        w.zero_grad_in_place();
+        step();
+        assert_eq!(w.grad().unwrap().to_f64_vec(), vec![1.0, 2.0]);
+        w.zero_grad_in_place();
+        assert_eq!(w.grad().unwrap().to_f64_vec(), vec![0.0, 0.0]);
+        step();
+        assert_eq!(w.grad().unwrap().to_f64_vec(), vec![1.0, 2.0]);
+        x.zero_grad_in_place();
+        step();
+        assert_eq!(x.grad().unwrap().to_f64_vec(), vec![3.0, 4.0]);
     }
 
     #[test]

@@ -271,8 +271,11 @@ impl LinearBackward {
         })?;
         // Bias: column sums of dz, added row by row in order (deterministic).
         if grads.wants(2) {
-            grads.add_with(2, |dest, _| {
+            grads.add_with(2, |dest, accumulate| {
                 let dest = slice_mut(dest.typed_mut::<T>()?)?;
+                if accumulate == Accumulate::Overwrite {
+                    dest.fill(T::zero());
+                }
                 for row in dz.chunks_exact(units) {
                     for (d, &v) in dest.iter_mut().zip(row) {
                         *d += v;

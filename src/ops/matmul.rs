@@ -150,6 +150,13 @@ fn batched_gemm<T: Element>(
         let dest = MatMut::row_major(&mut out[c * m * n..(c + 1) * m * n], m, n);
         gemm(T::one(), a.matrix(i), b.matrix(i), beta, dest);
     }
+    // An output matrix no batch index reached (an empty broadcast batch) is still a gradient:
+    // zero, whatever the buffer held.
+    for (c, done) in written.iter().enumerate() {
+        if !done {
+            out[c * m * n..(c + 1) * m * n].fill(T::zero());
+        }
+    }
 }
 
 fn forward<T: Element>(plan: &MatmulPlan, a: &ArrayD<T>, b: &ArrayD<T>) -> Result<ArrayD<T>> {
