@@ -275,25 +275,38 @@ fn read_header(reader: &mut Hashing<impl Read>, context: &Context) -> Result<Hea
                 .checked_add(header_len)
                 .map(|total| (data_len, total))
         });
-    let shape: Option<Vec<usize>> = dims.iter().map(|&d| usize::try_from(d).ok()).collect();
-    match (total_len, shape) {
-        (Some((data_len, total)), Some(shape)) if total <= context.max_bytes => Ok(Header {
-            shape,
-            len: header_len,
-            data_len,
-        }),
-        (total_len, _) => {
+    let data_len = match total_len {
+        Some((data_len, total)) if total <= context.max_bytes => data_len,
+        _ => {
             let declared = total_len.map_or_else(
                 || "more than 2^64".to_string(),
                 |(_, total)| total.to_string(),
             );
-            Err(context.format(format_args!(
+            return Err(context.format(format_args!(
                 "declares an array of shape {dims:?}, {declared} bytes with its header, more \
                  than the {} bytes expected here; the header is damaged or this is not the file \
                  expected",
                 context.max_bytes
-            )))
+            )));
         }
+    };
+    // An empty array can still have a shape that no array may take: numpy and ndarray refuse
+    // one whose dimensions other than 0 multiply past isize::MAX.
+    let nonzero_product = dims
+        .iter()
+        .filter(|&&dim| dim != 0)
+        .try_fold(1u64, |size, &dim| size.checked_mul(u64::from(dim)));
+    let shape: Option<Vec<usize>> = dims.iter().map(|&d| usize::try_from(d).ok()).collect();
+    match (nonzero_product, shape) {
+        (Some(product), Some(shape)) if product <= isize::MAX as u64 => Ok(Header {
+            shape,
+            len: header_len,
+            data_len,
+        }),
+        _ => Err(context.format(format_args!(
+            "declares the shape {dims:?}, which no array can have: its dimensions other than 0 \
+             multiply past the largest array size; the header is damaged"
+        ))),
     }
 }
 
@@ -598,6 +611,19 @@ mod tests {
                 "{message}"
             );
         }
+    }
+
+    #[test]
+    fn an_empty_array_of_an_impossible_shape_is_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = idx_bytes(8, &[0, 65536, 65536, 1 << 31], &[]);
+        let message = format_error(read_idx(&write(&dir, "f", &bytes)));
+        assert!(
+            message.contains("[0, 65536, 65536, 2147483648], which no array"),
+            "{message}"
+        );
+        let fits = read_idx(&write(&dir, "g", &idx_bytes(8, &[0, 65536, 65536], &[]))).unwrap();
+        assert_eq!(fits.shape, vec![0, 65536, 65536]);
     }
 
     #[test]
