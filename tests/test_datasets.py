@@ -385,7 +385,7 @@ def server(tmp_path_factory):
 
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.requests = []
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     httpd.base = f"http://127.0.0.1:{httpd.server_address[1]}"
     yield httpd
@@ -495,6 +495,7 @@ def test_a_failed_download_never_replaces_an_existing_file(server, tmp_path):
     array, saved = _files.download(url, folder, _files.MNIST, known)
     assert saved == good and good.stat().st_ino != inode
     assert good.read_bytes() == before and array.shape == (10000,)
+    assert good.stat().st_mode & 0o777 == 0o644
     assert files_in(folder) == [good.name]
 
 

@@ -213,7 +213,9 @@ def _find(folder: Path, known: KnownFile) -> Path | None:
     return None
 
 
-def verified(file: Path, dataset: Dataset, known: KnownFile, shown_as: str | None = None):
+def verified(
+    file: Path, dataset: Dataset, known: KnownFile, shown_as: str | None = None
+) -> np.ndarray:
     """The array in ``file`` if its decompressed content is exactly ``known``'s, else raises
     ``FileFormatError`` naming the file (or ``shown_as``) and what is wrong with it."""
     try:
@@ -288,6 +290,8 @@ def download(url: str, folder: Path, dataset: Dataset, known: KnownFile) -> tupl
             _fetch(url, out, limit=_largest_download(known))
             out.flush()
             os.fsync(out.fileno())
+        # mkstemp makes the file private; a cache is as readable as any downloaded file.
+        os.chmod(temporary, 0o644)
         array = verified(temporary, dataset, known, shown_as=f"the file downloaded from {url}")
         with open(temporary, "rb") as written:
             gzipped = written.read(2) == _GZIP_MAGIC
