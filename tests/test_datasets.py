@@ -35,18 +35,22 @@ def _offline(tmp_path, monkeypatch):
     monkeypatch.setenv("FERROGRAD_MIRRORS", UNREACHABLE)
 
 
-@pytest.fixture(scope="module")
-def mnist():
+def load_offline(loader, cache):
+    """Loads once for the module, as offline as `_offline` makes each test."""
     with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FERROGRAD_CACHE", str(cache))
         patch.setenv("FERROGRAD_MIRRORS", UNREACHABLE)
-        return fg.datasets.mnist.load_data()
+        return loader()
 
 
 @pytest.fixture(scope="module")
-def fashion():
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("FERROGRAD_MIRRORS", UNREACHABLE)
-        return fg.datasets.fashion_mnist.load_data()
+def mnist(tmp_path_factory):
+    return load_offline(fg.datasets.mnist.load_data, tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="module")
+def fashion(tmp_path_factory):
+    return load_offline(fg.datasets.fashion_mnist.load_data, tmp_path_factory.mktemp("cache"))
 
 
 def cache_dir(tmp_path, dataset="mnist"):
