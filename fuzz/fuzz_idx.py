@@ -28,10 +28,11 @@ import tempfile
 import time
 import zlib
 
-from ferrograd._core import read_idx
-from ferrograd.errors import FileFormatError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from ferrograd._core import read_idx
+from ferrograd.errors import FileFormatError
 
 DEFAULT_MAX_BYTES = 1 << 30
 # Above what the interpreter and the inputs need, far below the gigabyte a header can claim.

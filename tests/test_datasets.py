@@ -12,9 +12,10 @@ import threading
 import time
 from pathlib import Path
 
-import ferrograd as fg
 import numpy as np
 import pytest
+
+import ferrograd as fg
 from ferrograd._core import read_idx
 from ferrograd.datasets import _files
 from ferrograd.errors import FileFormatError

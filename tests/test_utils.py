@@ -1,8 +1,9 @@
 """fg.utils.to_categorical, with Keras's semantics."""
 
-import ferrograd as fg
 import numpy as np
 import pytest
+
+import ferrograd as fg
 from ferrograd.utils import to_categorical
 
 
