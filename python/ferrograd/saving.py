@@ -166,6 +166,7 @@ def _read_archive(path) -> tuple[dict, dict, bytes]:
     if os.path.isdir(path):
         raise IsADirectoryError(errno.EISDIR, f"cannot load {path!r}: it is a folder", path)
     try:
+        file_size = os.path.getsize(path)
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
             names = [info.filename for info in infos]
@@ -181,6 +182,11 @@ def _read_archive(path) -> tuple[dict, dict, bytes]:
                     raise FileFormatError(
                         f"{path!r}: the entry {info.filename} claims {info.file_size} bytes, more "
                         f"than the {limit} allowed"
+                    )
+                if not 0 <= info.header_offset < file_size:
+                    raise FileFormatError(
+                        f"{path!r}: the entry {info.filename} starts at byte "
+                        f"{info.header_offset}, outside the file's {file_size} bytes"
                     )
                 if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
                     raise FileFormatError(
