@@ -60,7 +60,8 @@ def test_the_synthetic_walkthrough_learns(synthetic):
     assert np.mean((predictions[:, 0] > 0.5) == y_test) == pytest.approx(accuracy)
 
 
-def test_the_functional_mnist_model_reaches_97_percent_in_3_epochs(mnist):
+def test_the_functional_mnist_model_reaches_96_percent_in_3_epochs(mnist):
+    # PyTorch reaches 0.967 here too, from the same initial weights and batches (benches/NOTES.md).
     x_train, y_train, x_test, y_test = mnist
     inputs = layers.Input(shape=(784,))
     hidden = layers.Dense(128, activation="relu")(inputs)
@@ -75,20 +76,21 @@ def test_the_functional_mnist_model_reaches_97_percent_in_3_epochs(mnist):
         validation_data=(x_test, fg.utils.to_categorical(y_test, 10)),
         verbose=0,
     )
-    assert history.history["val_accuracy"][-1] >= 0.97
+    assert history.history["val_accuracy"][-1] >= 0.96
     _, accuracy = model.evaluate(x_test, fg.utils.to_categorical(y_test, 10), verbose=0)
     assert accuracy == pytest.approx(history.history["val_accuracy"][-1], abs=1e-6)
 
 
 def test_a_pytorch_style_hand_written_loop_learns(mnist):
     x_train, y_train, x_test, y_test = mnist
+    fg.set_seed(0)
     model = fg.Sequential(
         [layers.Dense(64, activation="relu", input_shape=(784,)), layers.Dense(10)]
     )
     opt = fg.optimizers.Adam(learning_rate=1e-3)
     loss_fn = fg.losses.SparseCategoricalCrossentropy(from_logits=True)
     losses = []
-    for start in range(0, 6400, 64):
+    for start in range(0, 19200, 64):
         xb, yb = x_train[start : start + 64], y_train[start : start + 64]
         logits = model(xb)
         loss = loss_fn(yb, logits)
@@ -100,7 +102,7 @@ def test_a_pytorch_style_hand_written_loop_learns(mnist):
         losses.append(loss.item())
     assert np.mean(losses[-10:]) < 0.6 * np.mean(losses[:10])
     accuracy = np.mean(model.predict(x_test[:2000], verbose=0).argmax(1) == y_test[:2000])
-    assert accuracy > 0.85
+    assert accuracy > 0.88
 
 
 def trained_weights(seed, x, y, threads=None, epochs=2):
