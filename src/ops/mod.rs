@@ -11,6 +11,7 @@ pub mod join;
 pub mod layout;
 pub mod linear;
 pub mod matmul;
+pub mod recurrent;
 pub mod reduce;
 pub mod softmax;
 pub mod unary;
