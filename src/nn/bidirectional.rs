@@ -348,6 +348,8 @@ mod tests {
             .forward(std::slice::from_ref(&x), None, &mut ctx)
             .unwrap();
         assert_eq!(out.shape(), &[2, 4, 4]);
+        // The concatenation keeps the storage's C-contiguous invariant (Dense relies on it).
+        assert!(out.data().typed::<f64>().unwrap().is_standard_layout());
         // The backward half's output at the first step has read the whole sequence: it equals
         // the backward layer's last output.
         let mut last_only = layer.backward_layer.options();
