@@ -201,11 +201,11 @@ class TextVectorization:
         tokens = [str(t) for t in vocabulary]
         if tokens[:2] == ["", "[UNK]"]:
             tokens = tokens[2:]
-        repeated = [t for t, n in Counter(tokens).items() if n > 1]
-        if repeated or "" in tokens or "[UNK]" in tokens:
+        bad = {t for t, n in Counter(tokens).items() if n > 1} | ({"", "[UNK]"} & set(tokens))
+        if bad:
             raise ValueError(
                 "the vocabulary must hold distinct tokens other than '' and '[UNK]'. Received "
-                f"repeated or reserved tokens: {sorted(set(repeated) | ({'', '[UNK]'} & set(tokens)))}"
+                f"repeated or reserved tokens: {sorted(bad)}"
             )
         if self.max_tokens is not None and len(tokens) + 2 > self.max_tokens:
             raise ValueError(

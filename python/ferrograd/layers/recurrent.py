@@ -192,7 +192,11 @@ class LSTM(_RNN):
     _state_names = ("h", "c")
 
     def __init__(
-        self, units, activation="tanh", recurrent_activation="sigmoid", unit_forget_bias=True,
+        self,
+        units,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        unit_forget_bias=True,
         **kwargs,
     ):
         super().__init__(units, activation=activation, **kwargs)
@@ -293,8 +297,7 @@ class Bidirectional(MaskAwareLayer):
     def __init__(self, layer, merge_mode="concat", backward_layer=None, **kwargs):
         if not isinstance(layer, _RNN):
             raise ValueError(
-                "Bidirectional wraps a SimpleRNN, LSTM or GRU layer. Received: "
-                f"layer={layer!r}"
+                f"Bidirectional wraps a SimpleRNN, LSTM or GRU layer. Received: layer={layer!r}"
             )
         if backward_layer is not None and not isinstance(backward_layer, type(layer)):
             raise ValueError(
