@@ -89,13 +89,14 @@ impl CellMath for f64 {
     }
 }
 
+/// float32 uses the vectorized approximations; float64 keeps the exact functions.
 impl CellMath for f32 {
     fn tanh_in_place(values: &mut [f32]) {
-        values.iter_mut().for_each(|v| *v = v.tanh());
+        super::fast_math::tanh_in_place(values);
     }
 
     fn sigmoid_in_place(values: &mut [f32]) {
-        values.iter_mut().for_each(|v| *v = sigmoid(*v));
+        super::fast_math::sigmoid_in_place(values);
     }
 }
 

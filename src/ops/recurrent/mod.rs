@@ -23,6 +23,7 @@
 //! the last unmasked step.
 
 mod cells;
+mod fast_math;
 #[cfg(test)]
 mod tests;
 
@@ -844,11 +845,13 @@ fn pack_outputs<T: Element>(
     let slots = options.slots(steps);
     let output_steps = options.output_steps(steps);
     let mut packed = buffer::<T>(batch * slots * units)?;
-    let state = |buf: &[T], step: usize, b: usize| -> Vec<T> {
-        buf[(step * batch + b) * units..][..units].to_vec()
-    };
+    let offset = |step: usize, b: usize| (step * batch + b) * units;
     for b in 0..batch {
         let slot = |index: usize| (b * slots + index) * units..(b * slots + index + 1) * units;
+        let copy = |packed: &mut [T], index: usize, buf: &[T], step: usize| {
+            let from = offset(step, b);
+            packed[slot(index)].copy_from_slice(&buf[from..from + units]);
+        };
         if options.return_sequences {
             for step in 0..steps {
                 if !keep[step * batch + b] && options.zero_output_for_mask {
@@ -859,16 +862,15 @@ fn pack_outputs<T: Element>(
                 } else {
                     step
                 };
-                packed[slot(position)]
-                    .copy_from_slice(&hidden[((step + 1) * batch + b) * units..][..units]);
+                copy(&mut packed, position, hidden, step + 1);
             }
         } else {
-            packed[slot(0)].copy_from_slice(&state(hidden, steps, b));
+            copy(&mut packed, 0, hidden, steps);
         }
         if options.return_state {
-            packed[slot(output_steps)].copy_from_slice(&state(hidden, steps, b));
+            copy(&mut packed, output_steps, hidden, steps);
             if options.cell == CellKind::Lstm {
-                packed[slot(output_steps + 1)].copy_from_slice(&state(carry, steps, b));
+                copy(&mut packed, output_steps + 1, carry, steps);
             }
         }
     }
@@ -1003,7 +1005,14 @@ fn through_time<T: CellMath, A: GateFn<T>, R: GateFn<T>>(
         }
     }
 
-    let transposed_kernel = MatRef::row_major(recurrent_kernel, units, width).t();
+    // U^T once, contiguous: the per-step GEMM then packs it from consecutive memory.
+    let mut transposed = buffer::<T>(units * width)?;
+    for (i, row) in recurrent_kernel.chunks_exact(width).enumerate() {
+        for (j, &v) in row.iter().enumerate() {
+            transposed[j * units + i] = v;
+        }
+    }
+    let transposed_kernel = MatRef::row_major(&transposed, width, units);
     for step in (0..steps).rev() {
         let keep_step = &tape.keep[step * batch..(step + 1) * batch];
         if options.return_sequences {
