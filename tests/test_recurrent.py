@@ -358,3 +358,56 @@ def test_the_keras_text_classifier_builds_predicts_and_backpropagates(rng):
     embedding_grad = model.layers[0].embeddings.grad.numpy()
     unseen = np.setdiff1d(np.arange(10000), x)
     np.testing.assert_array_equal(embedding_grad[unseen], 0)
+
+
+def pytorch_rnn(kind, x, params):
+    """PyTorch's equations (torch.nn.LSTM/GRU/RNN docs), batch-first, with its own weight
+    layout: ``weight_ih (gates * hidden, input)``, ``weight_hh``, ``bias_ih``, ``bias_hh``."""
+    w_ih, w_hh, b_ih, b_hh = params
+    hidden = w_hh.shape[1]
+    h, c = np.zeros((x.shape[0], hidden)), np.zeros((x.shape[0], hidden))
+    outputs = []
+    for t in range(x.shape[1]):
+        gi, gh = x[:, t] @ w_ih.T + b_ih, h @ w_hh.T + b_hh
+        if kind == "LSTM":
+            i, f, g, o = np.split(gi + gh, 4, axis=-1)
+            c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+            h = sigmoid(o) * np.tanh(c)
+        elif kind == "GRU":
+            i_r, i_z, i_n = np.split(gi, 3, axis=-1)
+            h_r, h_z, h_n = np.split(gh, 3, axis=-1)
+            r, z = sigmoid(i_r + h_r), sigmoid(i_z + h_z)
+            n = np.tanh(i_n + r * h_n)
+            h = (1 - z) * n + z * h
+        else:
+            h = np.tanh(gi + gh)
+        outputs.append(h)
+    return np.stack(outputs, axis=1)
+
+
+@pytest.mark.parametrize(("kind", "gates"), [("LSTM", 4), ("GRU", 3), ("SimpleRNN", 1)])
+def test_pytorch_weights_convert_as_documented(kind, gates, rng):
+    """The recipes of docs/weight_layout.md."""
+    hidden, inputs = 4, 3
+    w_ih = rng.standard_normal((gates * hidden, inputs))
+    w_hh = rng.standard_normal((gates * hidden, hidden))
+    b_ih, b_hh = rng.standard_normal(gates * hidden), rng.standard_normal(gates * hidden)
+    if kind == "GRU":
+
+        def to_keras_order(blocks):
+            r, z, n = np.split(blocks, 3, axis=0)
+            return np.concatenate([z, r, n], axis=0)
+
+        weights = [
+            to_keras_order(w_ih).T,
+            to_keras_order(w_hh).T,
+            np.stack([to_keras_order(b_ih), to_keras_order(b_hh)]),
+        ]
+    else:
+        weights = [w_ih.T, w_hh.T, b_ih + b_hh]
+    layer = KINDS[kind](hidden, return_sequences=True, dtype="float64")
+    layer.build((None, 5, inputs))
+    layer.set_weights(weights)
+    x = rng.standard_normal((2, 5, inputs))
+    expected = pytorch_rnn(kind, x, (w_ih, w_hh, b_ih, b_hh))
+    np.testing.assert_allclose(layer(x).numpy(), expected, rtol=0, atol=1e-10)
