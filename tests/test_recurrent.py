@@ -288,6 +288,12 @@ def test_return_state_is_refused_inside_a_model():
         layers.LSTM(4, return_state=True)(inputs)
     with pytest.raises(ValueError, match="return_state"):
         fg.Sequential([layers.Input(shape=(5, 3)), layers.GRU(4, return_state=True)])
+    with pytest.raises(ValueError, match="merge_mode=None"):
+        fg.Sequential(
+            [layers.Input(shape=(5, 3)), layers.Bidirectional(layers.GRU(4), merge_mode=None)]
+        )
+    with pytest.raises(TypeError):
+        layers.LSTM(4, "tanh", "sigmoid", True, "glorot_uniform")  # Keras-only positionals
 
 
 def test_bad_arguments_are_refused():

@@ -183,22 +183,27 @@ impl Bidirectional {
             Merge::Sum => forward.add(backward),
             Merge::Average => forward.add(backward)?.scalar_op(BinaryOp::Mul, 0.5, false),
             Merge::Multiply => forward.mul(backward),
-            Merge::Separate => Err(Error::value(
-                "Bidirectional with merge_mode=None has two outputs, and a model's layers have \
-                 one; call it on tensors, or choose a merge_mode",
-            )),
+            Merge::Separate => Err(several_outputs("merge_mode=None")),
         }
     }
 
-    fn refuse_return_state(&self) -> Result<()> {
+    /// A model's layers have one output; these settings give several.
+    fn refuse_several_outputs(&self) -> Result<()> {
         if self.returns_state() {
-            return Err(Error::value(
-                "Bidirectional with return_state=True has several outputs, and a model's layers \
-                 have one; call it on tensors to get the states",
-            ));
+            return Err(several_outputs("return_state=True"));
+        }
+        if self.merge == Merge::Separate {
+            return Err(several_outputs("merge_mode=None"));
         }
         Ok(())
     }
+}
+
+fn several_outputs(setting: &str) -> Error {
+    Error::value(format!(
+        "Bidirectional with {setting} has several outputs, and a model's layers have one; call \
+         it on tensors instead"
+    ))
 }
 
 /// The weight names of one half, after the wrapped kind.
@@ -232,13 +237,7 @@ impl Layer for Bidirectional {
     }
 
     fn output_shape(&self, input: &[Shape]) -> Result<Shape> {
-        self.refuse_return_state()?;
-        if self.merge == Merge::Separate {
-            self.merge(
-                &Tensor::scalar(0.0, DType::F32),
-                &Tensor::scalar(0.0, DType::F32),
-            )?;
-        }
+        self.refuse_several_outputs()?;
         let mut shape = self.forward_layer.sequence_output_shape(input)?;
         if self.merge == Merge::Concat
             && let Some(Some(last)) = shape.last_mut()
@@ -254,7 +253,7 @@ impl Layer for Bidirectional {
         mask: Option<&Mask>,
         ctx: &mut Context<'_>,
     ) -> Result<Tensor> {
-        self.refuse_return_state()?;
+        self.refuse_several_outputs()?;
         let (forward, backward, _) = self.run_halves(inputs, mask, ctx)?;
         self.merge(&forward, &backward)
     }

@@ -38,6 +38,7 @@ class Embedding(MaskAwareLayer):
         output_dim,
         embeddings_initializer="uniform",
         embeddings_regularizer=None,
+        *,
         mask_zero=False,
         **kwargs,
     ):

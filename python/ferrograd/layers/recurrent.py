@@ -22,6 +22,7 @@ class _RNN(MaskAwareLayer):
         units,
         activation="tanh",
         use_bias=True,
+        *,
         kernel_initializer="glorot_uniform",
         recurrent_initializer="orthogonal",
         bias_initializer="zeros",
@@ -196,10 +197,12 @@ class LSTM(_RNN):
         units,
         activation="tanh",
         recurrent_activation="sigmoid",
+        use_bias=True,
+        *,
         unit_forget_bias=True,
         **kwargs,
     ):
-        super().__init__(units, activation=activation, **kwargs)
+        super().__init__(units, activation=activation, use_bias=use_bias, **kwargs)
         self.recurrent_activation = activations.get(recurrent_activation)
         self.unit_forget_bias = bool(unit_forget_bias)
 
@@ -245,9 +248,16 @@ class GRU(_RNN):
     kind = "GRU"
 
     def __init__(
-        self, units, activation="tanh", recurrent_activation="sigmoid", reset_after=True, **kwargs
+        self,
+        units,
+        activation="tanh",
+        recurrent_activation="sigmoid",
+        use_bias=True,
+        *,
+        reset_after=True,
+        **kwargs,
     ):
-        super().__init__(units, activation=activation, **kwargs)
+        super().__init__(units, activation=activation, use_bias=use_bias, **kwargs)
         if not reset_after:
             raise ValueError(
                 "reset_after=False is not supported; ferrograd implements Keras 3's default "
@@ -294,7 +304,7 @@ class Bidirectional(MaskAwareLayer):
 
     kind = "Bidirectional"
 
-    def __init__(self, layer, merge_mode="concat", backward_layer=None, **kwargs):
+    def __init__(self, layer, merge_mode="concat", *, backward_layer=None, **kwargs):
         if not isinstance(layer, _RNN):
             raise ValueError(
                 f"Bidirectional wraps a SimpleRNN, LSTM or GRU layer. Received: layer={layer!r}"
