@@ -11,6 +11,7 @@ from ferrograd import (
     metrics,
     models,
     optimizers,
+    preprocessing,
     regularizers,
     utils,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "no_grad",
     "ones",
     "optimizers",
+    "preprocessing",
     "rand",
     "randn",
     "set_num_threads",

@@ -5,9 +5,13 @@
 //! weights. The Python `Layer` classes hold their settings until the input shape is known, then
 //! build the Rust layer and delegate every call to it.
 
+mod bidirectional;
 mod core;
+mod embedding;
 mod graph;
 mod normalization;
+mod pooling;
+mod recurrent;
 mod regularizer;
 
 use std::sync::Arc;
@@ -23,6 +27,7 @@ pub use regularizer::Regularizer;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::ops::activation::Activation;
+use crate::ops::recurrent::CellKind;
 use crate::tensor::Tensor;
 
 /// A shape with unknown dimensions as `None` (the batch dimension, first, always is).
@@ -61,6 +66,18 @@ pub trait Layer: Send + Sync {
         mask: Option<&Mask>,
         ctx: &mut Context<'_>,
     ) -> Result<Tensor>;
+
+    /// Every output of a call on tensors: `forward`'s, then any others (the final states of a
+    /// recurrent layer with `return_state=True`). Inside a model a layer has one output, so the
+    /// graph uses `forward`, which such layers refuse.
+    fn forward_outputs(
+        &self,
+        inputs: &[Tensor],
+        mask: Option<&Mask>,
+        ctx: &mut Context<'_>,
+    ) -> Result<Vec<Tensor>> {
+        Ok(vec![self.forward(inputs, mask, ctx)?])
+    }
 
     /// The mask of the output; by default the input's mask passes through unchanged.
     fn compute_mask(&self, _inputs: &[Tensor], mask: Option<&Mask>) -> Result<Option<Mask>> {
@@ -139,9 +156,15 @@ impl BuiltLayer {
 pub const LAYER_KINDS: &[&str] = &[
     "Activation",
     "BatchNormalization",
+    "Bidirectional",
     "Dense",
     "Dropout",
+    "Embedding",
     "Flatten",
+    "GRU",
+    "GlobalAveragePooling1D",
+    "LSTM",
+    "SimpleRNN",
 ];
 
 /// Builds a layer of `kind` from its settings for inputs of `input_shapes`.
@@ -166,6 +189,32 @@ pub fn build_layer(
             parse_config(kind, config)?,
             input_shapes,
             dtype,
+        )?)),
+        "Embedding" => Ok(Box::new(embedding::Embedding::build(
+            parse_config(kind, config)?,
+            input_shapes,
+            dtype,
+        )?)),
+        "SimpleRNN" | "LSTM" | "GRU" => {
+            let cell = match kind {
+                "SimpleRNN" => CellKind::SimpleRnn,
+                "LSTM" => CellKind::Lstm,
+                _ => CellKind::Gru,
+            };
+            Ok(Box::new(recurrent::Recurrent::build(
+                cell,
+                parse_config(kind, config)?,
+                input_shapes,
+                dtype,
+            )?))
+        }
+        "Bidirectional" => Ok(Box::new(bidirectional::Bidirectional::build(
+            parse_config(kind, config)?,
+            input_shapes,
+            dtype,
+        )?)),
+        "GlobalAveragePooling1D" => Ok(Box::new(pooling::GlobalAveragePooling1D::build(
+            parse_config(kind, config)?,
         )?)),
         other => Err(Error::value(format!(
             "unknown layer kind {other:?}; known kinds: {}",

@@ -43,8 +43,8 @@ pub fn concat(tensors: &[Tensor], axis: isize) -> Result<Tensor> {
     let dtype = tensors[0].dtype();
     let datas: Vec<_> = tensors.iter().map(Tensor::data).collect();
     let out = match dtype {
-        DType::F32 => Storage::F32(join_arrays::<f32>(&datas, axis, false)?),
-        DType::F64 => Storage::F64(join_arrays::<f64>(&datas, axis, false)?),
+        DType::F32 => Storage::from_array(join_arrays::<f32>(&datas, axis, false)?),
+        DType::F64 => Storage::from_array(join_arrays::<f64>(&datas, axis, false)?),
     };
     let sizes = tensors.iter().map(|t| t.shape()[axis]).collect();
     let inputs: Vec<&Tensor> = tensors.iter().collect();
@@ -73,8 +73,8 @@ pub fn stack(tensors: &[Tensor], axis: isize) -> Result<Tensor> {
     let dtype = tensors[0].dtype();
     let datas: Vec<_> = tensors.iter().map(Tensor::data).collect();
     let out = match dtype {
-        DType::F32 => Storage::F32(join_arrays::<f32>(&datas, axis, true)?),
-        DType::F64 => Storage::F64(join_arrays::<f64>(&datas, axis, true)?),
+        DType::F32 => Storage::from_array(join_arrays::<f32>(&datas, axis, true)?),
+        DType::F64 => Storage::from_array(join_arrays::<f64>(&datas, axis, true)?),
     };
     let inputs: Vec<&Tensor> = tensors.iter().collect();
     Ok(record(out, &inputs, |_| JoinBackward {

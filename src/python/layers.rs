@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use numpy::{PyArray2, PyReadonlyArray2};
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
@@ -10,7 +11,7 @@ use super::errors::guarded;
 use super::tensor::PyTensor;
 use crate::error::Error;
 use crate::init::Initializer;
-use crate::nn::{BuiltLayer, Context, Regularizer, Shape, build_layer};
+use crate::nn::{BuiltLayer, Context, Mask, Regularizer, Shape, build_layer};
 use crate::ops::unary::UnaryFn;
 use crate::rng;
 use crate::tensor::Tensor;
@@ -86,6 +87,35 @@ impl PyLayer {
                 self.inner.layer.forward(&inputs, None, &mut ctx)?,
             ))
         })
+    }
+
+    /// Applies the layer to tensors with an optional (batch, time) mask; returns every output (a
+    /// recurrent layer with `return_state=True` has several) and the mask of the output.
+    #[pyo3(signature = (inputs, mask=None, training=false))]
+    #[allow(clippy::type_complexity)]
+    fn call<'py>(
+        &self,
+        py: Python<'py>,
+        inputs: Vec<PyRef<'_, PyTensor>>,
+        mask: Option<PyReadonlyArray2<'py, bool>>,
+        training: bool,
+    ) -> PyResult<(Vec<PyTensor>, Option<Bound<'py, PyArray2<bool>>>)> {
+        let inputs: Vec<Tensor> = inputs.iter().map(|t| t.inner.clone()).collect();
+        let mask: Option<Mask> = mask.map(|m| Arc::new(m.as_array().to_owned()));
+        let (outputs, output_mask) = guarded(|| {
+            let mut generator = rng::fork();
+            let mut ctx = Context {
+                training,
+                rng: &mut generator,
+            };
+            let layer = &self.inner.layer;
+            let outputs = layer.forward_outputs(&inputs, mask.as_ref(), &mut ctx)?;
+            Ok((outputs, layer.compute_mask(&inputs, mask.as_ref())?))
+        })?;
+        Ok((
+            outputs.into_iter().map(PyTensor::wrap).collect(),
+            output_mask.map(|m| PyArray2::from_array(py, &*m)),
+        ))
     }
 
     fn regularization_loss(&self) -> PyResult<Option<PyTensor>> {

@@ -1,0 +1,342 @@
+use ndarray::{Array2, array};
+
+use super::*;
+use crate::dtype::DType;
+use crate::ops::join::concat;
+use crate::ops::test_util::{check_gradients, randn};
+use crate::ops::unary::sigmoid;
+
+const CELLS: [CellKind; 3] = [CellKind::SimpleRnn, CellKind::Lstm, CellKind::Gru];
+
+/// x, kernel, recurrent kernel and bias for a cell.
+fn operands(
+    cell: CellKind,
+    batch: usize,
+    steps: usize,
+    input_dim: usize,
+    units: usize,
+) -> Vec<Tensor> {
+    let width = cell.gates() * units;
+    vec![
+        randn(&[batch, steps, input_dim], 11),
+        randn(&[input_dim, width], 12),
+        randn(&[units, width], 13),
+        randn(&cell.bias_shape(units), 14),
+    ]
+}
+
+/// The op's output, with the final states appended along axis 1 when it returns them.
+fn run(
+    t: &[Tensor],
+    mask: Option<&Array2<bool>>,
+    dropout: &DropoutMasks,
+    options: &RecurrentOptions,
+) -> Tensor {
+    let weights = RecurrentWeights {
+        kernel: &t[1],
+        recurrent_kernel: &t[2],
+        bias: t.get(3),
+    };
+    let out = recurrent(&t[0], &weights, mask, dropout, options).unwrap();
+    if out.states.is_empty() {
+        return out.output;
+    }
+    let flat = |x: &Tensor| x.reshape(&[x.shape()[0] as isize, -1]).unwrap();
+    let mut parts = vec![flat(&out.output)];
+    parts.extend(out.states.iter().map(flat));
+    concat(&parts, 1).unwrap()
+}
+
+fn sample_mask() -> Array2<bool> {
+    // Leading, middle and trailing masked steps, and a fully kept row.
+    array![
+        [false, true, false, true, false],
+        [true, true, true, true, true]
+    ]
+}
+
+#[test]
+fn gradients_match_finite_differences_for_every_cell_and_option() {
+    let mask = sample_mask();
+    for cell in CELLS {
+        let base = RecurrentOptions::new(cell);
+        let cases = [
+            (base, None),
+            (
+                RecurrentOptions {
+                    return_sequences: true,
+                    ..base
+                },
+                Some(&mask),
+            ),
+            (
+                RecurrentOptions {
+                    return_sequences: true,
+                    go_backwards: true,
+                    ..base
+                },
+                Some(&mask),
+            ),
+            (
+                RecurrentOptions {
+                    go_backwards: true,
+                    return_state: true,
+                    ..base
+                },
+                Some(&mask),
+            ),
+            (
+                RecurrentOptions {
+                    return_sequences: true,
+                    return_state: true,
+                    ..base
+                },
+                None,
+            ),
+            (
+                RecurrentOptions {
+                    return_sequences: true,
+                    go_backwards: true,
+                    zero_output_for_mask: true,
+                    reverse_output_sequence: true,
+                    ..base
+                },
+                Some(&mask),
+            ),
+            // Not the tanh/sigmoid pair: the generic activation path.
+            (
+                RecurrentOptions {
+                    activation: Some(UnaryFn::Elu { alpha: 1.0 }),
+                    recurrent_activation: Some(UnaryFn::Tanh),
+                    return_sequences: true,
+                    ..base
+                },
+                Some(&mask),
+            ),
+        ];
+        for (options, mask) in cases {
+            let t = operands(cell, 2, 5, 3, 2);
+            check_gradients(&t, |t| run(t, mask, &DropoutMasks::default(), &options));
+        }
+    }
+}
+
+#[test]
+fn gradients_with_dropout_masks_and_without_bias() {
+    let dropout = DropoutMasks {
+        input: Some(array![[2.0, 0.0, 2.0], [0.0, 2.0, 2.0]]),
+        recurrent: Some(array![[0.0, 1.25], [1.25, 1.25]]),
+    };
+    for cell in CELLS {
+        let options = RecurrentOptions {
+            return_sequences: true,
+            ..RecurrentOptions::new(cell)
+        };
+        let mut t = operands(cell, 2, 4, 3, 2);
+        check_gradients(&t, |t| run(t, None, &dropout, &options));
+        t.pop();
+        check_gradients(&t, |t| {
+            run(
+                t,
+                Some(&sample_mask().slice(ndarray::s![.., ..4]).to_owned()),
+                &DropoutMasks::default(),
+                &options,
+            )
+        });
+    }
+}
+
+/// Keras's cell equations, one step at a time with plain loops.
+fn reference(cell: CellKind, t: &[Tensor], go_backwards: bool) -> Vec<f64> {
+    let (x, w, u, bias) = (
+        t[0].to_f64_vec(),
+        t[1].to_f64_vec(),
+        t[2].to_f64_vec(),
+        t[3].to_f64_vec(),
+    );
+    let (batch, steps, input_dim) = (t[0].shape()[0], t[0].shape()[1], t[0].shape()[2]);
+    let width = t[1].shape()[1];
+    let units = width / cell.gates();
+    let mut out = Vec::new();
+    for b in 0..batch {
+        let (mut h, mut c) = (vec![0.0; units], vec![0.0; units]);
+        for step in 0..steps {
+            let time = if go_backwards { steps - 1 - step } else { step };
+            let xt = &x[(b * steps + time) * input_dim..][..input_dim];
+            let project = |v: &[f64], m: &[f64], j: usize| -> f64 {
+                v.iter()
+                    .enumerate()
+                    .map(|(k, &vk)| vk * m[k * width + j])
+                    .sum()
+            };
+            let xw: Vec<f64> = (0..width).map(|j| project(xt, &w, j)).collect();
+            let hu: Vec<f64> = (0..width).map(|j| project(&h, &u, j)).collect();
+            h = match cell {
+                CellKind::SimpleRnn => (0..units)
+                    .map(|k| (xw[k] + bias[k] + hu[k]).tanh())
+                    .collect(),
+                CellKind::Lstm => {
+                    let z = |g: usize, k: usize| {
+                        xw[g * units + k] + hu[g * units + k] + bias[g * units + k]
+                    };
+                    (0..units)
+                        .map(|k| {
+                            let (i, f, g, o) = (
+                                sigmoid(z(0, k)),
+                                sigmoid(z(1, k)),
+                                z(2, k).tanh(),
+                                sigmoid(z(3, k)),
+                            );
+                            c[k] = f * c[k] + i * g;
+                            o * c[k].tanh()
+                        })
+                        .collect()
+                }
+                CellKind::Gru => (0..units)
+                    .map(|k| {
+                        let (xz, xr, xh) = (
+                            xw[k] + bias[k],
+                            xw[units + k] + bias[units + k],
+                            xw[2 * units + k] + bias[2 * units + k],
+                        );
+                        let (rz, rr, rh) = (
+                            hu[k] + bias[width + k],
+                            hu[units + k] + bias[width + units + k],
+                            hu[2 * units + k] + bias[width + 2 * units + k],
+                        );
+                        let (z, r) = (sigmoid(xz + rz), sigmoid(xr + rr));
+                        let hh = (xh + r * rh).tanh();
+                        z * h[k] + (1.0 - z) * hh
+                    })
+                    .collect(),
+            };
+            out.extend_from_slice(&h);
+        }
+    }
+    out
+}
+
+#[test]
+fn forward_equals_the_keras_equations() {
+    for cell in CELLS {
+        for go_backwards in [false, true] {
+            let t = operands(cell, 3, 4, 3, 5);
+            let options = RecurrentOptions {
+                return_sequences: true,
+                go_backwards,
+                ..RecurrentOptions::new(cell)
+            };
+            let got = run(&t, None, &DropoutMasks::default(), &options).to_f64_vec();
+            let expected = reference(cell, &t, go_backwards);
+            for (g, e) in got.iter().zip(&expected) {
+                assert!((g - e).abs() < 1e-12, "{cell:?}: {g} vs {e}");
+            }
+        }
+    }
+}
+
+#[test]
+fn pre_padding_with_a_mask_changes_nothing() {
+    for cell in CELLS {
+        let padded = operands(cell, 1, 6, 3, 4);
+        let mut mask = Array2::from_elem((1, 6), true);
+        mask[[0, 0]] = false;
+        mask[[0, 1]] = false;
+        let unpadded_x = padded[0]
+            .index(&[
+                IndexItem::Slice {
+                    start: None,
+                    stop: None,
+                    step: None,
+                },
+                IndexItem::Slice {
+                    start: Some(2),
+                    stop: None,
+                    step: None,
+                },
+            ])
+            .unwrap();
+        let mut unpadded = padded.clone();
+        unpadded[0] = unpadded_x;
+        let options = RecurrentOptions {
+            return_state: true,
+            ..RecurrentOptions::new(cell)
+        };
+        let a = run(&padded, Some(&mask), &DropoutMasks::default(), &options).to_f64_vec();
+        let b = run(&unpadded, None, &DropoutMasks::default(), &options).to_f64_vec();
+        for (a, b) in a.iter().zip(&b) {
+            assert!((a - b).abs() < 1e-12, "{cell:?}: {a} vs {b}");
+        }
+    }
+}
+
+#[test]
+fn masked_steps_repeat_the_previous_output_or_give_zeros() {
+    let t = operands(CellKind::Lstm, 2, 5, 3, 2);
+    let mask = sample_mask();
+    let options = RecurrentOptions {
+        return_sequences: true,
+        ..RecurrentOptions::new(CellKind::Lstm)
+    };
+    let out = run(&t, Some(&mask), &DropoutMasks::default(), &options).to_f64_vec();
+    let at = |b: usize, step: usize| &out[(b * 5 + step) * 2..][..2];
+    assert_eq!(at(0, 0), &[0.0, 0.0]);
+    assert_eq!(at(0, 2), at(0, 1));
+    assert_eq!(at(0, 4), at(0, 3));
+    let zeroed = RecurrentOptions {
+        zero_output_for_mask: true,
+        ..options
+    };
+    let out = run(&t, Some(&mask), &DropoutMasks::default(), &zeroed).to_f64_vec();
+    assert_eq!(&out[(2 * 2)..(2 * 2 + 2)], &[0.0, 0.0]);
+}
+
+#[test]
+fn float32_agrees_with_float64() {
+    for cell in CELLS {
+        let t = operands(cell, 3, 7, 4, 5);
+        let t32: Vec<Tensor> = t.iter().map(|x| x.astype(DType::F32).unwrap()).collect();
+        let options = RecurrentOptions {
+            return_sequences: true,
+            ..RecurrentOptions::new(cell)
+        };
+        let a = run(&t, None, &DropoutMasks::default(), &options).to_f64_vec();
+        let b = run(&t32, None, &DropoutMasks::default(), &options).to_f64_vec();
+        for (a, b) in a.iter().zip(&b) {
+            assert!((a - b).abs() < 1e-5, "{cell:?}: {a} vs {b}");
+        }
+    }
+}
+
+#[test]
+fn bad_shapes_and_activations_are_errors() {
+    let t = operands(CellKind::Lstm, 2, 3, 3, 2);
+    let weights = RecurrentWeights {
+        kernel: &t[1],
+        recurrent_kernel: &t[2],
+        bias: Some(&t[3]),
+    };
+    let options = RecurrentOptions::new(CellKind::Lstm);
+    let none = DropoutMasks::default();
+    let flat = randn(&[2, 3], 1);
+    let err = recurrent(&flat, &weights, None, &none, &options)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("LSTM") && err.contains("[2, 3]"), "{err}");
+    let wide = randn(&[2, 3, 4], 1);
+    assert!(recurrent(&wide, &weights, None, &none, &options).is_err());
+    let mask = Array2::from_elem((2, 4), true);
+    assert!(recurrent(&t[0], &weights, Some(&mask), &none, &options).is_err());
+    let gelu = RecurrentOptions {
+        activation: Some(UnaryFn::Gelu),
+        ..options
+    };
+    let err = recurrent(&t[0], &weights, None, &none, &gelu)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("gelu"), "{err}");
+    let empty = randn(&[2, 0, 3], 1);
+    assert!(recurrent(&empty, &weights, None, &none, &options).is_err());
+}
