@@ -7,7 +7,7 @@
 
 use ndarray::ArrayD;
 
-use crate::autograd::{Backward, GradSink, record};
+use crate::autograd::{Accumulate, Backward, GradSink, record};
 use crate::dtype::Element;
 use crate::error::{Error, Result};
 use crate::storage::{Storage, array_from_vec};
@@ -115,12 +115,15 @@ impl EmbeddingBackward {
             .as_slice()
             .ok_or_else(|| Error::value("Embedding: the gradient is not contiguous"))?;
         let width = self.output_dim;
-        // A fresh buffer is zeroed, so adding serves both Overwrite and Add.
-        grads.add_with(0, |dest, _| {
+        // Rows absent from the batch get no gradient, so an overwritten buffer is cleared first.
+        grads.add_with(0, |dest, accumulate| {
             let dest = dest
                 .typed_mut::<T>()?
                 .as_slice_mut()
                 .ok_or_else(|| Error::value("Embedding: the gradient buffer is not contiguous"))?;
+            if accumulate == Accumulate::Overwrite {
+                dest.fill(T::zero());
+            }
             for (&row, g) in self.rows.iter().zip(grad.chunks_exact(width.max(1))) {
                 for (d, &v) in dest[row * width..(row + 1) * width].iter_mut().zip(g) {
                     *d += v;
@@ -153,6 +156,29 @@ mod tests {
         let t = table.to_f64_vec();
         assert_eq!(&out.to_f64_vec()[3..6], &t[9..12]);
         check_gradients(&[table], |t| embedding(&x, &t[0]).unwrap());
+    }
+
+    #[test]
+    fn after_zero_grad_a_step_sees_only_its_own_ids() {
+        // zero_grad_in_place lets the next backward write over the old gradient: rows the
+        // second batch does not use must not keep the first batch's gradient.
+        let table = randn(&[4, 2], 1);
+        table.set_requires_grad(true).unwrap();
+        embedding(&ids(&[2], &[0.0, 1.0]), &table)
+            .unwrap()
+            .sum(None, false)
+            .unwrap()
+            .backward(None, false)
+            .unwrap();
+        table.zero_grad_in_place();
+        embedding(&ids(&[2], &[2.0, 2.0]), &table)
+            .unwrap()
+            .sum(None, false)
+            .unwrap()
+            .backward(None, false)
+            .unwrap();
+        let grad = table.grad().unwrap().to_f64_vec();
+        assert_eq!(grad, vec![0.0, 0.0, 0.0, 0.0, 2.0, 2.0, 0.0, 0.0]);
     }
 
     #[test]

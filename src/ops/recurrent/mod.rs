@@ -1265,7 +1265,12 @@ fn write_weight_grads<T: CellMath>(
                         (None, Accumulate::Add) => {
                             dst.iter_mut().zip(src).for_each(|(d, &s)| *d += s)
                         }
-                        (Some(m), _) => {
+                        (Some(m), Accumulate::Overwrite) => {
+                            for ((d, &s), &m) in dst.iter_mut().zip(src).zip(m) {
+                                *d = s * m;
+                            }
+                        }
+                        (Some(m), Accumulate::Add) => {
                             for ((d, &s), &m) in dst.iter_mut().zip(src).zip(m) {
                                 *d += s * m;
                             }
