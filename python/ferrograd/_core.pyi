@@ -3,6 +3,7 @@
 Checked against the built module by ``tests/test_stubs.py`` (``python -m mypy.stubtest``).
 """
 
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from types import EllipsisType
 from typing import Any, ClassVar, TypeAlias, final
@@ -27,6 +28,24 @@ __all__ = [
     "concat",
     "stack",
     "where",
+    "Graph",
+    "Layer",
+    "Loss",
+    "Metric",
+    "Optimizer",
+    "Schedule",
+    "apply_unary",
+    "assign",
+    "build_layer",
+    "evaluate",
+    "fit",
+    "initialize",
+    "layer_kinds",
+    "read_idx",
+    "regularization_penalty",
+    "resolve_accuracy",
+    "safetensors_dumps",
+    "safetensors_loads",
 ]
 
 # What names a dtype: "float32", "float64" (or "f32", "f64", "double"), a numpy dtype or a type
@@ -189,3 +208,190 @@ def concat(tensors: Iterable[_TensorLike], axis: int = 0) -> Tensor: ...
 def stack(tensors: Iterable[_TensorLike], axis: int = 0) -> Tensor: ...
 def where(condition: _TensorLike, x: _TensorLike, y: _TensorLike) -> Tensor:
     """``x`` where ``condition`` holds (is nonzero), ``y`` elsewhere, broadcast together."""
+
+# --- the layers, models and training loop behind the Keras-like API ------------------------------
+# These are internal: the Python classes in ferrograd.layers, ferrograd.models, ferrograd.losses,
+# ferrograd.metrics and ferrograd.optimizers wrap them.
+
+# A shape with None for the dimensions not known until data arrives (the batch).
+_LayerShape: TypeAlias = list[int | None]
+
+# What the training loop reads as x or y: a numpy array, or a tuple/list of them per model input.
+_Data: TypeAlias = npt.ArrayLike | Sequence[npt.ArrayLike]
+
+@final
+class Layer:
+    """A built layer of the Rust core (``build_layer``)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def config(self) -> str: ...
+    @property
+    def trainable(self) -> bool: ...
+    @trainable.setter
+    def trainable(self, trainable: bool) -> None: ...
+    @property
+    def output_activation(self) -> str: ...
+    def output_shape(self, input_shapes: Sequence[_LayerShape]) -> _LayerShape: ...
+    def weights(self) -> list[tuple[str, Tensor, bool]]: ...
+    def forward(self, inputs: Sequence[Tensor], training: bool = False) -> Tensor: ...
+    def regularization_loss(self) -> Tensor | None: ...
+
+# A node of a Graph: ("input", shape) or (layer index, [input node, ...]).
+_GraphNode: TypeAlias = tuple[str, _LayerShape] | tuple[int, Sequence[int]]
+
+@final
+class Graph:
+    """Layers wired into a model: what ``fit``, ``evaluate`` and ``predict`` run."""
+
+    def __new__(
+        cls,
+        layers: Sequence[Layer],
+        nodes: Sequence[_GraphNode],
+        inputs: Sequence[int],
+        output: int,
+        dtype: _DTypeLike = None,
+    ) -> Graph: ...
+    @property
+    def output_shape(self) -> _LayerShape: ...
+    @property
+    def input_shapes(self) -> list[_LayerShape]: ...
+    @property
+    def output_activation(self) -> str: ...
+    def node_shape(self, node: int) -> _LayerShape | None: ...
+    def weights(self) -> list[tuple[str, Tensor, bool]]: ...
+    def regularization_loss(self) -> Tensor | None: ...
+    def forward(self, inputs: Sequence[Tensor], training: bool = False) -> Tensor: ...
+    def predict(
+        self, x: _Data, batch_size: int = 32, hooks: Any = None, every_batch: bool = False
+    ) -> npt.NDArray[np.float32 | np.float64]: ...
+
+@final
+class Loss:
+    """A loss of the Rust core, from its JSON config."""
+
+    def __new__(cls, config: str) -> Loss: ...
+    @staticmethod
+    def from_name(name: str) -> Loss: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def from_logits(self) -> bool: ...
+    def to_json(self) -> str: ...
+    def compute(
+        self, y_true: _TensorLike, y_pred: _TensorLike, reduction: str = "sum_over_batch_size"
+    ) -> Tensor: ...
+    def fused_with(self, activation: str) -> Loss | None: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
+    def __reduce__(self) -> tuple[Any, ...]: ...
+
+@final
+class Metric:
+    """A streaming metric of the Rust core, from its JSON config."""
+
+    def __new__(cls, config: str) -> Metric: ...
+    @staticmethod
+    def from_name(name: str) -> Metric: ...
+    @property
+    def name(self) -> str: ...
+    def to_json(self) -> str: ...
+    def update_state(self, y_true: _TensorLike, y_pred: _TensorLike) -> None: ...
+    def result(self) -> float: ...
+    def reset_state(self) -> None: ...
+
+@final
+class Optimizer:
+    """An optimizer of the Rust core, from its JSON config, with its slot variables."""
+
+    def __new__(cls, config_json: str) -> Optimizer: ...
+    def config_json(self) -> str: ...
+    @property
+    def iterations(self) -> int: ...
+    @iterations.setter
+    def iterations(self, iterations: int) -> None: ...
+    @property
+    def learning_rate(self) -> float: ...
+    def set_learning_rate(self, learning_rate: float) -> None: ...
+    def set_schedule(self, schedule_json: str) -> None: ...
+    def apply(
+        self, params: Sequence[Tensor], grads: Sequence[Tensor], learning_rate: float | None = None
+    ) -> None: ...
+    def step(self, params: Sequence[Tensor], learning_rate: float | None = None) -> None: ...
+    def slots(self, params: Sequence[Tensor]) -> list[tuple[str, npt.NDArray[Any]]]: ...
+    def load_slots(
+        self, params: Sequence[Tensor], slots: Sequence[tuple[str, npt.ArrayLike]]
+    ) -> None: ...
+
+@final
+class Schedule:
+    """A learning-rate schedule of the Rust core, from its JSON config."""
+
+    def __new__(cls, config_json: str) -> Schedule: ...
+    def at(self, step: int) -> float: ...
+    def config_json(self) -> str: ...
+
+def build_layer(
+    kind: str,
+    name: str,
+    config: str,
+    input_shapes: Sequence[_LayerShape],
+    dtype: _DTypeLike = None,
+) -> Layer: ...
+def layer_kinds() -> list[str]: ...
+def initialize(config: str, shape: Sequence[int], dtype: _DTypeLike = None) -> Tensor: ...
+def regularization_penalty(weight: Tensor, l1: float, l2: float) -> Tensor: ...
+def apply_unary(x: Tensor, config: str) -> Tensor: ...
+def assign(tensor: Tensor, value: _TensorLike) -> None: ...
+def resolve_accuracy(
+    y_true_shape: Sequence[int], y_pred_shape: Sequence[int], loss: Loss | None = None
+) -> str: ...
+def fit(
+    graph: Graph,
+    loss: Loss,
+    metrics: Sequence[tuple[str, Metric]],
+    optimizer: Optimizer,
+    x: _Data,
+    y: _Data | None = None,
+    validation: tuple[_Data, _Data] | None = None,
+    *,
+    epochs: int = 1,
+    initial_epoch: int = 0,
+    batch_size: int = 32,
+    shuffle: bool = True,
+    steps_per_epoch: int | None = None,
+    validation_batch_size: int | None = None,
+    validation_steps: int | None = None,
+    stop_on_nonfinite: bool = False,
+    hooks: Any = None,
+    every_batch: bool = False,
+) -> dict[str, Any]: ...
+def evaluate(
+    graph: Graph,
+    loss: Loss,
+    metrics: Sequence[tuple[str, Metric]],
+    x: _Data,
+    y: _Data | None = None,
+    *,
+    batch_size: int = 32,
+    steps: int | None = None,
+    hooks: Any = None,
+    every_batch: bool = False,
+) -> list[tuple[str, float]]: ...
+
+# --- files -------------------------------------------------------------------------------------
+
+def read_idx(
+    path: str | os.PathLike[str], max_bytes: int | None = None
+) -> tuple[npt.NDArray[np.uint8], str]:
+    """Reads an IDX file of unsigned bytes, gzipped or not; returns ``(array, sha256)``."""
+
+def safetensors_dumps(
+    tensors: Sequence[tuple[str, Tensor]], metadata: dict[str, str] | None = None
+) -> bytes: ...
+def safetensors_loads(
+    data: bytes,
+) -> tuple[list[tuple[str, npt.NDArray[np.float32 | np.float64]]], dict[str, str]]: ...
