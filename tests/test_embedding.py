@@ -1,8 +1,9 @@
 """Embedding: the lookup, the scatter-add gradient, the mask, and the errors of bad ids."""
 
-import ferrograd as fg
 import numpy as np
 import pytest
+
+import ferrograd as fg
 from ferrograd import layers
 
 

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from ferrograd.preprocessing import TextVectorization, pad_sequences
 
 SEQUENCES = [[1], [2, 3], [4, 5, 6]]

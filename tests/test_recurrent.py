@@ -2,9 +2,10 @@
 the same weights, float64 gradients against finite differences, masking, Bidirectional,
 return_state, and the classic Keras text classifier."""
 
-import ferrograd as fg
 import numpy as np
 import pytest
+
+import ferrograd as fg
 from ferrograd import layers
 
 KINDS = {"SimpleRNN": layers.SimpleRNN, "LSTM": layers.LSTM, "GRU": layers.GRU}
