@@ -7,6 +7,10 @@
 //! process) does not hold the others up. The calling thread works too, and the pool holds one
 //! worker fewer than the thread count, so that two threads means two busy cores.
 //!
+//! Workers join a job; they are not owed one. Once the caller has run out of chunks it closes
+//! the job and waits only for the workers that joined in time: on a busy machine a worker that
+//! the OS has not scheduled yet would otherwise hold every step up for a whole time slice.
+//!
 //! Why not rayon: a training step hands the pool about ten GEMMs, each a fraction of a
 //! millisecond. rayon's idle workers go to sleep within microseconds, and waking one costs
 //! tens of microseconds per GEMM (measured in `benches/NOTES.md`). These workers instead spin
@@ -15,7 +19,7 @@
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -120,13 +124,22 @@ struct Job<'a> {
     lanes: usize,
 }
 
+/// The job's state word: the job's tag (its generation) in the high half, the closed flag, and
+/// the count of workers inside the job in the low bits.
+const CLOSED: u64 = 1 << 31;
+const INSIDE_MASK: u64 = CLOSED - 1;
+
+fn job_tag(generation: usize) -> u64 {
+    (generation as u64 & 0xffff_ffff) << 32
+}
+
 struct Shared {
     /// Bumped once per job; workers wait for it to change.
     generation: AtomicUsize,
-    /// The current job (valid while `remaining > 0`).
+    /// The current job (valid for a worker from its joining until it leaves).
     job: AtomicPtr<Job<'static>>,
-    /// Worker lanes of the current job still running.
-    remaining: AtomicUsize,
+    /// Who is inside the current job, and whether it is still open (see `job_tag`).
+    state: AtomicU64,
     /// Set when a worker's lane panicked, to re-raise on the caller.
     panicked: AtomicBool,
     shutdown: AtomicBool,
@@ -145,7 +158,7 @@ impl Pool {
         let shared = Arc::new(Shared {
             generation: AtomicUsize::new(0),
             job: AtomicPtr::new(std::ptr::null_mut()),
-            remaining: AtomicUsize::new(0),
+            state: AtomicU64::new(CLOSED),
             panicked: AtomicBool::new(false),
             shutdown: AtomicBool::new(false),
             parked: Mutex::new(0),
@@ -179,22 +192,25 @@ impl Pool {
     fn run(&self, lanes: usize, run_lane: &(dyn Fn(usize) + Sync)) {
         let shared = &self.shared;
         let job = Job { run_lane, lanes };
-        // SAFETY: the workers only dereference the job between the generation bump below and
-        // their decrement of `remaining`, and this function does not return (so `job` stays
-        // alive) until `remaining` is back to zero.
+        // SAFETY: a worker dereferences the job only between joining it (possible while it is
+        // open) and leaving it, and this function does not return (so `job` stays alive) until
+        // the job is closed and every worker that joined has left.
         let erased = &job as *const Job<'_> as *mut Job<'static>;
         shared.job.store(erased, Ordering::Release);
         shared.panicked.store(false, Ordering::Relaxed);
-        shared.remaining.store(lanes - 1, Ordering::Release);
-        shared.generation.fetch_add(1, Ordering::AcqRel);
+        let generation = shared.generation.load(Ordering::Relaxed).wrapping_add(1);
+        shared.state.store(job_tag(generation), Ordering::Release);
+        shared.generation.store(generation, Ordering::Release);
         if *shared.parked.lock() > 0 {
             shared.wake.notify_all();
         }
         INSIDE_POOL.with(|inside| inside.set(true));
         let own = catch_unwind(AssertUnwindSafe(|| run_lane(0)));
         INSIDE_POOL.with(|inside| inside.set(false));
+        // Every chunk is claimed: workers that have not joined yet have nothing left to do.
+        shared.state.fetch_or(CLOSED, Ordering::AcqRel);
         let mut spins = 0u32;
-        while shared.remaining.load(Ordering::Acquire) > 0 {
+        while shared.state.load(Ordering::Acquire) & INSIDE_MASK > 0 {
             spins = spins.saturating_add(1);
             if spins < 1 << 16 {
                 std::hint::spin_loop();
@@ -221,6 +237,26 @@ impl Drop for Pool {
         }
         for handle in self.workers.drain(..) {
             let _ = handle.join();
+        }
+    }
+}
+
+/// Enters the job of `generation` if it is still open; false when it is closed or gone.
+fn join(shared: &Shared, generation: usize) -> bool {
+    let tag = job_tag(generation);
+    let mut state = shared.state.load(Ordering::Acquire);
+    loop {
+        if state & !INSIDE_MASK != tag {
+            return false;
+        }
+        match shared.state.compare_exchange_weak(
+            state,
+            state + 1,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => return true,
+            Err(now) => state = now,
         }
     }
 }
@@ -257,17 +293,18 @@ fn worker_loop(shared: &Shared, lane: usize) {
                 std::hint::spin_loop();
             }
         }
-        let job = shared.job.load(Ordering::Acquire);
-        // SAFETY: see `Pool::run`: the job outlives every worker's use of it.
-        let Some(job) = (unsafe { job.as_ref() }) else {
+        if !join(shared, seen) {
             continue;
-        };
-        if lane < job.lanes {
-            if catch_unwind(AssertUnwindSafe(|| (job.run_lane)(lane))).is_err() {
-                shared.panicked.store(true, Ordering::Release);
-            }
-            shared.remaining.fetch_sub(1, Ordering::AcqRel);
         }
+        let job = shared.job.load(Ordering::Acquire);
+        // SAFETY: see `Pool::run`: the job outlives every worker that joined it.
+        if let Some(job) = unsafe { job.as_ref() }
+            && lane < job.lanes
+            && catch_unwind(AssertUnwindSafe(|| (job.run_lane)(lane))).is_err()
+        {
+            shared.panicked.store(true, Ordering::Release);
+        }
+        shared.state.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
