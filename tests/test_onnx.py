@@ -338,6 +338,24 @@ def test_float64_layers_in_the_reference_implementation(which, rng, tmp_path):
     )
 
 
+@pytest.mark.parametrize("opset", [17, 18, 20])
+def test_a_model_of_many_kinds_at_several_opsets(opset, rng, tmp_path):
+    model = fg.Sequential(
+        [
+            layers.Embedding(50, 4, input_shape=(6,)),
+            layers.Bidirectional(layers.GRU(3, return_sequences=True)),
+            layers.LSTM(5, return_sequences=True, go_backwards=True),
+            layers.GlobalAveragePooling1D(),
+            layers.BatchNormalization(),
+            layers.Dense(4, activation="gelu"),
+            layers.Dense(2, activation="softmax"),
+        ]
+    )
+    randomize(model, rng)
+    path = assert_exports_faithfully(model, tmp_path, token_input(rng, 50, 6), opset=opset)
+    assert [(o.domain, o.version) for o in onnx.load(str(path)).opset_import] == [("", opset)]
+
+
 # --- the file ----------------------------------------------------------------------------------
 
 
