@@ -60,8 +60,9 @@ def test_the_synthetic_walkthrough_learns(synthetic):
     assert np.mean((predictions[:, 0] > 0.5) == y_test) == pytest.approx(accuracy)
 
 
-def test_the_functional_mnist_model_reaches_96_percent_in_3_epochs(mnist):
-    # PyTorch reaches 0.967 here too, from the same initial weights and batches (benches/NOTES.md).
+def test_the_functional_mnist_program_reaches_97_percent(mnist):
+    # The program as written (10 epochs). After 3 epochs it is at about 0.967, and so is
+    # PyTorch from the same initial weights and batches (benches/NOTES.md).
     x_train, y_train, x_test, y_test = mnist
     inputs = layers.Input(shape=(784,))
     hidden = layers.Dense(128, activation="relu")(inputs)
@@ -72,13 +73,15 @@ def test_the_functional_mnist_model_reaches_96_percent_in_3_epochs(mnist):
         x_train,
         fg.utils.to_categorical(y_train, 10),
         batch_size=128,
-        epochs=3,
+        epochs=10,
         validation_data=(x_test, fg.utils.to_categorical(y_test, 10)),
         verbose=0,
     )
-    assert history.history["val_accuracy"][-1] >= 0.96
+    accuracies = history.history["val_accuracy"]
+    assert accuracies[2] >= 0.96
+    assert accuracies[-1] >= 0.97
     _, accuracy = model.evaluate(x_test, fg.utils.to_categorical(y_test, 10), verbose=0)
-    assert accuracy == pytest.approx(history.history["val_accuracy"][-1], abs=1e-6)
+    assert accuracy == pytest.approx(accuracies[-1], abs=1e-6)
 
 
 def test_a_pytorch_style_hand_written_loop_learns(mnist):
