@@ -114,7 +114,47 @@ def _evaluated_in_rust(schedule: Any) -> bool:
     )
 
 
-class ExponentialDecay(_BuiltinSchedule):
+class _DecayByRate(_BuiltinSchedule):
+    """The settings that ExponentialDecay and InverseTimeDecay share; `_rust_name` picks the
+    formula."""
+
+    _rust_name: str
+
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: float,
+        decay_rate: float,
+        staircase: bool = False,
+        name: str | None = None,
+    ):
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = decay_steps
+        self.decay_rate = decay_rate
+        self.staircase = staircase
+        self.name = type(self).__name__ if name is None else name
+        self._build()
+
+    def _rust_config(self) -> dict[str, Any]:
+        return {
+            "name": self._rust_name,
+            "initial_learning_rate": _number("initial_learning_rate", self.initial_learning_rate),
+            "decay_steps": _number("decay_steps", self.decay_steps),
+            "decay_rate": _number("decay_rate", self.decay_rate),
+            "staircase": bool(self.staircase),
+        }
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "decay_rate": self.decay_rate,
+            "staircase": self.staircase,
+            "name": self.name,
+        }
+
+
+class ExponentialDecay(_DecayByRate):
     """A schedule that decays the learning rate exponentially.
 
     ```python
@@ -140,38 +180,7 @@ class ExponentialDecay(_BuiltinSchedule):
     0.025
     """
 
-    def __init__(
-        self,
-        initial_learning_rate: float,
-        decay_steps: float,
-        decay_rate: float,
-        staircase: bool = False,
-        name: str = "ExponentialDecay",
-    ):
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
-        self._build()
-
-    def _rust_config(self) -> dict[str, Any]:
-        return {
-            "name": "exponential_decay",
-            "initial_learning_rate": _number("initial_learning_rate", self.initial_learning_rate),
-            "decay_steps": _number("decay_steps", self.decay_steps),
-            "decay_rate": _number("decay_rate", self.decay_rate),
-            "staircase": bool(self.staircase),
-        }
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
+    _rust_name = "exponential_decay"
 
 
 class PiecewiseConstantDecay(_BuiltinSchedule):
@@ -282,7 +291,7 @@ class CosineDecay(_BuiltinSchedule):
         }
 
 
-class InverseTimeDecay(_BuiltinSchedule):
+class InverseTimeDecay(_DecayByRate):
     """A schedule that decays the learning rate as ``1 / t``.
 
     ```python
@@ -306,38 +315,7 @@ class InverseTimeDecay(_BuiltinSchedule):
     0.05
     """
 
-    def __init__(
-        self,
-        initial_learning_rate: float,
-        decay_steps: float,
-        decay_rate: float,
-        staircase: bool = False,
-        name: str = "InverseTimeDecay",
-    ):
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
-        self._build()
-
-    def _rust_config(self) -> dict[str, Any]:
-        return {
-            "name": "inverse_time_decay",
-            "initial_learning_rate": _number("initial_learning_rate", self.initial_learning_rate),
-            "decay_steps": _number("decay_steps", self.decay_steps),
-            "decay_rate": _number("decay_rate", self.decay_rate),
-            "staircase": bool(self.staircase),
-        }
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
+    _rust_name = "inverse_time_decay"
 
 
 class PolynomialDecay(_BuiltinSchedule):
