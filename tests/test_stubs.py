@@ -12,9 +12,12 @@ pytest.importorskip("mypy")
 
 
 @pytest.fixture
-def mypy_env(request):
-    """mypy's cache under pytest's (ignored by git), so that a second run takes seconds."""
-    return {**os.environ, "MYPY_CACHE_DIR": str(request.config.cache.mkdir("mypy"))}
+def mypy_env(request, tmp_path_factory):
+    """mypy's cache under pytest's (ignored by git), so that a second run takes seconds; a
+    temporary one when pytest runs without its cache (`-p no:cacheprovider`)."""
+    cache = getattr(request.config, "cache", None)
+    folder = cache.mkdir("mypy") if cache is not None else tmp_path_factory.mktemp("mypy")
+    return {**os.environ, "MYPY_CACHE_DIR": str(folder)}
 
 
 def run(command, env, cwd):
