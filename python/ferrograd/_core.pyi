@@ -238,6 +238,15 @@ class Layer:
     def output_shape(self, input_shapes: Sequence[_LayerShape]) -> _LayerShape: ...
     def weights(self) -> list[tuple[str, Tensor, bool]]: ...
     def forward(self, inputs: Sequence[Tensor], training: bool = False) -> Tensor: ...
+    def call(
+        self,
+        inputs: Sequence[Tensor],
+        mask: npt.NDArray[np.bool_] | None = None,
+        training: bool = False,
+    ) -> tuple[list[Tensor], npt.NDArray[np.bool_] | None]:
+        """The outputs (a recurrent layer with ``return_state=True`` has several) and the
+        mask of the output, given the inputs' (batch, time) mask."""
+
     def regularization_loss(self) -> Tensor | None: ...
 
 # A node of a Graph: ("input", shape) or (layer index, [input node, ...]).
