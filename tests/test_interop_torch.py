@@ -1,5 +1,6 @@
 """Weights to and from PyTorch: the same network built in both, predictions compared."""
 
+import sys
 from collections import OrderedDict
 
 import numpy as np
@@ -274,3 +275,13 @@ def test_bad_prefixes_and_arguments_are_refused():
     assert list(to_torch_state_dict(model, prefixes={"dense_1": "head"})) == [
         "dense.weight", "dense.bias", "head.weight", "head.bias"
     ]  # fmt: skip
+
+
+def test_numpy_arrays_come_back_when_torch_cannot_be_imported(monkeypatch):
+    model = fg.Sequential([layers.Dense(2, input_shape=(3,))])
+    monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` raise ImportError
+    state = to_torch_state_dict(model)
+    assert list(state) == ["dense.weight", "dense.bias"]
+    assert isinstance(state["dense.weight"], np.ndarray) and state["dense.weight"].shape == (2, 3)
+    load_torch_state_dict(model, {"dense.weight": np.ones((2, 3)), "dense.bias": np.zeros(2)})
+    np.testing.assert_array_equal(model.get_weights()[0], np.ones((3, 2), np.float32))
