@@ -152,3 +152,15 @@ def test_clear_errors():
     fitted = Classifier(build_classifier, epochs=1).fit(X, y)
     with pytest.raises(ValueError, match="4 features"):
         fitted.predict(X[:, :3])
+
+
+def test_an_unbuilt_model_is_copied_and_built_for_the_data():
+    X, y = make_classification(200, 5, random_state=0)
+    model = fg.Sequential(
+        [layers.Dense(8, activation="relu"), layers.Dense(1, activation="sigmoid")]
+    )
+    clf = clone(Classifier(model, epochs=20, optimizer__learning_rate=0.01, random_state=0))
+    clf.fit(X, y)
+    assert not model.built  # the given model is only a template
+    assert clf.model_.input_shape == (None, 5)
+    assert clf.score(X, y) > 0.8
