@@ -6,6 +6,7 @@ from ferrograd import (
     datasets,
     errors,
     initializers,
+    interop,
     layers,
     losses,
     metrics,
@@ -33,6 +34,7 @@ from ferrograd._core import (
     where,
     zeros,
 )
+from ferrograd._dlpack import from_dlpack
 from ferrograd._grad_mode import no_grad
 from ferrograd.layers.base import clear_session
 from ferrograd.models import Model, Sequential
@@ -47,6 +49,7 @@ __all__ = [
     "callbacks",
     "clear_session",
     "initializers",
+    "interop",
     "layers",
     "models",
     "regularizers",
@@ -54,6 +57,7 @@ __all__ = [
     "concat",
     "datasets",
     "errors",
+    "from_dlpack",
     "full",
     "get_num_threads",
     "is_grad_enabled",

@@ -167,6 +167,21 @@ class Tensor:
         ``transpose((1, 0, 2))`` permutes them."""
     def clip(self, min: float | None = None, max: float | None = None) -> Tensor: ...
 
+    # --- DLPack (added with ferrograd.interop; kept together at the class's end) -------------
+    def __dlpack__(
+        self,
+        *,
+        stream: Any | None = None,
+        max_version: tuple[int, int] | None = None,
+        dl_device: tuple[int, int] | None = None,
+        copy: bool | None = None,
+    ) -> Any:
+        """The tensor's buffer as a DLPack capsule, without a copy (``torch.from_dlpack(t)``,
+        ``np.from_dlpack(t)``); a tensor that requires grad is refused: export
+        ``t.detach()``."""
+    def __dlpack_device__(self) -> tuple[int, int]:
+        """``(1, 0)``: DLPack's CPU device."""
+
 def tensor(data: _TensorLike, dtype: _DTypeLike = None, requires_grad: bool = False) -> Tensor:
     """A tensor from a numpy array, a list or a number (float32 unless ``dtype`` says
     otherwise)."""

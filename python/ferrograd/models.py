@@ -585,6 +585,17 @@ class Model:
     def get_config(self) -> dict:
         return saving.model_config(self)
 
+    def __reduce__(self):
+        """Pickling and ``copy.deepcopy`` (which scikit-learn's ``clone`` uses) go through the
+        model file format: architecture, weights, compile settings and optimizer state; a
+        ``Sequential`` not built yet is rebuilt from its layers' settings."""
+        if self.built:
+            return (saving.model_from_bytes, (saving.model_to_bytes(self),))
+        if isinstance(self, Sequential):
+            entries = [saving._layer_entry(layer) for layer in self._layers]
+            return (saving.unbuilt_sequential, (self.name, entries))
+        raise TypeError(f"the model {self.name!r} cannot be pickled before it is built")
+
     # --- summary -------------------------------------------------------------------------
 
     def summary(self, line_length=None, print_fn=None):

@@ -565,3 +565,42 @@ def _restore_optimizer(model, state: dict[str, np.ndarray], reader: _ConfigReade
     except ValueError as error:
         reader.fail(f"the optimizer state does not match the model: {error}")
     optimizer_core.iterations = int(iterations[0])
+
+
+# --- pickling ----------------------------------------------------------------------------------
+
+
+def model_to_bytes(model) -> bytes:
+    """The model file of ``model`` (with its optimizer's state) as bytes, for pickling."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "model.fgm")
+        save_model(model, path)
+        with open(path, "rb") as file:
+            return file.read()
+
+
+def model_from_bytes(data: bytes):
+    """The model whose file ``model_to_bytes`` returned."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "model.fgm")
+        with open(path, "wb") as file:
+            file.write(data)
+        return load_model(path)
+
+
+def unbuilt_sequential(name: str, entries: list):
+    """A ``Sequential`` model of fresh, unbuilt layers from their ``_layer_entry`` descriptions
+    (the pickled form of a model not built yet)."""
+    from ferrograd.models import Sequential
+
+    classes = layer_classes()
+    layers = [
+        classes[entry["kind"]].from_settings(
+            entry["settings"],
+            name=entry["name"],
+            trainable=entry["trainable"],
+            dtype=entry["dtype"],
+        )
+        for entry in entries
+    ]
+    return Sequential(layers, name=name)

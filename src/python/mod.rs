@@ -4,6 +4,7 @@
 
 mod convert;
 mod data;
+mod dlpack;
 mod errors;
 mod functions;
 mod hooks;

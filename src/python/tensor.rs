@@ -5,11 +5,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use numpy::{PyArrayDescrMethods, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PySlice, PyTuple};
+use pyo3::types::{PyDict, PyList, PySlice, PyTuple};
 
 use super::convert::{
     Operand, as_numeric_array, parse_dtype, storage_to_numpy, to_operand, to_storage,
 };
+use super::dlpack;
 use super::errors::guarded;
 use crate::ops::binary::{BinaryOp, binary};
 use crate::ops::compare::Comparison;
@@ -251,6 +252,43 @@ impl PyTensor {
     /// Sets the gradient to None (PyTorch's `zero_grad(set_to_none=True)`).
     fn zero_grad(&self) -> PyResult<()> {
         Ok(self.inner.set_grad(None)?)
+    }
+
+    /// The tensor's buffer as a DLPack capsule, without a copy (the array API's protocol:
+    /// `torch.from_dlpack(t)` and `np.from_dlpack(t)` call it). A tensor that requires grad is
+    /// refused, as in PyTorch; export `t.detach()`.
+    #[pyo3(signature = (*, stream=None, max_version=None, dl_device=None, copy=None))]
+    fn __dlpack__<'py>(
+        &self,
+        py: Python<'py>,
+        stream: Option<Bound<'py, PyAny>>,
+        max_version: Option<Bound<'py, PyAny>>,
+        dl_device: Option<Bound<'py, PyAny>>,
+        copy: Option<bool>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        if let Some(stream) = stream.as_ref().filter(|s| !s.is_none()) {
+            return Err(PyValueError::new_err(format!(
+                "a ferrograd tensor lives on the CPU, which has no streams: stream must be None, \
+                 received stream={stream}"
+            )));
+        }
+        // Only the arguments given are passed on: numpy 1.x knows none of them, and a consumer
+        // that gets a TypeError for `max_version` retries without it.
+        let kwargs = PyDict::new(py);
+        for (name, value) in [("max_version", max_version), ("dl_device", dl_device)] {
+            if let Some(value) = value.filter(|v| !v.is_none()) {
+                kwargs.set_item(name, value)?;
+            }
+        }
+        if let Some(copy) = copy {
+            kwargs.set_item("copy", copy)?;
+        }
+        dlpack::export(py, &self.inner, &kwargs)
+    }
+
+    /// `(device type, device id)` in DLPack's numbering: `(1, 0)`, the CPU.
+    fn __dlpack_device__(&self) -> (i32, i32) {
+        (dlpack::DLPACK_CPU, 0)
     }
 
     /// A copy of the values as a numpy array of the tensor's dtype.
