@@ -1,7 +1,7 @@
 """ferrograd against PyTorch, JAX and Keras on the same data, models, batches and threads.
 
     python benches/compare.py [--cases 1,2,...] [--threads 2] [--repeats 5] [--out FILE]
-    python benches/compare.py --smoke      # a tiny version of every case, in seconds
+    python benches/compare.py --smoke      # a tiny version of every case: checks, not timings
 
 Each case runs every installed library in this one invocation: one warm-up run each, then
 ``--repeats`` runs alternating between the libraries (ferrograd, peer, ferrograd, peer, ...)
@@ -55,7 +55,7 @@ def parse_args(argv=None):
     parser.add_argument("--peers", default=",".join(PEERS), help="among torch,jax,keras")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "compare.json")
     parser.add_argument("--chart", type=Path, help="PNG path (default: --out with .png)")
-    parser.add_argument("--smoke", action="store_true", help="tiny sizes, one repeat")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, one run, no warm-up")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
@@ -101,10 +101,10 @@ def limit_threads(threads: int) -> str:
 # --- measuring -----------------------------------------------------------------------------
 
 
-def alternate(runners, repeats, label):
+def alternate(runners, repeats, label, *, warm_up=True):
     """One warm-up run per library, then ``repeats`` rounds that run each library once in
     turn. A runner returns a dict with at least ``seconds``; returns each library's runs."""
-    for name, run in runners.items():
+    for name, run in runners.items() if warm_up else ():
         print(f"  {label}: warm-up {name}", flush=True)
         run()
     runs = {name: [] for name in runners}
@@ -293,7 +293,9 @@ def case_mnist_mlp(ctx, batch_size, case):
     (x_train, y_train), test, _ = ctx.mnist
     spec = p.MlpSpec(MNIST_MLP, "softmax")
     runners = mlp_runners(ctx, spec, x_train, y_train, batch_size=batch_size, epochs=1, test=test)
-    runs = alternate(runners, ctx.repeats, f"case {case} (batch {batch_size})")
+    runs = alternate(
+        runners, ctx.repeats, f"case {case} (batch {batch_size})", warm_up=not ctx.smoke
+    )
     ctx.entries.append(
         entry(
             case,
@@ -313,7 +315,7 @@ def case_walkthrough(ctx):
     epochs = 2 if ctx.smoke else 10
     spec = p.MlpSpec((20, 64, 64, 1), "sigmoid")
     runners = mlp_runners(ctx, spec, x, y, batch_size=32, epochs=epochs, validation_split=0.1)
-    runs = alternate(runners, ctx.repeats, "case 3")
+    runs = alternate(runners, ctx.repeats, "case 3", warm_up=not ctx.smoke)
     ctx.entries.append(
         entry(
             3,
@@ -354,7 +356,12 @@ def case_predict(ctx):
 
         return run
 
-    runs = alternate({name: runner(f) for name, f in predictors.items()}, ctx.repeats, "case 4")
+    runs = alternate(
+        {name: runner(f) for name, f in predictors.items()},
+        ctx.repeats,
+        "case 4",
+        warm_up=not ctx.smoke,
+    )
     ctx.entries.append(
         entry(
             4,
@@ -423,7 +430,7 @@ def case_floor(ctx):
             return {"seconds": time.perf_counter() - start}
 
         runners["torch"] = torch_epoch
-    runs = alternate(runners, ctx.repeats, "case 5")
+    runs = alternate(runners, ctx.repeats, "case 5", warm_up=not ctx.smoke)
     blas = [
         f"{info.get('internal_api')} {info.get('version')}"
         for info in threadpool_info()
@@ -542,7 +549,7 @@ def fresh_process_libraries(ctx):
 def case_scaling(ctx):
     import numpy as np
 
-    sizes = (1_000, 2_000) if ctx.smoke else (10_000, 100_000, 1_000_000)
+    sizes = (1_000,) if ctx.smoke else (10_000, 100_000, 1_000_000)
     repeats = min(ctx.repeats, 3)
     for rows in sizes:
         x, y = synthetic(rows)
@@ -625,7 +632,7 @@ def case_text(ctx):
         name: (lambda fit=fit: {"seconds": fit(spec, x, y, batch_size=batch_size)})
         for name, fit in fits.items()
     }
-    runs = alternate(runners, ctx.repeats, "case 8")
+    runs = alternate(runners, ctx.repeats, "case 8", warm_up=not ctx.smoke)
     notes = ["random token ids and labels"]
     if "jax" in ctx.peers:
         notes.append("no hand-written JAX LSTM: Keras on the JAX backend stands for it")

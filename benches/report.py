@@ -196,9 +196,10 @@ def chart(result, path):
         axis.set_ylim(0, max(medians + [s["max"] for s in summaries]) * 1.25)
         axis.tick_params(axis="x", labelsize=8)
     machine_info = result["machine"]
+    smoke = " SMOKE RUN: tiny sizes, the times mean nothing." if result["settings"]["smoke"] else ""
     figure.suptitle(
         f"ferrograd / peer (annotated; lower is better): {machine_info['cpu']}, "
-        f"{machine_info['threads']} threads, {machine_info['date'][:10]}",
+        f"{machine_info['threads']} threads, {machine_info['date'][:10]}.{smoke}",
         fontsize=10,
     )
     figure.tight_layout()

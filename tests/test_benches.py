@@ -26,7 +26,8 @@ def test_training_gemms_of_the_mnist_mlp_are_156_gflop_per_epoch():
     assert len(shapes) == 11
     assert shapes[0] == (64, 784, 512, False, False)
     assert shapes[1] == (784, 64, 512, True, False)
-    assert shapes[2] == (64, 256, 512, False, True)
+    assert shapes[2] == (64, 512, 256, False, False)
+    assert shapes[4] == (64, 256, 512, False, True)  # dz @ W^T into the first layer's output
     flops = 2 * sum(m * k * n for m, k, n, _, _ in shapes) * 938
     assert flops / 1e9 == pytest.approx(155.9, abs=0.1)
 
@@ -41,7 +42,17 @@ def smoke_result(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "compare.json"
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     completed = subprocess.run(
-        [sys.executable, str(BENCHES / "compare.py"), "--smoke", "--out", str(out)],
+        # PyTorch is the one peer here, when installed: JAX and Keras add minutes of tracing
+        # and compiling on a small machine (the full run and a local --smoke cover them).
+        [
+            sys.executable,
+            str(BENCHES / "compare.py"),
+            "--smoke",
+            "--peers",
+            "torch",
+            "--out",
+            str(out),
+        ],
         capture_output=True,
         text=True,
         env=env,
@@ -63,7 +74,7 @@ def test_smoke_run_writes_every_case_with_positive_times(smoke_result):
             assert summary["min"] <= summary["median"] <= summary["max"], (entry["key"], name)
     keys = {entry["key"] for entry in result["entries"]}
     assert {"mnist_mlp_batch64", "mnist_mlp_batch32", "mnist_mlp_batch256"} <= keys
-    assert {"scaling_1000_memory", "scaling_2000_time", "import_time", "text_lstm"} <= keys
+    assert {"scaling_1000_memory", "scaling_1000_time", "import_time", "text_lstm"} <= keys
     assert out.with_suffix(".png").stat().st_size > 10_000
     assert result["machine"]["threads"] == 2
     assert result["settings"]["smoke"] is True
@@ -79,13 +90,13 @@ def test_smoke_run_trains_and_predicts_for_real(smoke_result):
     for name, summary in entries["mnist_predict"]["libraries"].items():
         assert summary["max_abs_diff"] < 1e-4, name  # every peer from ferrograd's weights
     memory = entries["mnist_peak_memory"]["libraries"]["ferrograd"]
-    assert memory["peak_mb"] >= memory["data_mb"]
+    assert memory["median"] >= memory["after_import_and_data_mb"] > memory["data_mb"]
     assert "targets (medians)" in stdout or not result["targets"]
 
 
 def test_missing_peers_are_skipped_with_a_note(smoke_result):
     result, _, _ = smoke_result
-    for peer in ("torch", "jax", "keras"):
+    for peer in ("torch",):
         skipped = any(note.startswith(f"{peer} skipped") for note in result["notes"])
         if importlib.util.find_spec(peer) is None:
             assert skipped, peer
