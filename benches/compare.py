@@ -461,8 +461,12 @@ def case_floor(ctx):
 # --- cases in fresh processes --------------------------------------------------------------
 
 
+WORKER_TIMEOUT = 900  # seconds; a loaded machine can slow a thread pool a hundredfold
+
+
 def run_worker(ctx, job):
-    """Runs ``job`` in a fresh Python process with the same thread settings; returns its dict."""
+    """Runs ``job`` in a fresh Python process with the same thread settings; returns its dict,
+    or None (with a note) when it ran past WORKER_TIMEOUT."""
     command = [
         sys.executable,
         str(Path(__file__).resolve()),
@@ -471,7 +475,15 @@ def run_worker(ctx, job):
         "--threads",
         str(ctx.threads),
     ]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    try:
+        completed = subprocess.run(
+            command, capture_output=True, text=True, check=False, timeout=WORKER_TIMEOUT
+        )
+    except subprocess.TimeoutExpired:
+        note = f"{job['library']} {job['kind']} stopped after {WORKER_TIMEOUT} s: {job}"
+        print(f"note: {note}", flush=True)
+        ctx.notes.append(note)
+        return None
     if completed.returncode != 0:
         raise RuntimeError(f"worker {job} failed:\n{completed.stderr[-3000:]}")
     return json.loads(completed.stdout.strip().splitlines()[-1])
@@ -550,8 +562,9 @@ def case_scaling(ctx):
     import numpy as np
 
     sizes = (1_000,) if ctx.smoke else (10_000, 100_000, 1_000_000)
-    repeats = min(ctx.repeats, 3)
     for rows in sizes:
+        # A million rows take PyTorch minutes per epoch on a busy machine: one run each there.
+        repeats = min(ctx.repeats, 3) if rows <= 100_000 else 1
         x, y = synthetic(rows)
         path = ctx.scratch / f"synthetic{rows}.npz"
         np.savez(path, x=x, y=y)
@@ -560,12 +573,15 @@ def case_scaling(ctx):
         for round_index in range(repeats):
             for library in runs:
                 result = run_worker(ctx, {"kind": "scaling", "library": library, "data": str(path)})
+                if result is None:
+                    continue
                 runs[library].append(result)
                 print(
                     f"  case 6 ({rows} rows): {library} run {round_index + 1}: "
                     f"{result['seconds']:.3f} s, peak {result['peak_mb']:.0f} MB",
                     flush=True,
                 )
+        runs = {library: results for library, results in runs.items() if results}
         title = f"{rows:,} rows x 20 features ({data_mb:.1f} MB of data), batch 32"
         ctx.entries.append(entry(6, f"scaling_{rows}_time", f"{title}: one epoch", "s", runs))
         ctx.entries.append(
@@ -599,8 +615,11 @@ def case_startup(ctx):
     memory_runs = {name: [] for name in libraries}
     for library in libraries:
         result = run_worker(ctx, {"kind": "mnist_memory", "library": library, "data": data})
+        if result is None:
+            continue
         memory_runs[library].append(result)
         print(f"  case 7 memory: {library}: peak {result['peak_mb']:.0f} MB")
+    memory_runs = {library: results for library, results in memory_runs.items() if results}
     ctx.entries.append(
         entry(
             7,
