@@ -53,7 +53,7 @@ def parse_args(argv=None):
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per library")
     parser.add_argument("--peers", default=",".join(PEERS), help="among torch,jax,keras")
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "compare.json")
+    parser.add_argument("--out", type=Path, help="JSON path (default: results/compare.json)")
     parser.add_argument("--chart", type=Path, help="PNG path (default: --out with .png)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, one run, no warm-up")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -75,6 +75,9 @@ def parse_args(argv=None):
         parser.error(f"--repeats must be at least 1, received {args.repeats}")
     if args.smoke:
         args.repeats = 1
+    # A smoke run must never overwrite the committed results of a full one.
+    default_name = "smoke.json" if args.smoke else "compare.json"
+    args.out = args.out or HERE / "results" / default_name
     args.chart = args.chart or args.out.with_suffix(".png")
     return args
 
