@@ -1,0 +1,764 @@
+"""ferrograd against PyTorch, JAX and Keras on the same data, models, batches and threads.
+
+    python benches/compare.py [--cases 1,2,...] [--threads 2] [--repeats 5] [--out FILE]
+    python benches/compare.py --smoke      # a tiny version of every case: checks, not timings
+
+Each case runs every installed library in this one invocation: one warm-up run each, then
+``--repeats`` runs alternating between the libraries (ferrograd, peer, ferrograd, peer, ...)
+so that a slow spell of a noisy machine falls on all of them. It prints the median, the range
+and ferrograd's median as a fraction of each peer's, checks the project's targets, and writes
+a JSON result and a PNG chart (``benches/results/compare.json`` and ``.png``).
+
+Cases:
+  1. MNIST MLP 784-512-256-128-10, Adam, batch 64: one epoch of the 60,000 training images.
+  2. The same at batch 32 and batch 256.
+  3. The synthetic walkthrough: make_classification(1000, 20), Dense 64-64-1, 10 epochs at
+     batch 32 with validation_split=0.1: the whole fit.
+  4. predict on the 10,000 MNIST test images, batch 32.
+  5. The compute floor: case 1's training GEMMs alone, at their exact shapes, through numpy's
+     BLAS and PyTorch's.
+  6. Scaling: case 3's model on 10k, 100k and 1M rows, time per epoch and peak memory, each
+     library in a fresh process.
+  7. import time, and the peak memory of case 1, each library in a fresh process.
+  8. The LSTM text classifier: Embedding-LSTM-Dropout-LSTM-Dropout-Dense, batch 64, length 80.
+
+Threads: ferrograd and PyTorch get ``--threads`` through their own setters, numpy's BLAS
+through threadpoolctl, and OpenMP/MKL through the environment. XLA (JAX, Keras) has no
+setting for its thread count, so when ``--threads`` is below the number of cores the whole
+process is pinned to that many cores (``sched_setaffinity``), which bounds every library.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PEERS = ("torch", "jax", "keras")
+ALL_CASES = (1, 2, 3, 4, 5, 6, 7, 8)
+# The smoke run's MNIST: a few batches, enough to exercise every path.
+SMOKE_TRAIN, SMOKE_TEST = 512, 500
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cases", default=",".join(map(str, ALL_CASES)), help="e.g. 1,3,8")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs per library")
+    parser.add_argument("--peers", default=",".join(PEERS), help="among torch,jax,keras")
+    parser.add_argument("--out", type=Path, help="JSON path (default: results/compare.json)")
+    parser.add_argument("--chart", type=Path, help="PNG path (default: --out with .png)")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, one run, no warm-up")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    try:
+        args.cases = sorted({int(case) for case in args.cases.split(",") if case.strip()})
+    except ValueError:
+        parser.error(f"--cases takes numbers separated by commas, received {args.cases!r}")
+    unknown = set(args.cases) - set(ALL_CASES)
+    if unknown:
+        parser.error(f"unknown cases {sorted(unknown)}; the cases are {list(ALL_CASES)}")
+    args.peers = [peer.strip() for peer in args.peers.split(",") if peer.strip()]
+    bad_peers = set(args.peers) - set(PEERS)
+    if bad_peers:
+        parser.error(f"unknown peers {sorted(bad_peers)}; the peers are {list(PEERS)}")
+    if args.threads < 1:
+        parser.error(f"--threads must be at least 1, received {args.threads}")
+    if args.repeats < 1:
+        parser.error(f"--repeats must be at least 1, received {args.repeats}")
+    if args.smoke:
+        args.repeats = 1
+    # A smoke run must never overwrite the committed results of a full one.
+    default_name = "smoke.json" if args.smoke else "compare.json"
+    args.out = args.out or HERE / "results" / default_name
+    args.chart = args.chart or args.out.with_suffix(".png")
+    return args
+
+
+def limit_threads(threads: int) -> str:
+    """Sets every thread count that must be set before the libraries load; says what XLA
+    gets."""
+    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[variable] = str(threads)
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if threads == 1:
+        os.environ["XLA_FLAGS"] = (
+            os.environ.get("XLA_FLAGS", "")
+            + " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+        )
+    cores = sorted(os.sched_getaffinity(0))
+    if threads < len(cores):
+        os.sched_setaffinity(0, cores[:threads])
+        return f"process pinned to {threads} of {len(cores)} cores, which bounds XLA's pool"
+    return f"XLA uses its default pool on the {len(cores)} cores this process may run on"
+
+
+# --- measuring -----------------------------------------------------------------------------
+
+
+def alternate(runners, repeats, label, *, warm_up=True):
+    """One warm-up run per library, then ``repeats`` rounds that run each library once in
+    turn. A runner returns a dict with at least ``seconds``; returns each library's runs."""
+    for name, run in runners.items() if warm_up else ():
+        print(f"  {label}: warm-up {name}", flush=True)
+        run()
+    runs = {name: [] for name in runners}
+    for round_index in range(repeats):
+        for name, run in runners.items():
+            result = run()
+            runs[name].append(result)
+            print(f"  {label}: {name} run {round_index + 1}: {result['seconds']:.3f} s", flush=True)
+    return runs
+
+
+def summarise(values):
+    import numpy as np
+
+    return {
+        "median": float(np.median(values)),
+        "min": float(min(values)),
+        "max": float(max(values)),
+        "runs": [float(v) for v in values],
+    }
+
+
+def entry(case, key, title, unit, runs, *, value="seconds", notes=()):
+    """A result: each library's summary of ``value`` over its runs, with the other numbers
+    the runs recorded (as medians), and ferrograd's median over each peer's."""
+    import numpy as np
+
+    libraries = {}
+    for name, results in runs.items():
+        summary = summarise([r[value] for r in results])
+        for extra in results[0]:
+            if extra != value and isinstance(results[0][extra], (int, float)):
+                summary[extra] = float(np.median([r[extra] for r in results]))
+        libraries[name] = summary
+    ratios = {}
+    if "ferrograd" in libraries:
+        ours = libraries["ferrograd"]["median"]
+        ratios = {
+            name: ours / summary["median"]
+            for name, summary in libraries.items()
+            if name != "ferrograd" and summary["median"] > 0
+        }
+    return {
+        "case": case,
+        "key": key,
+        "title": title,
+        "unit": unit,
+        "libraries": libraries,
+        "ratios": ratios,
+        "notes": list(notes),
+    }
+
+
+def memory_status():
+    """(current, peak) resident memory of this process in MB."""
+    fields = {}
+    with open("/proc/self/status") as status:
+        for line in status:
+            name, _, rest = line.partition(":")
+            if name in ("VmRSS", "VmHWM"):
+                fields[name] = int(rest.split()[0]) / 1024
+    return fields["VmRSS"], fields["VmHWM"]
+
+
+# --- data ----------------------------------------------------------------------------------
+
+
+def mnist(smoke):
+    """Float32 [0, 1] rows of 784 pixels and integer labels. The smoke run uses the real files
+    only when they are on disk (it must never download) and else random images."""
+    import numpy as np
+
+    import ferrograd as fg
+
+    folder = Path(os.environ.get("FERROGRAD_DATA", "~/.cache/ferrograd/datasets")).expanduser()
+    on_disk = any((folder / "mnist").glob("train-images-idx3-ubyte*"))
+    if smoke and not on_disk:
+        rng = np.random.default_rng(0)
+        x_train = rng.random((SMOKE_TRAIN, 784), dtype=np.float32)
+        x_test = rng.random((SMOKE_TEST, 784), dtype=np.float32)
+        y_train, y_test = rng.integers(0, 10, SMOKE_TRAIN), rng.integers(0, 10, SMOKE_TEST)
+        return (x_train, y_train), (x_test, y_test), False
+    (x_train, y_train), (x_test, y_test) = fg.datasets.mnist.load_data()
+    x_train = x_train.reshape(-1, 784).astype(np.float32) / 255
+    x_test = x_test.reshape(-1, 784).astype(np.float32) / 255
+    y_train, y_test = y_train.astype(np.int64), y_test.astype(np.int64)
+    if smoke:
+        return (
+            (x_train[:SMOKE_TRAIN], y_train[:SMOKE_TRAIN]),
+            (x_test[:SMOKE_TEST], y_test[:SMOKE_TEST]),
+            True,
+        )
+    return (x_train, y_train), (x_test, y_test), True
+
+
+def synthetic(rows, seed=0):
+    """The walkthrough's data: sklearn's make_classification with 20 features."""
+    import numpy as np
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(n_samples=rows, n_features=20, random_state=seed)
+    return x.astype(np.float32), y.astype(np.float32)
+
+
+# --- the cases -----------------------------------------------------------------------------
+
+
+class Context:
+    def __init__(self, args, peers):
+        self.args = args
+        self.peers = peers
+        self.smoke = args.smoke
+        self.repeats = args.repeats
+        self.threads = args.threads
+        self._mnist = None
+        self.entries = []
+        self.notes = []
+        self.scratch = Path(tempfile.mkdtemp(prefix="ferrograd-bench-"))
+
+    @property
+    def mnist(self):
+        if self._mnist is None:
+            self._mnist = mnist(self.smoke)
+            if not self._mnist[2]:
+                self.notes.append("MNIST files not on disk: the smoke run used random images")
+        return self._mnist
+
+    def mnist_file(self):
+        """MNIST as an .npz for the worker processes, which must not load ferrograd to read
+        it (its memory would count against PyTorch)."""
+        import numpy as np
+
+        path = self.scratch / "mnist.npz"
+        if not path.exists():
+            (x_train, y_train), (x_test, y_test), _ = self.mnist
+            np.savez(path, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+        return path
+
+
+MNIST_MLP = (784, 512, 256, 128, 10)
+
+
+def accuracy(outputs, labels):
+    import numpy as np
+
+    return float(np.mean(np.asarray(outputs).argmax(axis=1) == labels))
+
+
+def mlp_runners(ctx, spec, x, y, *, batch_size, epochs, validation_split=0.0, test=None):
+    """Runners that train ``spec`` from the same weights in every library and, given test
+    data, record the test accuracy (outside the timing)."""
+    import peers as p
+
+    weights = p.initial_mlp_weights(spec)
+    fits = {"ferrograd": p.ferrograd_mlp_fit}
+    predicts = {"ferrograd": lambda model, xs: p.ferrograd_predict(model, xs, batch_size=256)}
+    if "torch" in ctx.peers:
+        fits["torch"] = p.torch_mlp_fit
+        predicts["torch"] = lambda net, xs: p.torch_predict(net, spec, xs, batch_size=256)
+    if "jax" in ctx.peers:
+        fits["jax"] = p.jax_mlp_fit
+        predicts["jax"] = lambda params, xs: p.jax_predict(params, spec, xs, batch_size=256)
+    if "keras" in ctx.peers:
+        fits["keras"] = p.keras_mlp_fit
+        predicts["keras"] = lambda model, xs: p.keras_predict(model, xs, batch_size=256)
+
+    def runner(name):
+        def run():
+            seconds, model = fits[name](
+                spec, weights, x, y, batch_size=batch_size, epochs=epochs,
+                validation_split=validation_split,
+            )  # fmt: skip
+            result = {"seconds": seconds}
+            if test is not None:
+                result["test_accuracy"] = accuracy(predicts[name](model, test[0])[1], test[1])
+            return result
+
+        return run
+
+    return {name: runner(name) for name in fits}
+
+
+def case_mnist_mlp(ctx, batch_size, case):
+    import peers as p
+
+    (x_train, y_train), test, _ = ctx.mnist
+    spec = p.MlpSpec(MNIST_MLP, "softmax")
+    runners = mlp_runners(ctx, spec, x_train, y_train, batch_size=batch_size, epochs=1, test=test)
+    runs = alternate(
+        runners, ctx.repeats, f"case {case} (batch {batch_size})", warm_up=not ctx.smoke
+    )
+    ctx.entries.append(
+        entry(
+            case,
+            f"mnist_mlp_batch{batch_size}",
+            f"MNIST MLP, batch {batch_size}: one epoch ({len(x_train)} images)",
+            "s",
+            runs,
+            notes=["test_accuracy: on the test images after the epoch, median over the runs"],
+        )
+    )
+
+
+def case_walkthrough(ctx):
+    import peers as p
+
+    x, y = synthetic(1000)
+    epochs = 2 if ctx.smoke else 10
+    spec = p.MlpSpec((20, 64, 64, 1), "sigmoid")
+    runners = mlp_runners(ctx, spec, x, y, batch_size=32, epochs=epochs, validation_split=0.1)
+    runs = alternate(runners, ctx.repeats, "case 3", warm_up=not ctx.smoke)
+    ctx.entries.append(
+        entry(
+            3,
+            "walkthrough_fit",
+            f"make_classification(1000, 20), 64-64-1: fit, {epochs} epochs, batch 32, val 0.1",
+            "s",
+            runs,
+        )
+    )
+
+
+def case_predict(ctx):
+    import numpy as np
+    import peers as p
+
+    _, (x_test, _), _ = ctx.mnist
+    spec = p.MlpSpec(MNIST_MLP, "softmax")
+    weights = p.initial_mlp_weights(spec)
+    batch_size = 32  # ferrograd's and Keras's default for predict
+    model = p.ferrograd_mlp(spec)
+    model.set_weights(weights)
+    predictors = {"ferrograd": lambda: p.ferrograd_predict(model, x_test, batch_size=batch_size)}
+    if "torch" in ctx.peers:
+        net = p.torch_mlp(spec, weights)
+        predictors["torch"] = lambda: p.torch_predict(net, spec, x_test, batch_size=batch_size)
+    if "jax" in ctx.peers:
+        params = p._jax_params(weights)
+        predictors["jax"] = lambda: p.jax_predict(params, spec, x_test, batch_size=batch_size)
+    if "keras" in ctx.peers:
+        keras_model = p.keras_mlp(spec, weights)
+        predictors["keras"] = lambda: p.keras_predict(keras_model, x_test, batch_size=batch_size)
+    reference = predictors["ferrograd"]()[1]
+
+    def runner(predict):
+        def run():
+            seconds, outputs = predict()
+            return {"seconds": seconds, "max_abs_diff": float(np.abs(outputs - reference).max())}
+
+        return run
+
+    runs = alternate(
+        {name: runner(f) for name, f in predictors.items()},
+        ctx.repeats,
+        "case 4",
+        warm_up=not ctx.smoke,
+    )
+    ctx.entries.append(
+        entry(
+            4,
+            "mnist_predict",
+            f"predict on {len(x_test)} MNIST test images, batch {batch_size}",
+            "s",
+            runs,
+            notes=["max_abs_diff: largest difference from ferrograd's outputs (same weights)"],
+        )
+    )
+
+
+def training_gemms(sizes, batch):
+    """(m, k, n, a transposed, b transposed) of one training step's GEMMs: the forward x @ W,
+    the weight gradient x^T @ dz, and the input gradient dz @ W^T (not for the first layer,
+    whose input needs none)."""
+    shapes = []
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        shapes.append((batch, fan_in, fan_out, False, False))
+        shapes.append((fan_in, batch, fan_out, True, False))
+        if i > 0:
+            shapes.append((batch, fan_out, fan_in, False, True))
+    return shapes
+
+
+def case_floor(ctx):
+    import numpy as np
+    from threadpoolctl import threadpool_info
+
+    (x_train, _), _, _ = ctx.mnist
+    batch = 64
+    steps = math.ceil(len(x_train) / batch)
+    shapes = training_gemms(MNIST_MLP, batch)
+    gflop = 2 * sum(m * k * n for m, k, n, _, _ in shapes) * steps / 1e9
+    rng = np.random.default_rng(0)
+    operands = []
+    for m, k, n, a_transposed, b_transposed in shapes:
+        # The operands are stored as training stores them; a transposed one is a view.
+        a = rng.random((k, m) if a_transposed else (m, k), dtype=np.float32)
+        b = rng.random((n, k) if b_transposed else (k, n), dtype=np.float32)
+        operands.append((a.T if a_transposed else a, b.T if b_transposed else b))
+
+    numpy_operands = [(a, b, np.empty((a.shape[0], b.shape[1]), np.float32)) for a, b in operands]
+
+    def numpy_epoch():
+        start = time.perf_counter()
+        for _ in range(steps):
+            for a, b, out in numpy_operands:
+                np.matmul(a, b, out=out)
+        return {"seconds": time.perf_counter() - start}
+
+    runners = {"numpy": numpy_epoch}
+    if "torch" in ctx.peers:
+        import torch
+
+        torch_operands = [
+            (torch.from_numpy(a), torch.from_numpy(b), torch.empty(a.shape[0], b.shape[1]))
+            for a, b in operands
+        ]
+
+        def torch_epoch():
+            start = time.perf_counter()
+            for _ in range(steps):
+                for a, b, out in torch_operands:
+                    torch.matmul(a, b, out=out)
+            return {"seconds": time.perf_counter() - start}
+
+        runners["torch"] = torch_epoch
+    runs = alternate(runners, ctx.repeats, "case 5", warm_up=not ctx.smoke)
+    blas = [
+        f"{info.get('internal_api')} {info.get('version')}"
+        for info in threadpool_info()
+        if info.get("user_api") == "blas"
+    ]
+    result = entry(
+        5,
+        "gemm_floor",
+        f"case 1's training GEMMs alone: {steps} steps, {gflop:.0f} GFLOP",
+        "s",
+        runs,
+        notes=[f"numpy's BLAS: {', '.join(blas) or 'unknown'}"],
+    )
+    floor = min(summary["median"] for summary in result["libraries"].values())
+    result["floor_seconds"] = floor
+    result["gflop"] = gflop
+    case1 = next((e for e in ctx.entries if e["key"] == "mnist_mlp_batch64"), None)
+    if case1 is not None:
+        epoch = case1["libraries"]["ferrograd"]["median"]
+        result["ferrograd_epoch_seconds"] = epoch
+        result["ferrograd_over_floor"] = epoch / floor
+        result["ratios"] = {"floor": epoch / floor}
+    else:
+        result["notes"].append("run case 1 too to get ferrograd's epoch as a multiple of this")
+    ctx.entries.append(result)
+
+
+# --- cases in fresh processes --------------------------------------------------------------
+
+
+WORKER_TIMEOUT = 900  # seconds; a loaded machine can slow a thread pool a hundredfold
+
+
+def run_worker(ctx, job):
+    """Runs ``job`` in a fresh Python process with the same thread settings; returns its dict,
+    or None (with a note) when it ran past WORKER_TIMEOUT."""
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--worker",
+        json.dumps(job),
+        "--threads",
+        str(ctx.threads),
+    ]
+    try:
+        completed = subprocess.run(
+            command, capture_output=True, text=True, check=False, timeout=WORKER_TIMEOUT
+        )
+    except subprocess.TimeoutExpired:
+        note = f"{job['library']} {job['kind']} stopped after {WORKER_TIMEOUT} s: {job}"
+        print(f"note: {note}", flush=True)
+        ctx.notes.append(note)
+        return None
+    if completed.returncode != 0:
+        raise RuntimeError(f"worker {job} failed:\n{completed.stderr[-3000:]}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def worker(job, threads):
+    """The body of a fresh process: imports only the library it measures."""
+    kind, library = job["kind"], job["library"]
+    if kind == "import":
+        start = time.perf_counter()
+        if library == "ferrograd":
+            import ferrograd  # noqa: F401
+        else:
+            import torch  # noqa: F401
+        return {"seconds": time.perf_counter() - start}
+
+    import numpy as np
+
+    data = np.load(job["data"])
+    baseline, _ = memory_status()
+    if kind == "mnist_memory":
+        x, y = data["x_train"], data["y_train"]
+        spec_args = ((784, 512, 256, 128, 10), "softmax")
+        batch_size = 64
+    else:
+        x, y = data["x"], data["y"]
+        spec_args = ((20, 64, 64, 1), "sigmoid")
+        batch_size = 32
+    sys.path.insert(0, str(HERE))
+    import peers as p
+
+    if library == "ferrograd":
+        import ferrograd as fg
+
+        fg.set_num_threads(threads)
+        fit = p.ferrograd_mlp_fit
+    else:
+        import torch
+
+        torch.set_num_threads(threads)
+        fit = p.torch_mlp_fit
+    spec = p.MlpSpec(*spec_args)
+    weights = p.initial_mlp_weights(spec) if library == "ferrograd" else _torch_initial(spec)
+    after_data, _ = memory_status()
+    if kind == "scaling":
+        warm_up = min(1000, len(x) // 2)
+        fit(spec, weights, x[:warm_up], y[:warm_up], batch_size=batch_size, epochs=1)
+    seconds, _ = fit(spec, weights, x, y, batch_size=batch_size, epochs=1)
+    _, peak = memory_status()
+    return {
+        "seconds": seconds,
+        "peak_mb": peak,
+        "after_import_and_data_mb": after_data,
+        "before_import_mb": baseline,
+        "data_mb": sum(data[name].nbytes for name in data.files) / 2**20,
+    }
+
+
+def _torch_initial(spec):
+    """Initial weights made by PyTorch, so that its process never loads ferrograd."""
+    import torch
+
+    torch.manual_seed(0)
+    weights = []
+    for fan_in, fan_out in zip(spec.sizes[:-1], spec.sizes[1:], strict=True):
+        linear = torch.nn.Linear(fan_in, fan_out)
+        weights += [linear.weight.detach().numpy().T.copy(), linear.bias.detach().numpy()]
+    return weights
+
+
+def fresh_process_libraries(ctx):
+    return ["ferrograd"] + (["torch"] if "torch" in ctx.peers else [])
+
+
+def case_scaling(ctx):
+    import numpy as np
+
+    sizes = (1_000,) if ctx.smoke else (10_000, 100_000, 1_000_000)
+    for rows in sizes:
+        # A million rows take PyTorch minutes per epoch on a busy machine: one run each there.
+        repeats = min(ctx.repeats, 3) if rows <= 100_000 else 1
+        x, y = synthetic(rows)
+        path = ctx.scratch / f"synthetic{rows}.npz"
+        np.savez(path, x=x, y=y)
+        data_mb = (x.nbytes + y.nbytes) / 2**20
+        runs = {name: [] for name in fresh_process_libraries(ctx)}
+        for round_index in range(repeats):
+            for library in runs:
+                result = run_worker(ctx, {"kind": "scaling", "library": library, "data": str(path)})
+                if result is None:
+                    continue
+                runs[library].append(result)
+                print(
+                    f"  case 6 ({rows} rows): {library} run {round_index + 1}: "
+                    f"{result['seconds']:.3f} s, peak {result['peak_mb']:.0f} MB",
+                    flush=True,
+                )
+        runs = {library: results for library, results in runs.items() if results}
+        title = f"{rows:,} rows x 20 features ({data_mb:.1f} MB of data), batch 32"
+        ctx.entries.append(entry(6, f"scaling_{rows}_time", f"{title}: one epoch", "s", runs))
+        ctx.entries.append(
+            entry(
+                6,
+                f"scaling_{rows}_memory",
+                f"{title}: peak resident memory",
+                "MB",
+                runs,
+                value="peak_mb",
+                notes=["each run in a fresh process after a warm-up epoch on 1,000 rows"],
+            )
+        )
+        path.unlink()
+
+
+def case_startup(ctx):
+    libraries = fresh_process_libraries(ctx)
+    runs = {name: [] for name in libraries}
+    if not ctx.smoke:
+        for library in libraries:  # warm-up: brings the files into the page cache
+            run_worker(ctx, {"kind": "import", "library": library})
+    for round_index in range(ctx.repeats):
+        for library in libraries:
+            result = run_worker(ctx, {"kind": "import", "library": library})
+            runs[library].append(result)
+            print(f"  case 7 import: {library} run {round_index + 1}: {result['seconds']:.3f} s")
+    ctx.entries.append(entry(7, "import_time", "import time, fresh process", "s", runs))
+
+    data = str(ctx.mnist_file())
+    memory_runs = {name: [] for name in libraries}
+    for library in libraries:
+        result = run_worker(ctx, {"kind": "mnist_memory", "library": library, "data": data})
+        if result is None:
+            continue
+        memory_runs[library].append(result)
+        print(f"  case 7 memory: {library}: peak {result['peak_mb']:.0f} MB")
+    memory_runs = {library: results for library, results in memory_runs.items() if results}
+    ctx.entries.append(
+        entry(
+            7,
+            "mnist_peak_memory",
+            "peak resident memory of case 1 (one epoch), fresh process",
+            "MB",
+            memory_runs,
+            value="peak_mb",
+            notes=["one run each; data_mb: the MNIST arrays both processes load"],
+        )
+    )
+
+
+def case_text(ctx):
+    import numpy as np
+    import peers as p
+
+    spec = p.TextSpec()
+    sequences, length, batch_size = (64 if ctx.smoke else 2000), 80, 64
+    rng = np.random.default_rng(0)
+    x = rng.integers(1, spec.vocabulary, (sequences, length)).astype(np.int32)
+    y = rng.integers(0, 2, sequences).astype(np.float32)
+    fits = {"ferrograd": p.ferrograd_text_fit}
+    if "torch" in ctx.peers:
+        fits["torch"] = p.torch_text_fit
+    if "keras" in ctx.peers:
+        fits["keras"] = p.keras_text_fit
+    runners = {
+        name: (lambda fit=fit: {"seconds": fit(spec, x, y, batch_size=batch_size)})
+        for name, fit in fits.items()
+    }
+    runs = alternate(runners, ctx.repeats, "case 8", warm_up=not ctx.smoke)
+    notes = ["random token ids and labels"]
+    if "jax" in ctx.peers:
+        notes.append("no hand-written JAX LSTM: Keras on the JAX backend stands for it")
+    ctx.entries.append(
+        entry(
+            8,
+            "text_lstm",
+            f"Embedding-LSTM-LSTM text classifier: one epoch, {sequences} sequences of "
+            f"{length}, batch {batch_size}",
+            "s",
+            runs,
+            notes=notes,
+        )
+    )
+
+
+CASES = {
+    1: lambda ctx: case_mnist_mlp(ctx, 64, 1),
+    2: lambda ctx: (case_mnist_mlp(ctx, 32, 2), case_mnist_mlp(ctx, 256, 2)),
+    3: case_walkthrough,
+    4: case_predict,
+    5: case_floor,
+    6: case_scaling,
+    7: case_startup,
+    8: case_text,
+}
+
+
+# --- main ----------------------------------------------------------------------------------
+
+
+def load_peers(requested, threads):
+    """The peers that import, each set to ``threads``; a note for each that does not."""
+    available, notes = [], []
+    for peer in requested:
+        try:
+            if peer == "torch":
+                import torch
+
+                torch.set_num_threads(threads)
+            elif peer == "jax":
+                import jax  # noqa: F401
+            elif peer == "keras":
+                import keras
+
+                if keras.backend.backend() != "jax":
+                    raise ImportError(f"Keras runs on {keras.backend.backend()}, not JAX")
+        except ImportError as error:
+            notes.append(f"{peer} skipped: not installed ({error})")
+            print(f"note: {peer} skipped: not installed ({error})")
+            continue
+        available.append(peer)
+    return available, notes
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    xla_threads = limit_threads(args.threads)
+    if args.worker:
+        print(json.dumps(worker(json.loads(args.worker), args.threads)))
+        return 0
+    sys.path.insert(0, str(HERE))
+    import report
+    from threadpoolctl import threadpool_limits
+
+    import ferrograd as fg
+
+    fg.set_num_threads(args.threads)
+    peers, notes = load_peers(args.peers, args.threads)
+    ctx = Context(args, peers)
+    ctx.notes += notes + [xla_threads]
+    started = time.time()
+    load_before = os.getloadavg()
+    case_seconds = {}
+    with threadpool_limits(args.threads):
+        for case in args.cases:
+            print(f"case {case}", flush=True)
+            case_started = time.perf_counter()
+            CASES[case](ctx)
+            case_seconds[case] = time.perf_counter() - case_started
+            print(f"case {case} took {case_seconds[case]:.1f} s", flush=True)
+    result = {
+        "machine": report.machine(args.threads, peers),
+        "settings": {
+            "threads": args.threads,
+            "repeats": args.repeats,
+            "smoke": args.smoke,
+            "cases": args.cases,
+            "load_average_before": load_before,
+            "load_average_after": os.getloadavg(),
+            "wall_seconds": time.time() - started,
+            "case_seconds": case_seconds,
+        },
+        "notes": ctx.notes,
+        "entries": ctx.entries,
+    }
+    result["targets"] = report.targets(ctx.entries)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    report.print_table(result)
+    report.chart(result, args.chart)
+    print(f"\nwrote {args.out} and {args.chart}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""The benchmark harness runs end to end (``compare.py --smoke``) and writes every case."""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCHES = ROOT / "benches"
+sys.path.insert(0, str(BENCHES))
+
+import compare  # noqa: E402
+
+pytest.importorskip("matplotlib")
+pytest.importorskip("sklearn")
+pytest.importorskip("threadpoolctl")
+
+
+def test_training_gemms_of_the_mnist_mlp_are_156_gflop_per_epoch():
+    shapes = compare.training_gemms(compare.MNIST_MLP, 64)
+    # Four forward and four weight-gradient GEMMs; no input gradient for the first layer.
+    assert len(shapes) == 11
+    assert shapes[0] == (64, 784, 512, False, False)
+    assert shapes[1] == (784, 64, 512, True, False)
+    assert shapes[2] == (64, 512, 256, False, False)
+    assert shapes[4] == (64, 256, 512, False, True)  # dz @ W^T into the first layer's output
+    flops = 2 * sum(m * k * n for m, k, n, _, _ in shapes) * 938
+    assert flops / 1e9 == pytest.approx(155.9, abs=0.1)
+
+
+def test_a_bad_case_number_is_refused_by_name():
+    with pytest.raises(SystemExit):
+        compare.parse_args(["--cases", "1,9"])
+
+
+@pytest.fixture(scope="module")
+def smoke_result(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench") / "compare.json"
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    completed = subprocess.run(
+        # PyTorch is the one peer here, when installed: JAX and Keras add minutes of tracing
+        # and compiling on a small machine (the full run and a local --smoke cover them).
+        [
+            sys.executable,
+            str(BENCHES / "compare.py"),
+            "--smoke",
+            "--peers",
+            "torch",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    return json.loads(out.read_text()), out, completed.stdout
+
+
+def test_smoke_run_writes_every_case_with_positive_times(smoke_result):
+    result, out, _ = smoke_result
+    cases = {entry["case"] for entry in result["entries"]}
+    assert cases == set(compare.ALL_CASES)
+    for entry in result["entries"]:
+        assert "ferrograd" in entry["libraries"] or entry["key"] == "gemm_floor", entry["key"]
+        for name, summary in entry["libraries"].items():
+            assert summary["median"] > 0, (entry["key"], name)
+            assert summary["min"] <= summary["median"] <= summary["max"], (entry["key"], name)
+    keys = {entry["key"] for entry in result["entries"]}
+    assert {"mnist_mlp_batch64", "mnist_mlp_batch32", "mnist_mlp_batch256"} <= keys
+    assert {"scaling_1000_memory", "scaling_1000_time", "import_time", "text_lstm"} <= keys
+    assert out.with_suffix(".png").stat().st_size > 10_000
+    assert result["machine"]["threads"] == 2
+    assert result["settings"]["smoke"] is True
+
+
+def test_smoke_run_trains_and_predicts_for_real(smoke_result):
+    result, _, stdout = smoke_result
+    entries = {entry["key"]: entry for entry in result["entries"]}
+    real_mnist = not any(note.startswith("MNIST files not on disk") for note in result["notes"])
+    for name, summary in entries["mnist_mlp_batch32"]["libraries"].items():
+        # 16 steps on 512 real images already put most test digits in the right class.
+        assert summary["test_accuracy"] > (0.6 if real_mnist else 0.0), name
+    for name, summary in entries["mnist_predict"]["libraries"].items():
+        assert summary["max_abs_diff"] < 1e-4, name  # every peer from ferrograd's weights
+    memory = entries["mnist_peak_memory"]["libraries"]["ferrograd"]
+    assert memory["median"] >= memory["after_import_and_data_mb"] > memory["data_mb"]
+    assert "targets (medians)" in stdout or not result["targets"]
+
+
+def test_missing_peers_are_skipped_with_a_note(smoke_result):
+    result, _, _ = smoke_result
+    for peer in ("torch",):
+        skipped = any(note.startswith(f"{peer} skipped") for note in result["notes"])
+        if importlib.util.find_spec(peer) is None:
+            assert skipped, peer
+        elif not skipped:
+            assert any(peer in entry["libraries"] for entry in result["entries"]), peer
