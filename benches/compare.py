@@ -478,9 +478,17 @@ def run_worker(ctx, job):
         "--threads",
         str(ctx.threads),
     ]
+    # Compiled bytecode is cached as after a normal install (pip compiles it); with
+    # PYTHONDONTWRITEBYTECODE set, every import of an editable install would compile afresh.
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     try:
         completed = subprocess.run(
-            command, capture_output=True, text=True, check=False, timeout=WORKER_TIMEOUT
+            command,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=WORKER_TIMEOUT,
+            env=environment,
         )
     except subprocess.TimeoutExpired:
         note = f"{job['library']} {job['kind']} stopped after {WORKER_TIMEOUT} s: {job}"

@@ -20,11 +20,8 @@ good one.
 
 from __future__ import annotations
 
-import http.client
 import os
 import tempfile
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -259,6 +256,9 @@ def _download(
     places: list[_Place],
     damaged_cache_file: tuple[Path, FileFormatError] | None,
 ) -> np.ndarray:
+    # Imported here, not at the top: they cost `import ferrograd` about 50 ms.
+    import http.client
+
     folder = cache_folder(dataset)
     failures = []
     for base in mirrors(dataset):
@@ -307,6 +307,8 @@ def download(url: str, folder: Path, dataset: Dataset, known: KnownFile) -> tupl
 def _fetch(url: str, out, limit: int) -> None:
     """Copies ``url``'s content into ``out``, refusing more than ``limit`` bytes and a transfer
     that ends before the length the server announced."""
+    import urllib.request
+
     request = urllib.request.Request(url, headers={"User-Agent": "ferrograd"})
     with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT_S) as response:
         announced = response.headers.get("Content-Length")
@@ -342,6 +344,8 @@ def _sync_folder(folder: Path) -> None:
 
 
 def _reason(error: BaseException) -> str:
+    import urllib.error
+
     if isinstance(error, urllib.error.HTTPError):
         return f"HTTP error {error.code} ({error.reason})"
     if isinstance(error, urllib.error.URLError):
