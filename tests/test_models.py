@@ -58,6 +58,39 @@ def test_predict_matches_numpy_and_does_not_depend_on_batch_size(rng):
     np.testing.assert_allclose(model(x).numpy(), expected, rtol=1e-5, atol=1e-6)
 
 
+def test_predict_is_bit_identical_across_thread_counts_and_batch_sizes(rng):
+    # predict runs several batches at once, one per thread; each batch cuts its work into the
+    # same chunks whatever the thread count, so the outputs must not move by a single bit.
+    model = mlp()
+    x = rng.standard_normal((301, 20)).astype("float32")
+    reference = model.predict(x, batch_size=301, verbose=0)
+    try:
+        for threads in (1, 2, 3, 8):
+            fg.set_num_threads(threads)
+            for batch_size in (1, 7, 32, 300):
+                np.testing.assert_array_equal(
+                    model.predict(x, batch_size=batch_size, verbose=0), reference
+                )
+    finally:
+        fg.set_num_threads(2)
+
+
+def test_predict_calls_the_batch_hooks_once_per_batch_in_order(rng):
+    events = []
+    callback = fg.callbacks.LambdaCallback(
+        on_predict_batch_begin=lambda batch, logs: events.append(("begin", batch)),
+        on_predict_batch_end=lambda batch, logs: events.append(("end", batch)),
+    )
+    mlp().predict(rng.standard_normal((50, 20)), batch_size=8, verbose=0, callbacks=[callback])
+    begins = [batch for kind, batch in events if kind == "begin"]
+    ends = [batch for kind, batch in events if kind == "end"]
+    assert begins == list(range(7)) and ends == list(range(7))
+    for batch in range(7):
+        assert events.index(("begin", batch)) < events.index(("end", batch))
+    with pytest.raises(TypeError, match="on_bogus"):
+        fg.callbacks.LambdaCallback(on_bogus=print)
+
+
 def test_predict_takes_float64_lists_memmaps_and_generators(rng, tmp_path):
     model = mlp(4)
     x = rng.standard_normal((10, 4))

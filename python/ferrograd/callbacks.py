@@ -364,7 +364,11 @@ class TerminateOnNaN(Callback):
 
 
 class LambdaCallback(Callback):
-    """A callback made of functions: ``LambdaCallback(on_epoch_end=lambda epoch, logs: ...)``."""
+    """A callback made of functions: ``LambdaCallback(on_epoch_end=lambda epoch, logs: ...)``.
+
+    As in Keras 3, any other hook of ``Callback`` may be given by name too
+    (``on_predict_batch_end=...``); an unknown name is a ``TypeError``.
+    """
 
     def __init__(
         self,
@@ -374,8 +378,16 @@ class LambdaCallback(Callback):
         on_train_end=None,
         on_train_batch_begin=None,
         on_train_batch_end=None,
+        **other_hooks,
     ):
         super().__init__()
+        unknown = sorted(
+            name
+            for name in other_hooks
+            if not (name.startswith("on_") and callable(getattr(Callback, name, None)))
+        )
+        if unknown:
+            raise TypeError(f"LambdaCallback: unknown hooks {unknown}")
         self._functions = {
             "on_epoch_begin": on_epoch_begin,
             "on_epoch_end": on_epoch_end,
@@ -383,6 +395,7 @@ class LambdaCallback(Callback):
             "on_train_end": on_train_end,
             "on_train_batch_begin": on_train_batch_begin,
             "on_train_batch_end": on_train_batch_end,
+            **other_hooks,
         }
         for hook, function in self._functions.items():
             if function is not None:
