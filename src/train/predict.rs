@@ -1,7 +1,6 @@
 //! `predict`: the model's outputs for every row, in order, without recording a graph.
 
 use ndarray::{ArrayD, Axis};
-use parking_lot::Mutex;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -11,7 +10,6 @@ use crate::autograd::no_grad;
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
 use crate::nn::{Context, Graph};
-use crate::parallel;
 use crate::storage::Storage;
 use crate::tensor::Tensor;
 
@@ -27,54 +25,16 @@ pub fn predict(
         ));
     }
     let rows: Vec<usize> = (0..x.len()).collect();
-    let batches: Vec<&[usize]> = rows.chunks(batch_size).collect();
-    // A few batches at a time, one per thread, each run whole on its thread: at inference
-    // sizes that beats splitting every small GEMM across threads. Each batch's ops cut their
-    // work into the same chunks either way, so the outputs do not depend on the grouping.
-    let group_size = parallel::num_threads();
-    let mut outputs = Vec::with_capacity(batches.len());
-    for (group_index, group) in batches.chunks(group_size).enumerate() {
-        let first_step = group_index * group_size;
-        let mut inputs = Vec::with_capacity(group.len());
-        for (offset, chunk) in group.iter().enumerate() {
-            hooks.on_batch_begin(first_step + offset)?;
-            inputs.push(x.gather(chunk, graph.dtype())?);
-        }
-        let results = run_batches(graph, inputs)?;
-        for (offset, result) in results.into_iter().enumerate() {
-            outputs.push(result);
-            if hooks.on_batch_end(first_step + offset, &Vec::new())? == Control::Stop {
-                return concatenate(graph, outputs);
-            }
+    let mut outputs = Vec::with_capacity(rows.len().div_ceil(batch_size));
+    for (step, chunk) in rows.chunks(batch_size).enumerate() {
+        hooks.on_batch_begin(step)?;
+        let batch = x.gather(chunk, graph.dtype())?;
+        outputs.push(run_batch(graph, batch)?);
+        if hooks.on_batch_end(step, &Vec::new())? == Control::Stop {
+            break;
         }
     }
     concatenate(graph, outputs)
-}
-
-/// Runs each batch through the graph, the batches in parallel, and returns their outputs in
-/// order.
-fn run_batches(graph: &Graph, inputs: Vec<Storage>) -> Result<Vec<Storage>> {
-    if inputs.len() == 1 {
-        return inputs.into_iter().map(|x| run_batch(graph, x)).collect();
-    }
-    let inputs: Vec<Mutex<Option<Storage>>> =
-        inputs.into_iter().map(|x| Mutex::new(Some(x))).collect();
-    let results: Vec<Mutex<Option<Result<Storage>>>> =
-        inputs.iter().map(|_| Mutex::new(None)).collect();
-    parallel::for_each_chunk(inputs.len(), |i| {
-        let result = match inputs[i].lock().take() {
-            Some(x) => run_batch(graph, x),
-            None => Err(Error::value("predict: a batch was run twice")),
-        };
-        *results[i].lock() = Some(result);
-    });
-    results
-        .into_iter()
-        .map(|slot| {
-            slot.into_inner()
-                .unwrap_or_else(|| Err(Error::value("predict: a batch was not run")))
-        })
-        .collect()
 }
 
 pub fn predict_stream(
