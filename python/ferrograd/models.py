@@ -32,6 +32,7 @@ from ferrograd.layers.base import (
     InputLayer,
     KerasTensor,
     Layer,
+    WeightViews,
     format_shape,
     normalize_shape,
     set_tensor_values,
@@ -48,7 +49,7 @@ def _verbosity(verbose) -> int:
     return int(verbose)
 
 
-class Model:
+class Model(WeightViews):
     """A model built with the functional API: ``Model(inputs=..., outputs=...)``.
 
     Args:
@@ -184,21 +185,6 @@ class Model:
 
     def _weight_entries(self):
         return self._graph.weights() if self._graph is not None else []
-
-    @property
-    def weights(self) -> list:
-        return [tensor for _, tensor, _ in self._weight_entries()]
-
-    @property
-    def trainable_weights(self) -> list:
-        return [tensor for _, tensor, trainable in self._weight_entries() if trainable]
-
-    @property
-    def non_trainable_weights(self) -> list:
-        return [tensor for _, tensor, trainable in self._weight_entries() if not trainable]
-
-    trainable_variables = trainable_weights
-    variables = weights
 
     def parameters(self) -> list:
         """The trainable weights (PyTorch's spelling)."""

@@ -76,7 +76,30 @@ class KerasTensor:
         return f"<KerasTensor shape={format_shape(self.shape)}, dtype={self.dtype}{origin}>"
 
 
-class Layer:
+class WeightViews:
+    """The Keras views of an object's weights, from its ``_weight_entries()``: a list of
+    ``(name, tensor, trainable)``. Shared by layers and models."""
+
+    def _weight_entries(self) -> list:
+        raise NotImplementedError
+
+    @property
+    def weights(self) -> list:
+        return [tensor for _, tensor, _ in self._weight_entries()]
+
+    @property
+    def trainable_weights(self) -> list:
+        return [tensor for _, tensor, trainable in self._weight_entries() if trainable]
+
+    @property
+    def non_trainable_weights(self) -> list:
+        return [tensor for _, tensor, trainable in self._weight_entries() if not trainable]
+
+    trainable_variables = trainable_weights
+    variables = weights
+
+
+class Layer(WeightViews):
     """Base class of the layers.
 
     Args:
@@ -174,21 +197,6 @@ class Layer:
 
     def _weight_entries(self):
         return self._core.weights() if self._core is not None else []
-
-    @property
-    def weights(self) -> list:
-        return [tensor for _, tensor, _ in self._weight_entries()]
-
-    @property
-    def trainable_weights(self) -> list:
-        return [tensor for _, tensor, trainable in self._weight_entries() if trainable]
-
-    @property
-    def non_trainable_weights(self) -> list:
-        return [tensor for _, tensor, trainable in self._weight_entries() if not trainable]
-
-    trainable_variables = trainable_weights
-    variables = weights
 
     def get_weights(self) -> list:
         return [w.numpy() for w in self.weights]
