@@ -59,8 +59,8 @@ def test_predict_matches_numpy_and_does_not_depend_on_batch_size(rng):
 
 
 def test_predict_is_bit_identical_across_thread_counts_and_batch_sizes(rng):
-    # predict runs several batches at once, one per thread; each batch cuts its work into the
-    # same chunks whatever the thread count, so the outputs must not move by a single bit.
+    # Each batch cuts its work into the same chunks whatever the thread count, so the outputs
+    # must not move by a single bit.
     model = mlp()
     x = rng.standard_normal((301, 20)).astype("float32")
     reference = model.predict(x, batch_size=301, verbose=0)
@@ -89,6 +89,22 @@ def test_predict_calls_the_batch_hooks_once_per_batch_in_order(rng):
         assert events.index(("begin", batch)) < events.index(("end", batch))
     with pytest.raises(TypeError, match="on_bogus"):
         fg.callbacks.LambdaCallback(on_bogus=print)
+
+
+def test_predict_sees_weights_a_callback_changes_between_batches(rng):
+    # predict packs each kernel once for all its batches; a change must still reach the next one.
+    model = mlp()
+    x = rng.standard_normal((12, 20)).astype("float32")
+    before = model.predict(x, verbose=0)
+    doubled = [w * 2 for w in model.get_weights()]
+    callback = fg.callbacks.LambdaCallback(
+        on_predict_batch_end=lambda batch, logs: batch == 0 and model.set_weights(doubled)
+    )
+    mixed = model.predict(x, batch_size=4, verbose=0, callbacks=[callback])
+    after = model.predict(x, verbose=0)
+    assert not np.allclose(before[4:], after[4:])
+    np.testing.assert_array_equal(mixed[:4], before[:4])
+    np.testing.assert_array_equal(mixed[4:], after[4:])
 
 
 def test_predict_takes_float64_lists_memmaps_and_generators(rng, tmp_path):

@@ -13,14 +13,14 @@ use crate::dtype::Element;
 use crate::parallel;
 
 /// Below this many multiply-adds a GEMM stays on the calling thread.
-const PARALLEL_MIN_FLOPS: usize = 1 << 18;
+pub(super) const PARALLEL_MIN_FLOPS: usize = 1 << 18;
 /// The narrowest block of columns worth a task of its own.
 const MIN_BLOCK_COLS: usize = 32;
 /// The shortest block of rows worth a task of its own.
 const MIN_BLOCK_ROWS: usize = 64;
 /// How many blocks a large GEMM is cut into (a multiple of the usual 2 threads, and enough to
 /// keep 4 busy).
-const TARGET_BLOCKS: usize = 4;
+pub(super) const TARGET_BLOCKS: usize = 4;
 
 /// A read-only strided matrix view.
 #[derive(Clone, Copy)]
@@ -81,6 +81,52 @@ impl<'a, T> MatRef<'a, T> {
         self.cols
     }
 
+    pub fn strides(&self) -> (isize, isize) {
+        (self.row_stride, self.col_stride)
+    }
+
+    pub fn as_ptr(&self) -> *const T {
+        self.ptr
+    }
+
+    /// The value at (`row`, `col`); panics outside the view.
+    pub fn get(&self, row: usize, col: usize) -> T
+    where
+        T: Copy,
+    {
+        assert!(
+            row < self.rows && col < self.cols,
+            "matrix view: index out of range"
+        );
+        // SAFETY: inside the view, checked above.
+        unsafe { *self.offset(row, col) }
+    }
+
+    /// The rows from `first` on, as a view.
+    pub fn sub_rows(self, first: usize) -> Self {
+        assert!(first <= self.rows, "matrix view: row out of range");
+        MatRef {
+            ptr: self.offset(first, 0),
+            rows: self.rows - first,
+            ..self
+        }
+    }
+
+    /// The same view with another element type of the same size.
+    ///
+    /// # Safety
+    /// `U` must have the layout of `T` (used where `T` is known to be `U`).
+    pub(super) unsafe fn cast<U>(self) -> MatRef<'a, U> {
+        MatRef {
+            ptr: self.ptr.cast(),
+            rows: self.rows,
+            cols: self.cols,
+            row_stride: self.row_stride,
+            col_stride: self.col_stride,
+            _borrow: PhantomData,
+        }
+    }
+
     fn offset(&self, row: usize, col: usize) -> *const T {
         // SAFETY: callers stay within the view, which lies inside the borrowed slice.
         unsafe {
@@ -103,6 +149,39 @@ impl<'a, T> MatMut<'a, T> {
             cols,
             row_stride: cols as isize,
             col_stride: 1,
+            _borrow: PhantomData,
+        }
+    }
+}
+
+impl<'a, T> MatMut<'a, T> {
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    pub fn strides(&self) -> (isize, isize) {
+        (self.row_stride, self.col_stride)
+    }
+
+    pub fn as_ptr(&self) -> *mut T {
+        self.ptr
+    }
+
+    /// The same view with another element type of the same size.
+    ///
+    /// # Safety
+    /// `U` must have the layout of `T` (used where `T` is known to be `U`).
+    pub(super) unsafe fn cast<U>(self) -> MatMut<'a, U> {
+        MatMut {
+            ptr: self.ptr.cast(),
+            rows: self.rows,
+            cols: self.cols,
+            row_stride: self.row_stride,
+            col_stride: self.col_stride,
             _borrow: PhantomData,
         }
     }

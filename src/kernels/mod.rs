@@ -3,6 +3,7 @@
 
 pub mod elementwise;
 pub mod gemm;
+pub mod packed;
 
 use crate::parallel;
 

@@ -341,6 +341,7 @@ mod tests {
         let mut ctx = Context {
             training: false,
             rng: &mut rng,
+            packed_kernels: None,
         };
         let x = randn(&[2, 4, 3], 5);
         let out = layer

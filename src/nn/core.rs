@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::init::Initializer;
 use crate::ops::activation::Activation;
 use crate::ops::dropout::dropout;
-use crate::ops::linear::linear;
+use crate::ops::linear::linear_with_panels;
 use crate::tensor::Tensor;
 
 fn default_true() -> bool {
@@ -116,20 +116,40 @@ impl Layer for Dense {
         &self,
         inputs: &[Tensor],
         _mask: Option<&Mask>,
-        _ctx: &mut Context<'_>,
+        ctx: &mut Context<'_>,
     ) -> Result<Tensor> {
         let x = single_input("Dense", inputs)?;
-        linear(x, &self.kernel, self.bias.as_ref(), self.activation)
+        let panels = ctx
+            .packed_kernels
+            .as_deref_mut()
+            .and_then(|packed| packed.get(&self.kernel));
+        linear_with_panels(
+            x,
+            &self.kernel,
+            self.bias.as_ref(),
+            self.activation,
+            panels.as_deref(),
+        )
     }
 
     fn forward_without_activation(
         &self,
         inputs: &[Tensor],
         _mask: Option<&Mask>,
-        _ctx: &mut Context<'_>,
+        ctx: &mut Context<'_>,
     ) -> Result<Tensor> {
         let x = single_input("Dense", inputs)?;
-        linear(x, &self.kernel, self.bias.as_ref(), Activation::Linear)
+        let panels = ctx
+            .packed_kernels
+            .as_deref_mut()
+            .and_then(|packed| packed.get(&self.kernel));
+        linear_with_panels(
+            x,
+            &self.kernel,
+            self.bias.as_ref(),
+            Activation::Linear,
+            panels.as_deref(),
+        )
     }
 
     fn output_activation(&self) -> Activation {

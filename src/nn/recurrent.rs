@@ -486,6 +486,7 @@ mod tests {
         let mut ctx = Context {
             training: false,
             rng: &mut rng,
+            packed_kernels: None,
         };
         let x = crate::ops::test_util::randn(&[2, 5, 3], 1);
         let outputs = stateful.forward_outputs(&[x], None, &mut ctx).unwrap();
@@ -505,6 +506,7 @@ mod tests {
             let mut ctx = Context {
                 training,
                 rng: &mut rng,
+                packed_kernels: None,
             };
             lstm.forward(std::slice::from_ref(&x), None, &mut ctx)
                 .unwrap()

@@ -17,6 +17,7 @@ use crate::autograd::{Accumulate, Backward, GradSink, record};
 use crate::dtype::Element;
 use crate::error::{Error, Result};
 use crate::kernels::gemm::{MatMut, MatRef, gemm};
+use crate::kernels::packed::{Panels, gemm_with_panels};
 use crate::storage::{Storage, try_zeros};
 use crate::tensor::Tensor;
 
@@ -25,6 +26,18 @@ pub fn linear(
     kernel: &Tensor,
     bias: Option<&Tensor>,
     activation: Activation,
+) -> Result<Tensor> {
+    linear_with_panels(x, kernel, bias, activation, None)
+}
+
+/// `linear`, with the kernel already packed for the GEMM (`predict` packs each kernel once for
+/// all its batches). `panels` must be the packing of `kernel`'s current data.
+pub fn linear_with_panels(
+    x: &Tensor,
+    kernel: &Tensor,
+    bias: Option<&Tensor>,
+    activation: Activation,
+    panels: Option<&Panels>,
 ) -> Result<Tensor> {
     let (in_features, units) = match kernel.shape() {
         &[i, u] => (i, u),
@@ -78,7 +91,15 @@ pub fn linear(
                 .as_deref()
                 .map(Storage::typed::<f32>)
                 .transpose()?;
-            let (out, z) = forward(xa, wa, b, activation, &out_shape, keep_pre_activation)?;
+            let (out, z) = forward(
+                xa,
+                wa,
+                b,
+                panels,
+                activation,
+                &out_shape,
+                keep_pre_activation,
+            )?;
             pre_activation = z.map(|z| Arc::new(Storage::F32(z)));
             Storage::F32(out)
         }
@@ -87,7 +108,15 @@ pub fn linear(
                 .as_deref()
                 .map(Storage::typed::<f64>)
                 .transpose()?;
-            let (out, z) = forward(xa, wa, b, activation, &out_shape, keep_pre_activation)?;
+            let (out, z) = forward(
+                xa,
+                wa,
+                b,
+                panels,
+                activation,
+                &out_shape,
+                keep_pre_activation,
+            )?;
             pre_activation = z.map(|z| Arc::new(Storage::F64(z)));
             Storage::F64(out)
         }
@@ -119,6 +148,7 @@ fn forward<T: Element>(
     x: &ArrayD<T>,
     kernel: &ArrayD<T>,
     bias: Option<&ArrayD<T>>,
+    panels: Option<&Panels>,
     activation: Activation,
     out_shape: &[usize],
     keep_pre_activation: bool,
@@ -130,10 +160,10 @@ fn forward<T: Element>(
     let out_slice = out
         .as_slice_mut()
         .ok_or_else(|| Error::value("dense: output is not contiguous"))?;
-    gemm(
-        T::one(),
+    gemm_with_panels(
         MatRef::row_major(x_slice, rows, in_features),
         MatRef::row_major(contiguous(kernel)?, in_features, units),
+        panels,
         T::zero(),
         MatMut::row_major(out_slice, rows, units),
     );

@@ -82,6 +82,7 @@ impl PyLayer {
             let mut ctx = Context {
                 training,
                 rng: &mut generator,
+                packed_kernels: None,
             };
             Ok(PyTensor::wrap(
                 self.inner.layer.forward(&inputs, None, &mut ctx)?,
@@ -107,6 +108,7 @@ impl PyLayer {
             let mut ctx = Context {
                 training,
                 rng: &mut generator,
+                packed_kernels: None,
             };
             let layer = &self.inner.layer;
             let outputs = layer.forward_outputs(&inputs, mask.as_ref(), &mut ctx)?;

@@ -102,6 +102,7 @@ impl PyGraph {
             let mut ctx = Context {
                 training,
                 rng: &mut generator,
+                packed_kernels: None,
             };
             Ok(PyTensor::wrap(self.inner.forward(&inputs, &mut ctx)?))
         })

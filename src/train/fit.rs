@@ -15,7 +15,7 @@ use crate::autograd::no_grad;
 use crate::error::{Error, Result};
 use crate::losses::Loss;
 use crate::metrics::{Metric, MetricKind};
-use crate::nn::{Context, Graph};
+use crate::nn::{Context, Graph, PackedKernels};
 use crate::ops::activation::Activation;
 use crate::optimizers::Optimizer;
 use crate::storage::Storage;
@@ -221,6 +221,7 @@ pub fn fit(
             let mut ctx = Context {
                 training: true,
                 rng,
+                packed_kernels: None,
             };
             let (output, loss) = plan.forward(compiled.graph, &x, &y_tensor, &mut ctx)?;
             let loss_value = loss.item()?;
@@ -334,6 +335,7 @@ fn evaluate_with(
     let mut statistics = EpochStatistics::new(compiled)?;
     // Inference draws no random numbers; the context still needs a generator.
     let mut rng = <ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0);
+    let mut packed_kernels = PackedKernels::default();
     let dtype = compiled.graph.dtype();
     let limit = steps.unwrap_or(usize::MAX);
     let mut test_step = |batch: Batch, step: usize| -> Result<Control> {
@@ -345,6 +347,7 @@ fn evaluate_with(
         let mut ctx = Context {
             training: false,
             rng: &mut rng,
+            packed_kernels: Some(&mut packed_kernels),
         };
         let (output, loss) = plan.forward(
             compiled.graph,

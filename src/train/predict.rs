@@ -9,7 +9,7 @@ use super::{Control, Hooks};
 use crate::autograd::no_grad;
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
-use crate::nn::{Context, Graph};
+use crate::nn::{Context, Graph, PackedKernels};
 use crate::storage::Storage;
 use crate::tensor::Tensor;
 
@@ -26,10 +26,11 @@ pub fn predict(
     }
     let rows: Vec<usize> = (0..x.len()).collect();
     let mut outputs = Vec::with_capacity(rows.len().div_ceil(batch_size));
+    let mut packed_kernels = PackedKernels::default();
     for (step, chunk) in rows.chunks(batch_size).enumerate() {
         hooks.on_batch_begin(step)?;
         let batch = x.gather(chunk, graph.dtype())?;
-        outputs.push(run_batch(graph, batch)?);
+        outputs.push(run_batch(graph, batch, &mut packed_kernels)?);
         if hooks.on_batch_end(step, &Vec::new())? == Control::Stop {
             break;
         }
@@ -44,9 +45,10 @@ pub fn predict_stream(
 ) -> Result<Storage> {
     let mut outputs = Vec::new();
     let mut step = 0;
+    let mut packed_kernels = PackedKernels::default();
     while let Some(batch) = stream.next_batch(graph.dtype())? {
         hooks.on_batch_begin(step)?;
-        outputs.push(run_batch(graph, batch.x)?);
+        outputs.push(run_batch(graph, batch.x, &mut packed_kernels)?);
         if hooks.on_batch_end(step, &Vec::new())? == Control::Stop {
             break;
         }
@@ -55,13 +57,14 @@ pub fn predict_stream(
     concatenate(graph, outputs)
 }
 
-fn run_batch(graph: &Graph, x: Storage) -> Result<Storage> {
+fn run_batch(graph: &Graph, x: Storage, packed_kernels: &mut PackedKernels) -> Result<Storage> {
     let _no_grad = no_grad();
     // Inference draws no random numbers; the context still needs a generator.
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     let mut ctx = Context {
         training: false,
         rng: &mut rng,
+        packed_kernels: Some(packed_kernels),
     };
     let out = graph.forward(&[Tensor::new(x, false)], &mut ctx)?;
     Ok((*out.data()).clone())

@@ -40,6 +40,7 @@ use crate::dtype::Element;
 use crate::error::{Error, Result};
 use crate::kernels::SharedMut;
 use crate::kernels::gemm::{MatMut, MatRef, gemm};
+use crate::kernels::packed::{PackedRhs, gemm_packed};
 use crate::ops::index::IndexItem;
 use crate::ops::unary::UnaryFn;
 use crate::parallel;
@@ -681,7 +682,9 @@ fn run_forward<T: CellMath, A: GateFn<T>, R: GateFn<T>>(
         Some(_) => buffer::<T>(state_len)?,
         None => Vec::new(),
     };
-    let recurrent_kernel = MatRef::row_major(operands.recurrent_kernel, units, width);
+    // U, packed once for the products of every step.
+    let recurrent_kernel =
+        PackedRhs::new(MatRef::row_major(operands.recurrent_kernel, units, width));
 
     for step in 0..steps {
         let (past, future) = hidden.split_at_mut((step + 1) * state_len);
@@ -702,20 +705,18 @@ fn run_forward<T: CellMath, A: GateFn<T>, R: GateFn<T>>(
         let z_rows = match cell {
             // The recurrent term lands on the input projection (beta = 1).
             CellKind::SimpleRnn | CellKind::Lstm => {
-                gemm(
-                    T::one(),
+                gemm_packed(
                     state_in,
-                    recurrent_kernel,
+                    &recurrent_kernel,
                     T::one(),
                     MatMut::row_major(z, batch, width),
                 );
                 SharedRows::new(z, width)
             }
             CellKind::Gru => {
-                gemm(
-                    T::one(),
+                gemm_packed(
                     state_in,
-                    recurrent_kernel,
+                    &recurrent_kernel,
                     T::zero(),
                     MatMut::row_major(&mut recurrent_out, batch, width),
                 );
@@ -1005,14 +1006,8 @@ fn through_time<T: CellMath, A: GateFn<T>, R: GateFn<T>>(
         }
     }
 
-    // U^T once, contiguous: the per-step GEMM then packs it from consecutive memory.
-    let mut transposed = buffer::<T>(units * width)?;
-    for (i, row) in recurrent_kernel.chunks_exact(width).enumerate() {
-        for (j, &v) in row.iter().enumerate() {
-            transposed[j * units + i] = v;
-        }
-    }
-    let transposed_kernel = MatRef::row_major(&transposed, width, units);
+    // U^T, packed once for the products of every step.
+    let transposed_kernel = PackedRhs::new(MatRef::row_major(recurrent_kernel, units, width).t());
     for step in (0..steps).rev() {
         let keep_step = &tape.keep[step * batch..(step + 1) * batch];
         if options.return_sequences {
@@ -1126,10 +1121,9 @@ fn through_time<T: CellMath, A: GateFn<T>, R: GateFn<T>>(
         let dz_step = MatRef::row_major(dz_step, batch, width);
         match &tape.recurrent_dropout {
             Some(m) => {
-                gemm(
-                    T::one(),
+                gemm_packed(
                     dz_step,
-                    transposed_kernel,
+                    &transposed_kernel,
                     T::zero(),
                     MatMut::row_major(&mut scratch, batch, units),
                 );
@@ -1137,10 +1131,9 @@ fn through_time<T: CellMath, A: GateFn<T>, R: GateFn<T>>(
                     *d += s * m;
                 }
             }
-            None => gemm(
-                T::one(),
+            None => gemm_packed(
                 dz_step,
-                transposed_kernel,
+                &transposed_kernel,
                 T::one(),
                 MatMut::row_major(&mut dh, batch, units),
             ),

@@ -1,0 +1,355 @@
+//! A GEMM whose right-hand matrix is packed once and then multiplied many times.
+//!
+//! matrixmultiply packs both operands again on every call. Where one matrix is the right-hand
+//! side of many small products (the recurrent kernel at every time step of a sequence, each Dense
+//! kernel at every batch of `predict`) that packing costs about a fifth of the time (see
+//! `benches/NOTES.md`). Here the matrix is packed once into panels of 16 columns, stored row
+//! after row, and a micro-kernel of 6 rows by 16 columns reads the left-hand matrix in place.
+//!
+//! Only f32 on x86-64 with AVX and FMA has a kernel here; elsewhere `PackedRhs` keeps the plain
+//! view and every product goes to `gemm`. Each output value is one chain of fused multiply-adds
+//! over the inner dimension in order, and panels are dealt to threads in blocks fixed by the
+//! shape, so the result does not depend on the thread count.
+
+use std::any::TypeId;
+
+use super::SharedMut;
+use super::gemm::{MatMut, MatRef, PARALLEL_MIN_FLOPS, TARGET_BLOCKS, gemm};
+use crate::dtype::Element;
+use crate::parallel;
+
+/// Columns per panel: two 8-lane AVX registers.
+const PANEL_COLS: usize = 16;
+/// Rows per micro-tile: 6 x 2 accumulators, 2 panel registers and a broadcast fill 15 of the 16
+/// AVX registers.
+const TILE_ROWS: usize = 6;
+
+/// A matrix packed for the micro-kernel: panel `p` holds columns `16p..16p+16`, row after row,
+/// zero beyond the last column.
+pub struct Panels {
+    rows: usize,
+    cols: usize,
+    data: Vec<f32>,
+}
+
+impl Panels {
+    /// The packed copy of `matrix`, or `None` where no kernel runs for `T` on this machine.
+    pub fn pack<T: Element>(matrix: MatRef<'_, T>) -> Option<Panels> {
+        if TypeId::of::<T>() != TypeId::of::<f32>() || !simd::available() {
+            return None;
+        }
+        let (k, n) = (matrix.rows(), matrix.cols());
+        let panels = n.div_ceil(PANEL_COLS);
+        let mut data = vec![0.0f32; panels * k * PANEL_COLS];
+        for (panel, out) in data.chunks_exact_mut(k * PANEL_COLS).enumerate() {
+            let col0 = panel * PANEL_COLS;
+            let cols = PANEL_COLS.min(n - col0);
+            for (row, out_row) in out.chunks_exact_mut(PANEL_COLS).enumerate() {
+                for (j, value) in out_row[..cols].iter_mut().enumerate() {
+                    *value = matrix.get(row, col0 + j).as_f64() as f32;
+                }
+            }
+        }
+        Some(Panels {
+            rows: k,
+            cols: n,
+            data,
+        })
+    }
+}
+
+/// The right-hand side of repeated products: the matrix, and its panels where a kernel runs here.
+pub struct PackedRhs<'a, T> {
+    matrix: MatRef<'a, T>,
+    panels: Option<Panels>,
+}
+
+impl<'a, T: Element> PackedRhs<'a, T> {
+    pub fn new(matrix: MatRef<'a, T>) -> Self {
+        PackedRhs {
+            matrix,
+            panels: Panels::pack(matrix),
+        }
+    }
+}
+
+/// `c = a @ b + beta * c`, with `b` packed once for many calls.
+pub fn gemm_packed<T: Element>(a: MatRef<'_, T>, b: &PackedRhs<'_, T>, beta: T, c: MatMut<'_, T>) {
+    gemm_with_panels(a, b.matrix, b.panels.as_ref(), beta, c);
+}
+
+/// `c = a @ b + beta * c`, where `panels` (when given) is `b` packed. With `beta == 0` the old
+/// contents of `c` are ignored.
+pub fn gemm_with_panels<T: Element>(
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    panels: Option<&Panels>,
+    beta: T,
+    c: MatMut<'_, T>,
+) {
+    // Panels are only ever f32; any other type takes the plain path.
+    let panels = panels.filter(|_| TypeId::of::<T>() == TypeId::of::<f32>());
+    let Some(panels) = panels else {
+        gemm(T::one(), a, b, beta, c);
+        return;
+    };
+    let (m, k, n) = (a.rows(), a.cols(), b.cols());
+    assert!(
+        (k, n) == (b.rows(), b.cols())
+            && (k, n) == (panels.rows, panels.cols)
+            && (c.rows(), c.cols()) == (m, n),
+        "gemm_with_panels: ({m}x{k}) @ ({}x{}) packed as ({}x{}) into ({}x{})",
+        b.rows(),
+        b.cols(),
+        panels.rows,
+        panels.cols,
+        c.rows(),
+        c.cols()
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    // SAFETY: `T` is `f32` (checked by type id above), so the casts only rename the type.
+    let (a, c, beta) = unsafe { (a.cast::<f32>(), c.cast::<f32>(), beta.as_f64() as f32) };
+    let out = SharedMut(c.as_ptr());
+    let c_strides = c.strides();
+    let panel_count = n.div_ceil(PANEL_COLS);
+    let run_panels = |first: usize, end: usize| {
+        for panel in first..end {
+            let col0 = panel * PANEL_COLS;
+            let cols = PANEL_COLS.min(n - col0);
+            let packed = &panels.data[panel * k * PANEL_COLS..(panel + 1) * k * PANEL_COLS];
+            for row0 in (0..m).step_by(TILE_ROWS) {
+                let rows = TILE_ROWS.min(m - row0);
+                // SAFETY: the tile lies inside `a` and `c` (shapes checked above); tiles of
+                // different panels never overlap in `c`, and `c` is a unique borrow.
+                unsafe {
+                    let tile_out = out
+                        .get()
+                        .offset(row0 as isize * c_strides.0 + col0 as isize * c_strides.1);
+                    simd::tile(
+                        rows,
+                        cols,
+                        a.sub_rows(row0),
+                        packed,
+                        tile_out,
+                        c_strides,
+                        beta,
+                    );
+                }
+            }
+        }
+    };
+    let flops = m.saturating_mul(n).saturating_mul(k.max(1));
+    if flops < PARALLEL_MIN_FLOPS || parallel::num_threads() == 1 || panel_count < 2 {
+        run_panels(0, panel_count);
+    } else {
+        let per_block = panel_count.div_ceil(TARGET_BLOCKS);
+        parallel::for_each_chunk(panel_count.div_ceil(per_block), |i| {
+            let first = i * per_block;
+            run_panels(first, (first + per_block).min(panel_count));
+        });
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod simd {
+    use std::arch::x86_64::*;
+    use std::sync::OnceLock;
+
+    use super::{PANEL_COLS, TILE_ROWS};
+    use crate::kernels::gemm::MatRef;
+
+    pub fn available() -> bool {
+        static AVAILABLE: OnceLock<bool> = OnceLock::new();
+        *AVAILABLE
+            .get_or_init(|| is_x86_feature_detected!("avx") && is_x86_feature_detected!("fma"))
+    }
+
+    /// One tile of `rows x cols` (at most 6 x 16) of `c = a @ panel + beta * c`.
+    ///
+    /// # Safety
+    /// `available()` must be true; `a` must have `rows` readable rows of `panel.len() / 16`
+    /// values; `c` must be valid for `rows x cols` writes with `strides`.
+    pub unsafe fn tile(
+        rows: usize,
+        cols: usize,
+        a: MatRef<'_, f32>,
+        panel: &[f32],
+        c: *mut f32,
+        strides: (isize, isize),
+        beta: f32,
+    ) {
+        // SAFETY: forwarded from the caller; the row count picks a kernel of that many rows.
+        unsafe {
+            match rows {
+                6 => tile_rows::<6>(cols, a, panel, c, strides, beta),
+                5 => tile_rows::<5>(cols, a, panel, c, strides, beta),
+                4 => tile_rows::<4>(cols, a, panel, c, strides, beta),
+                3 => tile_rows::<3>(cols, a, panel, c, strides, beta),
+                2 => tile_rows::<2>(cols, a, panel, c, strides, beta),
+                _ => tile_rows::<1>(cols, a, panel, c, strides, beta),
+            }
+        }
+    }
+
+    #[target_feature(enable = "avx,fma")]
+    unsafe fn tile_rows<const ROWS: usize>(
+        cols: usize,
+        a: MatRef<'_, f32>,
+        panel: &[f32],
+        c: *mut f32,
+        (row_stride, col_stride): (isize, isize),
+        beta: f32,
+    ) {
+        debug_assert!(ROWS <= TILE_ROWS && cols <= PANEL_COLS);
+        let k = panel.len() / PANEL_COLS;
+        let (a_row_stride, a_col_stride) = a.strides();
+        let mut acc = [[_mm256_setzero_ps(); 2]; ROWS];
+        // SAFETY: per the contract, every `a` offset below is inside its `k` columns and every
+        // panel load inside `panel`; `c` is valid for the tile.
+        unsafe {
+            let a_ptr = a.as_ptr();
+            for (p, panel_row) in panel.chunks_exact(PANEL_COLS).enumerate() {
+                let left = _mm256_loadu_ps(panel_row.as_ptr());
+                let right = _mm256_loadu_ps(panel_row.as_ptr().add(8));
+                let column = p as isize * a_col_stride;
+                for (i, acc_row) in acc.iter_mut().enumerate() {
+                    let value = _mm256_set1_ps(*a_ptr.offset(i as isize * a_row_stride + column));
+                    acc_row[0] = _mm256_fmadd_ps(value, left, acc_row[0]);
+                    acc_row[1] = _mm256_fmadd_ps(value, right, acc_row[1]);
+                }
+            }
+            debug_assert_eq!(k, panel.chunks_exact(PANEL_COLS).len());
+            let mut values = [0.0f32; PANEL_COLS];
+            for (i, acc_row) in acc.iter().enumerate() {
+                _mm256_storeu_ps(values.as_mut_ptr(), acc_row[0]);
+                _mm256_storeu_ps(values.as_mut_ptr().add(8), acc_row[1]);
+                let out_row = c.offset(i as isize * row_stride);
+                for (j, &value) in values[..cols].iter().enumerate() {
+                    let out = out_row.offset(j as isize * col_stride);
+                    // Rust never fuses `value + beta * old`, so every path rounds alike.
+                    *out = if beta == 0.0 {
+                        value
+                    } else {
+                        value + beta * *out
+                    };
+                }
+            }
+        }
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+mod simd {
+    use crate::kernels::gemm::MatRef;
+
+    pub fn available() -> bool {
+        false
+    }
+
+    /// Never called: without `available()` no matrix is packed.
+    pub unsafe fn tile(
+        _rows: usize,
+        _cols: usize,
+        _a: MatRef<'_, f32>,
+        _panel: &[f32],
+        _c: *mut f32,
+        _strides: (isize, isize),
+        _beta: f32,
+    ) {
+        unreachable!("no packed kernel on this architecture")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(len: usize, seed: usize) -> Vec<f32> {
+        (0..len)
+            .map(|i| ((i * 7 + seed * 13) % 23) as f32 * 0.125 - 1.5)
+            .collect()
+    }
+
+    /// Every row count of the last tile, a partial last panel, `beta` of 0 and 1, and a
+    /// transposed right-hand side, against matrixmultiply (exact: the values are multiples of
+    /// 1/8 small enough that every sum is exact in f32).
+    #[test]
+    fn matches_gemm_on_ragged_shapes() {
+        for (m, k, n) in [
+            (1, 1, 1),
+            (7, 5, 17),
+            (13, 33, 40),
+            (64, 128, 512),
+            (32, 9, 3),
+        ] {
+            let a = values(m * k, 1);
+            let b = values(k * n, 2);
+            let bt: Vec<f32> = (0..n * k).map(|i| b[(i % k) * n + i / k]).collect();
+            for beta in [0.0f32, 1.0] {
+                let mut expected = values(m * n, 3);
+                gemm(
+                    1.0,
+                    MatRef::row_major(&a, m, k),
+                    MatRef::row_major(&b, k, n),
+                    beta,
+                    MatMut::row_major(&mut expected, m, n),
+                );
+                for rhs in [
+                    MatRef::row_major(&b, k, n),
+                    MatRef::row_major(&bt, n, k).t(),
+                ] {
+                    let packed = PackedRhs::new(rhs);
+                    let mut c = values(m * n, 3);
+                    gemm_packed(
+                        MatRef::row_major(&a, m, k),
+                        &packed,
+                        beta,
+                        MatMut::row_major(&mut c, m, n),
+                    );
+                    assert_eq!(c, expected, "{m}x{k}x{n}, beta {beta}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn same_bits_on_any_thread_count() {
+        let (m, k, n) = (64, 300, 200);
+        let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin()).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.11).cos()).collect();
+        let packed = PackedRhs::new(MatRef::row_major(&b, k, n));
+        let run = |threads: usize| {
+            parallel::set_num_threads(threads).unwrap();
+            let mut c = vec![0.0f32; m * n];
+            gemm_packed(
+                MatRef::row_major(&a, m, k),
+                &packed,
+                0.0,
+                MatMut::row_major(&mut c, m, n),
+            );
+            c
+        };
+        let (one, two, three) = (run(1), run(2), run(3));
+        parallel::set_num_threads(2).unwrap();
+        assert_eq!(one, two);
+        assert_eq!(one, three);
+    }
+
+    #[test]
+    fn f64_goes_through_gemm() {
+        let a = [1.0f64, 2.0, 3.0, 4.0];
+        let b = [0.5f64, -1.0, 2.0, 0.25];
+        let packed = PackedRhs::new(MatRef::row_major(&b, 2, 2));
+        assert!(packed.panels.is_none());
+        let mut c = [0.0f64; 4];
+        gemm_packed(
+            MatRef::row_major(&a, 2, 2),
+            &packed,
+            0.0,
+            MatMut::row_major(&mut c, 2, 2),
+        );
+        assert_eq!(c, [4.5, -0.5, 9.5, -2.0]);
+    }
+}
