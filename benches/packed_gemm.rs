@@ -15,6 +15,8 @@ struct Workload {
     name: &'static str,
     shapes: Vec<(usize, usize, usize)>,
     repeats: usize,
+    /// Pack the matrix again for every product (a GEMM whose right-hand side is new each time).
+    pack_each_call: bool,
 }
 
 fn workloads() -> Vec<Workload> {
@@ -23,6 +25,7 @@ fn workloads() -> Vec<Workload> {
             name: "LSTM(128) steps, batch 64, 80 steps",
             shapes: vec![(64, 128, 512), (64, 512, 128)],
             repeats: 80,
+            pack_each_call: false,
         },
         Workload {
             name: "predict 784-512-256-128-10, batch 32",
@@ -33,6 +36,13 @@ fn workloads() -> Vec<Workload> {
                 (32, 128, 10),
             ],
             repeats: 313,
+            pack_each_call: false,
+        },
+        Workload {
+            name: "LSTM(128) input projection, 80 steps x batch 64, packed each call",
+            shapes: vec![(5120, 128, 512)],
+            repeats: 10,
+            pack_each_call: true,
         },
     ]
 }
@@ -54,10 +64,13 @@ fn run(workload: &Workload, packed: bool) -> f64 {
     for (i, &(m, k, n)) in workload.shapes.iter().enumerate() {
         let (a, b, _) = &inputs[i];
         let rhs = MatRef::row_major(b, k, n);
-        let prepared = packed.then(|| PackedRhs::new(rhs));
+        let mut prepared = packed.then(|| PackedRhs::new(rhs));
         for _ in 0..workload.repeats {
             let a = MatRef::row_major(a, m, k);
             let c = MatMut::row_major(&mut outputs[i], m, n);
+            if packed && workload.pack_each_call {
+                prepared = Some(PackedRhs::new(rhs));
+            }
             match &prepared {
                 Some(rhs) => gemm_packed(a, rhs, 0.0, c),
                 None => gemm(1.0, a, rhs, 0.0, c),
