@@ -30,8 +30,8 @@ fn random(
     sample: impl FnMut(&mut rand_chacha::ChaCha8Rng) -> f64,
 ) -> Result<Tensor> {
     let storage = match dtype {
-        DType::F32 => Storage::F32(draw(shape, sample)?),
-        DType::F64 => Storage::F64(draw(shape, sample)?),
+        DType::F32 => Storage::F32(draw(shape, sample)?.into()),
+        DType::F64 => Storage::F64(draw(shape, sample)?.into()),
     };
     Ok(Tensor::new(storage, false))
 }
@@ -97,8 +97,8 @@ pub fn arange(start: f64, stop: f64, step: f64, dtype: DType) -> Result<Tensor> 
     }
     let count = count as usize;
     let storage = match dtype {
-        DType::F32 => Storage::F32(range_values(start, step, count)?),
-        DType::F64 => Storage::F64(range_values(start, step, count)?),
+        DType::F32 => Storage::F32(range_values(start, step, count)?.into()),
+        DType::F64 => Storage::F64(range_values(start, step, count)?.into()),
     };
     Ok(Tensor::new(storage, false))
 }

@@ -2,9 +2,10 @@
 
 use std::fmt;
 
-use ndarray::{ArrayD, ScalarOperand};
+use ndarray::{ArrayRefD, ScalarOperand};
 use num_traits::Float;
 
+use crate::buffer::Buffer;
 use crate::error::{Error, Result};
 use crate::storage::Storage;
 
@@ -106,9 +107,9 @@ pub trait Element:
         csc: isize,
     );
 
-    fn into_storage(array: ArrayD<Self>) -> Storage;
-    fn array_of(storage: &Storage) -> Option<&ArrayD<Self>>;
-    fn array_of_mut(storage: &mut Storage) -> Option<&mut ArrayD<Self>>;
+    fn into_storage(values: impl Into<Buffer<Self>>) -> Storage;
+    fn array_of(storage: &Storage) -> Option<&ArrayRefD<Self>>;
+    fn array_of_mut(storage: &mut Storage) -> Option<&mut ArrayRefD<Self>>;
 }
 
 impl Element for f32 {
@@ -148,20 +149,20 @@ impl Element for f32 {
         }
     }
 
-    fn into_storage(array: ArrayD<f32>) -> Storage {
-        Storage::F32(array)
+    fn into_storage(values: impl Into<Buffer<f32>>) -> Storage {
+        Storage::F32(values.into())
     }
 
-    fn array_of(storage: &Storage) -> Option<&ArrayD<f32>> {
+    fn array_of(storage: &Storage) -> Option<&ArrayRefD<f32>> {
         match storage {
-            Storage::F32(a) => Some(a),
+            Storage::F32(a) => Some(&**a),
             _ => None,
         }
     }
 
-    fn array_of_mut(storage: &mut Storage) -> Option<&mut ArrayD<f32>> {
+    fn array_of_mut(storage: &mut Storage) -> Option<&mut ArrayRefD<f32>> {
         match storage {
-            Storage::F32(a) => Some(a),
+            Storage::F32(a) => Some(&mut **a),
             _ => None,
         }
     }
@@ -204,20 +205,20 @@ impl Element for f64 {
         }
     }
 
-    fn into_storage(array: ArrayD<f64>) -> Storage {
-        Storage::F64(array)
+    fn into_storage(values: impl Into<Buffer<f64>>) -> Storage {
+        Storage::F64(values.into())
     }
 
-    fn array_of(storage: &Storage) -> Option<&ArrayD<f64>> {
+    fn array_of(storage: &Storage) -> Option<&ArrayRefD<f64>> {
         match storage {
-            Storage::F64(a) => Some(a),
+            Storage::F64(a) => Some(&**a),
             _ => None,
         }
     }
 
-    fn array_of_mut(storage: &mut Storage) -> Option<&mut ArrayD<f64>> {
+    fn array_of_mut(storage: &mut Storage) -> Option<&mut ArrayRefD<f64>> {
         match storage {
-            Storage::F64(a) => Some(a),
+            Storage::F64(a) => Some(&mut **a),
             _ => None,
         }
     }

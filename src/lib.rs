@@ -2,6 +2,7 @@
 //! a training loop, in Rust; the Python package `ferrograd` is a thin layer over this crate.
 
 pub mod autograd;
+pub mod buffer;
 pub mod creation;
 pub mod data;
 pub mod dtype;

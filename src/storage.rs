@@ -4,28 +4,32 @@
 //! flat slices. Constructors and the `map_storage!` family restore the layout where an ndarray
 //! operation returned another one.
 
-use ndarray::{ArrayD, IxDyn};
+use ndarray::{ArrayD, ArrayRefD, IxDyn};
 
+use crate::buffer::Buffer;
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
 
 #[derive(Clone, Debug)]
 pub enum Storage {
-    F32(ArrayD<f32>),
-    F64(ArrayD<f64>),
+    F32(Buffer<f32>),
+    F64(Buffer<f64>),
 }
 
-/// Matches a `Storage` and binds its typed array, for code that is generic over the element.
+/// Matches a `Storage` and binds its typed array (as `&ArrayRefD<T>`), for code that is generic
+/// over the element.
 /// The body's value must be an `ArrayD<T>`; the result is a `Storage` of the same dtype.
 #[macro_export]
 macro_rules! map_storage {
     ($storage:expr, $array:ident => $body:expr) => {
         match $storage {
             $crate::storage::Storage::F32($array) => {
-                $crate::storage::Storage::F32($crate::storage::standard($body))
+                let $array: &ndarray::ArrayRefD<f32> = &$array;
+                $crate::storage::Storage::F32($crate::storage::standard($body).into())
             }
             $crate::storage::Storage::F64($array) => {
-                $crate::storage::Storage::F64($crate::storage::standard($body))
+                let $array: &ndarray::ArrayRefD<f64> = &$array;
+                $crate::storage::Storage::F64($crate::storage::standard($body).into())
             }
         }
     };
@@ -37,10 +41,12 @@ macro_rules! try_map_storage {
     ($storage:expr, $array:ident => $body:expr) => {
         match $storage {
             $crate::storage::Storage::F32($array) => {
-                $crate::storage::Storage::F32($crate::storage::standard($body?))
+                let $array: &ndarray::ArrayRefD<f32> = &$array;
+                $crate::storage::Storage::F32($crate::storage::standard($body?).into())
             }
             $crate::storage::Storage::F64($array) => {
-                $crate::storage::Storage::F64($crate::storage::standard($body?))
+                let $array: &ndarray::ArrayRefD<f64> = &$array;
+                $crate::storage::Storage::F64($crate::storage::standard($body?).into())
             }
         }
     };
@@ -64,10 +70,12 @@ macro_rules! map_storage2 {
     ($op:expr, $lhs:expr, $rhs:expr, |$a:ident, $b:ident| $body:expr) => {
         match ($lhs, $rhs) {
             ($crate::storage::Storage::F32($a), $crate::storage::Storage::F32($b)) => {
-                $crate::storage::Storage::F32($crate::storage::standard($body))
+                let ($a, $b): (&ndarray::ArrayRefD<f32>, &ndarray::ArrayRefD<f32>) = (&$a, &$b);
+                $crate::storage::Storage::F32($crate::storage::standard($body).into())
             }
             ($crate::storage::Storage::F64($a), $crate::storage::Storage::F64($b)) => {
-                $crate::storage::Storage::F64($crate::storage::standard($body))
+                let ($a, $b): (&ndarray::ArrayRefD<f64>, &ndarray::ArrayRefD<f64>) = (&$a, &$b);
+                $crate::storage::Storage::F64($crate::storage::standard($body).into())
             }
             (a, b) => {
                 return Err($crate::error::Error::DTypeMismatch {
@@ -149,25 +157,50 @@ impl Storage {
 
     pub fn full(dtype: DType, shape: &[usize], value: f64) -> Result<Storage> {
         Ok(match dtype {
-            DType::F32 => Storage::F32(try_full(shape, value as f32)?),
-            DType::F64 => Storage::F64(try_full(shape, value)?),
+            DType::F32 => Storage::F32(try_full(shape, value as f32)?.into()),
+            DType::F64 => Storage::F64(try_full(shape, value)?.into()),
         })
     }
 
     pub fn scalar(dtype: DType, value: f64) -> Storage {
         match dtype {
-            DType::F32 => Storage::F32(ArrayD::from_elem(IxDyn(&[]), value as f32)),
-            DType::F64 => Storage::F64(ArrayD::from_elem(IxDyn(&[]), value)),
+            DType::F32 => Storage::F32(ArrayD::from_elem(IxDyn(&[]), value as f32).into()),
+            DType::F64 => Storage::F64(ArrayD::from_elem(IxDyn(&[]), value).into()),
         }
     }
 
     pub fn from_f64_vec(dtype: DType, shape: &[usize], data: Vec<f64>) -> Result<Storage> {
         Ok(match dtype {
-            DType::F32 => Storage::F32(array_from_vec(
-                shape,
-                data.into_iter().map(|v| v as f32).collect(),
-            )?),
-            DType::F64 => Storage::F64(array_from_vec(shape, data)?),
+            DType::F32 => Storage::F32(
+                array_from_vec(shape, data.into_iter().map(|v| v as f32).collect())?.into(),
+            ),
+            DType::F64 => Storage::F64(array_from_vec(shape, data)?.into()),
+        })
+    }
+
+    /// Whether the values live in another library's memory (imported through DLPack).
+    pub fn is_foreign(&self) -> bool {
+        with_storage!(self, a => a.is_foreign())
+    }
+
+    /// The same values in C order under another shape with as many elements; no copy unless
+    /// the values live in another library's memory.
+    pub fn into_shape(self, shape: &[usize]) -> Result<Storage> {
+        let reshaped =
+            |e: ndarray::ShapeError| Error::value(format!("cannot reshape to {shape:?}: {e}"));
+        Ok(match self {
+            Storage::F32(a) => Storage::F32(
+                a.into_owned()
+                    .into_shape_with_order(IxDyn(shape))
+                    .map_err(reshaped)?
+                    .into(),
+            ),
+            Storage::F64(a) => Storage::F64(
+                a.into_owned()
+                    .into_shape_with_order(IxDyn(shape))
+                    .map_err(reshaped)?
+                    .into(),
+            ),
         })
     }
 
@@ -194,7 +227,7 @@ impl Storage {
         self.len() == 0
     }
 
-    pub fn typed<T: Element>(&self) -> Result<&ArrayD<T>> {
+    pub fn typed<T: Element>(&self) -> Result<&ArrayRefD<T>> {
         T::array_of(self).ok_or(Error::DTypeMismatch {
             op: "tensor access",
             expected: T::DTYPE,
@@ -202,7 +235,7 @@ impl Storage {
         })
     }
 
-    pub fn typed_mut<T: Element>(&mut self) -> Result<&mut ArrayD<T>> {
+    pub fn typed_mut<T: Element>(&mut self) -> Result<&mut ArrayRefD<T>> {
         let received = self.dtype();
         T::array_of_mut(self).ok_or(Error::DTypeMismatch {
             op: "tensor access",
@@ -213,8 +246,8 @@ impl Storage {
 
     pub fn astype(&self, dtype: DType) -> Storage {
         match (self, dtype) {
-            (Storage::F32(a), DType::F64) => Storage::F64(a.mapv(|v| v as f64)),
-            (Storage::F64(a), DType::F32) => Storage::F32(a.mapv(|v| v as f32)),
+            (Storage::F32(a), DType::F64) => Storage::F64(a.mapv(|v| v as f64).into()),
+            (Storage::F64(a), DType::F32) => Storage::F32(a.mapv(|v| v as f32).into()),
             _ => self.clone(),
         }
     }
@@ -254,6 +287,30 @@ impl Storage {
             (a, b) => {
                 return Err(Error::DTypeMismatch {
                     op: "gradient accumulation",
+                    expected: a.dtype(),
+                    received: b.dtype(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Overwrites the values with `other`'s, of the same shape and dtype, in place.
+    pub fn copy_from(&mut self, other: &Storage) -> Result<()> {
+        if self.shape() != other.shape() {
+            return Err(Error::ShapeMismatch {
+                op: "copy",
+                lhs: self.shape().to_vec(),
+                rhs: other.shape().to_vec(),
+                reason: "differ",
+            });
+        }
+        match (self, other) {
+            (Storage::F32(a), Storage::F32(b)) => a.assign(b),
+            (Storage::F64(a), Storage::F64(b)) => a.assign(b),
+            (a, b) => {
+                return Err(Error::DTypeMismatch {
+                    op: "copy",
                     expected: a.dtype(),
                     received: b.dtype(),
                 });

@@ -143,7 +143,10 @@ impl Tensor {
         f(Arc::make_mut(&mut guard))
     }
 
-    /// Replaces the data with `storage` of the same shape and dtype.
+    /// Replaces the data with `storage` of the same shape (converted to the tensor's dtype).
+    /// Data that lives in another library's memory and that nothing else in ferrograd holds is
+    /// written over in place instead, so that the other library sees the new values, as
+    /// `tensor.copy_(values)` does in PyTorch.
     pub fn set_data(&self, storage: Storage) -> Result<()> {
         if storage.shape() != self.shape() {
             return Err(Error::ShapeMismatch {
@@ -158,7 +161,13 @@ impl Tensor {
         } else {
             storage.astype(self.dtype())
         };
-        *self.0.data.lock() = Arc::new(storage);
+        let mut data = self.0.data.lock();
+        if data.is_foreign()
+            && let Some(foreign) = Arc::get_mut(&mut data)
+        {
+            return foreign.copy_from(&storage);
+        }
+        *data = Arc::new(storage);
         Ok(())
     }
 

@@ -97,16 +97,77 @@ def test_scalars_and_empty_tensors_export(shape):
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_from_dlpack_copies_torch_values_once_and_keeps_the_dtype(dtype):
+def test_from_dlpack_shares_torch_memory_and_keeps_the_dtype(dtype):
     source = torch.arange(12, dtype=dtype).reshape(3, 4)
     t = fg.from_dlpack(source)
     assert t.dtype == str(dtype).removeprefix("torch.") and t.shape == (3, 4)
     assert not t.requires_grad
     np.testing.assert_array_equal(t.numpy(), source.numpy())
-    source[0, 0] = 100.0  # the tensor owns a copy
-    assert t.numpy()[0, 0] == 0.0
-    # Strided sources arrive in the right order.
-    np.testing.assert_array_equal(fg.from_dlpack(source.T).numpy(), source.T.numpy())
+    # The same memory, not a copy: the export of the tensor points at PyTorch's buffer.
+    assert data_pointer(np.from_dlpack(t)) == source.data_ptr()
+    source[0, 0] = 100.0
+    assert t.numpy()[0, 0] == 100.0
+    assert (t * 2).numpy()[0, 0] == 200.0  # operations read the shared memory too
+
+
+def test_from_dlpack_shares_numpy_memory_both_ways():
+    values = np.arange(6, dtype=np.float64).reshape(2, 3)
+    t = fg.from_dlpack(values)
+    assert t.dtype == "float64"
+    back = np.from_dlpack(t)
+    assert data_pointer(back) == data_pointer(values)
+    back[1, 1] = -1.0
+    assert values[1, 1] == -1.0 and t.numpy()[1, 1] == -1.0
+
+
+def test_memory_that_cannot_be_shared_is_copied_in_c_order():
+    source = torch.arange(12.0).reshape(3, 4)
+    transposed = fg.from_dlpack(source.T)
+    np.testing.assert_array_equal(transposed.numpy(), source.T.numpy())
+    read_only = np.arange(4.0, dtype=np.float32)
+    read_only.flags.writeable = False
+    from_read_only = fg.from_dlpack(read_only)
+    strided = fg.from_dlpack(np.arange(8.0, dtype=np.float32)[::2])
+    empty = fg.from_dlpack(torch.zeros(0, 3))
+    source[0, 1] = 50.0
+    read_only_pointer = data_pointer(read_only)
+    assert transposed.numpy()[1, 0] == 1.0  # a copy: the write above does not show
+    assert data_pointer(np.from_dlpack(from_read_only)) != read_only_pointer
+    np.testing.assert_array_equal(strided.numpy(), [0.0, 2.0, 4.0, 6.0])
+    assert empty.shape == (0, 3)
+
+
+def test_imported_memory_outlives_its_producer():
+    t = fg.from_dlpack(torch.full((1000,), 2.5))
+    gc.collect()
+    _ = [torch.zeros(1000) for _ in range(10)]  # reuse freed memory, were it freed
+    np.testing.assert_array_equal(t.numpy(), np.full(1000, 2.5, dtype=np.float32))
+    assert t.sum().item() == 2500.0
+
+
+def test_ferrograd_writes_reach_the_producer_while_nothing_else_holds_the_tensor():
+    source = torch.zeros(2, 3)
+    t = fg.from_dlpack(source)
+    _core.assign(t, np.ones((2, 3)))
+    assert torch.equal(source, torch.ones(2, 3))
+
+    weight_source = torch.tensor([1.0, 2.0])
+    weight = fg.from_dlpack(weight_source)
+    weight.requires_grad = True
+    (weight * weight).sum().backward()
+    fg.optimizers.SGD(learning_rate=0.25).apply_gradients([(weight.grad, weight)])
+    # w - 0.25 * 2w = w / 2, written into PyTorch's tensor.
+    assert torch.equal(weight_source, torch.tensor([0.5, 1.0]))
+
+
+def test_a_second_ferrograd_holder_makes_ferrograd_writes_copy_on_write():
+    source = torch.zeros(3)
+    t = fg.from_dlpack(source)
+    other = t.detach()  # holds the same buffer
+    _core.assign(t, np.full(3, 7.0))
+    np.testing.assert_array_equal(t.numpy(), [7.0, 7.0, 7.0])
+    assert torch.equal(source, torch.zeros(3))
+    np.testing.assert_array_equal(other.numpy(), [0.0, 0.0, 0.0])
 
 
 def test_round_trips_keep_the_values():

@@ -46,6 +46,7 @@ __all__ = [
     "resolve_accuracy",
     "safetensors_dumps",
     "safetensors_loads",
+    "_share_numpy_array",
 ]
 
 # What names a dtype: "float32", "float64" (or "f32", "f64", "double"), a numpy dtype or a type
@@ -370,6 +371,9 @@ def initialize(config: str, shape: Sequence[int], dtype: _DTypeLike = None) -> T
 def regularization_penalty(weight: Tensor, l1: float, l2: float) -> Tensor: ...
 def apply_unary(x: Tensor, config: str) -> Tensor: ...
 def assign(tensor: Tensor, value: _TensorLike) -> None: ...
+def _share_numpy_array(array: np.ndarray) -> Tensor:
+    """A tensor over ``array``'s memory (float32/float64, C-contiguous, aligned, writable),
+    else over a copy; the import side of ``fg.from_dlpack``."""
 def resolve_accuracy(
     y_true_shape: Sequence[int], y_pred_shape: Sequence[int], loss: Loss | None = None
 ) -> str: ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ferrograd._core import Tensor, tensor
+from ferrograd._core import Tensor, _share_numpy_array
 
 # DLPack device types whose memory the CPU can read (numpy accepts these and no others).
 _HOST_DEVICES = {1: "CPU", 3: "CUDA host (pinned)", 11: "ROCm host (pinned)"}
@@ -22,13 +22,17 @@ _DEVICE_NAMES = {
 
 
 def from_dlpack(obj) -> Tensor:
-    """A tensor with the values of ``obj``, an array that implements ``__dlpack__`` (a PyTorch
-    tensor, a numpy array, ...).
+    """A tensor over the memory of ``obj``, an array that implements ``__dlpack__`` (a PyTorch
+    tensor, a numpy array, ...), without a copy, as ``torch.from_dlpack`` does.
 
-    The values are copied once: a ferrograd tensor owns its buffer (its storage is a Rust array
-    that copy-on-write may reallocate), so it cannot adopt another library's memory. A ferrograd
-    tensor given here is returned detached, sharing its buffer. The other direction has no copy:
-    ``torch.from_dlpack(t)`` and ``np.from_dlpack(t)`` view the tensor's memory.
+    The tensor and ``obj`` see the same memory: a write on either side (an optimizer step, an
+    ``assign``, an in-place PyTorch op) shows on the other, and the memory stays alive for as
+    long as either does. Copy-on-write still holds on the ferrograd side: a tensor whose data
+    is also held elsewhere in ferrograd (by a graph being recorded, or by a second tensor made
+    from it) is moved to a fresh buffer before ferrograd writes to it, which ends the sharing.
+    Memory that cannot be shared as a C-ordered writable buffer (a transposed or strided view, a
+    read-only or misaligned array, an empty one) is copied instead. A ferrograd tensor given
+    here is returned detached, sharing its buffer.
 
     Args:
         obj: an object with ``__dlpack__`` and ``__dlpack_device__`` whose data is in main
@@ -43,9 +47,11 @@ def from_dlpack(obj) -> Tensor:
             ``t.cpu()``).
 
     Example:
-        >>> t = fg.from_dlpack(torch.arange(6.0).reshape(2, 3))
-        >>> t.shape, t.dtype
-        ((2, 3), 'float32')
+        >>> source = torch.arange(6.0).reshape(2, 3)
+        >>> t = fg.from_dlpack(source)
+        >>> source[0, 0] = 10.0
+        >>> t.shape, t.dtype, t.numpy()[0, 0]
+        ((2, 3), 'float32', np.float32(10.0))
     """
     if isinstance(obj, Tensor):
         return obj.detach()
@@ -77,4 +83,4 @@ def from_dlpack(obj) -> Tensor:
             f"from_dlpack takes float32 or float64 data, received dtype {array.dtype}; convert "
             "it first (e.g. t.float() in PyTorch, a.astype('float32') in numpy)"
         )
-    return tensor(array, dtype=array.dtype.name)
+    return _share_numpy_array(array)

@@ -1,12 +1,12 @@
 //! Elementwise passes over whole arrays.
 
-use ndarray::ArrayD;
+use ndarray::{ArrayD, ArrayRefD};
 
 use super::par_chunks_mut;
 use crate::dtype::Element;
 
 /// `a += b` for arrays of the same shape, both in standard layout.
-pub fn add_assign<T: Element>(a: &mut ArrayD<T>, b: &ArrayD<T>) {
+pub fn add_assign<T: Element>(a: &mut ArrayRefD<T>, b: &ArrayRefD<T>) {
     match (a.as_slice_mut(), b.as_slice()) {
         (Some(a), Some(b)) => par_chunks_mut(a, |offset, chunk| {
             let b = &b[offset..offset + chunk.len()];
@@ -19,7 +19,7 @@ pub fn add_assign<T: Element>(a: &mut ArrayD<T>, b: &ArrayD<T>) {
 }
 
 /// Applies `f` to every element in place.
-pub fn map_in_place<T: Element>(a: &mut ArrayD<T>, f: impl Fn(T) -> T + Sync) {
+pub fn map_in_place<T: Element>(a: &mut ArrayRefD<T>, f: impl Fn(T) -> T + Sync) {
     match a.as_slice_mut() {
         Some(slice) => par_chunks_mut(slice, |_, chunk| {
             for x in chunk {
@@ -31,7 +31,7 @@ pub fn map_in_place<T: Element>(a: &mut ArrayD<T>, f: impl Fn(T) -> T + Sync) {
 }
 
 /// A new array of `f(x)` for every element of `a`.
-pub fn map<T: Element>(a: &ArrayD<T>, f: impl Fn(T) -> T + Sync) -> ArrayD<T> {
+pub fn map<T: Element>(a: &ArrayRefD<T>, f: impl Fn(T) -> T + Sync) -> ArrayD<T> {
     let mut out = a.to_owned();
     map_in_place(&mut out, f);
     out
@@ -39,8 +39,8 @@ pub fn map<T: Element>(a: &ArrayD<T>, f: impl Fn(T) -> T + Sync) -> ArrayD<T> {
 
 /// `out[i] = f(out[i], other[i])` for arrays of the same shape.
 pub fn zip_in_place<T: Element>(
-    out: &mut ArrayD<T>,
-    other: &ArrayD<T>,
+    out: &mut ArrayRefD<T>,
+    other: &ArrayRefD<T>,
     f: impl Fn(T, T) -> T + Sync,
 ) {
     match (out.as_slice_mut(), other.as_slice()) {

@@ -15,7 +15,7 @@ mod kernels;
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use ndarray::{ArrayD, IxDyn};
+use ndarray::{ArrayD, ArrayRefD, IxDyn};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 
@@ -250,11 +250,17 @@ impl Loss {
         let (output, local) = match (&*pred, &*truth) {
             (Storage::F32(p), Storage::F32(t)) => {
                 let (out, local) = self.forward(t, p, &layout, reduction, want_grad)?;
-                (Storage::F32(out), local.map(Storage::F32))
+                (
+                    Storage::F32(out.into()),
+                    local.map(|l| Storage::F32(l.into())),
+                )
             }
             (Storage::F64(p), Storage::F64(t)) => {
                 let (out, local) = self.forward(t, p, &layout, reduction, want_grad)?;
-                (Storage::F64(out), local.map(Storage::F64))
+                (
+                    Storage::F64(out.into()),
+                    local.map(|l| Storage::F64(l.into())),
+                )
             }
             (p, t) => {
                 return Err(Error::DTypeMismatch {
@@ -344,8 +350,8 @@ impl Loss {
     /// when `want_grad`.
     fn forward<T: Element>(
         &self,
-        y_true: &ArrayD<T>,
-        y_pred: &ArrayD<T>,
+        y_true: &ArrayRefD<T>,
+        y_pred: &ArrayRefD<T>,
         layout: &Layout,
         reduction: Reduction,
         want_grad: bool,
@@ -521,7 +527,7 @@ pub(crate) fn squeeze_or_expand(x1: &[usize], x2: &[usize]) -> (Vec<usize>, Vec<
 }
 
 /// The values of an array in C order, borrowed when (as always for `Storage`) it is contiguous.
-pub(crate) fn contiguous<T: Element>(a: &ArrayD<T>) -> Cow<'_, [T]> {
+pub(crate) fn contiguous<T: Element>(a: &ArrayRefD<T>) -> Cow<'_, [T]> {
     match a.as_slice() {
         Some(s) => Cow::Borrowed(s),
         None => Cow::Owned(a.iter().copied().collect()),
@@ -589,9 +595,9 @@ impl Backward for LossBackward {
 impl LossBackward {
     fn scale_into<T: Element>(
         &self,
-        buf: &mut ArrayD<T>,
-        local: &ArrayD<T>,
-        grad_output: &ArrayD<T>,
+        buf: &mut ArrayRefD<T>,
+        local: &ArrayRefD<T>,
+        grad_output: &ArrayRefD<T>,
         mode: Accumulate,
     ) -> Result<()> {
         let g = contiguous(grad_output);

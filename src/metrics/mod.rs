@@ -10,7 +10,7 @@
 
 mod auc;
 
-use ndarray::ArrayD;
+use ndarray::ArrayRefD;
 use serde::{Deserialize, Serialize};
 
 use crate::dtype::Element;
@@ -277,8 +277,8 @@ impl Metric {
 
     fn update_typed<U: Element, T: Element>(
         &mut self,
-        y_true: &ArrayD<U>,
-        y_pred: &ArrayD<T>,
+        y_true: &ArrayRefD<U>,
+        y_pred: &ArrayRefD<T>,
     ) -> Result<()> {
         let op = self.kind.name();
         let (ts, ps) = (y_true.shape(), y_pred.shape());

@@ -314,7 +314,8 @@ mod tests {
         let kernel = Tensor::new(
             Storage::F32(
                 ndarray::ArrayD::from_shape_vec(vec![3, 2], vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
-                    .unwrap(),
+                    .unwrap()
+                    .into(),
             ),
             true,
         );

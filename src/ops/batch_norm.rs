@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use ndarray::{Array1, ArrayD, IxDyn};
+use ndarray::{Array1, ArrayD, ArrayRefD, IxDyn};
 
 use crate::autograd::{Backward, GradSink, record};
 use crate::dtype::Element;
@@ -54,19 +54,19 @@ pub fn batch_norm_train(
         Storage::F32(a) => {
             let r = forward(a, typed(&gamma_data)?, typed(&beta_data)?, epsilon)?;
             (
-                Storage::F32(r.0),
-                (Storage::F32(r.1), Storage::F32(r.2)),
-                Storage::F32(r.3),
-                Storage::F32(r.4),
+                Storage::F32(r.0.into()),
+                (Storage::F32(r.1.into()), Storage::F32(r.2.into())),
+                Storage::F32(r.3.into()),
+                Storage::F32(r.4.into()),
             )
         }
         Storage::F64(a) => {
             let r = forward(a, typed(&gamma_data)?, typed(&beta_data)?, epsilon)?;
             (
-                Storage::F64(r.0),
-                (Storage::F64(r.1), Storage::F64(r.2)),
-                Storage::F64(r.3),
-                Storage::F64(r.4),
+                Storage::F64(r.0.into()),
+                (Storage::F64(r.1.into()), Storage::F64(r.2.into())),
+                Storage::F64(r.3.into()),
+                Storage::F64(r.4.into()),
             )
         }
     };
@@ -88,7 +88,7 @@ pub fn batch_norm_train(
     })
 }
 
-fn typed<T: Element>(s: &Option<Arc<Storage>>) -> Result<Option<&ArrayD<T>>> {
+fn typed<T: Element>(s: &Option<Arc<Storage>>) -> Result<Option<&ArrayRefD<T>>> {
     s.as_deref().map(Storage::typed::<T>).transpose()
 }
 
@@ -96,9 +96,9 @@ type Forward<T> = (ArrayD<T>, ArrayD<T>, ArrayD<T>, ArrayD<T>, ArrayD<T>);
 
 /// Returns (output, normalised x, 1/std, mean, variance).
 fn forward<T: Element>(
-    x: &ArrayD<T>,
-    gamma: Option<&ArrayD<T>>,
-    beta: Option<&ArrayD<T>>,
+    x: &ArrayRefD<T>,
+    gamma: Option<&ArrayRefD<T>>,
+    beta: Option<&ArrayRefD<T>>,
     epsilon: f64,
 ) -> Result<Forward<T>> {
     let features = x.shape()[x.ndim() - 1];
@@ -122,8 +122,8 @@ fn forward<T: Element>(
     }
     variance.mapv_inplace(|s| s / count);
     let inv_std = variance.mapv(|v| T::one() / (v + T::of(epsilon)).sqrt());
-    let mut normalized = x.clone();
-    let mut out = x.clone();
+    let mut normalized = x.to_owned();
+    let mut out = x.to_owned();
     let ns = normalized
         .as_slice_mut()
         .ok_or_else(|| Error::value("not contiguous"))?;
@@ -167,7 +167,7 @@ impl Backward for BatchNormBackward {
 }
 
 impl BatchNormBackward {
-    fn backward_typed<T: Element>(&self, g: &ArrayD<T>, grads: &mut GradSink<'_>) -> Result<()> {
+    fn backward_typed<T: Element>(&self, g: &ArrayRefD<T>, grads: &mut GradSink<'_>) -> Result<()> {
         let xhat = self.normalized.typed::<T>()?;
         let inv_std = self.inv_std.typed::<T>()?;
         let gamma = self.gamma.as_deref().map(Storage::typed::<T>).transpose()?;
@@ -189,7 +189,7 @@ impl BatchNormBackward {
         if grads.wants(0) {
             // dx = gamma * inv_std / N * (N * dy - sum(dy) - xhat * sum(dy * xhat))
             let n = T::of(rows as f64);
-            let mut dx = g.clone();
+            let mut dx = g.to_owned();
             let ds = dx
                 .as_slice_mut()
                 .ok_or_else(|| Error::value("not contiguous"))?;

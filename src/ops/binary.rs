@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use ndarray::ArrayD;
+use ndarray::{ArrayD, ArrayRefD};
 
 use super::layout::promote_pair;
 use super::{broadcast_map2, broadcast_map3, sum_to_shape};
@@ -145,9 +145,9 @@ impl Backward for BinaryBackward {
 fn partial_grad<T: Element>(
     op: BinaryOp,
     input: usize,
-    g: &ArrayD<T>,
-    a: &ArrayD<T>,
-    b: &ArrayD<T>,
+    g: &ArrayRefD<T>,
+    a: &ArrayRefD<T>,
+    b: &ArrayRefD<T>,
     shape: &[usize],
 ) -> Result<ArrayD<T>> {
     let full = broadcast_map3(g, a, b, |g, x, y| {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use ndarray::{ArrayD, Zip};
+use ndarray::{ArrayD, ArrayRefD, Zip};
 use num_traits::{One, Zero};
 
 use super::layout::promote_pair;
@@ -78,9 +78,9 @@ pub fn where_(condition: &Tensor, a: &Tensor, b: &Tensor) -> Result<Tensor> {
 }
 
 fn select<T: Element>(
-    mask: &ArrayD<T>,
-    a: &ArrayD<T>,
-    b: &ArrayD<T>,
+    mask: &ArrayRefD<T>,
+    a: &ArrayRefD<T>,
+    b: &ArrayRefD<T>,
     shape: &[usize],
 ) -> Result<ArrayD<T>> {
     let mut out = try_zeros::<T>(shape)?;

@@ -5,7 +5,7 @@
 //! backward pass scatter-adds the gradient rows into the table's gradient in position order, so
 //! repeated ids sum the same way on every run.
 
-use ndarray::ArrayD;
+use ndarray::{ArrayD, ArrayRefD};
 
 use crate::autograd::{Accumulate, Backward, GradSink, record};
 use crate::dtype::Element;
@@ -30,8 +30,8 @@ pub fn embedding(ids: &Tensor, table: &Tensor) -> Result<Tensor> {
     out_shape.push(output_dim);
     let data = table.data();
     let out = match &*data {
-        Storage::F32(t) => Storage::F32(gather(t, &rows, output_dim, &out_shape)?),
-        Storage::F64(t) => Storage::F64(gather(t, &rows, output_dim, &out_shape)?),
+        Storage::F32(t) => Storage::F32(gather(t, &rows, output_dim, &out_shape)?.into()),
+        Storage::F64(t) => Storage::F64(gather(t, &rows, output_dim, &out_shape)?.into()),
     };
     Ok(record(out, &[table], |_| EmbeddingBackward {
         rows,
@@ -74,7 +74,7 @@ fn position(shape: &[usize], mut flat: usize) -> String {
 }
 
 fn gather<T: Element>(
-    table: &ArrayD<T>,
+    table: &ArrayRefD<T>,
     rows: &[usize],
     width: usize,
     out_shape: &[usize],
@@ -110,7 +110,7 @@ impl Backward for EmbeddingBackward {
 }
 
 impl EmbeddingBackward {
-    fn scatter_add<T: Element>(&self, grad: &ArrayD<T>, grads: &mut GradSink<'_>) -> Result<()> {
+    fn scatter_add<T: Element>(&self, grad: &ArrayRefD<T>, grads: &mut GradSink<'_>) -> Result<()> {
         let grad = grad
             .as_slice()
             .ok_or_else(|| Error::value("Embedding: the gradient is not contiguous"))?;

@@ -6,7 +6,7 @@
 //! taken more than once. A mask over several axes first merges them into one (a reshape), where
 //! it is a mask like any other.
 
-use ndarray::{ArrayD, Axis, IxDyn};
+use ndarray::{ArrayD, ArrayRefD, Axis, IxDyn};
 
 use crate::autograd::{Backward, GradSink, record};
 use crate::dtype::Element;
@@ -222,8 +222,8 @@ impl Selection {
         self.positions.iter().map(Vec::len).collect()
     }
 
-    fn gather<T: Element>(&self, a: &ArrayD<T>) -> Result<ArrayD<T>> {
-        let mut out = a.clone();
+    fn gather<T: Element>(&self, a: &ArrayRefD<T>) -> Result<ArrayD<T>> {
+        let mut out = a.to_owned();
         for (axis, taken) in self.positions.iter().enumerate() {
             let identity =
                 taken.len() == a.shape()[axis] && taken.iter().enumerate().all(|(i, &p)| i == p);
@@ -236,7 +236,11 @@ impl Selection {
             .map_err(|e| Error::value(format!("index: {e}")))
     }
 
-    fn scatter_add<T: Element>(&self, g: &ArrayD<T>, input_shape: &[usize]) -> Result<ArrayD<T>> {
+    fn scatter_add<T: Element>(
+        &self,
+        g: &ArrayRefD<T>,
+        input_shape: &[usize],
+    ) -> Result<ArrayD<T>> {
         let mut out = try_zeros::<T>(input_shape)?;
         let g = g
             .to_shape(IxDyn(&self.gathered_shape()))

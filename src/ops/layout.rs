@@ -117,7 +117,7 @@ impl Backward for BroadcastBackward {
     }
 
     fn backward(&self, grad: &Storage, grads: &mut GradSink<'_>) -> Result<()> {
-        let g = try_map_storage!(grad, g => super::sum_to_shape(g.clone(), &self.from));
+        let g = try_map_storage!(grad, g => super::sum_to_shape(g.to_owned(), &self.from));
         grads.add(0, g)
     }
 }

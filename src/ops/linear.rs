@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use ndarray::ArrayD;
+use ndarray::{ArrayD, ArrayRefD};
 
 use super::activation::Activation;
 use super::softmax::softmax_in_place;
@@ -100,8 +100,8 @@ pub fn linear_with_panels(
                 &out_shape,
                 keep_pre_activation,
             )?;
-            pre_activation = z.map(|z| Arc::new(Storage::F32(z)));
-            Storage::F32(out)
+            pre_activation = z.map(|z| Arc::new(Storage::F32(z.into())));
+            Storage::F32(out.into())
         }
         (Storage::F64(xa), Storage::F64(wa)) => {
             let b = bias_data
@@ -117,8 +117,8 @@ pub fn linear_with_panels(
                 &out_shape,
                 keep_pre_activation,
             )?;
-            pre_activation = z.map(|z| Arc::new(Storage::F64(z)));
-            Storage::F64(out)
+            pre_activation = z.map(|z| Arc::new(Storage::F64(z.into())));
+            Storage::F64(out.into())
         }
         (a, b) => {
             return Err(Error::DTypeMismatch {
@@ -145,9 +145,9 @@ pub fn linear_with_panels(
 
 /// Returns the output and, when asked, the pre-activation values.
 fn forward<T: Element>(
-    x: &ArrayD<T>,
-    kernel: &ArrayD<T>,
-    bias: Option<&ArrayD<T>>,
+    x: &ArrayRefD<T>,
+    kernel: &ArrayRefD<T>,
+    bias: Option<&ArrayRefD<T>>,
     panels: Option<&Panels>,
     activation: Activation,
     out_shape: &[usize],
@@ -189,7 +189,7 @@ fn forward<T: Element>(
 
 /// Applies `f` in place, with the activation chosen outside the loop so that each loop is a
 /// tight, vectorisable one.
-fn apply_elementwise<T: Element>(out: &mut ArrayD<T>, f: super::unary::UnaryFn) {
+fn apply_elementwise<T: Element>(out: &mut ArrayRefD<T>, f: super::unary::UnaryFn) {
     use super::unary::UnaryFn;
     use crate::kernels::elementwise::map_in_place;
     match f {
@@ -200,7 +200,7 @@ fn apply_elementwise<T: Element>(out: &mut ArrayD<T>, f: super::unary::UnaryFn) 
     }
 }
 
-fn contiguous<T: Element>(a: &ArrayD<T>) -> Result<&[T]> {
+fn contiguous<T: Element>(a: &ArrayRefD<T>) -> Result<&[T]> {
     a.as_slice()
         .ok_or_else(|| Error::value("dense: operand is not contiguous"))
 }
@@ -229,7 +229,7 @@ impl Backward for LinearBackward {
 }
 
 impl LinearBackward {
-    fn backward_typed<T: Element>(&self, g: &ArrayD<T>, grads: &mut GradSink<'_>) -> Result<()> {
+    fn backward_typed<T: Element>(&self, g: &ArrayRefD<T>, grads: &mut GradSink<'_>) -> Result<()> {
         let (in_features, units) = (self.in_features, self.units);
         let rows = g.len() / units.max(1);
         let y = self.output.typed::<T>()?;
@@ -243,7 +243,7 @@ impl LinearBackward {
         let dz: &[T] = match self.activation {
             Activation::Linear => contiguous(g)?,
             Activation::Softmax => {
-                let mut d = g.clone();
+                let mut d = g.to_owned();
                 let (ds, ys) = (slice_mut(&mut d)?, contiguous(y)?);
                 for (d_row, y_row) in ds.chunks_exact_mut(units).zip(ys.chunks_exact(units)) {
                     let dot: T = d_row.iter().zip(y_row).map(|(&a, &b)| a * b).sum();
@@ -255,7 +255,7 @@ impl LinearBackward {
                 contiguous(&owned_dz)?
             }
             Activation::Elementwise(f) => {
-                let mut d = g.clone();
+                let mut d = g.to_owned();
                 let ds = slice_mut(&mut d)?;
                 let ys = contiguous(y)?;
                 match pre_activation {
@@ -336,7 +336,7 @@ fn beta<T: Element>(accumulate: Accumulate) -> T {
     }
 }
 
-fn slice_mut<T: Element>(a: &mut ArrayD<T>) -> Result<&mut [T]> {
+fn slice_mut<T: Element>(a: &mut ArrayRefD<T>) -> Result<&mut [T]> {
     a.as_slice_mut()
         .ok_or_else(|| Error::value("dense: buffer is not contiguous"))
 }

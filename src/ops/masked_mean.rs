@@ -1,7 +1,7 @@
 //! `masked_mean_over_time`: the mean of a sequence's steps, counting only the steps a mask keeps
 //! (what `GlobalAveragePooling1D` computes after a masking `Embedding`).
 
-use ndarray::{Array2, ArrayD};
+use ndarray::{Array2, ArrayD, ArrayRefD};
 
 use crate::autograd::{Backward, GradSink, record};
 use crate::dtype::Element;
@@ -81,8 +81,8 @@ pub fn masked_mean_over_time(
     }
     let data = x.data();
     let out = match &*data {
-        Storage::F32(a) => Storage::F32(forward(a, &weights, layout)?),
-        Storage::F64(a) => Storage::F64(forward(a, &weights, layout)?),
+        Storage::F32(a) => Storage::F32(forward(a, &weights, layout)?.into()),
+        Storage::F64(a) => Storage::F64(forward(a, &weights, layout)?.into()),
     };
     Ok(record(out, &[x], |_| MaskedMeanBackward {
         weights,
@@ -90,7 +90,7 @@ pub fn masked_mean_over_time(
     }))
 }
 
-fn forward<T: Element>(x: &ArrayD<T>, weights: &[f64], layout: Layout) -> Result<ArrayD<T>> {
+fn forward<T: Element>(x: &ArrayRefD<T>, weights: &[f64], layout: Layout) -> Result<ArrayD<T>> {
     let x = x
         .as_slice()
         .ok_or_else(|| Error::value("GlobalAveragePooling1D: input is not contiguous"))?;
@@ -121,15 +121,15 @@ impl Backward for MaskedMeanBackward {
 
     fn backward(&self, grad: &Storage, grads: &mut GradSink<'_>) -> Result<()> {
         let g = match grad {
-            Storage::F32(g) => Storage::F32(self.spread(g)?),
-            Storage::F64(g) => Storage::F64(self.spread(g)?),
+            Storage::F32(g) => Storage::F32(self.spread(g)?.into()),
+            Storage::F64(g) => Storage::F64(self.spread(g)?.into()),
         };
         grads.add(0, g)
     }
 }
 
 impl MaskedMeanBackward {
-    fn spread<T: Element>(&self, grad: &ArrayD<T>) -> Result<ArrayD<T>> {
+    fn spread<T: Element>(&self, grad: &ArrayRefD<T>) -> Result<ArrayD<T>> {
         let grad = grad
             .as_slice()
             .ok_or_else(|| Error::value("GlobalAveragePooling1D: gradient is not contiguous"))?;

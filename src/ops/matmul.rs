@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use ndarray::ArrayD;
+use ndarray::{ArrayD, ArrayRefD};
 
 use crate::autograd::{Accumulate, Backward, GradSink, record};
 use crate::dtype::Element;
@@ -159,7 +159,7 @@ fn batched_gemm<T: Element>(
     }
 }
 
-fn forward<T: Element>(plan: &MatmulPlan, a: &ArrayD<T>, b: &ArrayD<T>) -> Result<ArrayD<T>> {
+fn forward<T: Element>(plan: &MatmulPlan, a: &ArrayRefD<T>, b: &ArrayRefD<T>) -> Result<ArrayD<T>> {
     let mut out = try_zeros::<T>(&plan.out_shape)?;
     let a = operand(a, plan.m, plan.k, false, &plan.batch, &plan.lhs_batch)?;
     let b = operand(b, plan.k, plan.n, false, &plan.batch, &plan.rhs_batch)?;
@@ -172,7 +172,7 @@ fn forward<T: Element>(plan: &MatmulPlan, a: &ArrayD<T>, b: &ArrayD<T>) -> Resul
 }
 
 fn operand<'a, T: Element>(
-    array: &'a ArrayD<T>,
+    array: &'a ArrayRefD<T>,
     rows: usize,
     cols: usize,
     transpose: bool,
@@ -240,9 +240,9 @@ impl Backward for MatmulBackward {
 
 fn lhs_grad<T: Element>(
     plan: &MatmulPlan,
-    dest: &mut ArrayD<T>,
-    g: &ArrayD<T>,
-    b: &ArrayD<T>,
+    dest: &mut ArrayRefD<T>,
+    g: &ArrayRefD<T>,
+    b: &ArrayRefD<T>,
     accumulate: Accumulate,
 ) -> Result<()> {
     let g = operand(g, plan.m, plan.n, false, &plan.batch, &plan.batch)?;
@@ -257,9 +257,9 @@ fn lhs_grad<T: Element>(
 
 fn rhs_grad<T: Element>(
     plan: &MatmulPlan,
-    dest: &mut ArrayD<T>,
-    g: &ArrayD<T>,
-    a: &ArrayD<T>,
+    dest: &mut ArrayRefD<T>,
+    g: &ArrayRefD<T>,
+    a: &ArrayRefD<T>,
     accumulate: Accumulate,
 ) -> Result<()> {
     let a_t = operand(a, plan.m, plan.k, true, &plan.batch, &plan.lhs_batch)?;

@@ -18,7 +18,7 @@ pub mod reduce;
 pub mod softmax;
 pub mod unary;
 
-use ndarray::{ArrayD, Axis, IxDyn, Zip};
+use ndarray::{ArrayD, ArrayRefD, Axis, IxDyn, Zip};
 
 use crate::dtype::Element;
 use crate::error::{Error, Result};
@@ -45,13 +45,13 @@ pub(crate) fn sum_to_shape<T: Element>(grad: ArrayD<T>, shape: &[usize]) -> Resu
 
 /// `f(a, b)` elementwise at the broadcast `shape` of `a` and `b`.
 pub(crate) fn broadcast_map2<T: Element>(
-    a: &ArrayD<T>,
-    b: &ArrayD<T>,
+    a: &ArrayRefD<T>,
+    b: &ArrayRefD<T>,
     shape: &[usize],
     f: impl Fn(T, T) -> T + Sync,
 ) -> Result<ArrayD<T>> {
     if a.shape() == shape && b.shape() == shape {
-        let mut out = a.clone();
+        let mut out = a.to_owned();
         crate::kernels::elementwise::zip_in_place(&mut out, b, f);
         return Ok(out);
     }
@@ -67,9 +67,9 @@ pub(crate) fn broadcast_map2<T: Element>(
 /// `f(g, a, b)` elementwise, where `g` has the broadcast `shape` of `a` and `b` (the form of
 /// every binary op's backward rule).
 pub(crate) fn broadcast_map3<T: Element>(
-    g: &ArrayD<T>,
-    a: &ArrayD<T>,
-    b: &ArrayD<T>,
+    g: &ArrayRefD<T>,
+    a: &ArrayRefD<T>,
+    b: &ArrayRefD<T>,
     f: impl Fn(T, T, T) -> T,
 ) -> Result<ArrayD<T>> {
     let shape = g.shape().to_vec();
@@ -84,7 +84,7 @@ pub(crate) fn broadcast_map3<T: Element>(
 }
 
 fn broadcast_view<'a, T: Element>(
-    a: &'a ArrayD<T>,
+    a: &'a ArrayRefD<T>,
     shape: &[usize],
 ) -> Result<ndarray::ArrayViewD<'a, T>> {
     a.broadcast(IxDyn(shape))

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use ndarray::{ArrayD, Axis, IxDyn};
+use ndarray::{ArrayD, ArrayRefD, Axis, IxDyn};
 
 use crate::autograd::{Backward, GradSink, record};
 use crate::dtype::Element;
@@ -55,11 +55,11 @@ fn reduce(
 
 fn reduce_array<T: Element>(
     kind: Reduction,
-    a: &ArrayD<T>,
+    a: &ArrayRefD<T>,
     axes: &[usize],
     out_shape: &[usize],
 ) -> Result<ArrayD<T>> {
-    let mut out = a.clone();
+    let mut out = a.to_owned();
     for &axis in axes.iter().rev() {
         out = match kind {
             Reduction::Sum | Reduction::Mean => out.sum_axis(Axis(axis)),
@@ -102,12 +102,12 @@ impl Backward for ReduceBackward {
 fn reduce_grad<T: Element>(
     kind: Reduction,
     axes: &[usize],
-    g: &ArrayD<T>,
-    x: &ArrayD<T>,
-    y: &ArrayD<T>,
+    g: &ArrayRefD<T>,
+    x: &ArrayRefD<T>,
+    y: &ArrayRefD<T>,
 ) -> Result<ArrayD<T>> {
     let kept = reduced_shape(x.shape(), axes, true);
-    let reshape = |a: &ArrayD<T>| {
+    let reshape = |a: &ArrayRefD<T>| {
         a.to_shape(IxDyn(&kept))
             .map(|v| v.into_owned())
             .map_err(|e| Error::Autograd(format!("{}: {e}", kind.name())))

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use ndarray::{ArrayD, Axis, Zip};
+use ndarray::{ArrayD, ArrayRefD, Axis, Zip};
 
 use crate::autograd::{Backward, GradSink, record};
 use crate::dtype::Element;
@@ -29,7 +29,7 @@ impl Kind {
 }
 
 /// Softmax of every lane along `axis`, in place.
-pub fn softmax_in_place<T: Element>(a: &mut ArrayD<T>, axis: usize) {
+pub fn softmax_in_place<T: Element>(a: &mut ArrayRefD<T>, axis: usize) {
     for mut lane in a.lanes_mut(Axis(axis)) {
         let max = lane.fold(T::neg_infinity(), |m, &v| m.max(v));
         let mut total = T::zero();
@@ -44,7 +44,7 @@ pub fn softmax_in_place<T: Element>(a: &mut ArrayD<T>, axis: usize) {
 }
 
 /// Log-softmax of every lane along `axis`, in place.
-pub fn log_softmax_in_place<T: Element>(a: &mut ArrayD<T>, axis: usize) {
+pub fn log_softmax_in_place<T: Element>(a: &mut ArrayRefD<T>, axis: usize) {
     for mut lane in a.lanes_mut(Axis(axis)) {
         let max = lane.fold(T::neg_infinity(), |m, &v| m.max(v));
         let total = lane.fold(T::zero(), |s, &v| s + (v - max).exp());
@@ -59,7 +59,7 @@ fn softmax_op(kind: Kind, input: &Tensor, axis: isize) -> Result<Tensor> {
     let x = input.data();
     let axis = normalize_axis(kind.name(), axis, x.ndim())?;
     let out = map_storage!(&*x, a => {
-        let mut out = a.clone();
+        let mut out = a.to_owned();
         match kind {
             Kind::Softmax => softmax_in_place(&mut out, axis),
             Kind::LogSoftmax => log_softmax_in_place(&mut out, axis),
@@ -92,8 +92,13 @@ impl Backward for SoftmaxBackward {
     }
 }
 
-fn softmax_grad<T: Element>(kind: Kind, axis: usize, g: &ArrayD<T>, y: &ArrayD<T>) -> ArrayD<T> {
-    let mut out = g.clone();
+fn softmax_grad<T: Element>(
+    kind: Kind,
+    axis: usize,
+    g: &ArrayRefD<T>,
+    y: &ArrayRefD<T>,
+) -> ArrayD<T> {
+    let mut out = g.to_owned();
     for (mut o, y) in out
         .lanes_mut(Axis(axis))
         .into_iter()

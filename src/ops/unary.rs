@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use ndarray::ArrayD;
+use ndarray::{ArrayD, ArrayRefD};
 use serde::{Deserialize, Serialize};
 
 use crate::autograd::{Backward, GradSink, record};
@@ -298,8 +298,13 @@ impl Backward for UnaryBackward {
     }
 }
 
-fn unary_grad<T: Element>(f: UnaryFn, g: &ArrayD<T>, x: &ArrayD<T>, y: &ArrayD<T>) -> ArrayD<T> {
-    let mut out = g.clone();
+fn unary_grad<T: Element>(
+    f: UnaryFn,
+    g: &ArrayRefD<T>,
+    x: &ArrayRefD<T>,
+    y: &ArrayRefD<T>,
+) -> ArrayD<T> {
+    let mut out = g.to_owned();
     ndarray::Zip::from(&mut out)
         .and(x)
         .and(y)

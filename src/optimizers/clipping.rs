@@ -111,7 +111,7 @@ mod tests {
         let n = 100_003;
         let values: Vec<f32> = (0..n).map(|i| ((i % 7) as f32) - 3.0).collect();
         let expected: f64 = values.iter().map(|&v| (v as f64) * (v as f64)).sum();
-        let storage = Storage::F32(ArrayD::from_shape_vec(IxDyn(&[n]), values).unwrap());
+        let storage = Storage::F32(ArrayD::from_shape_vec(IxDyn(&[n]), values).unwrap().into());
         assert_eq!(sum_of_squares(&storage), expected);
     }
 

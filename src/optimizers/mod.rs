@@ -396,8 +396,8 @@ fn check_pairs(params: &[Tensor], grads: &[Arc<Storage>]) -> Result<()> {
 /// Runs the rule on one parameter of element type `T`.
 fn update_typed<T: Element>(
     config: &OptimizerConfig,
-    w: &mut ndarray::ArrayD<T>,
-    g: &ndarray::ArrayD<T>,
+    w: &mut ndarray::ArrayRefD<T>,
+    g: &ndarray::ArrayRefD<T>,
     slots: &mut [Storage],
     scale: f64,
     learning_rate: f64,

@@ -430,10 +430,7 @@ mod tests {
             .slot_names()
             .iter()
             .map(|_| {
-                Storage::F64(ArrayD::from_elem(
-                    IxDyn(&[w.len()]),
-                    rule.slot_initial_value(),
-                ))
+                Storage::F64(ArrayD::from_elem(IxDyn(&[w.len()]), rule.slot_initial_value()).into())
             })
             .collect();
         let prep = GradPrep {

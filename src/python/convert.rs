@@ -1,6 +1,6 @@
 //! Conversions between Python values (numpy arrays, scalars, lists, tensors) and the core.
 
-use ndarray::{ArrayD, ArrayViewD, IxDyn};
+use ndarray::{ArrayD, ArrayViewD};
 use numpy::{
     PyArray1, PyArrayDescrMethods, PyArrayDyn, PyArrayMethods, PyUntypedArray,
     PyUntypedArrayMethods, ToPyArray,
@@ -14,7 +14,7 @@ use crate::dtype::{DType, Element};
 use crate::error::Error;
 use crate::storage::{Storage, array_from_vec};
 use crate::tensor::Tensor;
-use crate::{try_map_storage, with_storage};
+use crate::with_storage;
 
 /// Parses a dtype given as a string, a numpy dtype or a type (`np.float64`, `float`); `None`
 /// means float32.
@@ -96,10 +96,7 @@ fn flattened_to_storage(array: &Bound<'_, PyUntypedArray>, dtype: DType) -> PyRe
     let flat = np
         .call_method1("ascontiguousarray", (array, dtype.name()))?
         .call_method1("reshape", (-1,))?;
-    let shape = IxDyn(array.shape());
-    Ok(try_map_storage!(to_storage(&flat, dtype)?, a => a
-        .into_shape_with_order(shape.clone())
-        .map_err(|e| Error::value(format!("tensor: {e}")))))
+    Ok(to_storage(&flat, dtype)?.into_shape(array.shape())?)
 }
 
 /// Whether rust-numpy can view the array as an ndarray: aligned, with strides that are whole
@@ -120,8 +117,8 @@ fn typed_to_storage<T: Element + numpy::Element>(
     Ok(match dtype {
         // The one copy: a C-contiguous array is copied as is, any other is gathered into C order.
         same if same == T::DTYPE => T::into_storage(view.as_standard_layout().into_owned()),
-        DType::F32 => Storage::F32(converted(view)?),
-        DType::F64 => Storage::F64(converted(view)?),
+        DType::F32 => Storage::F32(converted(view)?.into()),
+        DType::F64 => Storage::F64(converted(view)?.into()),
     })
 }
 
@@ -141,7 +138,7 @@ pub fn to_storage(obj: &Bound<'_, PyAny>, dtype: DType) -> PyResult<Storage> {
 
 pub fn storage_to_numpy<'py>(py: Python<'py>, storage: &Storage) -> PyResult<Bound<'py, PyAny>> {
     if storage.ndim() <= RUST_NUMPY_MAX_DIMS {
-        return Ok(with_storage!(storage, a => a.to_pyarray(py).into_any()));
+        return Ok(with_storage!(storage, a => a.view().to_pyarray(py).into_any()));
     }
     let flat = with_storage!(storage, a => PyArray1::from_iter(py, a.iter().copied()).into_any());
     flat.call_method1("reshape", (PyTuple::new(py, storage.shape())?,))

@@ -1,4 +1,5 @@
-//! DLPack export: a tensor handed to `torch.from_dlpack` or `np.from_dlpack` without a copy.
+//! DLPack both ways without a copy: a tensor handed to `torch.from_dlpack` or `np.from_dlpack`,
+//! and a tensor made over another library's memory by `fg.from_dlpack`.
 //!
 //! The export goes through numpy, which already speaks every DLPack version: the tensor's buffer
 //! is wrapped in a numpy array that borrows it, and that array's own `__dlpack__` makes the
@@ -10,14 +11,21 @@
 //! in-place update on the ferrograd side (an optimizer step, `assign`) moves the tensor to a
 //! fresh buffer instead of changing the memory under the view. Writes through the view land in
 //! the shared buffer and so show in the tensor until then, as in PyTorch.
+//!
+//! The import also goes through numpy: `fg.from_dlpack` asks `np.from_dlpack` for a view of the
+//! producer's memory, and `share_numpy_array` wraps that view in a foreign `Buffer` that holds
+//! the numpy array (and so the producer's memory) alive.
 
 use std::sync::Arc;
 
-use numpy::PyArrayDyn;
+use numpy::{PyArrayDyn, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyBufferError, PyRuntimeError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use super::convert::array_to_storage;
+use super::tensor::PyTensor;
+use crate::buffer::Buffer;
 use crate::storage::Storage;
 use crate::tensor::Tensor;
 
@@ -71,8 +79,58 @@ fn shared_numpy_view(py: Python<'_>, storage: Arc<Storage>) -> PyResult<Bound<'_
     // buffer alive and in place for the array's whole life (no `Arc::make_mut` can mutate or
     // free a storage with a second holder).
     let view = match &*storage {
-        Storage::F32(array) => unsafe { PyArrayDyn::borrow_from_array(array, owner) }.into_any(),
-        Storage::F64(array) => unsafe { PyArrayDyn::borrow_from_array(array, owner) }.into_any(),
+        Storage::F32(array) => {
+            unsafe { PyArrayDyn::borrow_from_array(&array.view(), owner) }.into_any()
+        }
+        Storage::F64(array) => {
+            unsafe { PyArrayDyn::borrow_from_array(&array.view(), owner) }.into_any()
+        }
     };
     Ok(view)
+}
+
+/// A tensor over the memory of `array` (float32 or float64), with no copy when the memory can be
+/// shared: C-contiguous, aligned, writable and not empty. Any other array is copied, since a
+/// ferrograd buffer is C-ordered and an optimizer step may write into it.
+#[pyfunction]
+#[pyo3(name = "_share_numpy_array")]
+pub fn share_numpy_array(array: &Bound<'_, PyUntypedArray>) -> PyResult<PyTensor> {
+    let storage = if let Ok(typed) = array.cast::<PyArrayDyn<f32>>() {
+        shared_or_copied(typed)?
+    } else if let Ok(typed) = array.cast::<PyArrayDyn<f64>>() {
+        shared_or_copied(typed)?
+    } else {
+        return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "from_dlpack takes float32 or float64 data, received dtype {}",
+            array.dtype()
+        )));
+    };
+    Ok(PyTensor::wrap(Tensor::new(storage, false)))
+}
+
+fn shared_or_copied<T>(array: &Bound<'_, PyArrayDyn<T>>) -> PyResult<Storage>
+where
+    T: crate::dtype::Element + numpy::Element,
+{
+    let flags = array.getattr("flags")?;
+    let shareable = array.is_c_contiguous()
+        && flags.getattr("aligned")?.extract::<bool>()?
+        && flags.getattr("writeable")?.extract::<bool>()?
+        && !array.is_empty()
+        && array.ndim() <= MAX_VIEW_DIMS;
+    if !shareable {
+        return array_to_storage(array.as_untyped(), T::DTYPE);
+    }
+    let owner: Box<dyn std::any::Any + Send + Sync> = Box::new(array.clone().into_any().unbind());
+    // SAFETY: the array is C-contiguous, aligned, writable and holds `shape`'s product of
+    // initialised values of `T`; numpy keeps that memory (and the producer's, through the
+    // array's base) in place for as long as the array lives, and `owner` holds a reference to
+    // the array for as long as the buffer lives.
+    let buffer = unsafe { Buffer::from_foreign(array.data(), array.shape(), owner) };
+    Ok(T::into_storage(buffer))
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(share_numpy_array, m)?)?;
+    Ok(())
 }

@@ -39,5 +39,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     metrics::register(m)?;
     optimizers::register(m)?;
     train::register(m)?;
+    dlpack::register(m)?;
     Ok(())
 }

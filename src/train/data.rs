@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use ndarray::{ArrayD, Axis, IxDyn};
+use ndarray::{ArrayD, ArrayRefD, Axis, IxDyn};
 
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
@@ -78,7 +78,7 @@ impl Rows for ArrayRows {
     }
 }
 
-fn gather_rows<T: Element>(a: &ArrayD<T>, rows: &[usize], dtype: DType) -> Result<Storage> {
+fn gather_rows<T: Element>(a: &ArrayRefD<T>, rows: &[usize], dtype: DType) -> Result<Storage> {
     if let Some(&bad) = rows.iter().find(|&&r| r >= a.shape()[0]) {
         return Err(Error::Index(format!(
             "row {bad} is out of range for {} rows",

@@ -78,8 +78,8 @@ fn concatenate(graph: &Graph, outputs: Vec<Storage>) -> Result<Storage> {
         return Storage::zeros(graph.dtype(), &shape);
     }
     match graph.dtype() {
-        DType::F32 => join::<f32>(&outputs).map(Storage::F32),
-        DType::F64 => join::<f64>(&outputs).map(Storage::F64),
+        DType::F32 => join::<f32>(&outputs).map(Storage::from_array),
+        DType::F64 => join::<f64>(&outputs).map(Storage::from_array),
     }
 }
 

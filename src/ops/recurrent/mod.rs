@@ -32,7 +32,7 @@ use std::marker::PhantomData;
 use std::ops::Range;
 use std::sync::Arc;
 
-use ndarray::{Array2, ArrayD};
+use ndarray::{Array2, ArrayRefD};
 
 use self::cells::{AnyFn, CellMath, GateFn, Sigmoid, Tanh};
 use crate::autograd::{Accumulate, Backward, GradSink, record};
@@ -229,7 +229,7 @@ pub fn recurrent(
                 options,
             )?;
             (
-                Storage::F32(array_from_vec(&out_shape, out)?),
+                Storage::F32(array_from_vec(&out_shape, out)?.into()),
                 Tape::F32(tape),
             )
         }
@@ -245,7 +245,7 @@ pub fn recurrent(
                 options,
             )?;
             (
-                Storage::F64(array_from_vec(&out_shape, out)?),
+                Storage::F64(array_from_vec(&out_shape, out)?.into()),
                 Tape::F64(tape),
             )
         }
@@ -475,7 +475,7 @@ fn slice_of<T: Element>(storage: &Storage) -> Result<&[T]> {
         .ok_or_else(|| Error::value("recurrent layer: operand is not contiguous"))
 }
 
-fn slice_mut<T: Element>(a: &mut ArrayD<T>) -> Result<&mut [T]> {
+fn slice_mut<T: Element>(a: &mut ArrayRefD<T>) -> Result<&mut [T]> {
     a.as_slice_mut()
         .ok_or_else(|| Error::value("recurrent layer: buffer is not contiguous"))
 }
@@ -907,7 +907,7 @@ impl RecurrentBackward {
     fn backward_typed<T: CellMath>(
         &self,
         tape: &StepRecord<T>,
-        grad: &ArrayD<T>,
+        grad: &ArrayRefD<T>,
         grads: &mut GradSink<'_>,
     ) -> Result<()> {
         let grad = grad
