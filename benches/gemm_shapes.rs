@@ -1,8 +1,12 @@
-//! The GEMMs of one training epoch of the MNIST MLP (784-512-256-128-10, batch 64, 938 steps)
-//! at their exact shapes: ferrograd's split GEMM against a single matrixmultiply call and the
-//! `gemm` crate, on the same thread count. Prints the median epoch time of each.
+//! The GEMMs of one training epoch at their exact shapes: ferrograd's split GEMM against a single
+//! matrixmultiply call and the `gemm` crate, on the same thread count. Prints the median epoch
+//! time of each.
 //!
-//!     cargo bench --bench gemm_shapes -- [threads] [batch]
+//! By default the model is the MNIST MLP (784-512-256-128-10, 60,000 images); with `--lstm` it
+//! is the whole-sequence GEMMs of benchmark case 8 (two LSTM(128) layers over 80 steps of
+//! 128 features, 2,000 sequences), i.e. everything but the per-step recurrent products.
+//!
+//!     cargo bench --bench gemm_shapes -- [threads] [batch] [--lstm] [--shapes]
 
 use std::time::Instant;
 
@@ -11,6 +15,9 @@ use ferrograd::parallel;
 
 /// (m, k, n, a transposed, b transposed) of every GEMM in one step.
 fn step_shapes(batch: usize) -> Vec<(usize, usize, usize, bool, bool)> {
+    if lstm_mode() {
+        return lstm_shapes(batch);
+    }
     let sizes = [784, 512, 256, 128, 10];
     let mut shapes = Vec::new();
     for (i, w) in sizes.windows(2).enumerate() {
@@ -22,6 +29,22 @@ fn step_shapes(batch: usize) -> Vec<(usize, usize, usize, bool, bool)> {
         }
     }
     shapes
+}
+
+fn lstm_mode() -> bool {
+    std::env::args().any(|a| a == "--lstm")
+}
+
+/// One LSTM(128) layer over a batch of 80 steps of 128 features: the input projection, then in
+/// backward the kernel gradient, the input gradient and the recurrent kernel gradient.
+fn lstm_shapes(batch: usize) -> Vec<(usize, usize, usize, bool, bool)> {
+    let (rows, features, width, units) = (batch * 80, 128, 512, 128);
+    vec![
+        (rows, features, width, false, false), // x @ W
+        (features, rows, width, true, false),  // x^T @ dz
+        (rows, width, features, false, true),  // dz @ W^T
+        (units, rows, width, true, false),     // h^T @ dz
+    ]
 }
 
 /// One GEMM implementation: `(m, k, n, a transposed, b transposed, a, b, c)`.
@@ -78,7 +101,12 @@ fn main() {
         .collect();
     let threads = args.first().copied().unwrap_or(2);
     let batch = args.get(1).copied().unwrap_or(64);
-    let steps = 60_000usize.div_ceil(batch);
+    // An "epoch" of the LSTM case: two layers per batch of its 2,000 sequences.
+    let steps = if lstm_mode() {
+        2 * 2_000usize.div_ceil(batch)
+    } else {
+        60_000usize.div_ceil(batch)
+    };
     parallel::set_num_threads(threads).expect("thread count");
     let flops: f64 = step_shapes(batch)
         .iter()

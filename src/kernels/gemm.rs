@@ -238,19 +238,23 @@ pub fn gemm<T: Element>(alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, c
     };
     let out = SharedMut(c.ptr);
     let flops = m.saturating_mul(n).saturating_mul(k.max(1));
+    // Every block packs its own copy of the operand it shares with the others: a split by
+    // columns packs all of `a` (m x k) once per block, a split by rows all of `b` (k x n). Cut
+    // the longer side, so the shared operand is the smaller one.
+    let split_rows = m >= 2 * MIN_BLOCK_ROWS && (m > n || n < 2 * MIN_BLOCK_COLS);
     if flops < PARALLEL_MIN_FLOPS || parallel::num_threads() == 1 {
         block(0, m, 0, n, out);
+    } else if split_rows {
+        let height = block_len(m, MIN_BLOCK_ROWS);
+        parallel::for_each_chunk(m.div_ceil(height), |i| {
+            let row0 = i * height;
+            block(row0, height.min(m - row0), 0, n, out);
+        });
     } else if n >= 2 * MIN_BLOCK_COLS {
         let width = block_len(n, MIN_BLOCK_COLS);
         parallel::for_each_chunk(n.div_ceil(width), |i| {
             let col0 = i * width;
             block(0, m, col0, width.min(n - col0), out);
-        });
-    } else if m >= 2 * MIN_BLOCK_ROWS {
-        let height = block_len(m, MIN_BLOCK_ROWS);
-        parallel::for_each_chunk(m.div_ceil(height), |i| {
-            let row0 = i * height;
-            block(row0, height.min(m - row0), 0, n, out);
         });
     } else {
         block(0, m, 0, n, out);
