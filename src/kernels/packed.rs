@@ -221,6 +221,28 @@ mod simd {
                 }
             }
             debug_assert_eq!(k, panel.chunks_exact(PANEL_COLS).len());
+            if cols == PANEL_COLS && col_stride == 1 {
+                // A whole panel of contiguous columns: write the registers straight out. The
+                // multiply and the add stay separate, rounding as the general path below does.
+                let beta_v = _mm256_set1_ps(beta);
+                for (i, acc_row) in acc.iter().enumerate() {
+                    let out = c.offset(i as isize * row_stride);
+                    let (left, right) = if beta == 0.0 {
+                        (acc_row[0], acc_row[1])
+                    } else {
+                        (
+                            _mm256_add_ps(acc_row[0], _mm256_mul_ps(beta_v, _mm256_loadu_ps(out))),
+                            _mm256_add_ps(
+                                acc_row[1],
+                                _mm256_mul_ps(beta_v, _mm256_loadu_ps(out.add(8))),
+                            ),
+                        )
+                    };
+                    _mm256_storeu_ps(out, left);
+                    _mm256_storeu_ps(out.add(8), right);
+                }
+                return;
+            }
             let mut values = [0.0f32; PANEL_COLS];
             for (i, acc_row) in acc.iter().enumerate() {
                 _mm256_storeu_ps(values.as_mut_ptr(), acc_row[0]);
