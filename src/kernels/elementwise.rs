@@ -53,3 +53,78 @@ pub fn zip_in_place<T: Element>(
         _ => out.zip_mut_with(other, |x, &y| *x = f(*x, y)),
     }
 }
+
+/// Columns per task when a column sum runs in parallel.
+const COLUMN_SUM_BLOCK: usize = 64;
+
+/// `dest = column sums of matrix` (or `dest +=` them, with `accumulate`), where `matrix` holds
+/// rows of `dest.len()` values. Each column is added row after row in order, and blocks of
+/// columns go to threads when the matrix is large, so the result is the same on any thread count.
+pub fn column_sums<T: Element>(matrix: &[T], dest: &mut [T], accumulate: bool) {
+    let cols = dest.len();
+    if cols == 0 {
+        return;
+    }
+    assert_eq!(
+        matrix.len() % cols,
+        0,
+        "column_sums: {} values are not rows of {cols}",
+        matrix.len()
+    );
+    let sum_block = |first: usize, block: &mut [T]| {
+        if !accumulate {
+            block.fill(T::zero());
+        }
+        let len = block.len();
+        for row in matrix.chunks_exact(cols) {
+            for (d, &v) in block.iter_mut().zip(&row[first..first + len]) {
+                *d += v;
+            }
+        }
+    };
+    if matrix.len() < super::PARALLEL_MIN_ELEMENTS || cols < 2 * COLUMN_SUM_BLOCK {
+        sum_block(0, dest);
+        return;
+    }
+    let out = super::SharedMut(dest.as_mut_ptr());
+    crate::parallel::for_each_chunk(cols.div_ceil(COLUMN_SUM_BLOCK), |i| {
+        let first = i * COLUMN_SUM_BLOCK;
+        let len = COLUMN_SUM_BLOCK.min(cols - first);
+        // SAFETY: blocks of columns are disjoint and inside `dest`, which is borrowed mutably
+        // for the whole call.
+        let block = unsafe { std::slice::from_raw_parts_mut(out.get().add(first), len) };
+        sum_block(first, block);
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_sums_add_each_column_in_row_order_on_any_thread_count() {
+        let (rows, cols) = (700, 200);
+        let matrix: Vec<f32> = (0..rows * cols)
+            .map(|i| ((i * 37) % 101) as f32 * 0.013 - 0.6)
+            .collect();
+        let sums_from = |start: &[f32]| -> Vec<f32> {
+            (0..cols)
+                .map(|c| (0..rows).fold(start[c], |acc, r| acc + matrix[r * cols + c]))
+                .collect()
+        };
+        let expected = sums_from(&[0.0; 200]);
+        let accumulated = sums_from(&expected);
+        for threads in [1, 2, 3] {
+            crate::parallel::set_num_threads(threads).unwrap();
+            let mut sums = vec![5.0f32; cols];
+            column_sums(&matrix, &mut sums, false);
+            assert_eq!(sums, expected, "{threads} threads");
+            column_sums(&matrix, &mut sums, true);
+            assert_eq!(sums, accumulated, "{threads} threads, accumulating");
+        }
+        crate::parallel::set_num_threads(2).unwrap();
+        let mut small = [1.0f64, 1.0];
+        column_sums(&[1.0, 2.0, 3.0, 4.0], &mut small, true);
+        assert_eq!(small, [5.0, 7.0]);
+    }
+}

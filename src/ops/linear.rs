@@ -16,6 +16,7 @@ use super::softmax::softmax_in_place;
 use crate::autograd::{Accumulate, Backward, GradSink, record};
 use crate::dtype::Element;
 use crate::error::{Error, Result};
+use crate::kernels::elementwise::column_sums;
 use crate::kernels::gemm::{MatMut, MatRef, gemm};
 use crate::kernels::packed::{Panels, gemm_with_panels};
 use crate::storage::{Storage, try_zeros};
@@ -299,18 +300,11 @@ impl LinearBackward {
             );
             Ok(())
         })?;
-        // Bias: column sums of dz, added row by row in order (deterministic).
+        // Bias: column sums of dz.
         if grads.wants(2) {
             grads.add_with(2, |dest, accumulate| {
                 let dest = slice_mut(dest.typed_mut::<T>()?)?;
-                if accumulate == Accumulate::Overwrite {
-                    dest.fill(T::zero());
-                }
-                for row in dz.chunks_exact(units) {
-                    for (d, &v) in dest.iter_mut().zip(row) {
-                        *d += v;
-                    }
-                }
+                column_sums(dz, dest, accumulate == Accumulate::Add);
                 Ok(())
             })?;
         }

@@ -12,11 +12,13 @@
 //!
 //! Speed comes from the layout. The input projection of every time step is one large GEMM before
 //! the loop; each step then does one GEMM of the previous state with the recurrent kernel,
-//! `(batch, units) x (units, gates * units)`, and one pass of gate math over the batch rows
-//! (split across threads when large). Inside the loop everything is time-major, so a step's rows
-//! form one contiguous block and nothing is allocated. Backward runs the steps in reverse,
-//! keeping the gradient at every step's gate pre-activations, and then gets the kernel, recurrent
-//! kernel and bias gradients from one GEMM each, written straight into their `.grad` buffers.
+//! `(batch, units) x (units, gates * units)`, packed once per call, and one pass of gate math.
+//! Rows of a batch never meet, so the batch is cut into blocks of rows and each thread runs its
+//! blocks through every step on its own, with no hand-off between threads per step. Inside the
+//! loop everything is time-major, so a block's rows at a step are contiguous and nothing is
+//! allocated. Backward runs the steps in reverse the same way, keeping the gradient at every
+//! step's gate pre-activations, and then gets the kernel and recurrent kernel gradients from one
+//! GEMM each and the bias gradient from column sums, written straight into their `.grad` buffers.
 //!
 //! Masking follows Keras: a masked step leaves the states unchanged and its output repeats the
 //! previous output (or is zero with `zero_output_for_mask`), so the final state is the state at
@@ -39,6 +41,7 @@ use crate::autograd::{Accumulate, Backward, GradSink, record};
 use crate::dtype::Element;
 use crate::error::{Error, Result};
 use crate::kernels::SharedMut;
+use crate::kernels::elementwise::column_sums;
 use crate::kernels::gemm::{MatMut, MatRef, gemm};
 use crate::kernels::packed::{PackedRhs, gemm_packed};
 use crate::ops::index::IndexItem;
@@ -451,9 +454,9 @@ fn processing_mask(mask: Option<&Array2<bool>>, dims: Dims, go_backwards: bool) 
     keep
 }
 
-/// Row `b` of a buffer of rows of `units`.
-fn row<T>(buf: &[T], b: usize, units: usize) -> &[T] {
-    &buf[b * units..(b + 1) * units]
+/// The rows in `range` of a buffer of rows of `width`.
+fn rows_in<T>(buf: &[T], range: Range<usize>, width: usize) -> &[T] {
+    &buf[range.start * width..range.end * width]
 }
 
 /// A zeroed buffer, failing cleanly when the memory cannot be had.
@@ -487,22 +490,45 @@ fn beta<T: Element>(accumulate: Accumulate) -> T {
     }
 }
 
-/// Below this many state values per step the gate math stays on the calling thread: waking the
-/// pool costs more than it saves.
-const PARALLEL_MIN_STEP_VALUES: usize = 1 << 12;
-/// How many blocks of rows a large step is cut into.
-const ROW_BLOCKS: usize = 4;
+/// The fewest batch rows per block worth a task of their own when a block runs a whole sequence.
+const MIN_SEQUENCE_BLOCK_ROWS: usize = 16;
+/// Below this many multiply-adds in the recurrent products of a whole sequence, it runs on the
+/// calling thread.
+const SEQUENCE_PARALLEL_MIN_FLOPS: usize = 1 << 20;
 
-/// Runs `work` over blocks of batch rows, in parallel when a step is large. Rows are independent,
-/// so the result does not depend on the blocking.
-fn for_row_blocks(batch: usize, units: usize, work: impl Fn(Range<usize>) + Sync) {
-    if batch < 2 || batch * units < PARALLEL_MIN_STEP_VALUES {
+/// Runs `work` over blocks of batch rows, each block through every time step on its own.
+///
+/// The rows of a batch never meet inside a recurrent layer: a row's state at one step depends
+/// only on that row's state at the step before. So each block runs the whole loop (the step's
+/// product with the recurrent kernel, then its gate math) with no hand-off between threads at
+/// each step, which at these sizes cost more than the gate math itself. Each row's values are
+/// computed the same way whatever the blocking, so results do not depend on the thread count.
+/// Two blocks per thread, where the batch allows, lets a thread that finishes early take over
+/// work from one that lost its core.
+fn for_sequence_blocks(dims: Dims, work: impl Fn(Range<usize>) + Sync) {
+    let Dims {
+        batch,
+        steps,
+        units,
+        ..
+    } = dims;
+    let threads = parallel::num_threads();
+    let flops = batch
+        .saturating_mul(units)
+        .saturating_mul(dims.width())
+        .saturating_mul(steps);
+    if threads < 2 || batch < 2 || flops < SEQUENCE_PARALLEL_MIN_FLOPS {
         work(0..batch);
         return;
     }
-    let block = batch.div_ceil(ROW_BLOCKS);
-    parallel::for_each_chunk(batch.div_ceil(block), |i| {
-        work(i * block..((i + 1) * block).min(batch))
+    let blocks = if batch >= 2 * threads * MIN_SEQUENCE_BLOCK_ROWS {
+        2 * threads
+    } else {
+        threads.min(batch)
+    };
+    let rows = batch.div_ceil(blocks);
+    parallel::for_each_chunk(batch.div_ceil(rows), |i| {
+        work(i * rows..((i + 1) * rows).min(batch))
     });
 }
 
@@ -686,129 +712,127 @@ fn run_forward<T: CellMath, A: GateFn<T>, R: GateFn<T>>(
     let recurrent_kernel =
         PackedRhs::new(MatRef::row_major(operands.recurrent_kernel, units, width));
 
-    for step in 0..steps {
-        let (past, future) = hidden.split_at_mut((step + 1) * state_len);
-        let h_prev = &past[step * state_len..];
-        let h_next = &mut future[..state_len];
-        if let Some(m) = &recurrent_dropout {
-            for ((d, &h), &m) in dropped_state.iter_mut().zip(h_prev).zip(m) {
-                *d = h * m;
-            }
-        }
-        let state_in = match recurrent_dropout {
-            Some(_) => &dropped_state[..],
-            None => h_prev,
-        };
-        let state_in = MatRef::row_major(state_in, batch, units);
-        let z = &mut gates[step * step_len..(step + 1) * step_len];
-        let keep_step = &keep[step * batch..(step + 1) * batch];
-        let z_rows = match cell {
-            // The recurrent term lands on the input projection (beta = 1).
-            CellKind::SimpleRnn | CellKind::Lstm => {
-                gemm_packed(
-                    state_in,
-                    &recurrent_kernel,
-                    T::one(),
-                    MatMut::row_major(z, batch, width),
-                );
-                SharedRows::new(z, width)
-            }
-            CellKind::Gru => {
-                gemm_packed(
-                    state_in,
-                    &recurrent_kernel,
-                    T::zero(),
-                    MatMut::row_major(&mut recurrent_out, batch, width),
-                );
-                SharedRows::new(z, width)
-            }
-        };
-        let h_rows = SharedRows::new(h_next, units);
-        match cell {
-            CellKind::SimpleRnn => for_row_blocks(batch, units, |range| {
-                // SAFETY: row blocks are disjoint.
-                let (z, h) = unsafe { (z_rows.rows(range.clone()), h_rows.rows(range.clone())) };
-                for (local, b) in range.enumerate() {
-                    let h_row = &mut h[local * units..(local + 1) * units];
-                    if keep_step[b] {
-                        let z_row = &mut z[local * units..(local + 1) * units];
-                        act.apply(z_row);
-                        h_row.copy_from_slice(z_row);
-                    } else {
-                        h_row.copy_from_slice(row(h_prev, b, units));
+    let gates_rows = SharedRows::new(&mut gates, width);
+    let hidden_rows = SharedRows::new(&mut hidden, units);
+    let carry_rows = SharedRows::new(&mut carry, units);
+    let extra_rows = SharedRows::new(&mut extra, units);
+    let recurrent_rows = SharedRows::new(&mut recurrent_out, width);
+    let dropped_rows = SharedRows::new(&mut dropped_state, units);
+    let keep_all = &keep[..];
+    for_sequence_blocks(dims, |block| {
+        let count = block.len();
+        let at = |step: usize| step * batch + block.start..step * batch + block.end;
+        for step in 0..steps {
+            // SAFETY: every block touches only its own rows of each buffer, and within a block
+            // the rows of different steps (h_prev and h_next) are disjoint.
+            let (z, h_prev, h_next) = unsafe {
+                (
+                    gates_rows.rows(at(step)),
+                    hidden_rows.rows(at(step)),
+                    hidden_rows.rows(at(step + 1)),
+                )
+            };
+            let state_in = match &recurrent_dropout {
+                Some(m) => {
+                    // SAFETY: this block's rows only.
+                    let dropped = unsafe { dropped_rows.rows(block.clone()) };
+                    let m = &m[block.start * units..block.end * units];
+                    for ((d, &h), &m) in dropped.iter_mut().zip(&*h_prev).zip(m) {
+                        *d = h * m;
+                    }
+                    &*dropped
+                }
+                None => &*h_prev,
+            };
+            let state_in = MatRef::row_major(state_in, count, units);
+            let keep_step = &keep_all[step * batch..(step + 1) * batch][block.clone()];
+            match cell {
+                // The recurrent term lands on the input projection (beta = 1).
+                CellKind::SimpleRnn => {
+                    gemm_packed(
+                        state_in,
+                        &recurrent_kernel,
+                        T::one(),
+                        MatMut::row_major(z, count, width),
+                    );
+                    for (local, &kept) in keep_step.iter().enumerate() {
+                        let span = local * units..(local + 1) * units;
+                        if kept {
+                            act.apply(&mut z[span.clone()]);
+                            h_next[span.clone()].copy_from_slice(&z[span]);
+                        } else {
+                            h_next[span.clone()].copy_from_slice(&h_prev[span]);
+                        }
                     }
                 }
-            }),
-            CellKind::Lstm => {
-                let (c_past, c_future) = carry.split_at_mut((step + 1) * state_len);
-                let c_prev = &c_past[step * state_len..];
-                let c_rows = SharedRows::new(&mut c_future[..state_len], units);
-                let a_rows =
-                    SharedRows::new(&mut extra[step * state_len..(step + 1) * state_len], units);
-                for_row_blocks(batch, units, |range| {
-                    // SAFETY: row blocks are disjoint.
-                    let (z, h, c, a) = unsafe {
+                CellKind::Lstm => {
+                    gemm_packed(
+                        state_in,
+                        &recurrent_kernel,
+                        T::one(),
+                        MatMut::row_major(z, count, width),
+                    );
+                    // SAFETY: this block's rows only; c_prev and c_next are different steps.
+                    let (c_prev, c_next, cell_act) = unsafe {
                         (
-                            z_rows.rows(range.clone()),
-                            h_rows.rows(range.clone()),
-                            c_rows.rows(range.clone()),
-                            a_rows.rows(range.clone()),
+                            carry_rows.rows(at(step)),
+                            carry_rows.rows(at(step + 1)),
+                            extra_rows.rows(at(step)),
                         )
                     };
-                    for (local, b) in range.enumerate() {
+                    for (local, &kept) in keep_step.iter().enumerate() {
                         let span = local * units..(local + 1) * units;
-                        if keep_step[b] {
+                        if kept {
                             cells::lstm_forward(
                                 &mut z[local * width..(local + 1) * width],
-                                row(c_prev, b, units),
-                                &mut c[span.clone()],
-                                &mut a[span.clone()],
-                                &mut h[span],
+                                &c_prev[span.clone()],
+                                &mut c_next[span.clone()],
+                                &mut cell_act[span.clone()],
+                                &mut h_next[span],
                                 act,
                                 rec,
                             );
                         } else {
-                            h[span.clone()].copy_from_slice(row(h_prev, b, units));
-                            c[span].copy_from_slice(row(c_prev, b, units));
+                            h_next[span.clone()].copy_from_slice(&h_prev[span.clone()]);
+                            c_next[span.clone()].copy_from_slice(&c_prev[span]);
                         }
                     }
-                })
-            }
-            CellKind::Gru => {
-                let r_rows =
-                    SharedRows::new(&mut extra[step * state_len..(step + 1) * state_len], units);
-                let recurrent_out = &recurrent_out[..];
-                for_row_blocks(batch, units, |range| {
-                    // SAFETY: row blocks are disjoint.
-                    let (z, h, r) = unsafe {
+                }
+                CellKind::Gru => {
+                    // SAFETY: this block's rows only.
+                    let (recurrent, recurrent_h) = unsafe {
                         (
-                            z_rows.rows(range.clone()),
-                            h_rows.rows(range.clone()),
-                            r_rows.rows(range.clone()),
+                            recurrent_rows.rows(block.clone()),
+                            extra_rows.rows(at(step)),
                         )
                     };
-                    for (local, b) in range.enumerate() {
+                    gemm_packed(
+                        state_in,
+                        &recurrent_kernel,
+                        T::zero(),
+                        MatMut::row_major(recurrent, count, width),
+                    );
+                    for (local, &kept) in keep_step.iter().enumerate() {
                         let span = local * units..(local + 1) * units;
-                        if keep_step[b] {
+                        if kept {
                             cells::gru_forward(
                                 &mut z[local * width..(local + 1) * width],
-                                &recurrent_out[b * width..(b + 1) * width],
+                                &recurrent[local * width..(local + 1) * width],
                                 recurrent_bias,
-                                row(h_prev, b, units),
-                                &mut r[span.clone()],
-                                &mut h[span],
+                                &h_prev[span.clone()],
+                                &mut recurrent_h[span.clone()],
+                                &mut h_next[span],
                                 act,
                                 rec,
                             );
                         } else {
-                            h[span].copy_from_slice(row(h_prev, b, units));
+                            h_next[span.clone()].copy_from_slice(&h_prev[span]);
                         }
                     }
-                })
+                }
             }
         }
-    }
-
+    });
     let packed = pack_outputs(&hidden, &carry, &keep, dims, options)?;
     if cell == CellKind::SimpleRnn {
         gates = Vec::new();
@@ -970,7 +994,6 @@ fn through_time<T: CellMath, A: GateFn<T>, R: GateFn<T>>(
     let width = dims.width();
     let rows = steps * batch;
     let state_len = batch * units;
-    let step_len = batch * width;
     let cell = options.cell;
     let slots = options.slots(steps);
     let output_steps = options.output_steps(steps);
@@ -1008,137 +1031,138 @@ fn through_time<T: CellMath, A: GateFn<T>, R: GateFn<T>>(
 
     // U^T, packed once for the products of every step.
     let transposed_kernel = PackedRhs::new(MatRef::row_major(recurrent_kernel, units, width).t());
-    for step in (0..steps).rev() {
-        let keep_step = &tape.keep[step * batch..(step + 1) * batch];
-        if options.return_sequences {
-            let position = if options.reverse_output_sequence {
-                steps - 1 - step
-            } else {
-                step
-            };
-            for b in 0..batch {
-                if keep_step[b] || !options.zero_output_for_mask {
-                    add_into(&mut dh[b * units..(b + 1) * units], grad_slot(b, position));
+    let dh_rows = SharedRows::new(&mut dh, units);
+    let dc_rows = SharedRows::new(&mut dc, units);
+    let scratch_rows = SharedRows::new(&mut scratch, units);
+    let dz_input_rows = SharedRows::new(&mut dz_input, width);
+    let dz_recurrent_rows = SharedRows::new(&mut dz_recurrent, width);
+    for_sequence_blocks(dims, |block| {
+        let count = block.len();
+        let at = |step: usize| step * batch + block.start..step * batch + block.end;
+        // SAFETY: every block touches only its own rows of each buffer.
+        let (dh, dc) = unsafe {
+            (
+                dh_rows.rows(block.clone()),
+                match cell {
+                    CellKind::Lstm => dc_rows.rows(block.clone()),
+                    _ => &mut [],
+                },
+            )
+        };
+        for step in (0..steps).rev() {
+            let keep_step = &tape.keep[step * batch..(step + 1) * batch][block.clone()];
+            if options.return_sequences {
+                let position = if options.reverse_output_sequence {
+                    steps - 1 - step
+                } else {
+                    step
+                };
+                for (local, &kept) in keep_step.iter().enumerate() {
+                    if kept || !options.zero_output_for_mask {
+                        let b = block.start + local;
+                        add_into(
+                            &mut dh[local * units..(local + 1) * units],
+                            grad_slot(b, position),
+                        );
+                    }
                 }
             }
-        }
-        let dh_rows = SharedRows::new(&mut dh, units);
-        let dz_rows = SharedRows::new(&mut dz_input[step * step_len..(step + 1) * step_len], width);
-        let gates = &tape.gates[..];
-        let gate_row = |b: usize| &gates[(step * batch + b) * width..][..width];
-        let h_prev = &tape.hidden[step * state_len..(step + 1) * state_len];
-        match cell {
-            CellKind::SimpleRnn => {
-                let h = &tape.hidden[(step + 1) * state_len..(step + 2) * state_len];
-                for_row_blocks(batch, units, |range| {
-                    // SAFETY: row blocks are disjoint.
-                    let (dh, dz) =
-                        unsafe { (dh_rows.rows(range.clone()), dz_rows.rows(range.clone())) };
-                    for (local, b) in range.enumerate() {
-                        if keep_step[b] {
+            // SAFETY: this block's rows only.
+            let dz = unsafe { dz_input_rows.rows(at(step)) };
+            match cell {
+                CellKind::SimpleRnn => {
+                    let h = rows_in(&tape.hidden, at(step + 1), units);
+                    for (local, &kept) in keep_step.iter().enumerate() {
+                        if kept {
                             let span = local * units..(local + 1) * units;
                             cells::simple_backward(
-                                row(h, b, units),
+                                &h[span.clone()],
                                 &mut dh[span.clone()],
                                 &mut dz[span],
                                 act,
                             );
                         }
                     }
-                });
-            }
-            CellKind::Lstm => {
-                let c_prev = &tape.carry[step * state_len..(step + 1) * state_len];
-                let cell_act = &tape.extra[step * state_len..(step + 1) * state_len];
-                let dc_rows = SharedRows::new(&mut dc, units);
-                for_row_blocks(batch, units, |range| {
-                    // SAFETY: row blocks are disjoint.
-                    let (dh, dc, dz) = unsafe {
-                        (
-                            dh_rows.rows(range.clone()),
-                            dc_rows.rows(range.clone()),
-                            dz_rows.rows(range.clone()),
-                        )
-                    };
-                    for (local, b) in range.enumerate() {
-                        if keep_step[b] {
+                }
+                CellKind::Lstm => {
+                    let gate_rows = rows_in(&tape.gates, at(step), width);
+                    let c_prev = rows_in(&tape.carry, at(step), units);
+                    let cell_act = rows_in(&tape.extra, at(step), units);
+                    for (local, &kept) in keep_step.iter().enumerate() {
+                        if kept {
                             let span = local * units..(local + 1) * units;
+                            let gate_span = local * width..(local + 1) * width;
                             cells::lstm_backward(
-                                gate_row(b),
-                                row(c_prev, b, units),
-                                row(cell_act, b, units),
+                                &gate_rows[gate_span.clone()],
+                                &c_prev[span.clone()],
+                                &cell_act[span.clone()],
                                 &mut dh[span.clone()],
                                 &mut dc[span],
-                                &mut dz[local * width..(local + 1) * width],
+                                &mut dz[gate_span],
                                 act,
                                 rec,
                             );
                         }
                     }
-                });
-            }
-            CellKind::Gru => {
-                let recurrent_h = &tape.extra[step * state_len..(step + 1) * state_len];
-                let dr_rows = SharedRows::new(
-                    &mut dz_recurrent[step * step_len..(step + 1) * step_len],
-                    width,
-                );
-                for_row_blocks(batch, units, |range| {
-                    // SAFETY: row blocks are disjoint.
-                    let (dh, dz, dr) = unsafe {
-                        (
-                            dh_rows.rows(range.clone()),
-                            dz_rows.rows(range.clone()),
-                            dr_rows.rows(range.clone()),
-                        )
-                    };
-                    for (local, b) in range.enumerate() {
-                        if keep_step[b] {
-                            let span = local * width..(local + 1) * width;
+                }
+                CellKind::Gru => {
+                    let gate_rows = rows_in(&tape.gates, at(step), width);
+                    let recurrent_h = rows_in(&tape.extra, at(step), units);
+                    let h_prev = rows_in(&tape.hidden, at(step), units);
+                    // SAFETY: this block's rows only.
+                    let dr = unsafe { dz_recurrent_rows.rows(at(step)) };
+                    for (local, &kept) in keep_step.iter().enumerate() {
+                        if kept {
+                            let span = local * units..(local + 1) * units;
+                            let gate_span = local * width..(local + 1) * width;
                             cells::gru_backward(
-                                gate_row(b),
-                                row(recurrent_h, b, units),
-                                row(h_prev, b, units),
-                                &mut dh[local * units..(local + 1) * units],
-                                &mut dz[span.clone()],
-                                &mut dr[span],
+                                &gate_rows[gate_span.clone()],
+                                &recurrent_h[span.clone()],
+                                &h_prev[span.clone()],
+                                &mut dh[span],
+                                &mut dz[gate_span.clone()],
+                                &mut dr[gate_span],
                                 act,
                                 rec,
                             );
                         }
                     }
-                });
-            }
-        }
-        if step == 0 {
-            break; // the initial state is a constant
-        }
-        // dh_prev += (dz_recurrent @ U^T) * recurrent dropout.
-        let dz_step = match cell {
-            CellKind::Gru => &dz_recurrent[step * step_len..(step + 1) * step_len],
-            _ => &dz_input[step * step_len..(step + 1) * step_len],
-        };
-        let dz_step = MatRef::row_major(dz_step, batch, width);
-        match &tape.recurrent_dropout {
-            Some(m) => {
-                gemm_packed(
-                    dz_step,
-                    &transposed_kernel,
-                    T::zero(),
-                    MatMut::row_major(&mut scratch, batch, units),
-                );
-                for ((d, &s), &m) in dh.iter_mut().zip(&scratch).zip(m) {
-                    *d += s * m;
                 }
             }
-            None => gemm_packed(
-                dz_step,
-                &transposed_kernel,
-                T::one(),
-                MatMut::row_major(&mut dh, batch, units),
-            ),
+            if step == 0 {
+                break; // the initial state is a constant
+            }
+            // dh_prev += (dz_recurrent @ U^T) * recurrent dropout.
+            let dz_step = match cell {
+                // SAFETY: this block's rows only, read after the cell above wrote them.
+                CellKind::Gru => unsafe { &*dz_recurrent_rows.rows(at(step)) },
+                _ => &*dz,
+            };
+            let dz_step = MatRef::row_major(dz_step, count, width);
+            match &tape.recurrent_dropout {
+                Some(m) => {
+                    // SAFETY: this block's rows only.
+                    let scratch = unsafe { scratch_rows.rows(block.clone()) };
+                    gemm_packed(
+                        dz_step,
+                        &transposed_kernel,
+                        T::zero(),
+                        MatMut::row_major(scratch, count, units),
+                    );
+                    let m = &m[block.start * units..block.end * units];
+                    for ((d, &s), &m) in dh.iter_mut().zip(&*scratch).zip(m) {
+                        *d += s * m;
+                    }
+                }
+                None => gemm_packed(
+                    dz_step,
+                    &transposed_kernel,
+                    T::one(),
+                    MatMut::row_major(dh, count, units),
+                ),
+            }
         }
-    }
+    });
     Ok(GateGrads {
         input: dz_input,
         recurrent: dz_recurrent,
@@ -1205,28 +1229,15 @@ fn write_weight_grads<T: CellMath>(
         })?;
     }
 
-    // bias: column sums, as a GEMM with a row of ones (parallel and deterministic).
+    // bias: column sums of the gate gradients.
     if grads.wants(3) {
-        let ones = vec![T::one(); rows];
-        let ones = MatRef::row_major(&ones, 1, rows);
         grads.add_with(3, |dest, accumulate| {
             let dest = slice_mut(dest.typed_mut::<T>()?)?;
+            let add = accumulate == Accumulate::Add;
             let (input_part, recurrent_part) = dest.split_at_mut(width);
-            gemm(
-                T::one(),
-                ones,
-                dz_input,
-                beta(accumulate),
-                MatMut::row_major(input_part, 1, width),
-            );
+            column_sums(&dz.input, input_part, add);
             if options.cell == CellKind::Gru {
-                gemm(
-                    T::one(),
-                    ones,
-                    dz_recurrent,
-                    beta(accumulate),
-                    MatMut::row_major(recurrent_part, 1, width),
-                );
+                column_sums(dz.recurrent(), recurrent_part, add);
             }
             Ok(())
         })?;
