@@ -20,7 +20,8 @@ Cases:
   6. Scaling: case 3's model on 10k, 100k and 1M rows, time per epoch and peak memory, each
      library in a fresh process.
   7. import time, and the peak memory of case 1, each library in a fresh process.
-  8. The LSTM text classifier: Embedding-LSTM-Dropout-LSTM-Dropout-Dense, batch 64, length 80.
+  8. The LSTM text classifier: Embedding-LSTM-Dropout-LSTM-Dropout-Dense, batch 64, length 80;
+     and its GEMM floor, as case 5 measures case 1's.
 
 Threads: ferrograd and PyTorch get ``--threads`` through their own setters, numpy's BLAS
 through threadpoolctl, and OpenMP/MKL through the environment. XLA (JAX, Keras) has no
@@ -390,8 +391,83 @@ def training_gemms(sizes, batch):
     return shapes
 
 
-def case_floor(ctx):
+def lstm_training_gemms(input_dim, units, batch, length):
+    """(m, k, n, a transposed, b transposed) of the GEMMs of one LSTM layer over one batch, in
+    the order training runs them: the input projection of every step at once, the product of
+    each step's state with the recurrent kernel, then backward the product of each step's gate
+    gradients with its transpose (not at the first step), and the kernel, recurrent kernel and
+    input gradients."""
+    rows, width = batch * length, 4 * units
+    return (
+        [(rows, input_dim, width, False, False)]
+        + [(batch, units, width, False, False)] * length
+        + [(batch, width, units, False, True)] * (length - 1)
+        + [
+            (input_dim, rows, width, True, False),
+            (units, rows, width, True, False),
+            (rows, width, input_dim, False, True),
+        ]
+    )
+
+
+def gemm_floor_runs(ctx, groups, label):
+    """Times the GEMMs of an epoch at their exact shapes through numpy's BLAS and, when it is a
+    peer, PyTorch's. ``groups`` is a list of (shapes, repeats): each list of shapes runs in
+    order, ``repeats`` times."""
     import numpy as np
+
+    rng = np.random.default_rng(0)
+    cache = {}
+
+    def operand_pair(m, k, n, a_transposed, b_transposed):
+        # The operands are stored as training stores them; a transposed one is a view. Shapes
+        # that repeat (a recurrent layer's steps) share their operands, as the steps share
+        # the recurrent kernel.
+        key = (m, k, n, a_transposed, b_transposed)
+        if key not in cache:
+            a = rng.random((k, m) if a_transposed else (m, k), dtype=np.float32)
+            b = rng.random((n, k) if b_transposed else (k, n), dtype=np.float32)
+            a, b = (a.T if a_transposed else a), (b.T if b_transposed else b)
+            cache[key] = (a, b, np.empty((m, n), np.float32))
+        return cache[key]
+
+    numpy_groups = [
+        ([operand_pair(*shape) for shape in shapes], repeats) for shapes, repeats in groups
+    ]
+
+    def numpy_epoch():
+        start = time.perf_counter()
+        for operands, repeats in numpy_groups:
+            for _ in range(repeats):
+                for a, b, out in operands:
+                    np.matmul(a, b, out=out)
+        return {"seconds": time.perf_counter() - start}
+
+    runners = {"numpy": numpy_epoch}
+    if "torch" in ctx.peers:
+        import torch
+
+        as_torch = {
+            key: (torch.from_numpy(a), torch.from_numpy(b), torch.from_numpy(out))
+            for key, (a, b, out) in cache.items()
+        }
+        torch_groups = [
+            ([as_torch[shape] for shape in shapes], repeats) for shapes, repeats in groups
+        ]
+
+        def torch_epoch():
+            start = time.perf_counter()
+            for operands, repeats in torch_groups:
+                for _ in range(repeats):
+                    for a, b, out in operands:
+                        torch.matmul(a, b, out=out)
+            return {"seconds": time.perf_counter() - start}
+
+        runners["torch"] = torch_epoch
+    return alternate(runners, ctx.repeats, label, warm_up=not ctx.smoke)
+
+
+def case_floor(ctx):
     from threadpoolctl import threadpool_info
 
     (x_train, _), _, _ = ctx.mnist
@@ -399,41 +475,7 @@ def case_floor(ctx):
     steps = math.ceil(len(x_train) / batch)
     shapes = training_gemms(MNIST_MLP, batch)
     gflop = 2 * sum(m * k * n for m, k, n, _, _ in shapes) * steps / 1e9
-    rng = np.random.default_rng(0)
-    operands = []
-    for m, k, n, a_transposed, b_transposed in shapes:
-        # The operands are stored as training stores them; a transposed one is a view.
-        a = rng.random((k, m) if a_transposed else (m, k), dtype=np.float32)
-        b = rng.random((n, k) if b_transposed else (k, n), dtype=np.float32)
-        operands.append((a.T if a_transposed else a, b.T if b_transposed else b))
-
-    numpy_operands = [(a, b, np.empty((a.shape[0], b.shape[1]), np.float32)) for a, b in operands]
-
-    def numpy_epoch():
-        start = time.perf_counter()
-        for _ in range(steps):
-            for a, b, out in numpy_operands:
-                np.matmul(a, b, out=out)
-        return {"seconds": time.perf_counter() - start}
-
-    runners = {"numpy": numpy_epoch}
-    if "torch" in ctx.peers:
-        import torch
-
-        torch_operands = [
-            (torch.from_numpy(a), torch.from_numpy(b), torch.empty(a.shape[0], b.shape[1]))
-            for a, b in operands
-        ]
-
-        def torch_epoch():
-            start = time.perf_counter()
-            for _ in range(steps):
-                for a, b, out in torch_operands:
-                    torch.matmul(a, b, out=out)
-            return {"seconds": time.perf_counter() - start}
-
-        runners["torch"] = torch_epoch
-    runs = alternate(runners, ctx.repeats, "case 5", warm_up=not ctx.smoke)
+    runs = gemm_floor_runs(ctx, [(shapes, steps)], "case 5")
     blas = [
         f"{info.get('internal_api')} {info.get('version')}"
         for info in threadpool_info()
@@ -455,6 +497,7 @@ def case_floor(ctx):
         epoch = case1["libraries"]["ferrograd"]["median"]
         result["ferrograd_epoch_seconds"] = epoch
         result["ferrograd_over_floor"] = epoch / floor
+        result["epoch_case"] = 1
         result["ratios"] = {"floor": epoch / floor}
     else:
         result["notes"].append("run case 1 too to get ferrograd's epoch as a multiple of this")
@@ -666,17 +709,55 @@ def case_text(ctx):
     notes = ["random token ids and labels"]
     if "jax" in ctx.peers:
         notes.append("no hand-written JAX LSTM: Keras on the JAX backend stands for it")
-    ctx.entries.append(
-        entry(
-            8,
-            "text_lstm",
-            f"Embedding-LSTM-LSTM text classifier: one epoch, {sequences} sequences of "
-            f"{length}, batch {batch_size}",
-            "s",
-            runs,
-            notes=notes,
-        )
+    text = entry(
+        8,
+        "text_lstm",
+        f"Embedding-LSTM-LSTM text classifier: one epoch, {sequences} sequences of "
+        f"{length}, batch {batch_size}",
+        "s",
+        runs,
+        notes=notes,
     )
+    ctx.entries.append(text)
+    case_text_floor(ctx, text, spec, sequences, length, batch_size)
+
+
+def case_text_floor(ctx, text, spec, sequences, length, batch_size):
+    """The GEMMs of case 8's epoch alone (both LSTM layers, forward and backward), at their
+    exact shapes: what no library can go below without fewer or faster multiply-adds."""
+    full, last = divmod(sequences, batch_size)
+    groups = []
+    for batch, count in [(batch_size, full), (last, 1)]:
+        if count and batch:
+            shapes = lstm_training_gemms(spec.embedding, spec.units, batch, length)
+            shapes += lstm_training_gemms(spec.units, spec.units, batch, length)
+            groups.append((shapes, count))
+    gflop = 2 * sum(m * k * n * count for shapes, count in groups for m, k, n, _, _ in shapes) / 1e9
+    runs = gemm_floor_runs(ctx, groups, "case 8 floor")
+    result = entry(
+        8,
+        "text_lstm_gemm_floor",
+        f"case 8's GEMMs alone: two LSTM layers, forward and backward, {gflop:.0f} GFLOP",
+        "s",
+        runs,
+    )
+    floor = min(summary["median"] for summary in result["libraries"].values())
+    epoch = text["libraries"]["ferrograd"]["median"]
+    result.update(
+        floor_seconds=floor,
+        gflop=gflop,
+        ferrograd_epoch_seconds=epoch,
+        ferrograd_over_floor=epoch / floor,
+        epoch_case=8,
+        ratios={"floor": epoch / floor},
+    )
+    if "torch" in text["libraries"]:
+        torch_epoch = text["libraries"]["torch"]["median"]
+        result["notes"].append(
+            f"PyTorch's epoch is {torch_epoch / floor:.2f}x this floor, so 0.5x PyTorch's time "
+            f"is {0.5 * torch_epoch / floor:.2f}x it"
+        )
+    ctx.entries.append(result)
 
 
 CASES = {

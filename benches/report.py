@@ -134,7 +134,8 @@ def print_table(result):
         if "ferrograd_over_floor" in item:
             print(
                 f"{'':<5}{'':<46}{'ferrograd':<11}"
-                f"{_format(item['ferrograd_epoch_seconds'], 's'):>9}{'(case 1)':>17}"
+                f"{_format(item['ferrograd_epoch_seconds'], 's'):>9}"
+                f"{'(case ' + str(item.get('epoch_case', 1)) + ')':>17}"
                 f"{item['ferrograd_over_floor']:>14.2f}x of the floor"
             )
     if result["targets"]:

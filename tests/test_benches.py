@@ -68,13 +68,17 @@ def test_smoke_run_writes_every_case_with_positive_times(smoke_result):
     cases = {entry["case"] for entry in result["entries"]}
     assert cases == set(compare.ALL_CASES)
     for entry in result["entries"]:
-        assert "ferrograd" in entry["libraries"] or entry["key"] == "gemm_floor", entry["key"]
+        floors = ("gemm_floor", "text_lstm_gemm_floor")
+        assert "ferrograd" in entry["libraries"] or entry["key"] in floors, entry["key"]
         for name, summary in entry["libraries"].items():
             assert summary["median"] > 0, (entry["key"], name)
             assert summary["min"] <= summary["median"] <= summary["max"], (entry["key"], name)
     keys = {entry["key"] for entry in result["entries"]}
     assert {"mnist_mlp_batch64", "mnist_mlp_batch32", "mnist_mlp_batch256"} <= keys
     assert {"scaling_1000_memory", "scaling_1000_time", "import_time", "text_lstm"} <= keys
+    assert "text_lstm_gemm_floor" in keys
+    text_floor = next(e for e in result["entries"] if e["key"] == "text_lstm_gemm_floor")
+    assert text_floor["gflop"] > 0 and text_floor["ferrograd_over_floor"] > 0
     assert out.with_suffix(".png").stat().st_size > 10_000
     assert result["machine"]["threads"] == 2
     assert result["settings"]["smoke"] is True
