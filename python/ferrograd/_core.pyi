@@ -374,6 +374,7 @@ def assign(tensor: Tensor, value: _TensorLike) -> None: ...
 def _share_numpy_array(array: np.ndarray) -> Tensor:
     """A tensor over ``array``'s memory (float32/float64, C-contiguous, aligned, writable),
     else over a copy; the import side of ``fg.from_dlpack``."""
+
 def resolve_accuracy(
     y_true_shape: Sequence[int], y_pred_shape: Sequence[int], loss: Loss | None = None
 ) -> str: ...
