@@ -367,6 +367,45 @@ def test_the_keras_text_classifier_builds_predicts_and_backpropagates(rng):
     np.testing.assert_array_equal(embedding_grad[unseen], 0)
 
 
+def test_recurrent_models_train_and_predict_to_the_same_bits_on_any_thread_count(rng):
+    # Large enough that each recurrent layer runs its batch rows in blocks on several threads,
+    # and that predict runs batches side by side.
+    x = rng.integers(1, 50, size=(96, 12))
+    x[::5, :4] = 0  # padded steps, masked
+    y = rng.integers(0, 2, size=(96, 1)).astype("float32")
+
+    def train_and_predict(threads):
+        fg.set_num_threads(threads)
+        fg.set_seed(3)
+        model = fg.Sequential(
+            [
+                layers.Embedding(50, 16, mask_zero=True),
+                layers.LSTM(32, return_sequences=True, recurrent_dropout=0.2),
+                layers.GRU(32, return_sequences=True, go_backwards=True),
+                layers.SimpleRNN(32),
+                layers.Dense(1, activation="sigmoid"),
+            ]
+        )
+        model.compile(optimizer="adam", loss="binary_crossentropy")
+        model.fit(x, y, batch_size=48, epochs=2, verbose=0)
+        return [w.copy() for w in model.get_weights()], [
+            model.predict(x, batch_size=batch_size, verbose=0) for batch_size in (7, 32, 96)
+        ]
+
+    try:
+        weights, predictions = train_and_predict(1)
+        for threads in (2, 3):
+            other_weights, other_predictions = train_and_predict(threads)
+            for a, b in zip(weights, other_weights, strict=True):
+                np.testing.assert_array_equal(a, b)
+            for a, b in zip(predictions, other_predictions, strict=True):
+                np.testing.assert_array_equal(a, b)
+        for other in predictions[1:]:
+            np.testing.assert_array_equal(predictions[0], other)
+    finally:
+        fg.set_num_threads(2)
+
+
 def pytorch_rnn(kind, x, params):
     """PyTorch's equations (torch.nn.LSTM/GRU/RNN docs), batch-first, with its own weight
     layout: ``weight_ih (gates * hidden, input)``, ``weight_hh``, ``bias_ih``, ``bias_hh``."""

@@ -54,7 +54,7 @@ pub struct Context<'a> {
 /// packed from; because the entry shares that `Arc`, any write to the kernel makes a new one
 /// (copy on write, or a new value), so an entry is current exactly while its `Arc` is still
 /// the kernel's.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct PackedKernels {
     entries: HashMap<u64, (Arc<Storage>, Option<Arc<Panels>>)>,
 }

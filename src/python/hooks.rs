@@ -92,6 +92,10 @@ fn logs_dict<'py>(py: Python<'py>, logs: &Logs) -> PyResult<Bound<'py, PyDict>> 
 }
 
 impl Hooks for PyHooks {
+    fn wants_every_batch(&self) -> bool {
+        self.every_batch
+    }
+
     fn on_epoch_begin(&mut self, epoch: usize) -> Result<()> {
         self.last_progress = None;
         self.call("on_epoch_begin", |py| (epoch,).into_pyobject(py))?;

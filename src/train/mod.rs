@@ -23,6 +23,13 @@ pub enum Control {
 /// user pressed Ctrl-C): the loop then stops at once and returns the error, leaving the model as
 /// it was after the last finished batch.
 pub trait Hooks {
+    /// Whether each batch must be reported around its own computation: begin, compute, end,
+    /// then the next (a user callback asked for batch events). When false, a loop may compute
+    /// several batches before reporting them in order.
+    fn wants_every_batch(&self) -> bool {
+        true
+    }
+
     fn on_epoch_begin(&mut self, _epoch: usize) -> Result<()> {
         Ok(())
     }
@@ -44,4 +51,8 @@ pub trait Hooks {
 /// Hooks that do nothing (for Rust callers and tests).
 pub struct NoHooks;
 
-impl Hooks for NoHooks {}
+impl Hooks for NoHooks {
+    fn wants_every_batch(&self) -> bool {
+        false
+    }
+}

@@ -1,6 +1,7 @@
 //! `predict`: the model's outputs for every row, in order, without recording a graph.
 
 use ndarray::{ArrayD, Axis};
+use parking_lot::Mutex;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -10,6 +11,7 @@ use crate::autograd::no_grad;
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
 use crate::nn::{Context, Graph, PackedKernels};
+use crate::parallel;
 use crate::storage::Storage;
 use crate::tensor::Tensor;
 
@@ -25,17 +27,70 @@ pub fn predict(
         ));
     }
     let rows: Vec<usize> = (0..x.len()).collect();
-    let mut outputs = Vec::with_capacity(rows.len().div_ceil(batch_size));
+    let batches: Vec<&[usize]> = rows.chunks(batch_size).collect();
+    let mut outputs = Vec::with_capacity(batches.len());
     let mut packed_kernels = PackedKernels::default();
-    for (step, chunk) in rows.chunks(batch_size).enumerate() {
-        hooks.on_batch_begin(step)?;
-        let batch = x.gather(chunk, graph.dtype())?;
-        outputs.push(run_batch(graph, batch, &mut packed_kernels)?);
-        if hooks.on_batch_end(step, &Vec::new())? == Control::Stop {
-            break;
+    // Batches side by side: one per thread, each with single-threaded kernels, reported in
+    // order once the group is done. Only where no callback watches batches one by one; the
+    // first batch runs alone and packs the kernels that every thread then shares.
+    let side_by_side = if hooks.wants_every_batch() {
+        1
+    } else {
+        parallel::num_threads()
+    };
+    let mut step = 0;
+    while step < batches.len() {
+        let group = if step == 0 { 1 } else { side_by_side }.min(batches.len() - step);
+        for offset in 0..group {
+            hooks.on_batch_begin(step + offset)?;
         }
+        let inputs = batches[step..step + group]
+            .iter()
+            .map(|chunk| x.gather(chunk, graph.dtype()))
+            .collect::<Result<Vec<_>>>()?;
+        let results = if group == 1 {
+            let input = inputs.into_iter().next().expect("a group has a batch");
+            vec![run_batch(graph, input, &mut packed_kernels)]
+        } else {
+            run_side_by_side(graph, inputs, &packed_kernels)
+        };
+        for (offset, result) in results.into_iter().enumerate() {
+            outputs.push(result?);
+            if hooks.on_batch_end(step + offset, &Vec::new())? == Control::Stop {
+                return concatenate(graph, outputs);
+            }
+        }
+        step += group;
     }
     concatenate(graph, outputs)
+}
+
+/// Runs each batch on a thread of its own (the kernels inside run on that thread alone), with a
+/// copy of the packed kernels each; results in the batches' order.
+fn run_side_by_side(
+    graph: &Graph,
+    inputs: Vec<Storage>,
+    packed_kernels: &PackedKernels,
+) -> Vec<Result<Storage>> {
+    let inputs: Vec<Mutex<Option<Storage>>> =
+        inputs.into_iter().map(|x| Mutex::new(Some(x))).collect();
+    let results: Vec<Mutex<Option<Result<Storage>>>> =
+        inputs.iter().map(|_| Mutex::new(None)).collect();
+    parallel::for_each_chunk(inputs.len(), |i| {
+        let input = inputs[i].lock().take();
+        let result = match input {
+            Some(x) => run_batch(graph, x, &mut packed_kernels.clone()),
+            None => Err(Error::value("predict: a batch was taken twice")),
+        };
+        *results[i].lock() = Some(result);
+    });
+    results
+        .into_iter()
+        .map(|slot| {
+            slot.into_inner()
+                .unwrap_or_else(|| Err(Error::value("predict: a batch did not run")))
+        })
+        .collect()
 }
 
 pub fn predict_stream(
