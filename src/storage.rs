@@ -273,14 +273,7 @@ impl Storage {
 
     /// `self += other`, for two storages of the same shape and dtype (gradient accumulation).
     pub fn add_assign(&mut self, other: &Storage) -> Result<()> {
-        if self.shape() != other.shape() {
-            return Err(Error::ShapeMismatch {
-                op: "gradient accumulation",
-                lhs: self.shape().to_vec(),
-                rhs: other.shape().to_vec(),
-                reason: "differ",
-            });
-        }
+        self.check_same_shape(other, "gradient accumulation")?;
         match (self, other) {
             (Storage::F32(a), Storage::F32(b)) => crate::kernels::elementwise::add_assign(a, b),
             (Storage::F64(a), Storage::F64(b)) => crate::kernels::elementwise::add_assign(a, b),
@@ -297,14 +290,7 @@ impl Storage {
 
     /// Overwrites the values with `other`'s, of the same shape and dtype, in place.
     pub fn copy_from(&mut self, other: &Storage) -> Result<()> {
-        if self.shape() != other.shape() {
-            return Err(Error::ShapeMismatch {
-                op: "copy",
-                lhs: self.shape().to_vec(),
-                rhs: other.shape().to_vec(),
-                reason: "differ",
-            });
-        }
+        self.check_same_shape(other, "copy")?;
         match (self, other) {
             (Storage::F32(a), Storage::F32(b)) => a.assign(b),
             (Storage::F64(a), Storage::F64(b)) => a.assign(b),
@@ -317,6 +303,18 @@ impl Storage {
             }
         }
         Ok(())
+    }
+
+    fn check_same_shape(&self, other: &Storage, op: &'static str) -> Result<()> {
+        if self.shape() == other.shape() {
+            return Ok(());
+        }
+        Err(Error::ShapeMismatch {
+            op,
+            lhs: self.shape().to_vec(),
+            rhs: other.shape().to_vec(),
+            reason: "differ",
+        })
     }
 
     pub fn fill(&mut self, value: f64) {

@@ -46,13 +46,15 @@ pub fn predict(
         }
         let inputs = batches[step..step + group]
             .iter()
-            .map(|chunk| x.gather(chunk, graph.dtype()))
+            .map(|chunk| Ok(Tensor::new(x.gather(chunk, graph.dtype())?, false)))
             .collect::<Result<Vec<_>>>()?;
-        let results = if group == 1 {
-            let input = inputs.into_iter().next().expect("a group has a batch");
-            vec![run_batch(graph, input, &mut packed_kernels)]
+        let results: Vec<Result<Storage>> = if group == 1 {
+            inputs
+                .iter()
+                .map(|input| run_batch(graph, input, &mut packed_kernels))
+                .collect()
         } else {
-            run_side_by_side(graph, inputs, &packed_kernels)
+            run_side_by_side(graph, &inputs, &packed_kernels)
         };
         for (offset, result) in results.into_iter().enumerate() {
             outputs.push(result?);
@@ -69,19 +71,13 @@ pub fn predict(
 /// copy of the packed kernels each; results in the batches' order.
 fn run_side_by_side(
     graph: &Graph,
-    inputs: Vec<Storage>,
+    inputs: &[Tensor],
     packed_kernels: &PackedKernels,
 ) -> Vec<Result<Storage>> {
-    let inputs: Vec<Mutex<Option<Storage>>> =
-        inputs.into_iter().map(|x| Mutex::new(Some(x))).collect();
     let results: Vec<Mutex<Option<Result<Storage>>>> =
         inputs.iter().map(|_| Mutex::new(None)).collect();
     parallel::for_each_chunk(inputs.len(), |i| {
-        let input = inputs[i].lock().take();
-        let result = match input {
-            Some(x) => run_batch(graph, x, &mut packed_kernels.clone()),
-            None => Err(Error::value("predict: a batch was taken twice")),
-        };
+        let result = run_batch(graph, &inputs[i], &mut packed_kernels.clone());
         *results[i].lock() = Some(result);
     });
     results
@@ -103,7 +99,8 @@ pub fn predict_stream(
     let mut packed_kernels = PackedKernels::default();
     while let Some(batch) = stream.next_batch(graph.dtype())? {
         hooks.on_batch_begin(step)?;
-        outputs.push(run_batch(graph, batch.x, &mut packed_kernels)?);
+        let input = Tensor::new(batch.x, false);
+        outputs.push(run_batch(graph, &input, &mut packed_kernels)?);
         if hooks.on_batch_end(step, &Vec::new())? == Control::Stop {
             break;
         }
@@ -112,7 +109,7 @@ pub fn predict_stream(
     concatenate(graph, outputs)
 }
 
-fn run_batch(graph: &Graph, x: Storage, packed_kernels: &mut PackedKernels) -> Result<Storage> {
+fn run_batch(graph: &Graph, x: &Tensor, packed_kernels: &mut PackedKernels) -> Result<Storage> {
     let _no_grad = no_grad();
     // Inference draws no random numbers; the context still needs a generator.
     let mut rng = ChaCha8Rng::seed_from_u64(0);
@@ -121,7 +118,7 @@ fn run_batch(graph: &Graph, x: Storage, packed_kernels: &mut PackedKernels) -> R
         rng: &mut rng,
         packed_kernels: Some(packed_kernels),
     };
-    let out = graph.forward(&[Tensor::new(x, false)], &mut ctx)?;
+    let out = graph.forward(std::slice::from_ref(x), &mut ctx)?;
     Ok((*out.data()).clone())
 }
 

@@ -746,15 +746,18 @@ fn run_forward<T: CellMath, A: GateFn<T>, R: GateFn<T>>(
             };
             let state_in = MatRef::row_major(state_in, count, units);
             let keep_step = &keep_all[step * batch..(step + 1) * batch][block.clone()];
+            if cell != CellKind::Gru {
+                // The recurrent term lands on the input projection (beta = 1); the GRU keeps it
+                // apart, for its reset gate.
+                gemm_packed(
+                    state_in,
+                    &recurrent_kernel,
+                    T::one(),
+                    MatMut::row_major(z, count, width),
+                );
+            }
             match cell {
-                // The recurrent term lands on the input projection (beta = 1).
                 CellKind::SimpleRnn => {
-                    gemm_packed(
-                        state_in,
-                        &recurrent_kernel,
-                        T::one(),
-                        MatMut::row_major(z, count, width),
-                    );
                     for (local, &kept) in keep_step.iter().enumerate() {
                         let span = local * units..(local + 1) * units;
                         if kept {
@@ -766,12 +769,6 @@ fn run_forward<T: CellMath, A: GateFn<T>, R: GateFn<T>>(
                     }
                 }
                 CellKind::Lstm => {
-                    gemm_packed(
-                        state_in,
-                        &recurrent_kernel,
-                        T::one(),
-                        MatMut::row_major(z, count, width),
-                    );
                     // SAFETY: this block's rows only; c_prev and c_next are different steps.
                     let (c_prev, c_next, cell_act) = unsafe {
                         (
