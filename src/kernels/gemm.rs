@@ -340,6 +340,28 @@ mod tests {
     }
 
     #[test]
+    fn tall_products_split_by_rows_match_the_naive_product_on_any_thread_count() {
+        // More rows than columns: the blocks are rows, each sharing all of b.
+        let (m, k, n) = (300, 20, 70);
+        let a: Vec<f64> = (0..m * k).map(|i| ((i * 7) % 13) as f64 - 6.0).collect();
+        let b: Vec<f64> = (0..k * n).map(|i| ((i * 5) % 11) as f64 - 5.0).collect();
+        let expected = naive(&a, &b, m, k, n);
+        for threads in [1, 2, 3] {
+            crate::parallel::set_num_threads(threads).unwrap();
+            let mut c = vec![0.0; m * n];
+            gemm(
+                1.0,
+                MatRef::row_major(&a, m, k),
+                MatRef::row_major(&b, k, n),
+                0.0,
+                MatMut::row_major(&mut c, m, n),
+            );
+            assert_eq!(c, expected, "{threads} threads");
+        }
+        crate::parallel::set_num_threads(2).unwrap();
+    }
+
+    #[test]
     fn empty_inner_dimension_scales_output() {
         let mut c = vec![2.0f32; 6];
         gemm(
