@@ -279,7 +279,7 @@ fn worker_loop(shared: &Shared, lane: usize) {
                 break;
             }
             spins = spins.wrapping_add(1);
-            if spins % 64 == 0 && idle_since.elapsed() > SPIN_BEFORE_PARKING {
+            if spins.is_multiple_of(64) && idle_since.elapsed() > SPIN_BEFORE_PARKING {
                 let mut parked = shared.parked.lock();
                 *parked += 1;
                 // Re-check under the lock: the dispatcher bumps first, then notifies under it.

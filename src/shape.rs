@@ -105,7 +105,7 @@ pub fn resolve_reshape(from: &[usize], to: &[isize]) -> Result<Vec<usize>> {
     }
     let mut out: Vec<usize> = to.iter().map(|&d| d.max(0) as usize).collect();
     if let Some(i) = inferred {
-        if known == 0 || numel % known != 0 {
+        if known == 0 || !numel.is_multiple_of(known) {
             return Err(Error::shape(
                 "reshape",
                 format!("cannot reshape a tensor of shape {from:?} into {to:?}"),

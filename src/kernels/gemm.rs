@@ -171,6 +171,17 @@ impl<'a, T> MatMut<'a, T> {
         self.ptr
     }
 
+    /// The transposed view of the same memory.
+    pub fn t(self) -> Self {
+        MatMut {
+            rows: self.cols,
+            cols: self.rows,
+            row_stride: self.col_stride,
+            col_stride: self.row_stride,
+            ..self
+        }
+    }
+
     /// The same view with another element type of the same size.
     ///
     /// # Safety

@@ -4,12 +4,14 @@
 //! side of many small products (the recurrent kernel at every time step of a sequence, each Dense
 //! kernel at every batch of `predict`) that packing costs about a fifth of the time (see
 //! `benches/NOTES.md`). Here the matrix is packed once into panels of 16 columns, stored row
-//! after row, and a micro-kernel of 6 rows by 16 columns reads the left-hand matrix in place.
+//! after row, and a micro-kernel reads the left-hand matrix in place: 8 rows by two panels with
+//! AVX-512, 6 rows by one panel with AVX2.
 //!
 //! Only f32 on x86-64 with AVX and FMA has a kernel here; elsewhere `PackedRhs` keeps the plain
 //! view and every product goes to `gemm`. Each output value is one chain of fused multiply-adds
-//! over the inner dimension in order, and panels are dealt to threads in blocks fixed by the
-//! shape, so the result does not depend on the thread count.
+//! over the inner dimension in order, whichever kernel runs, and panels are dealt to threads in
+//! blocks fixed by the shape, so the result depends neither on the thread count nor on the
+//! instruction set.
 
 use std::any::TypeId;
 
@@ -18,11 +20,8 @@ use super::gemm::{MatMut, MatRef, PARALLEL_MIN_FLOPS, TARGET_BLOCKS, gemm};
 use crate::dtype::Element;
 use crate::parallel;
 
-/// Columns per panel: two 8-lane AVX registers.
+/// Columns per panel: two 8-lane AVX registers, or one 16-lane AVX-512 register.
 const PANEL_COLS: usize = 16;
-/// Rows per micro-tile: 6 x 2 accumulators, 2 panel registers and a broadcast fill 15 of the 16
-/// AVX registers.
-const TILE_ROWS: usize = 6;
 
 /// A matrix packed for the micro-kernel: panel `p` holds columns `16p..16p+16`, row after row,
 /// zero beyond the last column.
@@ -111,33 +110,49 @@ pub fn gemm_with_panels<T: Element>(
     }
     // SAFETY: `T` is `f32` (checked by type id above), so the casts only rename the type.
     let (a, c, beta) = unsafe { (a.cast::<f32>(), c.cast::<f32>(), beta.as_f64() as f32) };
+    multiply_panels(simd::Kernel::detect(), a, panels, beta, c);
+}
+
+/// `c = a @ panels + beta * c` through `kernel`, the shapes already checked and not empty.
+fn multiply_panels(
+    kernel: simd::Kernel,
+    a: MatRef<'_, f32>,
+    panels: &Panels,
+    beta: f32,
+    c: MatMut<'_, f32>,
+) {
+    let (m, k, n) = (a.rows(), panels.rows, panels.cols);
     let out = SharedMut(c.as_ptr());
     let c_strides = c.strides();
     let panel_count = n.div_ceil(PANEL_COLS);
     let run_panels = |first: usize, end: usize| {
-        for panel in first..end {
+        let mut panel = first;
+        while panel < end {
+            let group = kernel.panels_per_tile().min(end - panel);
             let col0 = panel * PANEL_COLS;
-            let cols = PANEL_COLS.min(n - col0);
-            let packed = &panels.data[panel * k * PANEL_COLS..(panel + 1) * k * PANEL_COLS];
-            for row0 in (0..m).step_by(TILE_ROWS) {
-                let rows = TILE_ROWS.min(m - row0);
+            let cols = (group * PANEL_COLS).min(n - col0);
+            let packed = &panels.data[panel * k * PANEL_COLS..(panel + group) * k * PANEL_COLS];
+            for row0 in (0..m).step_by(kernel.tile_rows()) {
+                let rows = kernel.tile_rows().min(m - row0);
                 // SAFETY: the tile lies inside `a` and `c` (shapes checked above); tiles of
                 // different panels never overlap in `c`, and `c` is a unique borrow.
                 unsafe {
                     let tile_out = out
                         .get()
                         .offset(row0 as isize * c_strides.0 + col0 as isize * c_strides.1);
-                    simd::tile(
+                    kernel.tile(
                         rows,
                         cols,
                         a.sub_rows(row0),
                         packed,
+                        group,
                         tile_out,
                         c_strides,
                         beta,
                     );
                 }
             }
+            panel += group;
         }
     };
     let flops = m.saturating_mul(n).saturating_mul(k.max(1));
@@ -154,10 +169,8 @@ pub fn gemm_with_panels<T: Element>(
 
 #[cfg(target_arch = "x86_64")]
 mod simd {
-    use std::arch::x86_64::*;
     use std::sync::OnceLock;
 
-    use super::{PANEL_COLS, TILE_ROWS};
     use crate::kernels::gemm::MatRef;
 
     pub fn available() -> bool {
@@ -166,96 +179,290 @@ mod simd {
             .get_or_init(|| is_x86_feature_detected!("avx") && is_x86_feature_detected!("fma"))
     }
 
-    /// One tile of `rows x cols` (at most 6 x 16) of `c = a @ panel + beta * c`.
-    ///
-    /// # Safety
-    /// `available()` must be true; `a` must have `rows` readable rows of `panel.len() / 16`
-    /// values; `c` must be valid for `rows x cols` writes with `strides`.
-    pub unsafe fn tile(
-        rows: usize,
-        cols: usize,
-        a: MatRef<'_, f32>,
-        panel: &[f32],
-        c: *mut f32,
-        strides: (isize, isize),
-        beta: f32,
-    ) {
-        // SAFETY: forwarded from the caller; the row count picks a kernel of that many rows.
-        unsafe {
-            match rows {
-                6 => tile_rows::<6>(cols, a, panel, c, strides, beta),
-                5 => tile_rows::<5>(cols, a, panel, c, strides, beta),
-                4 => tile_rows::<4>(cols, a, panel, c, strides, beta),
-                3 => tile_rows::<3>(cols, a, panel, c, strides, beta),
-                2 => tile_rows::<2>(cols, a, panel, c, strides, beta),
-                _ => tile_rows::<1>(cols, a, panel, c, strides, beta),
+    /// The micro-kernels. AVX-512's 32 registers hold a tile of 8 rows by two panels, which
+    /// needs half the instructions per multiply-add of AVX2's 6 rows by one panel.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Kernel {
+        Avx2,
+        Avx512,
+    }
+
+    impl Kernel {
+        /// The widest kernel this machine runs; `available()` must be true.
+        pub fn detect() -> Kernel {
+            static AVX512: OnceLock<bool> = OnceLock::new();
+            if *AVX512.get_or_init(|| is_x86_feature_detected!("avx512f")) {
+                Kernel::Avx512
+            } else {
+                Kernel::Avx2
+            }
+        }
+
+        pub fn tile_rows(self) -> usize {
+            match self {
+                Kernel::Avx2 => avx2::TILE_ROWS,
+                Kernel::Avx512 => avx512::TILE_ROWS,
+            }
+        }
+
+        pub fn panels_per_tile(self) -> usize {
+            match self {
+                Kernel::Avx2 => 1,
+                Kernel::Avx512 => avx512::TILE_PANELS,
+            }
+        }
+
+        /// One tile of `rows x cols` of `c = a @ panels + beta * c`, where `packed` holds
+        /// `group` panels one after another.
+        ///
+        /// # Safety
+        /// This kernel must run on this machine (`detect()` chose it or a narrower one);
+        /// `rows <= tile_rows()`, `group <= panels_per_tile()` and `cols <= 16 * group`; `a` must
+        /// have `rows` readable rows of `packed.len() / (16 * group)` values; `c` must be valid
+        /// for `rows x cols` writes with `strides`.
+        #[allow(clippy::too_many_arguments)]
+        pub unsafe fn tile(
+            self,
+            rows: usize,
+            cols: usize,
+            a: MatRef<'_, f32>,
+            packed: &[f32],
+            group: usize,
+            c: *mut f32,
+            strides: (isize, isize),
+            beta: f32,
+        ) {
+            // SAFETY: forwarded from the caller.
+            unsafe {
+                match self {
+                    Kernel::Avx2 => {
+                        debug_assert_eq!(group, 1);
+                        avx2::tile(rows, cols, a, packed, c, strides, beta)
+                    }
+                    Kernel::Avx512 => avx512::tile(rows, cols, a, packed, group, c, strides, beta),
+                }
             }
         }
     }
 
-    #[target_feature(enable = "avx,fma")]
-    unsafe fn tile_rows<const ROWS: usize>(
-        cols: usize,
-        a: MatRef<'_, f32>,
-        panel: &[f32],
-        c: *mut f32,
-        (row_stride, col_stride): (isize, isize),
-        beta: f32,
-    ) {
-        debug_assert!(ROWS <= TILE_ROWS && cols <= PANEL_COLS);
-        let k = panel.len() / PANEL_COLS;
-        let (a_row_stride, a_col_stride) = a.strides();
-        let mut acc = [[_mm256_setzero_ps(); 2]; ROWS];
-        // SAFETY: per the contract, every `a` offset below is inside its `k` columns and every
-        // panel load inside `panel`; `c` is valid for the tile.
-        unsafe {
-            let a_ptr = a.as_ptr();
-            for (p, panel_row) in panel.chunks_exact(PANEL_COLS).enumerate() {
-                let left = _mm256_loadu_ps(panel_row.as_ptr());
-                let right = _mm256_loadu_ps(panel_row.as_ptr().add(8));
-                let column = p as isize * a_col_stride;
-                for (i, acc_row) in acc.iter_mut().enumerate() {
-                    let value = _mm256_set1_ps(*a_ptr.offset(i as isize * a_row_stride + column));
-                    acc_row[0] = _mm256_fmadd_ps(value, left, acc_row[0]);
-                    acc_row[1] = _mm256_fmadd_ps(value, right, acc_row[1]);
+    mod avx2 {
+        use std::arch::x86_64::*;
+
+        use crate::kernels::gemm::MatRef;
+        use crate::kernels::packed::PANEL_COLS;
+
+        /// 6 x 2 accumulators, 2 panel registers and a broadcast fill 15 of the 16 registers.
+        pub const TILE_ROWS: usize = 6;
+
+        /// # Safety
+        /// See `Kernel::tile`, with one panel.
+        pub unsafe fn tile(
+            rows: usize,
+            cols: usize,
+            a: MatRef<'_, f32>,
+            panel: &[f32],
+            c: *mut f32,
+            strides: (isize, isize),
+            beta: f32,
+        ) {
+            // SAFETY: forwarded from the caller; the row count picks a kernel of that many rows.
+            unsafe {
+                match rows {
+                    6 => tile_rows::<6>(cols, a, panel, c, strides, beta),
+                    5 => tile_rows::<5>(cols, a, panel, c, strides, beta),
+                    4 => tile_rows::<4>(cols, a, panel, c, strides, beta),
+                    3 => tile_rows::<3>(cols, a, panel, c, strides, beta),
+                    2 => tile_rows::<2>(cols, a, panel, c, strides, beta),
+                    _ => tile_rows::<1>(cols, a, panel, c, strides, beta),
                 }
             }
-            debug_assert_eq!(k, panel.chunks_exact(PANEL_COLS).len());
-            if cols == PANEL_COLS && col_stride == 1 {
-                // A whole panel of contiguous columns: write the registers straight out. The
-                // multiply and the add stay separate, rounding as the general path below does.
-                let beta_v = _mm256_set1_ps(beta);
+        }
+
+        #[target_feature(enable = "avx,fma")]
+        unsafe fn tile_rows<const ROWS: usize>(
+            cols: usize,
+            a: MatRef<'_, f32>,
+            panel: &[f32],
+            c: *mut f32,
+            (row_stride, col_stride): (isize, isize),
+            beta: f32,
+        ) {
+            debug_assert!(ROWS <= TILE_ROWS && cols <= PANEL_COLS);
+            let k = panel.len() / PANEL_COLS;
+            let (a_row_stride, a_col_stride) = a.strides();
+            let mut acc = [[_mm256_setzero_ps(); 2]; ROWS];
+            // SAFETY: per the contract, every `a` offset below is inside its `k` columns and every
+            // panel load inside `panel`; `c` is valid for the tile.
+            unsafe {
+                let a_ptr = a.as_ptr();
+                for (p, panel_row) in panel.chunks_exact(PANEL_COLS).enumerate() {
+                    let left = _mm256_loadu_ps(panel_row.as_ptr());
+                    let right = _mm256_loadu_ps(panel_row.as_ptr().add(8));
+                    let column = p as isize * a_col_stride;
+                    for (i, acc_row) in acc.iter_mut().enumerate() {
+                        let value =
+                            _mm256_set1_ps(*a_ptr.offset(i as isize * a_row_stride + column));
+                        acc_row[0] = _mm256_fmadd_ps(value, left, acc_row[0]);
+                        acc_row[1] = _mm256_fmadd_ps(value, right, acc_row[1]);
+                    }
+                }
+                debug_assert_eq!(k, panel.chunks_exact(PANEL_COLS).len());
+                if cols == PANEL_COLS && col_stride == 1 {
+                    // A whole panel of contiguous columns: write the registers straight out. The
+                    // multiply and the add stay separate, rounding as the general path below does.
+                    let beta_v = _mm256_set1_ps(beta);
+                    for (i, acc_row) in acc.iter().enumerate() {
+                        let out = c.offset(i as isize * row_stride);
+                        let (left, right) = if beta == 0.0 {
+                            (acc_row[0], acc_row[1])
+                        } else {
+                            (
+                                _mm256_add_ps(
+                                    acc_row[0],
+                                    _mm256_mul_ps(beta_v, _mm256_loadu_ps(out)),
+                                ),
+                                _mm256_add_ps(
+                                    acc_row[1],
+                                    _mm256_mul_ps(beta_v, _mm256_loadu_ps(out.add(8))),
+                                ),
+                            )
+                        };
+                        _mm256_storeu_ps(out, left);
+                        _mm256_storeu_ps(out.add(8), right);
+                    }
+                    return;
+                }
+                let mut values = [0.0f32; PANEL_COLS];
                 for (i, acc_row) in acc.iter().enumerate() {
-                    let out = c.offset(i as isize * row_stride);
-                    let (left, right) = if beta == 0.0 {
-                        (acc_row[0], acc_row[1])
-                    } else {
-                        (
-                            _mm256_add_ps(acc_row[0], _mm256_mul_ps(beta_v, _mm256_loadu_ps(out))),
-                            _mm256_add_ps(
-                                acc_row[1],
-                                _mm256_mul_ps(beta_v, _mm256_loadu_ps(out.add(8))),
-                            ),
-                        )
-                    };
-                    _mm256_storeu_ps(out, left);
-                    _mm256_storeu_ps(out.add(8), right);
+                    _mm256_storeu_ps(values.as_mut_ptr(), acc_row[0]);
+                    _mm256_storeu_ps(values.as_mut_ptr().add(8), acc_row[1]);
+                    let out_row = c.offset(i as isize * row_stride);
+                    for (j, &value) in values[..cols].iter().enumerate() {
+                        let out = out_row.offset(j as isize * col_stride);
+                        // Rust never fuses `value + beta * old`, so every path rounds alike.
+                        *out = if beta == 0.0 {
+                            value
+                        } else {
+                            value + beta * *out
+                        };
+                    }
                 }
-                return;
             }
-            let mut values = [0.0f32; PANEL_COLS];
-            for (i, acc_row) in acc.iter().enumerate() {
-                _mm256_storeu_ps(values.as_mut_ptr(), acc_row[0]);
-                _mm256_storeu_ps(values.as_mut_ptr().add(8), acc_row[1]);
-                let out_row = c.offset(i as isize * row_stride);
-                for (j, &value) in values[..cols].iter().enumerate() {
-                    let out = out_row.offset(j as isize * col_stride);
-                    // Rust never fuses `value + beta * old`, so every path rounds alike.
-                    *out = if beta == 0.0 {
-                        value
-                    } else {
-                        value + beta * *out
+        }
+    }
+
+    mod avx512 {
+        use std::arch::x86_64::*;
+
+        use crate::kernels::gemm::MatRef;
+        use crate::kernels::packed::PANEL_COLS;
+
+        /// 8 x 2 accumulators, 2 panel registers and a broadcast: 19 of the 32 registers. Eight
+        /// rows divide the usual batch sizes, so no tile of a 32- or 64-row batch runs short.
+        pub const TILE_ROWS: usize = 8;
+        pub const TILE_PANELS: usize = 2;
+
+        /// # Safety
+        /// See `Kernel::tile`.
+        #[allow(clippy::too_many_arguments)]
+        pub unsafe fn tile(
+            rows: usize,
+            cols: usize,
+            a: MatRef<'_, f32>,
+            packed: &[f32],
+            group: usize,
+            c: *mut f32,
+            strides: (isize, isize),
+            beta: f32,
+        ) {
+            // SAFETY: forwarded from the caller; the row and panel counts pick a kernel of that
+            // shape.
+            unsafe {
+                macro_rules! by_rows {
+                    ($panels:literal) => {
+                        match rows {
+                            8 => tile_rows::<8, $panels>(cols, a, packed, c, strides, beta),
+                            7 => tile_rows::<7, $panels>(cols, a, packed, c, strides, beta),
+                            6 => tile_rows::<6, $panels>(cols, a, packed, c, strides, beta),
+                            5 => tile_rows::<5, $panels>(cols, a, packed, c, strides, beta),
+                            4 => tile_rows::<4, $panels>(cols, a, packed, c, strides, beta),
+                            3 => tile_rows::<3, $panels>(cols, a, packed, c, strides, beta),
+                            2 => tile_rows::<2, $panels>(cols, a, packed, c, strides, beta),
+                            _ => tile_rows::<1, $panels>(cols, a, packed, c, strides, beta),
+                        }
                     };
+                }
+                if group == 2 { by_rows!(2) } else { by_rows!(1) }
+            }
+        }
+
+        #[target_feature(enable = "avx512f")]
+        unsafe fn tile_rows<const ROWS: usize, const PANELS: usize>(
+            cols: usize,
+            a: MatRef<'_, f32>,
+            packed: &[f32],
+            c: *mut f32,
+            (row_stride, col_stride): (isize, isize),
+            beta: f32,
+        ) {
+            debug_assert!(ROWS <= TILE_ROWS && PANELS <= TILE_PANELS);
+            debug_assert!(cols <= PANELS * PANEL_COLS);
+            let k = packed.len() / (PANELS * PANEL_COLS);
+            let (a_row_stride, a_col_stride) = a.strides();
+            let mut acc = [[_mm512_setzero_ps(); PANELS]; ROWS];
+            // SAFETY: per the contract, every `a` offset below is inside its `k` columns, every
+            // panel load inside `packed`, and `c` is valid for the tile.
+            unsafe {
+                let a_rows: [*const f32; ROWS] =
+                    std::array::from_fn(|i| a.as_ptr().offset(i as isize * a_row_stride));
+                let panel_starts: [*const f32; PANELS] =
+                    std::array::from_fn(|panel| packed.as_ptr().add(panel * k * PANEL_COLS));
+                for p in 0..k {
+                    let b: [__m512; PANELS] = std::array::from_fn(|panel| {
+                        _mm512_loadu_ps(panel_starts[panel].add(p * PANEL_COLS))
+                    });
+                    let column = p as isize * a_col_stride;
+                    for (row, acc_row) in a_rows.iter().zip(acc.iter_mut()) {
+                        let value = _mm512_set1_ps(*row.offset(column));
+                        for (acc_value, b_value) in acc_row.iter_mut().zip(b) {
+                            *acc_value = _mm512_fmadd_ps(value, b_value, *acc_value);
+                        }
+                    }
+                }
+                let beta_v = _mm512_set1_ps(beta);
+                for (i, acc_row) in acc.iter().enumerate() {
+                    let out_row = c.offset(i as isize * row_stride);
+                    for (panel, &value) in acc_row.iter().enumerate() {
+                        let col0 = panel * PANEL_COLS;
+                        let width = cols.saturating_sub(col0).min(PANEL_COLS);
+                        if width == 0 {
+                            break;
+                        }
+                        if col_stride == 1 {
+                            // The multiply and the add stay separate, rounding as the AVX2
+                            // kernel and the scalar path below do.
+                            let mask: __mmask16 = (((1u32 << width) - 1) & 0xffff) as u16;
+                            let out = out_row.add(col0);
+                            let value = if beta == 0.0 {
+                                value
+                            } else {
+                                let old = _mm512_maskz_loadu_ps(mask, out);
+                                _mm512_add_ps(value, _mm512_mul_ps(beta_v, old))
+                            };
+                            _mm512_mask_storeu_ps(out, mask, value);
+                        } else {
+                            let mut values = [0.0f32; PANEL_COLS];
+                            _mm512_storeu_ps(values.as_mut_ptr(), value);
+                            for (j, &value) in values[..width].iter().enumerate() {
+                                let out = out_row.offset((col0 + j) as isize * col_stride);
+                                *out = if beta == 0.0 {
+                                    value
+                                } else {
+                                    value + beta * *out
+                                };
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -270,17 +477,38 @@ mod simd {
         false
     }
 
-    /// Never called: without `available()` no matrix is packed.
-    pub unsafe fn tile(
-        _rows: usize,
-        _cols: usize,
-        _a: MatRef<'_, f32>,
-        _panel: &[f32],
-        _c: *mut f32,
-        _strides: (isize, isize),
-        _beta: f32,
-    ) {
-        unreachable!("no packed kernel on this architecture")
+    /// No kernel exists here; without `available()` no matrix is packed, so no value of this
+    /// type is ever made.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Kernel {}
+
+    impl Kernel {
+        pub fn detect() -> Kernel {
+            unreachable!("no packed kernel on this architecture")
+        }
+
+        pub fn tile_rows(self) -> usize {
+            match self {}
+        }
+
+        pub fn panels_per_tile(self) -> usize {
+            match self {}
+        }
+
+        #[allow(clippy::too_many_arguments)]
+        pub unsafe fn tile(
+            self,
+            _rows: usize,
+            _cols: usize,
+            _a: MatRef<'_, f32>,
+            _packed: &[f32],
+            _group: usize,
+            _c: *mut f32,
+            _strides: (isize, isize),
+            _beta: f32,
+        ) {
+            match self {}
+        }
     }
 }
 
@@ -357,6 +585,49 @@ mod tests {
         parallel::set_num_threads(2).unwrap();
         assert_eq!(one, two);
         assert_eq!(one, three);
+    }
+
+    /// Both kernels run every output value as the same chain of multiply-adds, so they agree
+    /// bit for bit: on ragged shapes, `beta` of 0, 1 and 0.3 (whose product rounds), and an
+    /// output written by columns.
+    /// Only machines with AVX-512 run both; elsewhere there is nothing to compare.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn both_kernels_give_the_same_bits() {
+        if !simd::available() || simd::Kernel::detect() != simd::Kernel::Avx512 {
+            return;
+        }
+        for (m, k, n) in [
+            (1, 1, 1),
+            (9, 7, 33),
+            (32, 784, 512),
+            (64, 128, 10),
+            (17, 300, 48),
+        ] {
+            let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin()).collect();
+            let b: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.11).cos()).collect();
+            let panels = Panels::pack(MatRef::row_major(&b, k, n)).unwrap();
+            for beta in [0.0f32, 1.0, 0.3] {
+                for transposed_out in [false, true] {
+                    let start: Vec<f32> = (0..m * n).map(|i| (i as f32 * 0.05).cos()).collect();
+                    let run = |kernel| {
+                        let mut c = start.clone();
+                        let out = if transposed_out {
+                            MatMut::row_major(&mut c, n, m).t()
+                        } else {
+                            MatMut::row_major(&mut c, m, n)
+                        };
+                        multiply_panels(kernel, MatRef::row_major(&a, m, k), &panels, beta, out);
+                        c
+                    };
+                    assert_eq!(
+                        run(simd::Kernel::Avx2),
+                        run(simd::Kernel::Avx512),
+                        "{m}x{k}x{n}, beta {beta}, transposed output {transposed_out}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -495,12 +495,12 @@ pub(crate) fn from_json_config<T: Serialize + serde::de::DeserializeOwned>(
     let given: serde_json::Value = serde_json::from_str(json).map_err(bad)?;
     let parsed: T = serde_json::from_value(given.clone()).map_err(bad)?;
     let known = serde_json::to_value(&parsed).map_err(bad)?;
-    if let (Some(given), Some(known)) = (given.as_object(), known.as_object()) {
-        if let Some(extra) = given.keys().find(|k| !known.contains_key(*k)) {
-            return Err(Error::value(format!(
-                "invalid {what} config {json}: unknown field {extra:?}"
-            )));
-        }
+    if let (Some(given), Some(known)) = (given.as_object(), known.as_object())
+        && let Some(extra) = given.keys().find(|k| !known.contains_key(*k))
+    {
+        return Err(Error::value(format!(
+            "invalid {what} config {json}: unknown field {extra:?}"
+        )));
     }
     Ok(parsed)
 }
