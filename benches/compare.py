@@ -224,6 +224,7 @@ class Context:
         self.repeats = args.repeats
         self.threads = args.threads
         self._mnist = None
+        self._gemm_rates = None
         self.entries = []
         self.notes = []
         self.scratch = Path(tempfile.mkdtemp(prefix="ferrograd-bench-"))
@@ -235,6 +236,16 @@ class Context:
             if not self._mnist[2]:
                 self.notes.append("MNIST files not on disk: the smoke run used random images")
         return self._mnist
+
+    @property
+    def gemm_rates(self):
+        """{library: GFLOP/s} of a large square float32 GEMM through numpy's BLAS and, when it
+        is a peer, PyTorch's: the best of five calls each. The best of these is the fastest this
+        machine did multiply-adds in this run, so no implementation of a case's GEMMs can beat
+        ``gflop / max(rates)`` seconds."""
+        if self._gemm_rates is None:
+            self._gemm_rates = large_gemm_rates(self)
+        return self._gemm_rates
 
     def mnist_file(self):
         """MNIST as an .npz for the worker processes, which must not load ferrograd to read
@@ -249,6 +260,46 @@ class Context:
 
 
 MNIST_MLP = (784, 512, 256, 128, 10)
+LARGE_GEMM_SIZE = 2048
+
+
+def large_gemm_rates(ctx):
+    import numpy as np
+
+    size = 128 if ctx.smoke else LARGE_GEMM_SIZE
+    rng = np.random.default_rng(0)
+    a, b = (rng.random((size, size), dtype=np.float32) for _ in range(2))
+    out = np.empty((size, size), np.float32)
+    products = {"numpy": lambda: np.matmul(a, b, out=out)}
+    if "torch" in ctx.peers:
+        import torch
+
+        ta, tb, tout = (torch.from_numpy(array) for array in (a, b, out))
+        products["torch"] = lambda: torch.matmul(ta, tb, out=tout)
+    rates = {}
+    for library, product in products.items():
+        product()  # warm-up
+        seconds = []
+        for _ in range(1 if ctx.smoke else 5):
+            start = time.perf_counter()
+            product()
+            seconds.append(time.perf_counter() - start)
+        rates[library] = 2 * size**3 / min(seconds) / 1e9
+        print(f"  large GEMM ({size}^3): {library} {rates[library]:.0f} GFLOP/s")
+    return rates
+
+
+def add_rate_bound(ctx, item, gflop):
+    """Records on ``item`` the fewest seconds its ``gflop`` of GEMMs can take at the best rate
+    a large GEMM reached in this run."""
+    rates = ctx.gemm_rates
+    library = max(rates, key=rates.get)
+    item.update(gflop=gflop, large_gemm_gflops=rates, bound_seconds=gflop / rates[library])
+    item["notes"].append(
+        f"its GEMMs are {gflop:.1f} GFLOP: at least {item['bound_seconds']:.3f} s at the best "
+        f"rate a {LARGE_GEMM_SIZE}^3 GEMM reached in this run ({rates[library]:.0f} GFLOP/s, "
+        f"{library})"
+    )
 
 
 def accuracy(outputs, labels):
@@ -366,16 +417,17 @@ def case_predict(ctx):
         "case 4",
         warm_up=not ctx.smoke,
     )
-    ctx.entries.append(
-        entry(
-            4,
-            "mnist_predict",
-            f"predict on {len(x_test)} MNIST test images, batch {batch_size}",
-            "s",
-            runs,
-            notes=["max_abs_diff: largest difference from ferrograd's outputs (same weights)"],
-        )
+    item = entry(
+        4,
+        "mnist_predict",
+        f"predict on {len(x_test)} MNIST test images, batch {batch_size}",
+        "s",
+        runs,
+        notes=["max_abs_diff: largest difference from ferrograd's outputs (same weights)"],
     )
+    macs_per_row = sum(a * b for a, b in zip(MNIST_MLP[:-1], MNIST_MLP[1:], strict=False))
+    add_rate_bound(ctx, item, 2 * macs_per_row * len(x_test) / 1e9)
+    ctx.entries.append(item)
 
 
 def training_gemms(sizes, batch):
@@ -720,6 +772,7 @@ def case_text(ctx):
     )
     ctx.entries.append(text)
     case_text_floor(ctx, text, spec, sequences, length, batch_size)
+    add_rate_bound(ctx, text, ctx.entries[-1]["gflop"])
 
 
 def case_text_floor(ctx, text, spec, sequences, length, batch_size):

@@ -98,6 +98,23 @@ def test_smoke_run_trains_and_predicts_for_real(smoke_result):
     assert "targets (medians)" in stdout or not result["targets"]
 
 
+def test_predict_and_lstm_carry_the_bound_of_their_gemms(smoke_result):
+    result, _, _ = smoke_result
+    entries = {entry["key"]: entry for entry in result["entries"]}
+    predict = entries["mnist_predict"]
+    rows = compare.SMOKE_TEST
+    assert predict["gflop"] == pytest.approx(2 * 566_528 * rows / 1e9)  # 784-512-256-128-10
+    text = entries["text_lstm"]
+    assert text["gflop"] == entries["text_lstm_gemm_floor"]["gflop"]
+    for item in (predict, text):
+        rate = max(item["large_gemm_gflops"].values())
+        assert rate > 0
+        assert item["bound_seconds"] == pytest.approx(item["gflop"] / rate)
+    for check in result["targets"]:
+        if check["target"].startswith(("case 4", "case 8")):
+            assert 0 < check["least_possible"] < 10
+
+
 def test_missing_peers_are_skipped_with_a_note(smoke_result):
     result, _, _ = smoke_result
     for peer in ("torch",):
