@@ -44,6 +44,12 @@ fn workloads() -> Vec<Workload> {
             repeats: 10,
             pack_each_call: true,
         },
+        Workload {
+            name: "LSTM(128) input gradient, 80 steps x batch 64, packed each call",
+            shapes: vec![(5120, 512, 128)],
+            repeats: 10,
+            pack_each_call: true,
+        },
     ]
 }
 

@@ -14,6 +14,7 @@
 //! instruction set.
 
 use std::any::TypeId;
+use std::ops::Range;
 
 use super::SharedMut;
 use super::gemm::{MatMut, MatRef, PARALLEL_MIN_FLOPS, TARGET_BLOCKS, gemm};
@@ -22,6 +23,9 @@ use crate::parallel;
 
 /// Columns per panel: two 8-lane AVX registers, or one 16-lane AVX-512 register.
 const PANEL_COLS: usize = 16;
+/// Rows of `a` that every panel multiplies before the next rows: 64 rows of up to a few
+/// hundred values stay in L2 while the panels pass over them.
+const ROW_BLOCK: usize = 64;
 
 /// A matrix packed for the micro-kernel: panel `p` holds columns `16p..16p+16`, row after row,
 /// zero beyond the last column.
@@ -125,45 +129,62 @@ fn multiply_panels(
     let out = SharedMut(c.as_ptr());
     let c_strides = c.strides();
     let panel_count = n.div_ceil(PANEL_COLS);
-    let run_panels = |first: usize, end: usize| {
-        let mut panel = first;
-        while panel < end {
-            let group = kernel.panels_per_tile().min(end - panel);
-            let col0 = panel * PANEL_COLS;
-            let cols = (group * PANEL_COLS).min(n - col0);
-            let packed = &panels.data[panel * k * PANEL_COLS..(panel + group) * k * PANEL_COLS];
-            for row0 in (0..m).step_by(kernel.tile_rows()) {
-                let rows = kernel.tile_rows().min(m - row0);
-                // SAFETY: the tile lies inside `a` and `c` (shapes checked above); tiles of
-                // different panels never overlap in `c`, and `c` is a unique borrow.
-                unsafe {
-                    let tile_out = out
-                        .get()
-                        .offset(row0 as isize * c_strides.0 + col0 as isize * c_strides.1);
-                    kernel.tile(
-                        rows,
-                        cols,
-                        a.sub_rows(row0),
-                        packed,
-                        group,
-                        tile_out,
-                        c_strides,
-                        beta,
-                    );
+    let tile_rows = kernel.tile_rows();
+    // All panels pass over one block of rows before the next block starts, so that a tall `a`
+    // is read once, block by block from cache, rather than once per panel from memory.
+    let run = |rows: Range<usize>, panel_range: Range<usize>| {
+        for block0 in rows.clone().step_by(ROW_BLOCK) {
+            let block_end = (block0 + ROW_BLOCK).min(rows.end);
+            let mut panel = panel_range.start;
+            while panel < panel_range.end {
+                let group = kernel.panels_per_tile().min(panel_range.end - panel);
+                let col0 = panel * PANEL_COLS;
+                let cols = (group * PANEL_COLS).min(n - col0);
+                let packed = &panels.data[panel * k * PANEL_COLS..(panel + group) * k * PANEL_COLS];
+                for row0 in (block0..block_end).step_by(tile_rows) {
+                    let rows = tile_rows.min(block_end - row0);
+                    // SAFETY: the tile lies inside `a` and `c` (shapes checked by the caller);
+                    // the tiles of different calls of `run` never overlap in `c`, and `c` is a
+                    // unique borrow.
+                    unsafe {
+                        let tile_out = out
+                            .get()
+                            .offset(row0 as isize * c_strides.0 + col0 as isize * c_strides.1);
+                        kernel.tile(
+                            rows,
+                            cols,
+                            a.sub_rows(row0),
+                            packed,
+                            group,
+                            tile_out,
+                            c_strides,
+                            beta,
+                        );
+                    }
                 }
+                panel += group;
             }
-            panel += group;
         }
     };
     let flops = m.saturating_mul(n).saturating_mul(k.max(1));
-    if flops < PARALLEL_MIN_FLOPS || parallel::num_threads() == 1 || panel_count < 2 {
-        run_panels(0, panel_count);
-    } else {
+    if flops < PARALLEL_MIN_FLOPS || parallel::num_threads() == 1 {
+        run(0..m, 0..panel_count);
+    } else if m > n {
+        // Blocks of whole tiles of rows, fixed by the shape: every output value is computed
+        // the same way on any thread count.
+        let per_block = m.div_ceil(tile_rows).div_ceil(TARGET_BLOCKS) * tile_rows;
+        parallel::for_each_chunk(m.div_ceil(per_block), |i| {
+            let first = i * per_block;
+            run(first..(first + per_block).min(m), 0..panel_count);
+        });
+    } else if panel_count >= 2 {
         let per_block = panel_count.div_ceil(TARGET_BLOCKS);
         parallel::for_each_chunk(panel_count.div_ceil(per_block), |i| {
             let first = i * per_block;
-            run_panels(first, (first + per_block).min(panel_count));
+            run(0..m, first..(first + per_block).min(panel_count));
         });
+    } else {
+        run(0..m, 0..panel_count);
     }
 }
 
@@ -533,6 +554,7 @@ mod tests {
             (13, 33, 40),
             (64, 128, 512),
             (32, 9, 3),
+            (300, 33, 40),
         ] {
             let a = values(m * k, 1);
             let b = values(k * n, 2);
@@ -564,27 +586,29 @@ mod tests {
         }
     }
 
+    /// A wide product (split by panels) and a tall one (split by rows, several row blocks).
     #[test]
     fn same_bits_on_any_thread_count() {
-        let (m, k, n) = (64, 300, 200);
-        let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin()).collect();
-        let b: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.11).cos()).collect();
-        let packed = PackedRhs::new(MatRef::row_major(&b, k, n));
-        let run = |threads: usize| {
-            parallel::set_num_threads(threads).unwrap();
-            let mut c = vec![0.0f32; m * n];
-            gemm_packed(
-                MatRef::row_major(&a, m, k),
-                &packed,
-                0.0,
-                MatMut::row_major(&mut c, m, n),
-            );
-            c
-        };
-        let (one, two, three) = (run(1), run(2), run(3));
-        parallel::set_num_threads(2).unwrap();
-        assert_eq!(one, two);
-        assert_eq!(one, three);
+        for (m, k, n) in [(64, 300, 200), (700, 90, 40)] {
+            let a: Vec<f32> = (0..m * k).map(|i| (i as f32 * 0.37).sin()).collect();
+            let b: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.11).cos()).collect();
+            let packed = PackedRhs::new(MatRef::row_major(&b, k, n));
+            let run = |threads: usize| {
+                parallel::set_num_threads(threads).unwrap();
+                let mut c = vec![0.0f32; m * n];
+                gemm_packed(
+                    MatRef::row_major(&a, m, k),
+                    &packed,
+                    0.0,
+                    MatMut::row_major(&mut c, m, n),
+                );
+                c
+            };
+            let (one, two, three) = (run(1), run(2), run(3));
+            parallel::set_num_threads(2).unwrap();
+            assert_eq!(one, two, "{m}x{k}x{n}");
+            assert_eq!(one, three, "{m}x{k}x{n}");
+        }
     }
 
     /// Both kernels run every output value as the same chain of multiply-adds, so they agree

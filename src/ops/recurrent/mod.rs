@@ -1243,10 +1243,11 @@ fn write_weight_grads<T: CellMath>(
     // input: dz_input @ kernel^T, back to batch-major time order, times the input dropout.
     if grads.wants(0) {
         let mut d_inputs = buffer::<T>(rows * input_dim)?;
-        gemm(
-            T::one(),
+        // A tall product with a small right-hand side: packed once, the kernel reads the gate
+        // gradients in place (`benches/packed_gemm.rs`: faster than matrixmultiply here).
+        gemm_packed(
             dz_input,
-            MatRef::row_major(kernel, input_dim, width).t(),
+            &PackedRhs::new(MatRef::row_major(kernel, input_dim, width).t()),
             T::zero(),
             MatMut::row_major(&mut d_inputs, rows, input_dim),
         );
