@@ -9,9 +9,9 @@
 //!
 //! Only f32 on x86-64 with AVX and FMA has a kernel here; elsewhere `PackedRhs` keeps the plain
 //! view and every product goes to `gemm`. Each output value is one chain of fused multiply-adds
-//! over the inner dimension in order, whichever kernel runs, and panels are dealt to threads in
-//! blocks fixed by the shape, so the result depends neither on the thread count nor on the
-//! instruction set.
+//! over the inner dimension in order, whichever kernel runs, and rows or panels are dealt to
+//! threads in blocks fixed by the shape, so the result depends neither on the thread count nor
+//! on the instruction set.
 
 use std::any::TypeId;
 use std::ops::Range;
