@@ -156,7 +156,7 @@ def print_table(result):
             verdict = "met" if check["met"] else "MISSED"
             bound = check.get("at_large_gemm_rate")
             bound_text = (
-                f" (its GEMMs alone, at this machine's best GEMM rate: {bound:.3f})"
+                f" (its GEMMs alone at the large-GEMM rate: {bound:.3f})"
                 if bound is not None
                 else ""
             )
