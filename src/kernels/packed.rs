@@ -266,6 +266,26 @@ mod simd {
         }
     }
 
+    /// `out[j * col_stride] = values[j] + beta * out[j * col_stride]` (just `values[j]` when
+    /// `beta == 0`): the write-back of a tile row whose columns are not contiguous.
+    ///
+    /// # Safety
+    /// `out` must be valid for `values.len()` writes `col_stride` apart.
+    unsafe fn store_strided(values: &[f32], out: *mut f32, col_stride: isize, beta: f32) {
+        for (j, &value) in values.iter().enumerate() {
+            // SAFETY: per the contract.
+            unsafe {
+                let out = out.offset(j as isize * col_stride);
+                // Rust never fuses `value + beta * old`, so every path rounds alike.
+                *out = if beta == 0.0 {
+                    value
+                } else {
+                    value + beta * *out
+                };
+            }
+        }
+    }
+
     mod avx2 {
         use std::arch::x86_64::*;
 
@@ -358,15 +378,7 @@ mod simd {
                     _mm256_storeu_ps(values.as_mut_ptr(), acc_row[0]);
                     _mm256_storeu_ps(values.as_mut_ptr().add(8), acc_row[1]);
                     let out_row = c.offset(i as isize * row_stride);
-                    for (j, &value) in values[..cols].iter().enumerate() {
-                        let out = out_row.offset(j as isize * col_stride);
-                        // Rust never fuses `value + beta * old`, so every path rounds alike.
-                        *out = if beta == 0.0 {
-                            value
-                        } else {
-                            value + beta * *out
-                        };
-                    }
+                    super::store_strided(&values[..cols], out_row, col_stride, beta);
                 }
             }
         }
@@ -474,14 +486,8 @@ mod simd {
                         } else {
                             let mut values = [0.0f32; PANEL_COLS];
                             _mm512_storeu_ps(values.as_mut_ptr(), value);
-                            for (j, &value) in values[..width].iter().enumerate() {
-                                let out = out_row.offset((col0 + j) as isize * col_stride);
-                                *out = if beta == 0.0 {
-                                    value
-                                } else {
-                                    value + beta * *out
-                                };
-                            }
+                            let out = out_row.offset(col0 as isize * col_stride);
+                            super::store_strided(&values[..width], out, col_stride, beta);
                         }
                     }
                 }
@@ -545,9 +551,9 @@ mod tests {
             .collect()
     }
 
-    /// Every row count of the last tile, a partial last panel, `beta` of 0 and 1, and a
-    /// transposed right-hand side, against matrixmultiply (exact: the values are multiples of
-    /// 1/8 small enough that every sum is exact in f32).
+    /// Every row count of the last tile, a partial last panel, `beta` of 0 and 1, a transposed
+    /// right-hand side and a column-strided output, against matrixmultiply (exact: the values
+    /// are multiples of 1/8 small enough that every sum is exact in f32).
     #[test]
     fn matches_gemm_on_ragged_shapes() {
         for (m, k, n) in [
@@ -583,6 +589,18 @@ mod tests {
                         MatMut::row_major(&mut c, m, n),
                     );
                     assert_eq!(c, expected, "{m}x{k}x{n}, beta {beta}");
+
+                    // The same product written through a transposed (column-strided) view.
+                    let start = values(m * n, 3);
+                    let mut ct: Vec<f32> = (0..m * n).map(|i| start[(i % m) * n + i / m]).collect();
+                    gemm_packed(
+                        MatRef::row_major(&a, m, k),
+                        &packed,
+                        beta,
+                        MatMut::row_major(&mut ct, n, m).t(),
+                    );
+                    let back: Vec<f32> = (0..m * n).map(|i| ct[(i % n) * m + i / n]).collect();
+                    assert_eq!(back, expected, "{m}x{k}x{n}, beta {beta}, strided output");
                 }
             }
         }
