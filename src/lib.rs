@@ -11,6 +11,7 @@ pub mod init;
 pub mod io;
 pub mod kernels;
 pub mod losses;
+pub mod memory_limit;
 pub mod metrics;
 pub mod nn;
 pub mod ops;

@@ -95,11 +95,34 @@ pub fn checked_numel(shape: &[usize], dtype: DType) -> Result<usize> {
         .iter()
         .try_fold(1usize, |acc, &d| acc.checked_mul(d))
         .ok_or_else(|| Error::OutOfMemory(format!("the shape {shape:?} has too many elements")))?;
+    let limit = crate::memory_limit::max_allocation_bytes().min(isize::MAX as usize);
     match numel.checked_mul(dtype.size_of()) {
-        Some(bytes) if bytes <= isize::MAX as usize => Ok(numel),
-        _ => Err(Error::OutOfMemory(format!(
+        Some(bytes) if bytes <= limit => Ok(numel),
+        Some(bytes) => Err(Error::OutOfMemory(format!(
+            "cannot allocate {} for a {dtype} tensor of shape {shape:?}: the machine can give \
+             at most {} (memory and swap)",
+            format_bytes(bytes),
+            format_bytes(limit)
+        ))),
+        None => Err(Error::OutOfMemory(format!(
             "the shape {shape:?} has too many elements to allocate"
         ))),
+    }
+}
+
+/// A byte count for a message: "1.5 GiB".
+fn format_bytes(bytes: usize) -> String {
+    const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} bytes")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
     }
 }
 

@@ -42,6 +42,10 @@ impl Panels {
             return None;
         }
         let (k, n) = (matrix.rows(), matrix.cols());
+        if k == 0 || n == 0 {
+            // Nothing to pack: the plain GEMM handles empty products (zeros, or beta * c).
+            return None;
+        }
         let panels = n.div_ceil(PANEL_COLS);
         let mut data = vec![0.0f32; panels * k * PANEL_COLS];
         for (panel, out) in data.chunks_exact_mut(k * PANEL_COLS).enumerate() {

@@ -155,7 +155,8 @@ fn forward<T: Element>(
     keep_pre_activation: bool,
 ) -> Result<(ArrayD<T>, Option<ArrayD<T>>)> {
     let (in_features, units) = (kernel.shape()[0], kernel.shape()[1]);
-    let rows = x.len() / in_features.max(1);
+    // From the shape, not `x.len() / in_features`, which says nothing when in_features is 0.
+    let rows: usize = out_shape[..out_shape.len() - 1].iter().product();
     let mut out = try_zeros::<T>(out_shape)?;
     let x_slice = contiguous(x)?;
     let out_slice = out
@@ -194,7 +195,9 @@ fn apply_elementwise<T: Element>(out: &mut ArrayRefD<T>, f: super::unary::UnaryF
     use super::unary::UnaryFn;
     use crate::kernels::elementwise::map_in_place;
     match f {
-        UnaryFn::Relu => map_in_place(out, |v| v.max(T::zero())),
+        // Not `v.max(0)`, which turns NaN into 0 and hides a diverging model; this select also
+        // compiles to one `max` instruction whose NaN operand wins.
+        UnaryFn::Relu => map_in_place(out, |v| if v < T::zero() { T::zero() } else { v }),
         UnaryFn::Sigmoid => map_in_place(out, super::unary::sigmoid),
         UnaryFn::Tanh => map_in_place(out, |v| v.tanh()),
         other => map_in_place(out, |v| other.f(v)),
@@ -232,7 +235,7 @@ impl Backward for LinearBackward {
 impl LinearBackward {
     fn backward_typed<T: Element>(&self, g: &ArrayRefD<T>, grads: &mut GradSink<'_>) -> Result<()> {
         let (in_features, units) = (self.in_features, self.units);
-        let rows = g.len() / units.max(1);
+        let rows: usize = g.shape()[..g.ndim() - 1].iter().product();
         let y = self.output.typed::<T>()?;
         let pre_activation = self
             .pre_activation

@@ -353,8 +353,21 @@ impl PyTensor {
         self.item()
     }
 
-    fn __int__(&self) -> PyResult<i64> {
-        Ok(self.item()? as i64)
+    /// Truncates toward zero, as Python's `int(float)` does: NaN and infinities raise instead
+    /// of becoming 0 or a saturated integer. Values beyond 64 bits come back as Python ints.
+    fn __int__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let value = self.item()?;
+        if value.is_nan() {
+            return Err(PyValueError::new_err(
+                "cannot convert a tensor holding NaN to an integer",
+            ));
+        }
+        if value.is_infinite() {
+            return Err(pyo3::exceptions::PyOverflowError::new_err(
+                "cannot convert a tensor holding infinity to an integer",
+            ));
+        }
+        value.into_pyobject(py)?.call_method0("__int__")
     }
 
     fn __bool__(&self) -> PyResult<bool> {

@@ -1,0 +1,253 @@
+"""Bad input gets a clear exception or numpy's answer: sizes no machine can hold, NaN that must
+not vanish in a fused kernel, conversions Python refuses, and zero-sized dimensions.
+
+The oversize cases run in a child process under an address-space limit, so that a regression
+fails the test instead of taking the machine down.
+"""
+
+import math
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+
+import ferrograd as fg
+from ferrograd import layers
+
+# --- sizes no machine can hold -------------------------------------------------------------
+
+OVERSIZE_CASES = [
+    "fg.ones(2**36)",
+    "fg.zeros(2**40, 8)",
+    "fg.randn(2**40, 8)",
+    "fg.full((2**20, 2**20, 8), 1.0)",
+    "layers.Dense(2**40).build((None, 4))",
+    "layers.Embedding(2**40, 8).build((None, 3))",
+    "layers.LSTM(2**20).build((None, 3, 4))",
+]
+
+
+def run_limited(code: str, address_space_gib: int = 8) -> subprocess.CompletedProcess:
+    """Runs ``code`` in a fresh interpreter whose address space is capped."""
+    prelude = textwrap.dedent(
+        f"""
+        import resource
+        limit = {address_space_gib} * 2**30
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        import ferrograd as fg
+        from ferrograd import layers
+        """
+    )
+    return subprocess.run(
+        [sys.executable, "-c", prelude + textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("expression", OVERSIZE_CASES)
+def test_a_size_beyond_the_machine_raises_memory_error_at_once(expression):
+    code = f"""
+        try:
+            {expression}
+        except MemoryError as error:
+            print("MemoryError:", error)
+        else:
+            print("no error")
+    """
+    completed = run_limited(code)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert completed.stdout.startswith("MemoryError:"), completed.stdout
+    # The message says how much was asked for and how much the machine has.
+    assert "cannot allocate" in completed.stdout
+    assert "the machine can give at most" in completed.stdout
+
+
+def test_a_size_within_the_machine_still_allocates():
+    assert fg.zeros(1024, 1024).shape == (1024, 1024)
+
+
+# --- NaN is not hidden by the fused Dense activation ------------------------------------------
+
+
+def test_nan_input_gives_nan_through_a_fused_relu_dense():
+    fg.set_seed(1)
+    model = fg.Sequential([layers.Dense(4, activation="relu", input_shape=(3,))])
+    x = np.array([[np.nan, 1.0, 2.0], [1.0, 2.0, 3.0]], dtype="float32")
+    out = model.predict(x, verbose=0)
+    assert np.isnan(out[0]).all()
+    assert np.isfinite(out[1]).all()
+    # The same as the unfused composition, which already propagated NaN.
+    dense = model.layers[0]
+    kernel, bias = (w.numpy() for w in dense.weights)
+    unfused = (fg.tensor(x) @ fg.tensor(kernel) + fg.tensor(bias)).relu().numpy()
+    np.testing.assert_array_equal(np.isnan(out), np.isnan(unfused))
+
+
+def test_nan_in_a_hidden_kernel_stops_training_with_terminate_on_nan():
+    fg.set_seed(2)
+    model = fg.Sequential(
+        [
+            layers.Dense(8, activation="relu", input_shape=(4,)),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    kernel, bias = model.layers[0].get_weights()
+    kernel[0, 0] = np.nan
+    model.layers[0].set_weights([kernel, bias])
+    model.compile(optimizer="sgd", loss="binary_crossentropy")
+    x = np.ones((16, 4), dtype="float32")
+    y = np.ones((16, 1), dtype="float32")
+    history = model.fit(
+        x, y, epochs=2, batch_size=8, verbose=0, callbacks=[fg.callbacks.TerminateOnNaN()]
+    )
+    assert history.stopped_on_nonfinite is not None
+    assert math.isnan(history.stopped_on_nonfinite["loss"])
+
+
+# --- conversions Python refuses ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_int_of_nan_and_infinity_raise_as_python_does(dtype):
+    with pytest.raises(ValueError, match="NaN"):
+        int(fg.tensor(float("nan"), dtype=dtype))
+    with pytest.raises(OverflowError, match="infinity"):
+        int(fg.tensor(float("inf"), dtype=dtype))
+    with pytest.raises(OverflowError, match="infinity"):
+        int(fg.tensor(float("-inf"), dtype=dtype))
+
+
+def test_int_truncates_toward_zero_and_grows_beyond_64_bits():
+    assert int(fg.tensor(3.7, dtype="float64")) == 3
+    assert int(fg.tensor(-3.7, dtype="float64")) == -3
+    assert int(fg.tensor(1e30, dtype="float64")) == int(1e30)
+
+
+# --- zero-sized dimensions --------------------------------------------------------------------
+
+
+def empty(*shape):
+    return np.zeros(shape, dtype="float32")
+
+
+UNARY_METHODS = ["exp", "log", "sqrt", "abs", "square", "relu", "sigmoid", "tanh", "detach"]
+
+
+@pytest.mark.parametrize("shape", [(0,), (0, 3), (4, 0), (2, 0, 3)])
+@pytest.mark.parametrize("method", UNARY_METHODS)
+def test_elementwise_ops_on_empty_tensors_give_empty_results(shape, method):
+    x = fg.tensor(empty(*shape), requires_grad=True)
+    y = getattr(x, method)()
+    assert y.shape == shape
+
+
+@pytest.mark.parametrize("shape", [(0,), (0, 3), (4, 0), (2, 0, 3)])
+def test_arithmetic_and_reductions_on_empty_tensors_follow_numpy(shape):
+    a = fg.tensor(empty(*shape), requires_grad=True)
+    b = fg.tensor(empty(*shape))
+    for result in [a + b, a - b, a * b, a / (b + 1), -a, a**2, a.clip(0, 1)]:
+        assert result.shape == shape
+    total = a.sum()
+    assert total.item() == 0.0
+    total.backward()
+    assert a.grad.shape == shape
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        numpy_mean = np.mean(empty(*shape))
+    assert np.isnan(a.mean().item()) == np.isnan(numpy_mean)
+    np.testing.assert_array_equal(a.sum(axis=-1).numpy(), empty(*shape).sum(axis=-1))
+
+
+@pytest.mark.parametrize(
+    ("left", "right"), [((4, 0), (0, 3)), ((0, 5), (5, 3)), ((4, 5), (5, 0)), ((0, 0), (0, 0))]
+)
+def test_matmul_with_empty_dimensions_gives_numpy_answer(left, right):
+    a = fg.tensor(empty(*left) + 1, requires_grad=True)
+    b = fg.tensor(empty(*right) + 1, requires_grad=True)
+    out = a @ b
+    np.testing.assert_array_equal(out.numpy(), (empty(*left) + 1) @ (empty(*right) + 1))
+    out.sum().backward()
+    assert a.grad.shape == left and b.grad.shape == right
+
+
+def test_reshape_transpose_concat_and_softmax_on_empty_tensors():
+    x = fg.tensor(empty(0, 3), requires_grad=True)
+    assert x.reshape(3, 0).shape == (3, 0)
+    assert x.transpose().shape == (3, 0)
+    assert fg.concat([x, x], axis=0).shape == (0, 3)
+    assert fg.stack([x, x], axis=0).shape == (2, 0, 3)
+    assert x.softmax(axis=-1).shape == (0, 3)
+    assert x.log_softmax(axis=-1).shape == (0, 3)
+
+
+@pytest.mark.parametrize("activation", ["linear", "relu", "sigmoid", "softmax"])
+def test_dense_on_zero_features_gives_its_bias(activation):
+    dense = layers.Dense(3, activation=activation, bias_initializer="ones")
+    x = fg.tensor(empty(4, 0), requires_grad=True)
+    out = dense(x)
+    expected = {
+        "linear": np.ones((4, 3)),
+        "relu": np.ones((4, 3)),
+        "sigmoid": np.full((4, 3), 1 / (1 + np.exp(-1.0))),
+        "softmax": np.full((4, 3), 1 / 3),
+    }[activation]
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-6)
+    out.sum().backward()
+    assert x.grad.shape == (4, 0)
+    assert dense.weights[0].grad.shape == (0, 3)
+
+
+def test_dense_model_on_zero_features_predicts_fits_and_evaluates():
+    model = fg.Sequential([layers.Dense(3, input_shape=(0,))])
+    model.compile(optimizer="adam", loss="mse")
+    x, y = empty(5, 0), np.ones((5, 3), dtype="float32")
+    np.testing.assert_array_equal(model.predict(x, verbose=0), np.zeros((5, 3)))
+    history = model.fit(x, y, epochs=2, batch_size=2, verbose=0)
+    # Only the bias learns: the loss falls from 1.
+    assert history.history["loss"][0] == pytest.approx(1.0, rel=0.05)
+    assert history.history["loss"][1] < history.history["loss"][0]
+    assert model.evaluate(x, y, verbose=0) < 1.0
+
+
+def test_embedding_of_empty_sequences_then_flatten_and_dense():
+    model = fg.Sequential(
+        [layers.Embedding(10, 4, input_shape=(0,)), layers.Flatten(), layers.Dense(2)]
+    )
+    out = model.predict(np.zeros((3, 0), dtype="int64"), verbose=0)
+    np.testing.assert_array_equal(out, np.zeros((3, 2)))
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        lambda: layers.Dense(2),
+        lambda: layers.Activation("relu"),
+        lambda: layers.Dropout(0.5),
+        lambda: layers.Flatten(),
+        lambda: layers.BatchNormalization(),
+    ],
+)
+def test_layers_on_an_empty_batch_give_an_empty_batch(layer):
+    built = layer()
+    out = built(fg.tensor(empty(0, 4)), training=False)
+    assert out.shape[0] == 0
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        lambda: layers.SimpleRNN(3),
+        lambda: layers.LSTM(3),
+        lambda: layers.GRU(3),
+        lambda: layers.GlobalAveragePooling1D(),
+    ],
+)
+def test_sequence_layers_on_an_empty_batch_give_an_empty_batch(layer):
+    built = layer()
+    out = built(fg.tensor(empty(0, 5, 4)), training=False)
+    assert out.shape[0] == 0
