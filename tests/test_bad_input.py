@@ -6,6 +6,7 @@ fails the test instead of taking the machine down.
 """
 
 import math
+import os
 import subprocess
 import sys
 import textwrap
@@ -251,3 +252,73 @@ def test_sequence_layers_on_an_empty_batch_give_an_empty_batch(layer):
     built = layer()
     out = built(fg.tensor(empty(0, 5, 4)), training=False)
     assert out.shape[0] == 0
+
+
+# --- clear messages -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [-1, 2**64, 2**80])
+def test_set_seed_out_of_range_names_the_seed(seed):
+    with pytest.raises(ValueError, match=r"set_seed: seed must be an integer in \[0, 2\*\*64\)"):
+        fg.set_seed(seed)
+
+
+def test_set_seed_takes_the_full_unsigned_range():
+    fg.set_seed(2**64 - 1)
+    first = fg.randn(3).numpy()
+    fg.set_seed(2**64 - 1)
+    np.testing.assert_array_equal(fg.randn(3).numpy(), first)
+    with pytest.raises(TypeError, match="integer"):
+        fg.set_seed(1.5)
+
+
+def test_indexing_with_a_string_or_float_says_what_indices_are_valid():
+    t = fg.tensor(np.arange(5.0))
+    with pytest.raises(TypeError, match="valid indices; received str 'a'"):
+        t["a"]
+    with pytest.raises(TypeError, match="valid indices; received float 1.5"):
+        t[1.5]
+
+
+def test_an_index_beyond_machine_integers_is_out_of_bounds():
+    t = fg.tensor(np.arange(5.0))
+    with pytest.raises(IndexError, match="out of bounds"):
+        t[2**70]
+    with pytest.raises(IndexError, match="out of bounds"):
+        t[-(2**70)]
+
+
+def test_slice_bounds_beyond_machine_integers_are_clamped_as_numpy_does():
+    values = np.arange(5.0)
+    t = fg.tensor(values)
+    np.testing.assert_array_equal(t[0 : 2**70].numpy(), values[0 : 2**70])
+    np.testing.assert_array_equal(t[-(2**70) : 2].numpy(), values[-(2**70) : 2])
+    np.testing.assert_array_equal(t[:: 2**70].numpy(), values[:: 2**70])
+    np.testing.assert_array_equal(t[:: -(2**70)].numpy(), values[:: -(2**70)])
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-3", "1000"])
+def test_an_invalid_thread_count_variable_is_warned_about(value):
+    code = "import warnings; warnings.simplefilter('always'); import ferrograd"
+    completed = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "FERROGRAD_NUM_THREADS": value},
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert f"FERROGRAD_NUM_THREADS={value!r} is not a whole number" in completed.stderr
+
+
+def test_a_valid_thread_count_variable_is_silent_and_used():
+    code = "import ferrograd; print(ferrograd.get_num_threads())"
+    completed = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "FERROGRAD_NUM_THREADS": "3"},
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "3"

@@ -35,11 +35,14 @@ from ferrograd._core import (
     zeros,
 )
 from ferrograd._dlpack import from_dlpack
+from ferrograd._environment import check_num_threads_variable
 from ferrograd._grad_mode import no_grad
 from ferrograd.layers.base import clear_session
 from ferrograd.models import Model, Sequential
 
 __version__ = "0.1.0"
+
+check_num_threads_variable(get_num_threads())
 
 __all__ = [
     "Model",

@@ -120,8 +120,27 @@ fn arange(
 
 /// Seeds the library's generator: initialisation, shuffling and dropout become repeatable.
 #[pyfunction]
-fn set_seed(seed: u64) {
-    rng::set_seed(seed);
+fn set_seed(seed: &Bound<'_, PyAny>) -> PyResult<()> {
+    // Taken as any object so that a negative or oversized seed is a ValueError naming it, not
+    // the OverflowError of converting to an unsigned integer.
+    if seed.is_instance_of::<pyo3::types::PyBool>() {
+        return Err(pyo3::exceptions::PyTypeError::new_err(
+            "set_seed: seed must be an integer, received a bool",
+        ));
+    }
+    let value = seed.extract::<u64>().map_err(|_| {
+        if seed.is_instance_of::<pyo3::types::PyInt>() {
+            PyValueError::new_err(format!(
+                "set_seed: seed must be an integer in [0, 2**64), received seed={seed}"
+            ))
+        } else {
+            pyo3::exceptions::PyTypeError::new_err(format!(
+                "set_seed: seed must be an integer, received {seed:?}"
+            ))
+        }
+    })?;
+    rng::set_seed(value);
+    Ok(())
 }
 
 /// Sets how many threads the kernels use (the default is the machine's cores, or

@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PySlice, PyTuple};
 
 use super::convert::{
-    Operand, as_numeric_array, parse_dtype, storage_to_numpy, to_operand, to_storage,
+    Operand, as_numeric_array, parse_dtype, storage_to_numpy, to_operand, to_storage, type_name,
 };
 use super::dlpack;
 use super::errors::guarded;
@@ -85,10 +85,22 @@ fn parse_index_item(item: &Bound<'_, PyAny>) -> PyResult<IndexItem> {
         let bound = |name: &str| -> PyResult<Option<isize>> {
             let value = slice.getattr(name)?;
             if value.is_none() {
-                Ok(None)
-            } else {
-                value.extract().map(Some)
+                return Ok(None);
             }
+            if let Ok(bound) = value.extract::<isize>() {
+                return Ok(Some(bound));
+            }
+            // A bound beyond the machine's integers (`t[0:2**70]`) is clamped, as numpy does;
+            // no axis is that long.
+            if value.is_instance_of::<pyo3::types::PyInt>() {
+                let negative = value.lt(0)?;
+                return Ok(Some(if negative { isize::MIN } else { isize::MAX }));
+            }
+            Err(PyTypeError::new_err(format!(
+                "slice indices must be integers or None, received {} {}",
+                type_name(&value),
+                value.repr()?
+            )))
         };
         return Ok(IndexItem::Slice {
             start: bound("start")?,
@@ -101,8 +113,29 @@ fn parse_index_item(item: &Bound<'_, PyAny>) -> PyResult<IndexItem> {
             "boolean scalars are not valid indices",
         ));
     }
+    if item.is_instance_of::<pyo3::types::PyInt>() {
+        return match item.extract::<isize>() {
+            Ok(i) => Ok(IndexItem::Int(i)),
+            // No axis is that long: out of bounds, as numpy says, not an overflow.
+            Err(_) => Err(pyo3::exceptions::PyIndexError::new_err(format!(
+                "index {} is out of bounds: no axis has that many elements",
+                item.repr()?
+            ))),
+        };
+    }
     if let Ok(i) = item.extract::<isize>() {
         return Ok(IndexItem::Int(i));
+    }
+    if item.is_instance_of::<pyo3::types::PyString>()
+        || item.is_instance_of::<pyo3::types::PyBytes>()
+        || item.is_instance_of::<pyo3::types::PyFloat>()
+    {
+        return Err(PyTypeError::new_err(format!(
+            "only integers, slices (`:`), ellipsis (`...`), None and integer or boolean arrays \
+             are valid indices; received {} {}",
+            type_name(item),
+            item.repr()?
+        )));
     }
     // Tensors hold floats, so a tensor index would be ambiguous: a comparison gives a 0/1
     // tensor, which read as positions would gather rows 0 and 1 instead of masking.
