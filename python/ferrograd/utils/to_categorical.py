@@ -1,4 +1,4 @@
-"""Utilities: ``to_categorical``."""
+"""`to_categorical`: class labels as one-hot rows."""
 
 from __future__ import annotations
 
@@ -100,6 +100,3 @@ def _show(values: np.ndarray) -> str:
     more = ", ..." if distinct.size > _SHOWN_LABELS else ""
     plural = "s" if values.size > 1 else ""
     return f"{shown}{more} ({values.size} label{plural})"
-
-
-__all__ = ["to_categorical"]
