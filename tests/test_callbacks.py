@@ -210,3 +210,90 @@ def test_the_bar_redraws_in_place_in_a_terminal():
     assert text.count("\r") == 2 and text.endswith("\n")
     assert " 3/10 ━━━━━━──────────────" in text and "10/10 ━━━━━━━━━━━━━━━━━━━━" in text
     assert "- loss: 0.2500" in text
+
+
+# --- Keras 2's batch hook names ---------------------------------------------------------------
+
+
+class OldNames(fg.callbacks.Callback):
+    """Written with the names Keras 3 still calls from its training-batch hooks."""
+
+    def __init__(self):
+        super().__init__()
+        self.begun, self.ended = [], []
+
+    def on_batch_begin(self, batch, logs=None):
+        self.begun.append(batch)
+
+    def on_batch_end(self, batch, logs=None):
+        self.ended.append((batch, dict(logs)))
+
+
+def test_on_batch_begin_and_end_are_called_for_every_training_batch(data):
+    x, y = data
+    callback = OldNames()
+    small_model().fit(x, y, batch_size=64, epochs=2, verbose=0, callbacks=[callback])
+    assert callback.begun == [0, 1, 2, 3] * 2
+    assert [batch for batch, _ in callback.ended] == [0, 1, 2, 3] * 2
+    assert all("loss" in logs for _, logs in callback.ended)
+
+
+def test_on_batch_hooks_are_not_called_by_evaluate_or_predict(data):
+    x, y = data
+    model = small_model()
+    callback = OldNames()
+    model.evaluate(x, y, batch_size=64, verbose=0, callbacks=[callback])
+    model.predict(x, batch_size=64, verbose=0, callbacks=[callback])
+    assert callback.begun == [] and callback.ended == []
+
+
+def test_lambda_callback_takes_the_old_batch_names(data):
+    x, y = data
+    seen = []
+    callback = fg.callbacks.LambdaCallback(on_batch_end=lambda batch, logs: seen.append(batch))
+    small_model().fit(x, y, batch_size=128, epochs=1, verbose=0, callbacks=[callback])
+    assert seen == [0, 1]
+
+
+# --- CSVLogger --------------------------------------------------------------------------------
+
+
+def test_csv_logger_writes_a_header_and_one_row_per_epoch(data, tmp_path):
+    import csv
+
+    x, y = data
+    path = tmp_path / "log.csv"
+    history = small_model().fit(
+        x,
+        y,
+        epochs=3,
+        validation_split=0.25,
+        verbose=0,
+        callbacks=[fg.callbacks.CSVLogger(path)],
+    )
+    rows = list(csv.DictReader(path.open()))
+    assert list(rows[0]) == ["epoch", "accuracy", "loss", "val_accuracy", "val_loss"]
+    assert [int(row["epoch"]) for row in rows] == [0, 1, 2]
+    for key in ("loss", "val_accuracy"):
+        np.testing.assert_allclose([float(row[key]) for row in rows], history.history[key])
+
+
+def test_csv_logger_appends_without_a_second_header(data, tmp_path):
+    x, y = data
+    path = tmp_path / "log.csv"
+    model = small_model()
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[fg.callbacks.CSVLogger(path)])
+    model.fit(
+        x,
+        y,
+        epochs=4,
+        initial_epoch=2,
+        verbose=0,
+        callbacks=[fg.callbacks.CSVLogger(path, separator=";", append=True)],
+    )
+    lines = path.read_text().splitlines()
+    assert lines[0] == "epoch,accuracy,loss"
+    assert len(lines) == 5
+    assert lines[3].startswith("2;") and lines[4].startswith("3;")
+    with pytest.raises(ValueError, match="separator"):
+        fg.callbacks.CSVLogger(path, separator="::")

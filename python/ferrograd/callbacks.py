@@ -11,7 +11,9 @@ Example:
 
 from __future__ import annotations
 
+import csv
 import math
+import os
 import sys
 import warnings
 
@@ -25,6 +27,9 @@ _BATCH_HOOKS = (
     "on_predict_batch_begin",
     "on_predict_batch_end",
 )
+
+# The Keras 2 names that Keras 3's training-batch hooks still call.
+_OLD_NAMES = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "on_batch_end"}
 
 
 class Callback:
@@ -49,8 +54,19 @@ class Callback:
     def on_train_end(self, logs=None): ...
     def on_epoch_begin(self, epoch, logs=None): ...
     def on_epoch_end(self, epoch, logs=None): ...
-    def on_train_batch_begin(self, batch, logs=None): ...
-    def on_train_batch_end(self, batch, logs=None): ...
+    def on_batch_begin(self, batch, logs=None):
+        """Keras 2's name for ``on_train_batch_begin``, which calls it."""
+
+    def on_batch_end(self, batch, logs=None):
+        """Keras 2's name for ``on_train_batch_end``, which calls it."""
+
+    def on_train_batch_begin(self, batch, logs=None):
+        # As in Keras 3: a callback written with the old name still sees every training batch.
+        self.on_batch_begin(batch, logs=logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.on_batch_end(batch, logs=logs)
+
     def on_test_begin(self, logs=None): ...
     def on_test_end(self, logs=None): ...
     def on_test_batch_begin(self, batch, logs=None): ...
@@ -61,7 +77,10 @@ class Callback:
     def on_predict_batch_end(self, batch, logs=None): ...
 
     def _overrides(self, hook: str) -> bool:
-        return getattr(type(self), hook) is not getattr(Callback, hook)
+        """Whether this callback's class defines ``hook`` (or the old name it calls), so that
+        the loop must call into Python for it."""
+        hooks = (hook, _OLD_NAMES[hook]) if hook in _OLD_NAMES else (hook,)
+        return any(getattr(type(self), name) is not getattr(Callback, name) for name in hooks)
 
 
 class History(Callback):
@@ -402,7 +421,68 @@ class LambdaCallback(Callback):
                 setattr(self, hook, function)
 
     def _overrides(self, hook: str) -> bool:
-        return self._functions.get(hook) is not None
+        hooks = (hook, _OLD_NAMES[hook]) if hook in _OLD_NAMES else (hook,)
+        return any(self._functions.get(name) is not None for name in hooks)
+
+
+class CSVLogger(Callback):
+    """Writes each epoch's logs as a row of a CSV file, as ``keras.callbacks.CSVLogger``.
+
+    The first row names the columns: ``epoch``, then the log names in sorted order (``loss``,
+    ``val_loss``, metrics...). Each row is flushed as its epoch ends, so the file can be watched
+    while training runs.
+
+    Args:
+        filename: the path of the CSV file.
+        separator: the column separator (default ``","``).
+        append: add rows to an existing file (and write no header when it has content), as
+            when training resumes; by default the file is started anew.
+
+    Example:
+        >>> logger = fg.callbacks.CSVLogger("training.csv")
+        >>> model.fit(x, y, epochs=10, callbacks=[logger])
+    """
+
+    def __init__(self, filename, separator: str = ",", append: bool = False):
+        super().__init__()
+        if not isinstance(separator, str) or len(separator) != 1:
+            raise ValueError(f"separator must be one character, received separator={separator!r}")
+        self.filename = os.fspath(filename)
+        self.sep = separator
+        self.append = bool(append)
+        self.keys = None
+        self._file = None
+        self._writer = None
+
+    def on_train_begin(self, logs=None):
+        has_rows = self.append and os.path.exists(self.filename)
+        if has_rows:
+            with open(self.filename) as existing:
+                has_rows = bool(existing.readline())
+        self._write_header = not has_rows
+        self._file = open(self.filename, "a" if self.append else "w", newline="")
+        self.keys = None
+        self._writer = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self._writer is None:
+            self.keys = sorted(logs)
+            self._writer = csv.DictWriter(
+                self._file, fieldnames=["epoch", *self.keys], delimiter=self.sep
+            )
+            if self._write_header:
+                self._writer.writeheader()
+        row = {"epoch": epoch}
+        row.update((key, logs.get(key, "NA")) for key in self.keys)
+        self._writer.writerow(row)
+        self._file.flush()
+
+    def on_train_end(self, logs=None):
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self._writer = None
 
 
 class CallbackList:
@@ -463,6 +543,7 @@ def _plain_logs(logs: dict) -> dict:
 
 
 __all__ = [
+    "CSVLogger",
     "Callback",
     "CallbackList",
     "EarlyStopping",
