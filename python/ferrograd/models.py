@@ -28,17 +28,12 @@ from ferrograd import metrics as metrics_module
 from ferrograd._core import Tensor
 from ferrograd._progbar import Progbar
 from ferrograd.errors import NotCompiledError
-from ferrograd.layers.base import (
-    InputLayer,
-    KerasTensor,
-    Layer,
-    WeightViews,
-    format_shape,
-    normalize_shape,
-    set_tensor_values,
-    snake_case,
-    unique_name,
-)
+from ferrograd.layers.input_layer import InputLayer
+from ferrograd.layers.keras_tensor import KerasTensor
+from ferrograd.layers.layer import Layer
+from ferrograd.layers.naming import snake_case, unique_name
+from ferrograd.layers.shapes import format_shape, normalize_shape
+from ferrograd.layers.weights import WeightViews, set_tensor_values
 
 
 def _verbosity(verbose) -> int:

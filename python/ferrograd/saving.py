@@ -242,16 +242,13 @@ def _decode_weights(data: bytes, source: str) -> dict[str, np.ndarray]:
 
 
 def layer_classes() -> dict[str, type]:
-    """The layer classes a model file may name, by kind (the fixed list of the Rust core)."""
-    from ferrograd import layers
+    """The layer classes a model file may name, by kind: the registered layers whose kind the
+    Rust core builds."""
+    from ferrograd import layers  # noqa: F401  (defining the built-in layers registers them)
+    from ferrograd.layers.registry import registered_layers
 
-    classes = {
-        cls.kind: cls
-        for cls in vars(layers).values()
-        if isinstance(cls, type) and issubclass(cls, layers.Layer) and cls.kind
-    }
     known = set(_core.layer_kinds())
-    return {kind: cls for kind, cls in classes.items() if kind in known}
+    return {kind: cls for kind, cls in registered_layers().items() if kind in known}
 
 
 def _layer_entry(layer) -> dict:
@@ -266,7 +263,7 @@ def _layer_entry(layer) -> dict:
 
 def model_config(model) -> dict:
     """The declarative description of ``model``'s architecture."""
-    from ferrograd.layers.base import InputLayer
+    from ferrograd.layers.input_layer import InputLayer
     from ferrograd.models import Sequential
 
     model._require_graph()
