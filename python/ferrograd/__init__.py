@@ -37,7 +37,7 @@ from ferrograd._core import (
 from ferrograd._dlpack import from_dlpack
 from ferrograd._environment import check_num_threads_variable
 from ferrograd._grad_mode import no_grad
-from ferrograd.layers.base import clear_session
+from ferrograd.layers.naming import clear_session
 from ferrograd.models import Model, Sequential
 
 __version__ = "0.1.0"

@@ -1,4 +1,5 @@
-"""Turning what users pass to ``fit``/``evaluate``/``predict`` into what the Rust loops read.
+"""The pieces ``ferrograd.data_adapter.prepare`` is made of: converting and checking arrays,
+and looking at streams of batches.
 
 Arrays are converted once per call to C-contiguous arrays of the model's dtype (no copy when
 they already are); memory maps are left as they are and read batch by batch; iterables of
@@ -7,13 +8,24 @@ they already are); memory maps are left as they are and read batch by batch; ite
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from ferrograd._core import Tensor
 
 
 def is_batch_iterable(x) -> bool:
-    """A generator, an iterator or a dataset object yielding batches (not an array or list)."""
+    """Whether ``x`` is a generator, an iterator or a dataset object yielding batches (not an
+    array or list).
+
+    Args:
+        x: what the user passed as ``x``.
+
+    Example:
+        >>> is_batch_iterable(np.ones(3)), is_batch_iterable(iter([]))
+        (False, True)
+    """
     if isinstance(x, (np.ndarray, Tensor, list, tuple)):
         return False
     return hasattr(x, "__iter__") or hasattr(x, "__getitem__") and hasattr(x, "__len__")
@@ -21,7 +33,15 @@ def is_batch_iterable(x) -> bool:
 
 class SequenceBatches:
     """Iterates a Keras ``PyDataset``-like object (``__len__`` and ``__getitem__``) once per
-    epoch, calling its ``on_epoch_end`` after each pass."""
+    epoch, calling its ``on_epoch_end`` after each pass.
+
+    Args:
+        dataset: the object; ``dataset[i]`` is batch ``i``.
+
+    Example:
+        >>> len(SequenceBatches([(np.ones((2, 3)), np.ones(2))]))
+        1
+    """
 
     def __init__(self, dataset):
         self.dataset = dataset
@@ -38,6 +58,15 @@ class SequenceBatches:
 
 
 def as_batches(x):
+    """``x`` as an iterable of batches: a ``PyDataset``-like object wrapped in
+    ``SequenceBatches``, a generator or iterator as it is.
+
+    Args:
+        x: an object ``is_batch_iterable`` accepts.
+
+    Example:
+        >>> batches = as_batches(iter([(np.ones((2, 3)), np.ones(2))]))
+    """
     if hasattr(x, "__getitem__") and hasattr(x, "__len__") and not hasattr(x, "__next__"):
         return SequenceBatches(x)
     return x
@@ -45,7 +74,21 @@ def as_batches(x):
 
 def as_rows(values, dtype: str, what: str) -> np.ndarray:
     """``values`` as a C-contiguous numeric array; memory maps of any numeric dtype are kept
-    (and converted batch by batch), everything else converted to ``dtype`` once."""
+    (and converted batch by batch), everything else converted to ``dtype`` once.
+
+    Args:
+        values: an array-like, a Tensor or a memory map.
+        dtype: the model's dtype.
+        what: how errors name it (``"x"``, ``"validation y"``).
+
+    Raises:
+        TypeError: the values are not real numbers.
+        ValueError: a scalar (no batch axis).
+
+    Example:
+        >>> as_rows([[1, 2]], "float32", "x").dtype
+        dtype('float32')
+    """
     if isinstance(values, Tensor):
         values = values.numpy()
     if isinstance(values, np.memmap) and values.flags.c_contiguous and values.flags.aligned:
@@ -71,7 +114,15 @@ def _check_numeric(array: np.ndarray, what: str) -> None:
 
 
 def check_finite(array: np.ndarray, what: str) -> None:
-    """Rejects NaN and infinities (for in-memory float arrays; memory maps are not scanned)."""
+    """Rejects NaN and infinities (for in-memory float arrays; memory maps are not scanned).
+
+    Args:
+        array: the rows to scan.
+        what: how the error names them.
+
+    Example:
+        >>> check_finite(np.ones(3), "x")
+    """
     if isinstance(array, np.memmap) or array.dtype.kind != "f":
         return
     # One pass without a temporary: the sum is finite when every value is (barring overflow of
@@ -89,6 +140,14 @@ def check_finite(array: np.ndarray, what: str) -> None:
 
 
 def check_lengths(x: np.ndarray, y: np.ndarray) -> None:
+    """Rejects samples and targets of different counts.
+
+    Args:
+        x, y: the rows of samples and of targets.
+
+    Example:
+        >>> check_lengths(np.ones((4, 2)), np.ones(4))
+    """
     if len(x) != len(y):
         raise ValueError(
             f"x and y must have the same number of samples: x has {len(x)} (shape {x.shape}), "
@@ -97,7 +156,20 @@ def check_lengths(x: np.ndarray, y: np.ndarray) -> None:
 
 
 def split_validation(x, y, validation_split: float):
-    """Keras's rule: the last ``validation_split`` fraction, taken before any shuffling."""
+    """Keras's rule: the last ``validation_split`` fraction, taken before any shuffling.
+
+    Args:
+        x, y: the rows of samples and targets.
+        validation_split: the fraction to hold out, in [0, 1).
+
+    Returns:
+        ``(x_train, y_train, (x_val, y_val))``, or ``(x, y, None)`` for a split of 0.
+
+    Example:
+        >>> x_train, y_train, (x_val, y_val) = split_validation(np.ones(10), np.ones(10), 0.2)
+        >>> len(x_train), len(x_val)
+        (8, 2)
+    """
     if not 0.0 <= validation_split < 1.0:
         raise ValueError(
             f"validation_split must be in [0, 1), received validation_split={validation_split!r}"
@@ -115,8 +187,80 @@ def split_validation(x, y, validation_split: float):
 
 
 def positive_int(value, name: str, default: int | None = None) -> int:
+    """``value`` as a positive int, or ``default`` when it is None and a default is given.
+
+    Args:
+        value: the argument.
+        name: its name, for the error.
+        default: what None means, or None when None is not allowed.
+
+    Example:
+        >>> positive_int(None, "batch_size", default=32), positive_int(8, "batch_size")
+        (32, 8)
+    """
     if value is None and default is not None:
         return default
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise ValueError(f"{name} must be a positive integer, received {name}={value!r}")
     return int(value)
+
+
+def peek(batches):
+    """The first batch of an iterable, and an iterable that still yields it.
+
+    Args:
+        batches: an iterable of batches (a generator is consumed by one batch and chained back).
+
+    Raises:
+        ValueError: the iterable yields nothing.
+
+    Example:
+        >>> batches, first = peek(iter([1, 2]))
+        >>> first, list(batches)
+        (1, [1, 2])
+    """
+    iterator = iter(batches)
+    try:
+        first = next(iterator)
+    except StopIteration:
+        raise ValueError("the dataset yielded no batches") from None
+    if iterator is batches:  # a generator or iterator: put the first batch back
+        return itertools.chain([first], iterator), first
+    return batches, first
+
+
+def batch_shapes(batch) -> tuple[tuple, tuple]:
+    """The shape of one sample and the shape of the targets in ``batch``.
+
+    Args:
+        batch: ``(x, y)``, ``(x,)`` or ``x``.
+
+    Returns:
+        ``(sample_shape, y_shape)``; ``y_shape`` is ``(None,)`` without targets.
+
+    Example:
+        >>> batch_shapes((np.ones((8, 3)), np.ones(8)))
+        ((3,), (8,))
+    """
+    if isinstance(batch, (tuple, list)):
+        x = np.asarray(batch[0])
+        y = np.asarray(batch[1]) if len(batch) > 1 else None
+    else:
+        x, y = np.asarray(batch), None
+    return x.shape[1:], (y.shape if y is not None else (None,))
+
+
+def length_or_none(batches) -> int | None:
+    """``len(batches)``, or None for an iterable without a length (a generator).
+
+    Args:
+        batches: an iterable of batches.
+
+    Example:
+        >>> length_or_none([1, 2]), length_or_none(iter([1, 2]))
+        (2, None)
+    """
+    try:
+        return len(batches)
+    except TypeError:
+        return None

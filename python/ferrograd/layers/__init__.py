@@ -1,10 +1,24 @@
-"""Layers, with Keras's names, arguments and defaults."""
+"""Layers, with Keras's names, arguments and defaults.
 
-from ferrograd.layers.base import Input, InputLayer, KerasTensor, Layer
-from ferrograd.layers.core import Activation, BatchNormalization, Dense, Dropout, Flatten
+One file per layer, named after its Keras class in snake_case (``dense.py`` holds ``Dense``).
+Every class that sets its own ``kind`` registers itself (``ferrograd.layers.registry``), so a
+new layer is its file and one import line here.
+"""
+
+from ferrograd.layers.activation import Activation
+from ferrograd.layers.batch_normalization import BatchNormalization
+from ferrograd.layers.bidirectional import Bidirectional
+from ferrograd.layers.dense import Dense
+from ferrograd.layers.dropout import Dropout
 from ferrograd.layers.embedding import Embedding
-from ferrograd.layers.pooling import GlobalAveragePooling1D, GlobalAvgPool1D
-from ferrograd.layers.recurrent import GRU, LSTM, Bidirectional, SimpleRNN
+from ferrograd.layers.flatten import Flatten
+from ferrograd.layers.global_average_pooling1d import GlobalAveragePooling1D, GlobalAvgPool1D
+from ferrograd.layers.gru import GRU
+from ferrograd.layers.input_layer import Input, InputLayer
+from ferrograd.layers.keras_tensor import KerasTensor
+from ferrograd.layers.layer import Layer
+from ferrograd.layers.lstm import LSTM
+from ferrograd.layers.simple_rnn import SimpleRNN
 
 __all__ = [
     "GRU",

@@ -6,7 +6,7 @@ import numpy as np
 
 from ferrograd import initializers, regularizers
 from ferrograd._core import Tensor
-from ferrograd.layers.core import _regularizer_settings
+from ferrograd.layers.layer import regularizer_settings
 from ferrograd.layers.masking import MaskAwareLayer
 
 
@@ -55,11 +55,12 @@ class Embedding(MaskAwareLayer):
         self.mask_zero = bool(mask_zero)
 
     def settings(self) -> dict:
+        """The settings the Rust layer is built from."""
         return {
             "input_dim": self.input_dim,
             "output_dim": self.output_dim,
             "embeddings_initializer": self.embeddings_initializer._settings(),
-            "embeddings_regularizer": _regularizer_settings(self.embeddings_regularizer),
+            "embeddings_regularizer": regularizer_settings(self.embeddings_regularizer),
             "mask_zero": self.mask_zero,
         }
 

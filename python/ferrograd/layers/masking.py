@@ -13,7 +13,8 @@ import numpy as np
 
 from ferrograd import _core
 from ferrograd._core import Tensor
-from ferrograd.layers.base import KerasTensor, Layer
+from ferrograd.layers.keras_tensor import KerasTensor
+from ferrograd.layers.layer import Layer
 
 # id(tensor) -> (weak reference to it, mask); entries leave when their tensor is freed.
 _masks: dict[int, tuple[weakref.ref, np.ndarray]] = {}

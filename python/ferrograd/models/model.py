@@ -1,5 +1,5 @@
-"""Models: ``Sequential`` and the functional ``Model``, with Keras's ``compile``/``fit``/
-``evaluate``/``predict``/``summary``.
+"""``Model``: a model built with the functional API, and the base of ``Sequential``: its
+structure, weights, ``compile``, ``fit``/``evaluate``/``predict``, saving and ``summary``.
 
 The loops of ``fit``, ``evaluate`` and ``predict`` run in Rust with the GIL released; Python is
 called back only for the progress bar and the callbacks.
@@ -15,8 +15,6 @@ Example:
 
 from __future__ import annotations
 
-import itertools
-import math
 import sys
 import warnings
 
@@ -26,27 +24,16 @@ from ferrograd import _core, _data, losses, optimizers, saving
 from ferrograd import callbacks as callbacks_module
 from ferrograd import metrics as metrics_module
 from ferrograd._core import Tensor
-from ferrograd._progbar import Progbar
+from ferrograd.data_adapter import PreparedData, prepare
 from ferrograd.errors import NotCompiledError
-from ferrograd.layers.base import (
-    InputLayer,
-    KerasTensor,
-    Layer,
-    WeightViews,
-    format_shape,
-    normalize_shape,
-    set_tensor_values,
-    snake_case,
-    unique_name,
-)
-
-
-def _verbosity(verbose) -> int:
-    if verbose == "auto":
-        return 1
-    if verbose not in (0, 1, 2):
-        raise ValueError(f"verbose must be 'auto', 0, 1 or 2, received verbose={verbose!r}")
-    return int(verbose)
+from ferrograd.layers.input_layer import InputLayer
+from ferrograd.layers.keras_tensor import KerasTensor
+from ferrograd.layers.layer import Layer
+from ferrograd.layers.naming import snake_case, unique_name
+from ferrograd.layers.weights import WeightViews, set_tensor_values
+from ferrograd.models.progress import LoopProgress, PythonScheduleSync, verbosity
+from ferrograd.models.summary import summary_text
+from ferrograd.models.topology import topological_order
 
 
 class Model(WeightViews):
@@ -95,7 +82,7 @@ class Model(WeightViews):
                     "Model(inputs, outputs) takes the symbolic tensors of layers.Input(...) and "
                     f"of layer calls on them; received {tensor!r}"
                 )
-        order = _topological_order(outputs)
+        order = topological_order(outputs)
         input_ids = {id(t) for t in inputs}
         for tensor in order:
             if isinstance(tensor._producer, InputLayer) and id(tensor) not in input_ids:
@@ -343,47 +330,30 @@ class Model(WeightViews):
 
         Returns:
             A ``History`` (also ``model.history``): ``history.history["loss"]``, ...
+
+        Example:
+            >>> history = model.fit(x, y, epochs=5, batch_size=32, validation_split=0.2)
+            >>> history.history["val_loss"][-1]
         """
         self._require_compiled()
         batch_size = _data.positive_int(batch_size, "batch_size", default=32)
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
             raise ValueError(f"epochs must be a non-negative integer, received epochs={epochs!r}")
-        verbose = _verbosity(verbose)
-        dtype = self._dtype()
-        if _data.is_batch_iterable(x):
-            if y is not None:
-                raise ValueError("when x is an iterable of (x, y) batches, y must be None")
-            if validation_split:
-                raise ValueError("validation_split needs arrays; pass validation_data instead")
-            train_x, first = _peek(_data.as_batches(x))
-            train_y = None
-            sample_shape, y_shape = _batch_shapes(first)
-            steps = steps_per_epoch or _length(train_x)
-        else:
-            if x is None or y is None:
-                raise ValueError("fit() needs x and y (or x as an iterable of (x, y) batches)")
-            train_x = _data.as_rows(x, dtype, "x")
-            train_y = _data.as_rows(y, dtype, "y")
-            _data.check_lengths(train_x, train_y)
-            if len(train_x) == 0:
-                raise ValueError("fit() received empty arrays (0 samples)")
-            _data.check_finite(train_x, "x")
-            _data.check_finite(train_y, "y")
-            validation = None
-            if validation_data is None:
-                train_x, train_y, validation = _data.split_validation(
-                    train_x, train_y, validation_split
-                )
-            validation_data = validation if validation_data is None else validation_data
-            sample_shape, y_shape = train_x.shape[1:], train_y.shape
-            steps = math.ceil(len(train_x) / batch_size)
-            if steps_per_epoch is not None:
-                steps = min(steps, _data.positive_int(steps_per_epoch, "steps_per_epoch"))
-        self._ensure_built(tuple(sample_shape))
-        if train_y is not None:
-            self._check_targets(train_y)
-        validation = self._validation_source(validation_data, dtype)
-        metric_pairs = self._metrics_for(y_shape)
+        verbose = verbosity(verbose)
+        data = prepare(
+            x,
+            y,
+            mode="fit",
+            dtype=self._dtype(),
+            batch_size=batch_size,
+            steps=steps_per_epoch,
+            validation_split=validation_split,
+            validation_data=validation_data,
+        )
+        self._ensure_built(data.sample_shape)
+        self._check_targets_of(data)
+        validation = None if data.validation is None else data.validation.as_validation()
+        metric_pairs = self._metrics_for(data.y_shape)
 
         history = callbacks_module.History()
         user_callbacks = list(callbacks or [])
@@ -394,9 +364,9 @@ class Model(WeightViews):
         # other callbacks add to the logs, such as the learning rate).
         all_callbacks = [callbacks_module.ProgbarLogger(verbose)] if verbose else []
         if self.optimizer._uses_python_schedule:
-            all_callbacks.append(_PythonScheduleSync(self.optimizer))
+            all_callbacks.append(PythonScheduleSync(self.optimizer))
         all_callbacks += [*user_callbacks, history]
-        params = {"epochs": int(epochs), "steps": steps, "verbose": verbose}
+        params = {"epochs": int(epochs), "steps": data.steps, "verbose": verbose}
         callback_list = callbacks_module.CallbackList(all_callbacks, self, params)
         history.params = params
         self.history = history
@@ -408,8 +378,8 @@ class Model(WeightViews):
                 self.loss._core,
                 [(name, metric._core) for name, metric in metric_pairs],
                 self.optimizer._core,
-                train_x,
-                train_y,
+                data.x,
+                data.y,
                 validation,
                 epochs=int(epochs),
                 initial_epoch=int(initial_epoch),
@@ -445,23 +415,11 @@ class Model(WeightViews):
         callback_list.on_train_end()
         return history
 
-    def _validation_source(self, validation_data, dtype):
-        if validation_data is None:
-            return None
-        if _data.is_batch_iterable(validation_data):
-            return (_data.as_batches(validation_data),)
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) < 2:
-            raise ValueError(
-                "validation_data must be (x_val, y_val) or an iterable of batches, received "
-                f"{type(validation_data).__name__}"
-            )
-        x_val = _data.as_rows(validation_data[0], dtype, "validation x")
-        y_val = _data.as_rows(validation_data[1], dtype, "validation y")
-        _data.check_lengths(x_val, y_val)
-        if len(x_val) == 0:
-            raise ValueError("validation_data is empty (0 samples)")
-        self._check_targets(y_val)
-        return (x_val, y_val)
+    def _check_targets_of(self, data: PreparedData) -> None:
+        """Checks the targets of ``data`` and of its validation data, when they are arrays."""
+        for prepared in (data, data.validation):
+            if prepared is not None and prepared.y is not None:
+                self._check_targets(prepared.y)
 
     # --- evaluate and predict -------------------------------------------------------------
 
@@ -477,41 +435,39 @@ class Model(WeightViews):
     ):
         """The loss and metrics on data, in inference mode.
 
+        Args:
+            x, y: arrays of samples and targets, or ``x`` an iterable of ``(x, y)`` batches
+                with ``y`` None.
+            batch_size: samples per batch (default 32).
+            verbose: "auto"/1 (progress bar) or 0 (silent).
+            steps: the number of batches to read (default: all).
+            callbacks: ``fg.callbacks`` instances.
+            return_dict: return ``{"loss": ..., metric name: ...}``.
+
         Returns:
             The loss alone when there are no metrics, else ``[loss, metric, ...]`` (or a dict
             with ``return_dict=True``).
+
+        Example:
+            >>> loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
         """
         self._require_compiled()
         batch_size = _data.positive_int(batch_size, "batch_size", default=32)
-        verbose = _verbosity(verbose)
-        dtype = self._dtype()
-        if _data.is_batch_iterable(x):
-            if y is not None:
-                raise ValueError("when x is an iterable of (x, y) batches, y must be None")
-            x, first = _peek(_data.as_batches(x))
-            sample_shape, y_shape = _batch_shapes(first)
-            total = steps or _length(x)
-        else:
-            if x is None or y is None:
-                raise ValueError("evaluate() needs x and y (or x as an iterable of (x, y) batches)")
-            x, y = _data.as_rows(x, dtype, "x"), _data.as_rows(y, dtype, "y")
-            _data.check_lengths(x, y)
-            if len(x) == 0:
-                raise ValueError("evaluate() received empty arrays (0 samples)")
-            sample_shape, y_shape = x.shape[1:], y.shape
-            total = math.ceil(len(x) / batch_size)
-            self._ensure_built(tuple(sample_shape))
-            self._check_targets(y)
-        self._ensure_built(tuple(sample_shape))
-        metric_pairs = self._metrics_for(y_shape)
-        progress = _LoopProgress(callbacks, self, "test", total, verbose)
+        verbose = verbosity(verbose)
+        data = prepare(
+            x, y, mode="evaluate", dtype=self._dtype(), batch_size=batch_size, steps=steps
+        )
+        self._ensure_built(data.sample_shape)
+        self._check_targets_of(data)
+        metric_pairs = self._metrics_for(data.y_shape)
+        progress = LoopProgress(callbacks, self, "test", data.steps, verbose)
         progress.begin()
         logs = _core.evaluate(
             self._graph,
             self.loss._core,
             [(name, metric._core) for name, metric in metric_pairs],
-            x,
-            y,
+            data.x,
+            data.y,
             batch_size=batch_size,
             steps=steps,
             hooks=progress,
@@ -526,25 +482,26 @@ class Model(WeightViews):
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs for every sample of ``x`` (an array, or an iterable of batches),
-        as a numpy array."""
+        as a numpy array.
+
+        Args:
+            x: an array of samples, or an iterable of batches (``x`` or ``(x, y)``).
+            batch_size: samples per batch (default 32).
+            verbose: "auto"/1 (progress bar) or 0 (silent).
+            steps: the number of batches to read from an iterable (default: all).
+            callbacks: ``fg.callbacks`` instances.
+
+        Example:
+            >>> probabilities = model.predict(x_test, verbose=0)
+        """
         batch_size = _data.positive_int(batch_size, "batch_size", default=32)
-        verbose = _verbosity(verbose)
-        dtype = self._dtype()
-        if _data.is_batch_iterable(x):
-            x, first = _peek(_data.as_batches(x))
-            sample_shape = _batch_shapes(first)[0]
-            if steps is not None:
-                x = itertools.islice(x, steps)
-            total = steps or _length(x)
-        else:
-            x = _data.as_rows(x, dtype, "x")
-            sample_shape = x.shape[1:]
-            total = math.ceil(len(x) / batch_size)
-        self._ensure_built(tuple(sample_shape))
-        progress = _LoopProgress(callbacks, self, "predict", total, verbose)
+        verbose = verbosity(verbose)
+        data = prepare(x, mode="predict", dtype=self._dtype(), batch_size=batch_size, steps=steps)
+        self._ensure_built(data.sample_shape)
+        progress = LoopProgress(callbacks, self, "predict", data.steps, verbose)
         progress.begin()
         outputs = self._graph.predict(
-            x, batch_size=batch_size, hooks=progress, every_batch=progress.every_batch
+            data.x, batch_size=batch_size, hooks=progress, every_batch=progress.every_batch
         )
         progress.end({})
         return outputs
@@ -577,9 +534,9 @@ class Model(WeightViews):
         ``Sequential`` not built yet is rebuilt from its layers' settings."""
         if self.built:
             return (saving.model_from_bytes, (saving.model_to_bytes(self),))
-        if isinstance(self, Sequential):
-            entries = [saving._layer_entry(layer) for layer in self._layers]
-            return (saving.unbuilt_sequential, (self.name, entries))
+        return self._reduce_unbuilt()
+
+    def _reduce_unbuilt(self):
         raise TypeError(f"the model {self.name!r} cannot be pickled before it is built")
 
     # --- summary -------------------------------------------------------------------------
@@ -591,228 +548,3 @@ class Model(WeightViews):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r}, built={self.built}>"
-
-
-class Sequential(Model):
-    """A plain stack of layers, each feeding the next.
-
-    Args:
-        layers: the layers, in order (or add them with ``add``). The first one may carry
-            ``input_shape=``, or the list may start with ``layers.Input(shape=...)``;
-            otherwise the model is built from the data at the first call or ``fit``.
-
-    Example:
-        >>> model = fg.Sequential([layers.Dense(64, activation="relu", input_shape=(20,)),
-        ...                        layers.Dense(1, activation="sigmoid")])
-    """
-
-    def __init__(self, layers=None, name=None):
-        super().__init__(name=name)
-        self._input_shape = None
-        for layer in layers or []:
-            self.add(layer)
-
-    def add(self, layer) -> None:
-        if isinstance(layer, KerasTensor) and isinstance(layer._producer, InputLayer):
-            if self._layers:
-                raise ValueError("an Input can only start a Sequential model")
-            self._input_shape = layer.shape[1:]
-            return
-        if isinstance(layer, InputLayer):
-            self._input_shape = layer.shape[1:]
-            return
-        if not isinstance(layer, Layer):
-            raise TypeError(f"Sequential.add takes a layer, received {layer!r}")
-        if not self._layers and self._input_shape is None and layer._input_shape_arg is not None:
-            self._input_shape = layer._input_shape_arg
-        self._layers.append(layer)
-        self._graph = None
-        if self._input_shape is not None:
-            self.build((None, *self._input_shape))
-
-    def pop(self) -> Layer:
-        if not self._layers:
-            raise ValueError("the model has no layers to pop")
-        layer = self._layers.pop()
-        self._graph = None
-        if self._input_shape is not None and self._layers:
-            self.build((None, *self._input_shape))
-        return layer
-
-    def build(self, input_shape) -> None:
-        """Builds every layer for inputs of ``input_shape`` (batch axis first)."""
-        shape = normalize_shape(input_shape)
-        if not self._layers:
-            raise ValueError("a Sequential model needs at least one layer")
-        self._input_shape = shape[1:]
-        nodes = [("input", list(shape))]
-        self._node_of_layer = {}
-        for index, layer in enumerate(self._layers):
-            shape = layer.compute_output_shape(shape)
-            self._node_of_layer[id(layer)] = len(nodes)
-            nodes.append((index, [index]))
-        self._graph = _core.Graph(
-            [layer._core for layer in self._layers], nodes, [0], len(self._layers), self._dtype()
-        )
-
-    def _ensure_built(self, sample_shape) -> None:
-        if self._graph is None:
-            self.build((None, *sample_shape))
-
-    @property
-    def inputs(self):
-        return [KerasTensor(self.input_shape)] if self._graph is not None else None
-
-
-class _PythonScheduleSync(callbacks_module.Callback):
-    """Evaluates a learning-rate schedule written in Python before every batch (which makes the
-    loop call into Python each step; the built-in schedules run in Rust)."""
-
-    def __init__(self, optimizer):
-        super().__init__()
-        self.optimizer = optimizer
-
-    def on_train_batch_begin(self, batch, logs=None):
-        self.optimizer._sync_learning_rate()
-
-
-def _topological_order(output: KerasTensor) -> list:
-    """Every symbolic tensor ``output`` depends on, each after its inputs (iteratively)."""
-    order, done, stack = [], set(), [(output, False)]
-    while stack:
-        tensor, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(tensor)
-            continue
-        if id(tensor) in done:
-            continue
-        done.add(id(tensor))
-        stack.append((tensor, True))
-        stack.extend((t, False) for t in reversed(tensor._inputs) if id(t) not in done)
-    return order
-
-
-def _peek(batches):
-    """The first batch of an iterable and an iterable that still yields it."""
-    iterator = iter(batches)
-    try:
-        first = next(iterator)
-    except StopIteration:
-        raise ValueError("the dataset yielded no batches") from None
-    if iterator is batches:  # a generator or iterator: put the first batch back
-        return itertools.chain([first], iterator), first
-    return batches, first
-
-
-def _batch_shapes(batch):
-    if isinstance(batch, (tuple, list)):
-        x = np.asarray(batch[0])
-        y = np.asarray(batch[1]) if len(batch) > 1 else None
-    else:
-        x, y = np.asarray(batch), None
-    return x.shape[1:], (y.shape if y is not None else (None,))
-
-
-def _length(batches):
-    try:
-        return len(batches)
-    except TypeError:
-        return None
-
-
-class _LoopProgress:
-    """The callbacks and progress bar of ``evaluate`` or ``predict`` (what the Rust loop calls)."""
-
-    def __init__(self, callbacks, model, mode: str, total, verbose: int):
-        self.callbacks = callbacks_module.CallbackList(
-            callbacks or [], model, {"steps": total, "verbose": verbose}, mode=mode
-        )
-        self.every_batch = self.callbacks.every_batch
-        self.bar = Progbar(total, verbose=verbose) if verbose else None
-        self.mode = mode
-        self.steps = 0
-
-    def begin(self):
-        self.callbacks._call(f"on_{self.mode}_begin", {})
-
-    def on_batch_begin(self, step):
-        self.callbacks.on_batch_begin(step)
-
-    def on_batch_end(self, step, logs):
-        self.steps = step + 1
-        self.callbacks.on_batch_end(step, logs)
-        if self.bar is not None:
-            self.bar.update(step + 1, logs)
-        return False
-
-    def end(self, logs):
-        if self.bar is not None:
-            self.bar.update(self.bar.target or self.steps, logs, finalize=True)
-        self.callbacks._call(f"on_{self.mode}_end", logs)
-
-
-def summary_text(model: Model, line_length=None) -> str:
-    """Keras's summary table: layers, output shapes, parameter counts and totals."""
-    graph = model._require_graph()
-    rows = []
-    for layer in model.layers:
-        if isinstance(layer, InputLayer):
-            shape = layer.shape
-        else:
-            shape = graph.node_shape(model._node_of_layer[id(layer)])
-        rows.append(
-            (
-                f"{layer.name} ({type(layer).__name__})",
-                format_shape(shape),
-                f"{layer.count_params():,}",
-            )
-        )
-    widths = [max([31, *(len(r[0]) for r in rows)]), max([22, *(len(r[1]) for r in rows)]), 13]
-    if line_length:
-        widths[0] = max(widths[0], line_length - sum(widths[1:]) - 10)
-
-    def line(left, mid, right, fill):
-        return left + mid.join(fill * (w + 2) for w in widths) + right
-
-    def cells(values, border):
-        padded = [
-            f" {values[0]:<{widths[0]}} ",
-            f" {values[1]:<{widths[1]}} ",
-            f" {values[2]:>{widths[2]}} ",
-        ]
-        return border + border.join(padded) + border
-
-    out = [f'Model: "{model.name}"', line("┏", "┳", "┓", "━")]
-    out.append(cells(("Layer (type)", "Output Shape", "Param #"), "┃"))
-    out.append(line("┡", "╇", "┩", "━"))
-    for i, row in enumerate(rows):
-        out.append(cells(row, "│"))
-        if i < len(rows) - 1:
-            out.append(line("├", "┼", "┤", "─"))
-    out.append(line("└", "┴", "┘", "─"))
-    itemsize = np.dtype(model._dtype()).itemsize
-    trainable = sum(w.size for w in model.trainable_weights)
-    non_trainable = sum(w.size for w in model.non_trainable_weights)
-    total = trainable + non_trainable
-    out.append(f" Total params: {total:,} ({_format_bytes(total * itemsize)})")
-    out.append(f" Trainable params: {trainable:,} ({_format_bytes(trainable * itemsize)})")
-    out.append(
-        f" Non-trainable params: {non_trainable:,} ({_format_bytes(non_trainable * itemsize)})"
-    )
-    return "\n".join(out)
-
-
-def _format_bytes(size: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.2f} {unit}"
-        size /= 1024
-    return f"{size:.2f} GB"
-
-
-def load_model(filepath, compile=True):
-    """The model saved by ``model.save(filepath)``, ready to predict and to continue training."""
-    return saving.load_model(filepath, compile=compile)
-
-
-__all__ = ["Model", "Sequential", "load_model"]

@@ -1,4 +1,5 @@
-"""``GlobalAveragePooling1D``: the mean over time, skipping masked steps."""
+"""``GlobalAveragePooling1D`` (alias ``GlobalAvgPool1D``): the mean over time, skipping masked
+steps."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ class GlobalAveragePooling1D(MaskAwareLayer):
         self.keepdims = bool(keepdims)
 
     def settings(self) -> dict:
+        """The settings the Rust layer is built from."""
         return {"data_format": self.data_format, "keepdims": self.keepdims}
 
 

@@ -1,0 +1,185 @@
+"""``Layer``, the base class of every layer, and the lifecycle it shares with Keras:
+``__init__`` stores the settings, ``build(input_shape)`` creates the weights (in the Rust core),
+``__call__`` applies the layer.
+
+Calling a layer on a tensor or a numpy array computes its output (recording a graph when
+gradients are enabled); calling it on the symbolic output of ``Input`` records the call, which
+is how functional models are drawn. Each subclass that sets its own ``kind`` is registered under
+it (``ferrograd.layers.registry``), which is how model files find the class to rebuild.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from ferrograd import _core, regularizers
+from ferrograd._core import Tensor
+from ferrograd.layers.keras_tensor import KerasTensor
+from ferrograd.layers.naming import snake_case, unique_name
+from ferrograd.layers.registry import register_layer
+from ferrograd.layers.shapes import normalize_shape
+from ferrograd.layers.weights import WeightViews, set_tensor_values
+
+
+class Layer(WeightViews):
+    """Base class of the layers.
+
+    Args:
+        name: the layer's name (unique names like ``dense_1`` are made when omitted).
+        trainable: whether the layer's weights are updated by training.
+        dtype: ``"float32"`` (default) or ``"float64"``.
+        input_shape: the shape of one sample (without the batch axis), for the first layer of
+            a ``Sequential`` model. ``input_dim=n`` means ``input_shape=(n,)``.
+
+    Example:
+        >>> layer = layers.Dense(4, name="hidden")
+        >>> layer.built, layer.name
+        (False, 'hidden')
+        >>> layer(np.ones((2, 3), dtype="float32")).shape
+        (2, 4)
+    """
+
+    #: The kind of the Rust layer this class builds (one of a fixed list), and the name model
+    #: files give it. A subclass that sets it is registered under it.
+    kind: str = ""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        register_layer(cls)
+
+    def __init__(self, *, name=None, trainable=True, dtype=None, input_shape=None, input_dim=None):
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"name must be a string, received {name!r}")
+        self.name = name or unique_name(snake_case(type(self).__name__))
+        self._trainable = bool(trainable)
+        self.dtype = np.dtype(dtype or "float32").name
+        if self.dtype not in ("float32", "float64"):
+            raise TypeError(f"dtype must be float32 or float64, received {dtype!r}")
+        if input_dim is not None:
+            input_shape = (input_dim,)
+        self._input_shape_arg = normalize_shape(input_shape) if input_shape is not None else None
+        self._core = None
+        self._input_shape = None
+
+    # --- configuration -----------------------------------------------------------------
+
+    def settings(self) -> dict:
+        """The settings the Rust layer is built from (JSON-able); subclasses override."""
+        return {}
+
+    def get_config(self) -> dict:
+        """``name``, ``trainable``, ``dtype`` and the settings, as Keras's ``get_config``."""
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        config.update(self.settings())
+        return config
+
+    @classmethod
+    def from_settings(cls, settings: dict, **options):
+        """A layer from the settings ``settings()`` returned (and ``name``/``trainable``/
+        ``dtype`` options); what model files are read with."""
+        return cls(**settings, **options)
+
+    @classmethod
+    def from_config(cls, config: dict):
+        """The layer ``get_config`` described."""
+        return cls(**config)
+
+    # --- building ------------------------------------------------------------------------
+
+    @property
+    def built(self) -> bool:
+        """Whether the weights exist yet."""
+        return self._core is not None
+
+    def build(self, input_shape) -> None:
+        """Creates the weights for inputs of ``input_shape`` (batch axis first)."""
+        input_shape = normalize_shape(input_shape)
+        self._core = _core.build_layer(
+            self.kind, self.name, json.dumps(self.settings()), [list(input_shape)], self.dtype
+        )
+        self._core.trainable = self._trainable
+        self._input_shape = input_shape
+
+    def _ensure_built(self, input_shape) -> None:
+        if not self.built:
+            self.build(input_shape)
+
+    def compute_output_shape(self, input_shape) -> tuple:
+        """The output shape for inputs of ``input_shape`` (building the layer if needed)."""
+        input_shape = normalize_shape(input_shape)
+        self._ensure_built(input_shape)
+        return tuple(self._core.output_shape([list(input_shape)]))
+
+    # --- calling -------------------------------------------------------------------------
+
+    def __call__(self, inputs, training=None):
+        if isinstance(inputs, KerasTensor):
+            output_shape = self.compute_output_shape(inputs.shape)
+            return KerasTensor(output_shape, self.dtype, producer=self, inputs=(inputs,))
+        if not isinstance(inputs, Tensor):
+            inputs = _core.tensor(np.asarray(inputs), dtype=self.dtype)
+        self._ensure_built((None, *inputs.shape[1:]))
+        return self._core.forward([inputs], bool(training))
+
+    # --- weights -------------------------------------------------------------------------
+
+    @property
+    def trainable(self) -> bool:
+        """Whether training updates the layer's weights."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        if self._core is not None:
+            self._core.trainable = self._trainable
+
+    def _weight_entries(self):
+        return self._core.weights() if self._core is not None else []
+
+    def _weight(self, name):
+        """The weight called ``name`` (``"kernel"``), or None before the layer is built."""
+        for weight_name, tensor, _ in self._weight_entries():
+            if weight_name == name:
+                return tensor
+        return None
+
+    def get_weights(self) -> list:
+        """The weights as numpy arrays."""
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, weights) -> None:
+        """Overwrites the weights with numpy arrays (every shape checked first)."""
+        set_tensor_values(self.weights, weights, f"layer {self.name!r}")
+
+    def count_params(self) -> int:
+        """The number of weight values."""
+        return int(sum(w.size for w in self.weights))
+
+    @property
+    def losses(self) -> list:
+        """The layer's regularization penalty, as a one-element list (empty when it has none)."""
+        if self._core is None:
+            return []
+        penalty = self._core.regularization_loss()
+        return [] if penalty is None else [penalty]
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name!r}, built={self.built}>"
+
+
+def regularizer_settings(regularizer):
+    """A regularizer argument (a name, an instance or None) as the settings the Rust layer
+    reads: its config, or None.
+
+    Args:
+        regularizer: what ``fg.regularizers.get`` accepts.
+
+    Example:
+        >>> regularizer_settings(None) is None, regularizer_settings("l2")["l2"]
+        (True, 0.01)
+    """
+    regularizer = regularizers.get(regularizer)
+    return None if regularizer is None else regularizer.get_config()

@@ -1,0 +1,40 @@
+"""Models: ``Sequential`` and the functional ``Model``, with Keras's ``compile``/``fit``/
+``evaluate``/``predict``/``summary``, and ``load_model``.
+
+The loops of ``fit``, ``evaluate`` and ``predict`` run in Rust with the GIL released; Python is
+called back only for the progress bar and the callbacks. The package holds one thing per file:
+``model.py`` (``Model``), ``sequential.py``, ``summary.py`` (the summary table), ``progress.py``
+(what the loops call back), ``topology.py`` (the order of a functional graph); the data
+preparation shared by the three loops is ``ferrograd.data_adapter``.
+
+Example:
+    >>> model = fg.Sequential([
+    ...     layers.Dense(64, activation="relu", input_shape=(20,)),
+    ...     layers.Dense(1, activation="sigmoid"),
+    ... ])
+    >>> model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    >>> history = model.fit(x, y, epochs=10, batch_size=32, validation_split=0.1)
+"""
+
+from __future__ import annotations
+
+from ferrograd import saving
+from ferrograd.models.model import Model
+from ferrograd.models.sequential import Sequential
+
+
+def load_model(filepath, compile=True):
+    """The model saved by ``model.save(filepath)``, ready to predict and to continue training.
+
+    Args:
+        filepath: the ``.fgm`` file.
+        compile: restore the compile settings and the optimizer's state (default True).
+
+    Example:
+        >>> model.save("model.fgm")
+        >>> same = fg.models.load_model("model.fgm")
+    """
+    return saving.load_model(filepath, compile=compile)
+
+
+__all__ = ["Model", "Sequential", "load_model"]

@@ -1,0 +1,91 @@
+"""``Sequential``: a plain stack of layers, each feeding the next."""
+
+from __future__ import annotations
+
+from ferrograd import _core, saving
+from ferrograd.layers.input_layer import InputLayer
+from ferrograd.layers.keras_tensor import KerasTensor
+from ferrograd.layers.layer import Layer
+from ferrograd.layers.shapes import normalize_shape
+from ferrograd.models.model import Model
+
+
+class Sequential(Model):
+    """A plain stack of layers, each feeding the next.
+
+    Args:
+        layers: the layers, in order (or add them with ``add``). The first one may carry
+            ``input_shape=``, or the list may start with ``layers.Input(shape=...)``;
+            otherwise the model is built from the data at the first call or ``fit``.
+
+    Example:
+        >>> model = fg.Sequential([layers.Dense(64, activation="relu", input_shape=(20,)),
+        ...                        layers.Dense(1, activation="sigmoid")])
+    """
+
+    def __init__(self, layers=None, name=None):
+        super().__init__(name=name)
+        self._input_shape = None
+        for layer in layers or []:
+            self.add(layer)
+
+    def add(self, layer) -> None:
+        """Appends ``layer`` (an ``Input`` may come first), rebuilding the model when its input
+        shape is known."""
+        if isinstance(layer, KerasTensor) and isinstance(layer._producer, InputLayer):
+            if self._layers:
+                raise ValueError("an Input can only start a Sequential model")
+            self._input_shape = layer.shape[1:]
+            return
+        if isinstance(layer, InputLayer):
+            self._input_shape = layer.shape[1:]
+            return
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential.add takes a layer, received {layer!r}")
+        if not self._layers and self._input_shape is None and layer._input_shape_arg is not None:
+            self._input_shape = layer._input_shape_arg
+        self._layers.append(layer)
+        self._graph = None
+        if self._input_shape is not None:
+            self.build((None, *self._input_shape))
+
+    def pop(self) -> Layer:
+        """Removes and returns the last layer."""
+        if not self._layers:
+            raise ValueError("the model has no layers to pop")
+        layer = self._layers.pop()
+        self._graph = None
+        if self._input_shape is not None and self._layers:
+            self.build((None, *self._input_shape))
+        return layer
+
+    def build(self, input_shape) -> None:
+        """Builds every layer for inputs of ``input_shape`` (batch axis first)."""
+        shape = normalize_shape(input_shape)
+        if not self._layers:
+            raise ValueError("a Sequential model needs at least one layer")
+        self._input_shape = shape[1:]
+        nodes = [("input", list(shape))]
+        self._node_of_layer = {}
+        for index, layer in enumerate(self._layers):
+            shape = layer.compute_output_shape(shape)
+            self._node_of_layer[id(layer)] = len(nodes)
+            nodes.append((index, [index]))
+        self._graph = _core.Graph(
+            [layer._core for layer in self._layers], nodes, [0], len(self._layers), self._dtype()
+        )
+
+    def _ensure_built(self, sample_shape) -> None:
+        if self._graph is None:
+            self.build((None, *sample_shape))
+
+    @property
+    def inputs(self):
+        """One symbolic input of the model's input shape, or None before it is built."""
+        return [KerasTensor(self.input_shape)] if self._graph is not None else None
+
+    def _reduce_unbuilt(self):
+        # Not built yet: the pickle holds the layers' settings, and the copy is rebuilt from
+        # them (fresh weights, as the original would get).
+        entries = [saving._layer_entry(layer) for layer in self._layers]
+        return (saving.unbuilt_sequential, (self.name, entries))

@@ -1,0 +1,86 @@
+"""``summary_text``: Keras's table of a model's layers, output shapes and parameter counts."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ferrograd.layers.input_layer import InputLayer
+from ferrograd.layers.shapes import format_shape
+
+
+def summary_text(model, line_length=None) -> str:
+    """Keras's summary table: layers, output shapes, parameter counts and totals.
+
+    Args:
+        model: a built ``Model``.
+        line_length: the least width of the table, in characters.
+
+    Example:
+        >>> model = fg.Sequential([layers.Dense(2, input_shape=(3,))], name="tiny")
+        >>> print(summary_text(model).splitlines()[0])
+        Model: "tiny"
+    """
+    graph = model._require_graph()
+    rows = []
+    for layer in model.layers:
+        if isinstance(layer, InputLayer):
+            shape = layer.shape
+        else:
+            shape = graph.node_shape(model._node_of_layer[id(layer)])
+        rows.append(
+            (
+                f"{layer.name} ({type(layer).__name__})",
+                format_shape(shape),
+                f"{layer.count_params():,}",
+            )
+        )
+    widths = [max([31, *(len(r[0]) for r in rows)]), max([22, *(len(r[1]) for r in rows)]), 13]
+    if line_length:
+        widths[0] = max(widths[0], line_length - sum(widths[1:]) - 10)
+
+    def line(left, mid, right, fill):
+        return left + mid.join(fill * (w + 2) for w in widths) + right
+
+    def cells(values, border):
+        padded = [
+            f" {values[0]:<{widths[0]}} ",
+            f" {values[1]:<{widths[1]}} ",
+            f" {values[2]:>{widths[2]}} ",
+        ]
+        return border + border.join(padded) + border
+
+    out = [f'Model: "{model.name}"', line("┏", "┳", "┓", "━")]
+    out.append(cells(("Layer (type)", "Output Shape", "Param #"), "┃"))
+    out.append(line("┡", "╇", "┩", "━"))
+    for i, row in enumerate(rows):
+        out.append(cells(row, "│"))
+        if i < len(rows) - 1:
+            out.append(line("├", "┼", "┤", "─"))
+    out.append(line("└", "┴", "┘", "─"))
+    itemsize = np.dtype(model._dtype()).itemsize
+    trainable = sum(w.size for w in model.trainable_weights)
+    non_trainable = sum(w.size for w in model.non_trainable_weights)
+    total = trainable + non_trainable
+    out.append(f" Total params: {total:,} ({format_bytes(total * itemsize)})")
+    out.append(f" Trainable params: {trainable:,} ({format_bytes(trainable * itemsize)})")
+    out.append(
+        f" Non-trainable params: {non_trainable:,} ({format_bytes(non_trainable * itemsize)})"
+    )
+    return "\n".join(out)
+
+
+def format_bytes(size: int) -> str:
+    """A byte count as Keras's summaries write it.
+
+    Args:
+        size: the number of bytes.
+
+    Example:
+        >>> format_bytes(512), format_bytes(4096)
+        ('512.00 B', '4.00 KB')
+    """
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.2f} {unit}"
+        size /= 1024
+    return f"{size:.2f} GB"

@@ -1,0 +1,32 @@
+"""The order in which a functional model's symbolic tensors are computed."""
+
+from __future__ import annotations
+
+from ferrograd.layers.keras_tensor import KerasTensor
+
+
+def topological_order(output: KerasTensor) -> list:
+    """Every symbolic tensor ``output`` depends on, each after its inputs (found iteratively,
+    so that deep graphs do not hit Python's recursion limit).
+
+    Args:
+        output: the symbolic tensor a model outputs.
+
+    Example:
+        >>> inputs = layers.Input(shape=(3,))
+        >>> outputs = layers.Dense(2)(inputs)
+        >>> topological_order(outputs) == [inputs, outputs]
+        True
+    """
+    order, done, stack = [], set(), [(output, False)]
+    while stack:
+        tensor, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(tensor)
+            continue
+        if id(tensor) in done:
+            continue
+        done.add(id(tensor))
+        stack.append((tensor, True))
+        stack.extend((t, False) for t in reversed(tensor._inputs) if id(t) not in done)
+    return order

@@ -1,0 +1,281 @@
+"""A model's declarative description (``config.json``'s ``model`` and ``compile``): writing
+it, and reading it back with a closed schema, so that nothing in a file can make the loader
+import or run anything.
+
+Every layer is a ``kind`` the layer registry knows (``ferrograd.layers.registry``, limited to
+the kinds of the Rust core), a ``name``, a ``dtype``, ``trainable`` and its ``settings``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ferrograd import _core
+from ferrograd.errors import FileFormatError
+from ferrograd.layers.registry import registered_layers
+
+
+def layer_classes() -> dict[str, type]:
+    """The layer classes a model file may name, by kind: the registered layers whose kind the
+    Rust core builds.
+
+    Args:
+        None.
+
+    Example:
+        >>> layer_classes()["Dense"] is layers.Dense
+        True
+    """
+    from ferrograd import layers  # noqa: F401  (defining the built-in layers registers them)
+
+    known = set(_core.layer_kinds())
+    return {kind: cls for kind, cls in registered_layers().items() if kind in known}
+
+
+def layer_entry(layer) -> dict:
+    """The description of one layer in a model file: kind, name, trainable, dtype, settings.
+
+    Args:
+        layer: a layer.
+
+    Example:
+        >>> layer_entry(layers.Dropout(0.5, name="drop"))["settings"]
+        {'rate': 0.5}
+    """
+    return {
+        "kind": layer.kind,
+        "name": layer.name,
+        "trainable": layer.trainable,
+        "dtype": layer.dtype,
+        "settings": layer.settings(),
+    }
+
+
+def model_config(model) -> dict:
+    """The declarative description of ``model``'s architecture.
+
+    Args:
+        model: a built ``Model`` or ``Sequential``.
+
+    Example:
+        >>> model_config(model)["class"]
+        'Sequential'
+    """
+    from ferrograd.layers.input_layer import InputLayer
+    from ferrograd.models import Sequential
+
+    model._require_graph()
+    real_layers = [layer for layer in model.layers if not isinstance(layer, InputLayer)]
+    config: dict[str, Any] = {
+        "name": model.name,
+        "layers": [layer_entry(layer) for layer in real_layers],
+    }
+    if isinstance(model, Sequential):
+        config["class"] = "Sequential"
+        config["input_shape"] = list(model.input_shape)
+    else:
+        config["class"] = "Functional"
+        config["inputs"] = [
+            {"name": t._producer.name, "shape": list(t.shape), "dtype": t.dtype}
+            for t in model.inputs
+        ]
+        config["nodes"] = model._wiring
+        config["output"] = model._output_node
+    return config
+
+
+def compile_config(model) -> dict | None:
+    """The compile settings of ``model`` (optimizer, loss, metrics by their configs), or None
+    when it is not compiled.
+
+    Args:
+        model: a model.
+
+    Example:
+        >>> compile_config(model)["loss"]["class_name"]
+        'BinaryCrossentropy'
+    """
+    from ferrograd import losses, metrics, optimizers
+
+    if not model.compiled:
+        return None
+    return {
+        "optimizer": optimizers.serialize(model.optimizer),
+        "loss": losses.serialize(model.loss),
+        "metrics": [
+            spec if isinstance(spec, str) else metrics.serialize(spec)
+            for spec in model._metric_specs
+        ],
+    }
+
+
+class ConfigReader:
+    """Reads a model description, failing with a message that names the place and the problem.
+
+    Args:
+        source: how errors name the file (``"'model.fgm'"``).
+
+    Example:
+        >>> reader = ConfigReader("'model.fgm'")
+        >>> reader.get({"units": 4}, "units", int, "layer 0")
+        4
+    """
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def fail(self, message: str):
+        """Raises ``FileFormatError`` with ``message``, after the source."""
+        raise FileFormatError(f"{self.source}: {message}")
+
+    def get(self, mapping: Any, key: str, kind: type | tuple, where: str):
+        """``mapping[key]``, which must exist and be a ``kind`` (bools are not ints)."""
+        if not isinstance(mapping, dict) or key not in mapping:
+            self.fail(f"{where} has no {key!r}")
+        value = mapping[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            kinds = kind if isinstance(kind, tuple) else (kind,)
+            expected = " or ".join(k.__name__ for k in kinds)
+            self.fail(f"{where}.{key} must be {expected}, found {value!r}")
+        return value
+
+    def only_keys(self, mapping: dict, allowed: set, where: str) -> None:
+        """Fails when ``mapping`` has a key outside ``allowed``."""
+        unknown = set(mapping) - allowed
+        if unknown:
+            self.fail(f"{where} has unknown settings {sorted(unknown)}; allowed: {sorted(allowed)}")
+
+    def shape(self, value: Any, where: str) -> tuple:
+        """``value`` as a shape: a list of sizes (below 2**40) or nulls."""
+        if not isinstance(value, list) or not all(
+            d is None or (isinstance(d, int) and not isinstance(d, bool) and 0 <= d < 2**40)
+            for d in value
+        ):
+            self.fail(f"{where} must be a list of sizes or nulls, found {value!r}")
+        return tuple(value)
+
+
+def model_from_config(config: dict, source: str = "model config"):
+    """A new model (weights freshly initialised) from ``model_config``'s description.
+
+    Args:
+        config: the description.
+        source: how errors name where it came from.
+
+    Raises:
+        FileFormatError: the description breaks the schema or cannot be built.
+
+    Example:
+        >>> copy = model_from_config(model_config(model))
+    """
+    from ferrograd import layers as layer_module
+    from ferrograd.models import Model, Sequential
+
+    reader = ConfigReader(source)
+    classes = layer_classes()
+    reader.only_keys(
+        config, {"class", "name", "layers", "input_shape", "inputs", "nodes", "output"}, "model"
+    )
+    model_class = reader.get(config, "class", str, "model")
+    name = reader.get(config, "name", str, "model")
+    entries = reader.get(config, "layers", list, "model")
+
+    def build(entry: Any, index: int):
+        where = f"layer {index}"
+        reader.only_keys(
+            entry if isinstance(entry, dict) else {},
+            {"kind", "name", "trainable", "dtype", "settings"},
+            where,
+        )
+        kind = reader.get(entry, "kind", str, where)
+        if kind not in classes:
+            reader.fail(f"{where} has the unknown kind {kind!r}; known kinds: {sorted(classes)}")
+        settings = reader.get(entry, "settings", dict, where)
+        options = {
+            "name": reader.get(entry, "name", str, where),
+            "trainable": reader.get(entry, "trainable", bool, where),
+            "dtype": reader.get(entry, "dtype", str, where),
+        }
+        try:
+            return classes[kind].from_settings(settings, **options)
+        except (TypeError, ValueError) as error:
+            reader.fail(f"{where} ({kind} {options['name']!r}) has invalid settings: {error}")
+
+    built = [build(entry, i) for i, entry in enumerate(entries)]
+    if len({layer.name for layer in built}) != len(built):
+        reader.fail("two layers have the same name")
+    try:
+        if model_class == "Sequential":
+            input_shape = reader.shape(
+                reader.get(config, "input_shape", list, "model"), "model.input_shape"
+            )
+            model = Sequential(name=name)
+            for layer in built:
+                model._layers.append(layer)
+            model.build(input_shape)
+            return model
+        if model_class != "Functional":
+            reader.fail(f"unknown model class {model_class!r}; known: Sequential, Functional")
+        inputs = []
+        for i, spec in enumerate(reader.get(config, "inputs", list, "model")):
+            shape = reader.shape(reader.get(spec, "shape", list, f"input {i}"), f"input {i}.shape")
+            inputs.append(
+                layer_module.Input(
+                    batch_shape=shape,
+                    name=reader.get(spec, "name", str, f"input {i}"),
+                    dtype=reader.get(spec, "dtype", str, f"input {i}"),
+                )
+            )
+        by_name = {layer.name: layer for layer in built}
+        tensors = []
+        next_input = iter(inputs)
+        for i, node in enumerate(reader.get(config, "nodes", list, "model")):
+            layer_name = reader.get(node, "layer", (str, type(None)), f"node {i}")
+            sources = reader.get(node, "inputs", list, f"node {i}")
+            if layer_name is None:
+                tensor = next(next_input, None)
+                if tensor is None:
+                    reader.fail(f"node {i} reads more model inputs than the model has")
+            else:
+                if layer_name not in by_name:
+                    reader.fail(f"node {i} names the unknown layer {layer_name!r}")
+                if len(sources) != 1 or not all(
+                    isinstance(s, int) and not isinstance(s, bool) and 0 <= s < i for s in sources
+                ):
+                    reader.fail(f"node {i} must read exactly one earlier node, reads {sources!r}")
+                tensor = by_name[layer_name](tensors[sources[0]])
+            tensors.append(tensor)
+        output = reader.get(config, "output", int, "model")
+        if not 0 <= output < len(tensors):
+            reader.fail(f"the output node {output} does not exist")
+        return Model(inputs=inputs, outputs=tensors[output], name=name)
+    except FileFormatError:
+        raise
+    except (TypeError, ValueError) as error:
+        reader.fail(f"the model cannot be rebuilt: {error}")
+
+
+def unbuilt_sequential(name: str, entries: list):
+    """A ``Sequential`` model of fresh, unbuilt layers from their ``layer_entry`` descriptions
+    (the pickled form of a model not built yet).
+
+    Args:
+        name: the model's name.
+        entries: one ``layer_entry`` per layer.
+
+    Example:
+        >>> model = unbuilt_sequential("mlp", [layer_entry(layers.Dense(2))])
+    """
+    from ferrograd.models import Sequential
+
+    classes = layer_classes()
+    layers = [
+        classes[entry["kind"]].from_settings(
+            entry["settings"],
+            name=entry["name"],
+            trainable=entry["trainable"],
+            dtype=entry["dtype"],
+        )
+        for entry in entries
+    ]
+    return Sequential(layers, name=name)
