@@ -322,3 +322,106 @@ def test_a_valid_thread_count_variable_is_silent_and_used():
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == "3"
+
+
+# --- arrays that are read wrongly unless converted ------------------------------------------
+
+
+def dense_ones():
+    return fg.Sequential([layers.Dense(2, input_shape=(3,), kernel_initializer="ones")])
+
+
+def test_big_endian_arrays_and_memory_maps_are_read_by_value(tmp_path):
+    values = np.arange(6, dtype="<f4").reshape(2, 3)
+    path = tmp_path / "big_endian.dat"
+    writer = np.memmap(path, dtype=">f4", mode="w+", shape=(2, 3))
+    writer[:] = values
+    writer.flush()
+    memmap = np.memmap(path, dtype=">f4", mode="r", shape=(2, 3))
+    model = dense_ones()
+    expected = model.predict(values, verbose=0)
+    np.testing.assert_array_equal(expected, [[3, 3], [12, 12]])
+    np.testing.assert_array_equal(model.predict(memmap, verbose=0), expected)
+    np.testing.assert_array_equal(model.predict(values.astype(">f8"), verbose=0), expected)
+    model.compile(optimizer="sgd", loss="mse")
+    targets = np.zeros((2, 2), dtype=">f4")
+    assert model.evaluate(memmap, targets, verbose=0) == pytest.approx(76.5)
+    model.set_weights([np.ones((3, 2), dtype=">f4"), np.zeros(2, dtype=">f4")])
+    np.testing.assert_array_equal(model.get_weights()[0], np.ones((3, 2)))
+    np.testing.assert_array_equal(fg.tensor(values.astype(">f4")).numpy(), values)
+
+
+def test_float16_arrays_and_memory_maps_are_converted(tmp_path):
+    values = np.arange(6, dtype="float16").reshape(2, 3)
+    path = tmp_path / "half.dat"
+    writer = np.memmap(path, dtype="float16", mode="w+", shape=(2, 3))
+    writer[:] = values
+    writer.flush()
+    model = dense_ones()
+    expected = [[3, 3], [12, 12]]
+    np.testing.assert_array_equal(model.predict(values, verbose=0), expected)
+    memmap = np.memmap(path, dtype="float16", mode="r", shape=(2, 3))
+    np.testing.assert_array_equal(model.predict(memmap, verbose=0), expected)
+
+
+def test_a_misaligned_array_is_copied_not_refused():
+    buffer = np.zeros(4 * 6 + 1, dtype=np.uint8)
+    misaligned = np.frombuffer(buffer.data, dtype=np.float32, count=6, offset=1).reshape(2, 3)
+    assert not misaligned.flags.aligned
+    np.testing.assert_array_equal(dense_ones().predict(misaligned, verbose=0), np.zeros((2, 2)))
+
+
+def test_evaluate_refuses_nan_as_fit_does():
+    model = dense_ones()
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.ones((4, 3), dtype="float32")
+    x[1, 2] = np.nan
+    y = np.zeros((4, 2), dtype="float32")
+    for call in (lambda: model.fit(x, y, verbose=0), lambda: model.evaluate(x, y, verbose=0)):
+        with pytest.raises(ValueError, match=r"x contains a non-finite value .* index \(1, 2\)"):
+            call()
+    with pytest.raises(ValueError, match="validation x contains a non-finite value"):
+        model.fit(np.ones((4, 3)), y, validation_data=(x, y), verbose=0)
+
+
+# --- every argument checked before the first step ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"initial_epoch": -1}, "initial_epoch must be a non-negative integer"),
+        ({"steps_per_epoch": -1}, "steps_per_epoch must be a positive integer"),
+        ({"validation_steps": 0}, "validation_steps must be a positive integer"),
+        ({"validation_batch_size": 0}, "validation_batch_size must be a positive integer"),
+        ({"batch_size": 2**64}, "batch_size must be at most"),
+        ({"epochs": -2}, "epochs must be a non-negative integer"),
+    ],
+)
+def test_fit_checks_every_argument_before_training(kwargs, message):
+    model = dense_ones()
+    model.compile(optimizer="sgd", loss="mse")
+    before = [w.copy() for w in model.get_weights()]
+    x, y = np.ones((8, 3), dtype="float32"), np.zeros((8, 2), dtype="float32")
+    with pytest.raises(ValueError, match=message):
+        model.fit(x, y, validation_data=(x, y), verbose=0, **kwargs)
+    for weight, original in zip(model.get_weights(), before, strict=True):
+        np.testing.assert_array_equal(weight, original)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"steps": 0}, "steps must be a positive integer"),
+        ({"steps": -1}, "steps must be a positive integer"),
+        ({"batch_size": 2**64}, "batch_size must be at most"),
+    ],
+)
+def test_evaluate_and_predict_name_bad_steps_and_batch_sizes(kwargs, message):
+    model = dense_ones()
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = np.ones((8, 3), dtype="float32"), np.zeros((8, 2), dtype="float32")
+    with pytest.raises(ValueError, match=message):
+        model.evaluate(x, y, verbose=0, **kwargs)
+    with pytest.raises(ValueError, match=message):
+        model.predict(x, verbose=0, **kwargs)

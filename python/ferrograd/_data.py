@@ -9,6 +9,7 @@ they already are); memory maps are left as they are and read batch by batch; ite
 from __future__ import annotations
 
 import itertools
+import sys
 
 import numpy as np
 
@@ -91,16 +92,48 @@ def as_rows(values, dtype: str, what: str) -> np.ndarray:
     """
     if isinstance(values, Tensor):
         values = values.numpy()
-    if isinstance(values, np.memmap) and values.flags.c_contiguous and values.flags.aligned:
+    if isinstance(values, np.memmap) and _readable_in_place(values):
         _check_numeric(values, what)
         array = values
     else:
         array = np.asarray(values)
         _check_numeric(array, what)
-        array = np.ascontiguousarray(array, dtype=dtype)
+        # `require` copies what is misaligned too (`ascontiguousarray` keeps a contiguous but
+        # misaligned array as it is), and converts big-endian values to the machine's order.
+        array = np.require(array, dtype=dtype, requirements=["C_CONTIGUOUS", "ALIGNED"])
     if array.ndim == 0:
         raise ValueError(f"{what} must have a batch dimension, received a scalar")
     return array
+
+
+# The element types the core reads in place from a memory map, batch by batch.
+_READABLE_IN_PLACE = "?" + "".join(
+    np.dtype(t).char
+    for t in (
+        "int8",
+        "uint8",
+        "int16",
+        "uint16",
+        "int32",
+        "uint32",
+        "int64",
+        "uint64",
+        "float32",
+        "float64",
+    )
+)
+
+
+def _readable_in_place(array: np.ndarray) -> bool:
+    """Whether the core can read the array's memory as it lies: C order, aligned, in the
+    machine's byte order and of a type it converts (a float16 or big-endian memory map is
+    converted once instead)."""
+    return (
+        array.flags.c_contiguous
+        and array.flags.aligned
+        and array.dtype.isnative
+        and array.dtype.char in _READABLE_IN_PLACE
+    )
 
 
 def _check_numeric(array: np.ndarray, what: str) -> None:
@@ -202,6 +235,40 @@ def positive_int(value, name: str, default: int | None = None) -> int:
         return default
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise ValueError(f"{name} must be a positive integer, received {name}={value!r}")
+    if value > sys.maxsize:
+        raise ValueError(f"{name} must be at most {sys.maxsize}, received {name}={value!r}")
+    return int(value)
+
+
+def optional_positive_int(value, name: str) -> int | None:
+    """``value`` as a positive int, or None when it is None (an argument with no default).
+
+    Args:
+        value: the argument.
+        name: its name, for the error.
+
+    Example:
+        >>> optional_positive_int(None, "steps"), optional_positive_int(3, "steps")
+        (None, 3)
+    """
+    return None if value is None else positive_int(value, name)
+
+
+def non_negative_int(value, name: str) -> int:
+    """``value`` as an int of at least 0 (an epoch index).
+
+    Args:
+        value: the argument.
+        name: its name, for the error.
+
+    Example:
+        >>> non_negative_int(0, "initial_epoch")
+        0
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, received {name}={value!r}")
+    if value > sys.maxsize:
+        raise ValueError(f"{name} must be at most {sys.maxsize}, received {name}={value!r}")
     return int(value)
 
 

@@ -159,6 +159,8 @@ def _prepare_arrays(x, y, mode: str, dtype: str, batch_size, steps, validation_s
         x = _data.as_rows(x, dtype, "validation x")
         y = _data.as_rows(y, dtype, "validation y")
         _data.check_lengths(x, y)
+        _data.check_finite(x, "validation x")
+        _data.check_finite(y, "validation y")
         if len(x) == 0:
             raise ValueError("validation_data is empty (0 samples)")
         return PreparedData(x, y, tuple(x.shape[1:]), tuple(y.shape), None), None
@@ -168,10 +170,12 @@ def _prepare_arrays(x, y, mode: str, dtype: str, batch_size, steps, validation_s
     _data.check_lengths(x, y)
     if len(x) == 0:
         raise ValueError(f"{mode}() received empty arrays (0 samples)")
+    # One rule for training and evaluation: a NaN or infinity in the data is refused (a loss
+    # over it would be NaN, or silently dominated by it).
+    _data.check_finite(x, "x")
+    _data.check_finite(y, "y")
     validation = None
     if mode == "fit":
-        _data.check_finite(x, "x")
-        _data.check_finite(y, "y")
         x, y, validation = _data.split_validation(x, y, validation_split)
     count = math.ceil(len(x) / batch_size)
     if mode == "fit" and steps is not None:

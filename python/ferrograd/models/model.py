@@ -336,9 +336,16 @@ class Model(WeightViews):
             >>> history.history["val_loss"][-1]
         """
         self._require_compiled()
+        # Every argument is checked before the first step, so that a bad one never fails after
+        # an epoch has already changed the weights.
         batch_size = _data.positive_int(batch_size, "batch_size", default=32)
-        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-            raise ValueError(f"epochs must be a non-negative integer, received epochs={epochs!r}")
+        epochs = _data.non_negative_int(epochs, "epochs")
+        initial_epoch = _data.non_negative_int(initial_epoch, "initial_epoch")
+        steps_per_epoch = _data.optional_positive_int(steps_per_epoch, "steps_per_epoch")
+        validation_steps = _data.optional_positive_int(validation_steps, "validation_steps")
+        validation_batch_size = _data.optional_positive_int(
+            validation_batch_size, "validation_batch_size"
+        )
         verbose = verbosity(verbose)
         data = prepare(
             x,
@@ -453,6 +460,7 @@ class Model(WeightViews):
         """
         self._require_compiled()
         batch_size = _data.positive_int(batch_size, "batch_size", default=32)
+        steps = _data.optional_positive_int(steps, "steps")
         verbose = verbosity(verbose)
         data = prepare(
             x, y, mode="evaluate", dtype=self._dtype(), batch_size=batch_size, steps=steps
@@ -495,6 +503,7 @@ class Model(WeightViews):
             >>> probabilities = model.predict(x_test, verbose=0)
         """
         batch_size = _data.positive_int(batch_size, "batch_size", default=32)
+        steps = _data.optional_positive_int(steps, "steps")
         verbose = verbosity(verbose)
         data = prepare(x, mode="predict", dtype=self._dtype(), batch_size=batch_size, steps=steps)
         self._ensure_built(data.sample_shape)
