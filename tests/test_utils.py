@@ -248,3 +248,21 @@ def test_py_dataset_refuses_processes_and_bad_counts():
     with pytest.raises(ValueError, match="workers"):
         Batches(np.arange(4), np.arange(4), 2, workers=0)
     assert fg.utils.Sequence is fg.utils.PyDataset
+
+
+def test_fit_computes_py_dataset_batches_in_its_worker_threads():
+    import threading
+
+    class ThreadRecording(Batches):
+        def __getitem__(self, index):
+            self.threads.add(threading.current_thread().name)
+            return super().__getitem__(index)
+
+    x = np.ones((64, 3), dtype="float32")
+    dataset = ThreadRecording(x, np.ones((64, 1), dtype="float32"), batch_size=4, workers=2)
+    dataset.threads = set()
+    model = fg.Sequential([fg.layers.Dense(1, input_shape=(3,))])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(dataset, epochs=2, verbose=0)
+    assert dataset.threads and threading.main_thread().name not in dataset.threads
+    assert dataset.epochs_ended == 2

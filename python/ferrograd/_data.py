@@ -14,6 +14,7 @@ import sys
 import numpy as np
 
 from ferrograd._core import Tensor
+from ferrograd.utils.py_dataset import PyDataset
 
 
 def is_batch_iterable(x) -> bool:
@@ -68,6 +69,9 @@ def as_batches(x):
     Example:
         >>> batches = as_batches(iter([(np.ones((2, 3)), np.ones(2))]))
     """
+    if isinstance(x, PyDataset):
+        # Its own epoch pass computes batches in its worker threads.
+        return x
     if hasattr(x, "__getitem__") and hasattr(x, "__len__") and not hasattr(x, "__next__"):
         return SequenceBatches(x)
     return x
