@@ -258,13 +258,13 @@ def test_a_kill_during_save_always_leaves_a_loadable_file(tmp_path):
     assert {p.name for p in tmp_path.iterdir()} == {"m.fgm", "m.safetensors", "saver.py"}
 
 
-def archive(entries):
+def archive(entries, compression=zipfile.ZIP_STORED):
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    with zipfile.ZipFile(buffer, "w", compression=compression) as zf:
         for name, data in entries.items():
             # A fixed timestamp keeps the bytes, and so the damage below, the same on every run.
             entry = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
-            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.compress_type = compression
             zf.writestr(entry, data)
     return buffer.getvalue()
 
@@ -304,6 +304,26 @@ HOSTILE = {
         + e["model.safetensors"][8:].replace(b"[10,8]", b"[8,10]", 1),
     },
 }
+
+
+def test_a_compressed_zip_bomb_is_refused_before_it_inflates(tmp_path, saved_entries):
+    # 256 MiB of zeros after the real weights: about 256 KB once deflated.
+    bomb = {**saved_entries, "model.safetensors": saved_entries["model.safetensors"]}
+    bomb["model.safetensors"] += bytes(256 << 20)
+    path = tmp_path / "bomb.fgm"
+    path.write_bytes(archive(bomb, compression=zipfile.ZIP_DEFLATED))
+    assert path.stat().st_size < 1 << 20
+    with pytest.raises(FileFormatError, match="is compressed"):
+        fg.models.load_model(path)
+
+
+def test_a_stored_weights_entry_larger_than_its_tensors_need_is_refused(tmp_path, saved_entries):
+    padded = {**saved_entries}
+    padded["model.safetensors"] += bytes(4096)
+    path = tmp_path / "padded.fgm"
+    path.write_bytes(archive(padded))
+    with pytest.raises(FileFormatError, match="declares .* bytes but its header describes"):
+        fg.models.load_model(path)
 
 
 @pytest.mark.parametrize("damage", sorted(HOSTILE))

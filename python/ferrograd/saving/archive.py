@@ -95,12 +95,25 @@ def read_archive(path) -> tuple[dict, dict, bytes]:
                         f"{path!r}: the entry {info.filename} starts at byte "
                         f"{info.header_offset}, outside the file's {file_size} bytes"
                     )
-                if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                # ferrograd writes its entries stored: a compressed one (a zip bomb's way to
+                # claim little and inflate to much) is refused before a byte is inflated.
+                if info.compress_type != zipfile.ZIP_STORED:
                     raise FileFormatError(
-                        f"{path!r}: the entry {info.filename} uses an unsupported compression"
+                        f"{path!r}: the entry {info.filename} is compressed (method "
+                        f"{info.compress_type}); ferrograd model files store their entries "
+                        "uncompressed"
+                    )
+                if info.file_size != info.compress_size or info.file_size > file_size:
+                    raise FileFormatError(
+                        f"{path!r}: the entry {info.filename} claims {info.file_size} bytes, "
+                        f"which its {info.compress_size} stored bytes in a {file_size}-byte "
+                        "file cannot hold"
                     )
                 with archive.open(info) as entry:
-                    data = entry.read(limit + 1)
+                    if info.filename == WEIGHTS_ENTRY:
+                        data = _read_safetensors_entry(entry, info.file_size, path)
+                    else:
+                        data = entry.read(limit + 1)
                 if len(data) > limit:
                     raise FileFormatError(f"{path!r}: the entry {info.filename} is too large")
                 entries[info.filename] = data
@@ -125,6 +138,41 @@ def read_archive(path) -> tuple[dict, dict, bytes]:
     config = parse_json(entries[CONFIG_ENTRY], CONFIG_ENTRY, path)
     metadata = parse_json(entries[METADATA_ENTRY], METADATA_ENTRY, path)
     return config, metadata, entries[WEIGHTS_ENTRY]
+
+
+def _read_safetensors_entry(entry, declared_size: int, path: str) -> bytes:
+    """The weights entry, read only after its header shows that its declared size is exactly
+    what its tensors need."""
+    prefix = entry.read(8)
+    if len(prefix) < 8:
+        raise FileFormatError(f"{path!r}: {WEIGHTS_ENTRY} is too short for a safetensors header")
+    header_length = int.from_bytes(prefix, "little")
+    if 8 + header_length > declared_size:
+        raise FileFormatError(
+            f"{path!r}: {WEIGHTS_ENTRY}'s header claims {header_length} bytes, more than the "
+            f"entry's {declared_size}"
+        )
+    header_bytes = entry.read(header_length)
+    header = parse_json(header_bytes, f"{WEIGHTS_ENTRY}'s header", path)
+    data_length = 0
+    for name, spec in header.items():
+        if name == "__metadata__":
+            continue
+        offsets = spec.get("data_offsets") if isinstance(spec, dict) else None
+        if (
+            not isinstance(offsets, list)
+            or len(offsets) != 2
+            or not all(isinstance(o, int) and o >= 0 for o in offsets)
+        ):
+            raise FileFormatError(f"{path!r}: {WEIGHTS_ENTRY}: tensor {name!r} has no valid span")
+        data_length = max(data_length, offsets[1])
+    needed = 8 + header_length + data_length
+    if needed != declared_size:
+        raise FileFormatError(
+            f"{path!r}: {WEIGHTS_ENTRY} declares {declared_size} bytes but its header describes "
+            f"{needed}"
+        )
+    return prefix + header_bytes + entry.read(data_length)
 
 
 def parse_json(data: bytes, entry: str, path: str) -> dict:
