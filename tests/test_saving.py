@@ -460,3 +460,23 @@ def test_the_loader_never_unpickles_imports_or_evaluates():
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
         }
         assert not called & {"eval", "exec", "__import__", "compile", "getattr"}, file.name
+
+
+def test_float64_weights_load_into_a_float32_model_only_when_they_fit(tmp_path):
+    source = fg.Sequential([layers.Dense(2, input_shape=(3,), dtype="float64", name="d")])
+    path = tmp_path / "wide.safetensors"
+    kernel = np.array([[1.5, -2.0], [0.25, 3.0], [1e30, -1e-30]])
+    source.set_weights([kernel, np.zeros(2)])
+    source.save_weights(path)
+    target = fg.Sequential([layers.Dense(2, input_shape=(3,), name="d")])
+    target.load_weights(path)
+    np.testing.assert_array_equal(target.get_weights()[0], kernel.astype("float32"))
+
+    kernel[2, 0] = 1e300
+    source.set_weights([kernel, np.zeros(2)])
+    source.save_weights(path)
+    before = target.get_weights()
+    with pytest.raises(FileFormatError, match=r"d/kernel: the float64 value 1e\+300"):
+        target.load_weights(path)
+    for weight, original in zip(target.get_weights(), before, strict=True):
+        np.testing.assert_array_equal(weight, original)

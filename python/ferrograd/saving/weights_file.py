@@ -44,10 +44,29 @@ def check_and_assign(model, arrays: dict[str, np.ndarray], source: str) -> None:
             problems.append(f"{name}: expected shape {expected}, found {found}")
         if arrays[name].dtype.kind != "f":
             problems.append(f"{name}: expected floats, found dtype {arrays[name].dtype}")
+        else:
+            overflow = _overflow(arrays[name], named[name].dtype)
+            if overflow is not None:
+                problems.append(
+                    f"{name}: the {arrays[name].dtype} value {overflow!r} does not fit the "
+                    f"model's {named[name].dtype} weight (it would become infinite)"
+                )
     if problems:
         raise FileFormatError(f"{source} does not match the model: " + "; ".join(problems))
     for name, tensor in named.items():
         _core.assign(tensor, arrays[name])
+
+
+def _overflow(values: np.ndarray, dtype: str):
+    """The first finite value of ``values`` too large for ``dtype``, or None: weights are
+    converted to the model's dtype, but only when every value keeps its meaning."""
+    limit = np.finfo(np.dtype(dtype)).max
+    if values.dtype.itemsize <= np.dtype(dtype).itemsize or values.size == 0:
+        return None
+    too_large = np.isfinite(values) & (np.abs(values) > limit)
+    if not too_large.any():
+        return None
+    return values.reshape(-1)[int(np.argmax(too_large.reshape(-1)))].item()
 
 
 def weight_arrays(model) -> list[tuple[str, Any]]:
