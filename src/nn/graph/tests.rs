@@ -491,3 +491,158 @@ fn a_program_round_trips_through_json_and_its_schema_is_closed() {
     let err = wrong_arity.check().unwrap_err().to_string();
     assert!(err.contains("takes 1 operand(s), received 2"), "{err}");
 }
+
+#[test]
+fn a_nested_model_runs_with_the_outer_training_flag_rng_and_output_activation() {
+    let sigmoid = layer(
+        "Dense",
+        "out",
+        json!({"units": 2, "activation": "sigmoid"}),
+        &[vec![None, Some(3)]],
+    );
+    let drop = layer(
+        "Dropout",
+        "drop",
+        json!({"rate": 0.5}),
+        &[vec![None, Some(3)]],
+    );
+    let inner = Arc::new(
+        Graph::new(
+            vec![drop, sigmoid],
+            vec![input(3), apply(0, &[0]), apply(1, &[1])],
+            vec![0],
+            2,
+            DType::F64,
+        )
+        .unwrap(),
+    );
+    let outer = Graph::new(
+        vec![],
+        vec![
+            input(3),
+            GraphNode::Model {
+                name: "inner".into(),
+                model: inner.clone(),
+                inputs: vec![ValueRef::from(0)],
+            },
+        ],
+        vec![0],
+        1,
+        DType::F64,
+    )
+    .unwrap();
+    assert_eq!(outer.output_activation().name(), "sigmoid");
+    let x = randn(&[6, 3], 9);
+    let run = |graph: &Graph, training: bool, logits: bool| {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let mut ctx = Context {
+            training,
+            rng: &mut rng,
+            packed_kernels: None,
+        };
+        let inputs = std::slice::from_ref(&x);
+        let out = if logits {
+            graph.forward_without_output_activation(inputs, &mut ctx)
+        } else {
+            graph.forward(inputs, &mut ctx)
+        };
+        out.unwrap().to_f64_vec()
+    };
+    for training in [false, true] {
+        for logits in [false, true] {
+            assert_eq!(run(&outer, training, logits), run(&inner, training, logits));
+        }
+    }
+    assert_ne!(run(&outer, true, false), run(&outer, false, false));
+    assert_ne!(run(&outer, false, true), run(&outer, false, false));
+}
+
+#[test]
+fn masks_ride_along_the_values_through_branches_and_merges() {
+    let ids_shape = vec![None, Some(4)];
+    let embed = layer(
+        "Embedding",
+        "embed",
+        json!({"input_dim": 5, "output_dim": 3, "mask_zero": true}),
+        std::slice::from_ref(&ids_shape),
+    );
+    let sequence = vec![None, Some(4), Some(3)];
+    let (a, b) = (
+        layer(
+            "Dense",
+            "a",
+            json!({"units": 2}),
+            std::slice::from_ref(&sequence),
+        ),
+        layer(
+            "Dense",
+            "b",
+            json!({"units": 2}),
+            std::slice::from_ref(&sequence),
+        ),
+    );
+    let halves = vec![None, Some(4), Some(2)];
+    let cat = layer("Concatenate", "cat", json!({}), &[halves.clone(), halves]);
+    let pool = layer(
+        "GlobalAveragePooling1D",
+        "pool",
+        json!({}),
+        &[vec![None, Some(4), Some(4)]],
+    );
+    let graph = Graph::new(
+        vec![
+            embed.clone(),
+            a.clone(),
+            b.clone(),
+            cat.clone(),
+            pool.clone(),
+        ],
+        vec![
+            GraphNode::Input { shape: ids_shape },
+            apply(0, &[0]),
+            apply(1, &[1]),
+            apply(2, &[1]),
+            apply(3, &[2, 3]),
+            apply(4, &[4]),
+        ],
+        vec![0],
+        5,
+        DType::F64,
+    )
+    .unwrap();
+    let ids = Tensor::from_array(
+        ndarray::arr2(&[[1.0f64, 2.0, 0.0, 0.0], [3.0, 4.0, 1.0, 0.0]]).into_dyn(),
+        false,
+    );
+    let by_hand = with_ctx(|ctx| {
+        let ids = std::slice::from_ref(&ids);
+        let e = embed.layer.forward(ids, None, ctx).unwrap();
+        let mask = embed.layer.compute_mask(ids, None).unwrap();
+        let joined = crate::ops::join::concat(
+            &[
+                a.layer
+                    .forward(std::slice::from_ref(&e), None, ctx)
+                    .unwrap(),
+                b.layer
+                    .forward(std::slice::from_ref(&e), None, ctx)
+                    .unwrap(),
+            ],
+            -1,
+        )
+        .unwrap();
+        pool.layer.forward(&[joined], mask.as_ref(), ctx).unwrap()
+    });
+    let unmasked_mean = with_ctx(|ctx| {
+        let e = embed
+            .layer
+            .forward(std::slice::from_ref(&ids), None, ctx)
+            .unwrap();
+        let h = a.layer.forward(&[e.clone()], None, ctx).unwrap();
+        let g = b.layer.forward(&[e], None, ctx).unwrap();
+        let joined = crate::ops::join::concat(&[h, g], -1).unwrap();
+        pool.layer.forward(&[joined], None, ctx).unwrap()
+    });
+    let out = forward(&graph, std::slice::from_ref(&ids)).to_f64_vec();
+    assert_eq!(out, by_hand.to_f64_vec());
+    assert_ne!(out, unmasked_mean.to_f64_vec());
+}
