@@ -637,7 +637,10 @@ fn masks_ride_along_the_values_through_branches_and_merges() {
             .layer
             .forward(std::slice::from_ref(&ids), None, ctx)
             .unwrap();
-        let h = a.layer.forward(&[e.clone()], None, ctx).unwrap();
+        let h = a
+            .layer
+            .forward(std::slice::from_ref(&e), None, ctx)
+            .unwrap();
         let g = b.layer.forward(&[e], None, ctx).unwrap();
         let joined = crate::ops::join::concat(&[h, g], -1).unwrap();
         pool.layer.forward(&[joined], None, ctx).unwrap()
