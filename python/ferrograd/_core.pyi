@@ -252,6 +252,10 @@ class Layer:
     @property
     def output_activation(self) -> str: ...
     def output_shape(self, input_shapes: Sequence[_LayerShape]) -> _LayerShape: ...
+    def output_shapes(self, input_shapes: Sequence[_LayerShape]) -> list[_LayerShape]:
+        """The shapes of every output (a recurrent layer with ``return_state=True`` adds its
+        states)."""
+
     def weights(self) -> list[tuple[str, Tensor, bool]]: ...
     def forward(self, inputs: Sequence[Tensor], training: bool = False) -> Tensor: ...
     def call(
@@ -265,31 +269,55 @@ class Layer:
 
     def regularization_loss(self) -> Tensor | None: ...
 
-# A node of a Graph: ("input", shape) or (layer index, [input node, ...]).
-_GraphNode: TypeAlias = tuple[str, _LayerShape] | tuple[int, Sequence[int]]
+# A value a node reads: a node (its first output) or (node, output index).
+_GraphValue: TypeAlias = int | tuple[int, int]
+# A node of a Graph: ("input", shape), (layer index, [value, ...]) or a nested model
+# ("model", graph, [value, ...]) / ("model", graph, [value, ...], name).
+_GraphNode: TypeAlias = (
+    tuple[str, _LayerShape]
+    | tuple[int, Sequence[_GraphValue]]
+    | tuple[str, Graph, Sequence[_GraphValue]]
+    | tuple[str, Graph, Sequence[_GraphValue], str]
+)
 
 @final
 class Graph:
-    """Layers wired into a model: what ``fit``, ``evaluate`` and ``predict`` run."""
+    """Layers wired into a model: what ``fit``, ``evaluate`` and ``predict`` run.
+
+    Nodes may read several values (merge layers), give several (a recurrent layer's states,
+    read as ``(node, index)``), apply one layer twice (shared weights) or a whole model
+    (nesting); ``output`` is one value or a list of them.
+    """
 
     def __new__(
         cls,
         layers: Sequence[Layer],
         nodes: Sequence[_GraphNode],
         inputs: Sequence[int],
-        output: int,
+        output: _GraphValue | Sequence[_GraphValue],
         dtype: _DTypeLike = None,
     ) -> Graph: ...
     @property
     def output_shape(self) -> _LayerShape: ...
     @property
+    def output_shapes(self) -> list[_LayerShape]: ...
+    @property
     def input_shapes(self) -> list[_LayerShape]: ...
     @property
     def output_activation(self) -> str: ...
+    @property
+    def output_activations(self) -> list[str]: ...
+    @property
+    def trainable(self) -> bool: ...
+    @trainable.setter
+    def trainable(self, trainable: bool) -> None: ...
     def node_shape(self, node: int) -> _LayerShape | None: ...
     def weights(self) -> list[tuple[str, Tensor, bool]]: ...
     def regularization_loss(self) -> Tensor | None: ...
     def forward(self, inputs: Sequence[Tensor], training: bool = False) -> Tensor: ...
+    def forward_all(self, inputs: Sequence[Tensor], training: bool = False) -> list[Tensor]:
+        """Every output of the model, in order."""
+
     def predict(
         self, x: _Data, batch_size: int = 32, hooks: Any = None, every_batch: bool = False
     ) -> npt.NDArray[np.float32 | np.float64]: ...

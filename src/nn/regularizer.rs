@@ -48,6 +48,21 @@ impl Regularizer {
     }
 }
 
+/// The sum of the penalties of the regularized weights, if any, in the order given.
+pub fn total_penalty(terms: &[(Option<Regularizer>, Option<&Tensor>)]) -> Result<Option<Tensor>> {
+    let mut total: Option<Tensor> = None;
+    for (regularizer, weight) in terms {
+        if let (Some(r), Some(w)) = (regularizer, weight) {
+            let penalty = r.penalty(w)?;
+            total = Some(match total {
+                Some(t) => t.add(&penalty)?,
+                None => penalty,
+            });
+        }
+    }
+    Ok(total)
+}
+
 struct PenaltyBackward {
     weight: Arc<Storage>,
     l1: f64,

@@ -65,12 +65,18 @@ impl PyLayer {
         Ok(self.inner.layer.output_shape(&input_shapes)?)
     }
 
+    /// The shapes of every output (a recurrent layer with `return_state=True` adds its
+    /// states).
+    fn output_shapes(&self, input_shapes: Vec<Shape>) -> PyResult<Vec<Shape>> {
+        Ok(self.inner.layer.output_shapes(&input_shapes)?)
+    }
+
     /// `(name, tensor, trainable)` for each weight.
-    fn weights(&self) -> Vec<(&'static str, PyTensor, bool)> {
+    fn weights(&self) -> Vec<(String, PyTensor, bool)> {
         self.inner
             .weights()
             .into_iter()
-            .map(|w| (w.name, PyTensor::wrap(w.tensor), w.trainable))
+            .map(|w| (w.name.into_owned(), PyTensor::wrap(w.tensor), w.trainable))
             .collect()
     }
 
@@ -185,7 +191,7 @@ fn assign(tensor: PyRef<'_, PyTensor>, value: &Bound<'_, PyAny>) -> PyResult<()>
 /// The layer kinds a model may hold.
 #[pyfunction]
 fn layer_kinds<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-    PyList::new(py, crate::nn::LAYER_KINDS)
+    PyList::new(py, crate::nn::layer_kinds())
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -11,7 +11,7 @@ use super::hooks::PyHooks;
 use super::layers::PyLayer;
 use super::sources::{NumpyRows, PyBatchStream};
 use super::tensor::PyTensor;
-use crate::nn::{Context, Graph, GraphNode, Shape};
+use crate::nn::{Context, Graph, GraphNode, Shape, ValueRef};
 use crate::tensor::Tensor;
 use crate::{rng, train};
 
@@ -21,23 +21,77 @@ pub struct PyGraph {
     pub inner: Arc<Graph>,
 }
 
-/// A node given from Python: `("input", shape)` or `(layer_index, [input_node, ...])`.
-fn parse_node(node: &Bound<'_, PyAny>) -> PyResult<GraphNode> {
-    let (head, tail): (Bound<'_, PyAny>, Bound<'_, PyAny>) = node.extract()?;
-    if let Ok(tag) = head.extract::<String>() {
-        if tag == "input" {
-            return Ok(GraphNode::Input {
-                shape: tail.extract()?,
-            });
-        }
-        return Err(PyValueError::new_err(format!(
-            "unknown graph node tag {tag:?}"
-        )));
+/// A value a node reads: `node` (its first output) or `(node, output_index)`.
+fn parse_value(value: &Bound<'_, PyAny>) -> PyResult<ValueRef> {
+    if let Ok(node) = value.extract::<usize>() {
+        return Ok(ValueRef::from(node));
     }
-    Ok(GraphNode::Apply {
-        layer: head.extract()?,
-        inputs: tail.extract()?,
-    })
+    let (node, output): (usize, usize) = value.extract().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "a graph value is a node index or a (node, output_index) pair, received {value}"
+        ))
+    })?;
+    Ok(ValueRef::new(node, output))
+}
+
+fn parse_values(values: &Bound<'_, PyAny>) -> PyResult<Vec<ValueRef>> {
+    values
+        .try_iter()?
+        .map(|value| parse_value(&value?))
+        .collect()
+}
+
+/// A node given from Python: `("input", shape)`, `(layer_index, [value, ...])` or
+/// `("model", graph, [value, ...], name)` (the name optional, "model" by default), where a
+/// value is a node index or a `(node, output_index)` pair.
+fn parse_node(node: &Bound<'_, PyAny>) -> PyResult<GraphNode> {
+    let items: Vec<Bound<'_, PyAny>> = node.extract()?;
+    let Some(head) = items.first() else {
+        return Err(PyValueError::new_err("a graph node cannot be empty"));
+    };
+    if let Ok(tag) = head.extract::<String>() {
+        return match (tag.as_str(), items.as_slice()) {
+            ("input", [_, shape]) => Ok(GraphNode::Input {
+                shape: shape.extract()?,
+            }),
+            ("model", [_, model, inputs, rest @ ..]) if rest.len() <= 1 => {
+                let model: PyRef<'_, PyGraph> = model.extract()?;
+                let name = match rest {
+                    [name] => name.extract()?,
+                    _ => "model".to_string(),
+                };
+                Ok(GraphNode::Model {
+                    name,
+                    model: model.inner.clone(),
+                    inputs: parse_values(inputs)?,
+                })
+            }
+            ("input" | "model", _) => Err(PyValueError::new_err(format!(
+                "a {tag:?} graph node is (\"input\", shape) or (\"model\", graph, inputs[, \
+                 name]), received {node}"
+            ))),
+            _ => Err(PyValueError::new_err(format!(
+                "unknown graph node tag {tag:?}"
+            ))),
+        };
+    }
+    match items.as_slice() {
+        [layer, inputs] => Ok(GraphNode::Apply {
+            layer: layer.extract()?,
+            inputs: parse_values(inputs)?,
+        }),
+        _ => Err(PyValueError::new_err(format!(
+            "a layer graph node is (layer_index, inputs), received {node}"
+        ))),
+    }
+}
+
+/// The model's outputs: a node index, a `(node, output_index)` pair, or a list of these.
+fn parse_outputs(output: &Bound<'_, PyAny>) -> PyResult<Vec<ValueRef>> {
+    if output.extract::<usize>().is_ok() || output.extract::<(usize, usize)>().is_ok() {
+        return Ok(vec![parse_value(output)?]);
+    }
+    parse_values(output)
 }
 
 #[pymethods]
@@ -48,22 +102,41 @@ impl PyGraph {
         layers: Vec<PyRef<'_, PyLayer>>,
         nodes: Vec<Bound<'_, PyAny>>,
         inputs: Vec<usize>,
-        output: usize,
+        output: &Bound<'_, PyAny>,
         dtype: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let layers = layers.iter().map(|l| l.inner.clone()).collect();
         let nodes = nodes.iter().map(parse_node).collect::<PyResult<Vec<_>>>()?;
+        let outputs = parse_outputs(output)?;
         let dtype = parse_dtype(dtype)?;
         guarded(|| {
             Ok(PyGraph {
-                inner: Arc::new(Graph::new(layers, nodes, inputs, output, dtype)?),
+                inner: Arc::new(Graph::with_outputs(layers, nodes, inputs, outputs, dtype)?),
             })
         })
     }
 
+    /// The shape of the first output.
     #[getter]
     fn output_shape(&self) -> Shape {
         self.inner.output_shape().clone()
+    }
+
+    /// The shape of every output, in order.
+    #[getter]
+    fn output_shapes(&self) -> Vec<Shape> {
+        self.inner.output_shapes()
+    }
+
+    /// Whether the model's weights train as a whole (freezing a nested model).
+    #[getter]
+    fn trainable(&self) -> bool {
+        self.inner.trainable()
+    }
+
+    #[setter]
+    fn set_trainable(&self, trainable: bool) {
+        self.inner.set_trainable(trainable);
     }
 
     #[getter]
@@ -78,6 +151,16 @@ impl PyGraph {
     #[getter]
     fn output_activation(&self) -> &'static str {
         self.inner.output_activation().name()
+    }
+
+    /// The Keras name of the activation each output's layer applies last.
+    #[getter]
+    fn output_activations(&self) -> Vec<&'static str> {
+        self.inner
+            .output_activations()
+            .into_iter()
+            .map(|a| a.name())
+            .collect()
     }
 
     /// `(path, tensor, trainable)` for every weight, once, with paths like "dense/kernel".
@@ -105,6 +188,26 @@ impl PyGraph {
                 packed_kernels: None,
             };
             Ok(PyTensor::wrap(self.inner.forward(&inputs, &mut ctx)?))
+        })
+    }
+
+    /// Every output of the model applied to tensors, in order.
+    #[pyo3(signature = (inputs, training=false))]
+    fn forward_all(
+        &self,
+        inputs: Vec<PyRef<'_, PyTensor>>,
+        training: bool,
+    ) -> PyResult<Vec<PyTensor>> {
+        let inputs: Vec<Tensor> = inputs.iter().map(|t| t.inner.clone()).collect();
+        guarded(|| {
+            let mut generator = rng::fork();
+            let mut ctx = Context {
+                training,
+                rng: &mut generator,
+                packed_kernels: None,
+            };
+            let outputs = self.inner.forward_all(&inputs, &mut ctx)?;
+            Ok(outputs.into_iter().map(PyTensor::wrap).collect())
         })
     }
 

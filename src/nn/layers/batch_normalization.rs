@@ -2,10 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Context, Layer, Mask, Shape, Weight, single_input, single_shape};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::init::Initializer;
+use crate::nn::{
+    Context, Layer, LayerRegistration, Mask, Shape, Weight, parse_config, single_input,
+    single_shape,
+};
 use crate::ops::batch_norm::batch_norm_train;
 use crate::storage::Storage;
 use crate::tensor::Tensor;
@@ -175,28 +178,41 @@ impl Layer for BatchNormalization {
         let mut weights = Vec::new();
         if let Some(gamma) = &self.gamma {
             weights.push(Weight {
-                name: "gamma",
+                name: "gamma".into(),
                 tensor: gamma.clone(),
                 trainable: true,
             });
         }
         if let Some(beta) = &self.beta {
             weights.push(Weight {
-                name: "beta",
+                name: "beta".into(),
                 tensor: beta.clone(),
                 trainable: true,
             });
         }
         weights.push(Weight {
-            name: "moving_mean",
+            name: "moving_mean".into(),
             tensor: self.moving_mean.clone(),
             trainable: false,
         });
         weights.push(Weight {
-            name: "moving_variance",
+            name: "moving_variance".into(),
             tensor: self.moving_variance.clone(),
             trainable: false,
         });
         weights
+    }
+}
+
+inventory::submit! {
+    LayerRegistration {
+        kind: "BatchNormalization",
+        build: |config, input_shapes, dtype| {
+            Ok(Box::new(BatchNormalization::build(
+                parse_config("BatchNormalization", config)?,
+                input_shapes,
+                dtype,
+            )?))
+        },
     }
 }

@@ -1,13 +1,15 @@
-//! The core layers: `Dense`, `Activation`, `Dropout`, `Flatten`.
+//! `Dense`: `activation(x @ kernel + bias)` on the last axis.
 
 use serde::{Deserialize, Serialize};
 
-use super::{Context, Layer, Mask, Regularizer, Shape, Weight, single_input, single_shape};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::init::Initializer;
+use crate::nn::{
+    Context, Layer, LayerRegistration, Mask, Regularizer, Shape, Weight, format_shape,
+    parse_config, single_input, single_shape,
+};
 use crate::ops::activation::Activation;
-use crate::ops::dropout::dropout;
 use crate::ops::linear::linear_with_panels;
 use crate::tensor::Tensor;
 
@@ -158,13 +160,13 @@ impl Layer for Dense {
 
     fn weights(&self) -> Vec<Weight> {
         let mut weights = vec![Weight {
-            name: "kernel",
+            name: "kernel".into(),
             tensor: self.kernel.clone(),
             trainable: true,
         }];
         if let Some(bias) = &self.bias {
             weights.push(Weight {
-                name: "bias",
+                name: "bias".into(),
                 tensor: bias.clone(),
                 trainable: true,
             });
@@ -191,176 +193,11 @@ impl Layer for Dense {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ActivationConfig {
-    pub activation: String,
-}
-
-/// Applies an activation function to its input.
-pub struct ActivationLayer {
-    config: ActivationConfig,
-    activation: Activation,
-}
-
-impl ActivationLayer {
-    pub fn build(config: ActivationConfig) -> Result<ActivationLayer> {
-        let activation = Activation::parse(&config.activation)?;
-        Ok(ActivationLayer { config, activation })
-    }
-}
-
-impl Layer for ActivationLayer {
-    fn kind(&self) -> &'static str {
-        "Activation"
-    }
-
-    fn config(&self) -> serde_json::Value {
-        serde_json::to_value(&self.config).unwrap_or_default()
-    }
-
-    fn output_shape(&self, input: &[Shape]) -> Result<Shape> {
-        Ok(single_shape("Activation", input)?.clone())
-    }
-
-    fn forward(
-        &self,
-        inputs: &[Tensor],
-        _mask: Option<&Mask>,
-        _ctx: &mut Context<'_>,
-    ) -> Result<Tensor> {
-        self.activation.apply(single_input("Activation", inputs)?)
-    }
-
-    fn forward_without_activation(
-        &self,
-        inputs: &[Tensor],
-        _mask: Option<&Mask>,
-        _ctx: &mut Context<'_>,
-    ) -> Result<Tensor> {
-        Ok(single_input("Activation", inputs)?.clone())
-    }
-
-    fn output_activation(&self) -> Activation {
-        self.activation
-    }
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DropoutConfig {
-    pub rate: f64,
-}
-
-/// Zeroes a fraction `rate` of its inputs during training (scaling the rest by 1/(1-rate));
-/// the identity at inference.
-pub struct Dropout {
-    config: DropoutConfig,
-}
-
-impl Dropout {
-    pub fn build(config: DropoutConfig) -> Result<Dropout> {
-        if !(0.0..1.0).contains(&config.rate) {
-            return Err(Error::value(format!(
-                "Dropout: rate must be in [0, 1), received rate={}",
-                config.rate
-            )));
-        }
-        Ok(Dropout { config })
-    }
-}
-
-impl Layer for Dropout {
-    fn kind(&self) -> &'static str {
-        "Dropout"
-    }
-
-    fn config(&self) -> serde_json::Value {
-        serde_json::to_value(&self.config).unwrap_or_default()
-    }
-
-    fn output_shape(&self, input: &[Shape]) -> Result<Shape> {
-        Ok(single_shape("Dropout", input)?.clone())
-    }
-
-    fn forward(
-        &self,
-        inputs: &[Tensor],
-        _mask: Option<&Mask>,
-        ctx: &mut Context<'_>,
-    ) -> Result<Tensor> {
-        let x = single_input("Dropout", inputs)?;
-        if ctx.training {
-            dropout(x, self.config.rate, ctx.rng)
-        } else {
-            Ok(x.clone())
-        }
-    }
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FlattenConfig {}
-
-/// Flattens every axis but the batch axis.
-pub struct Flatten {
-    config: FlattenConfig,
-}
-
-impl Flatten {
-    pub fn build(config: FlattenConfig) -> Result<Flatten> {
-        Ok(Flatten { config })
-    }
-}
-
-impl Layer for Flatten {
-    fn kind(&self) -> &'static str {
-        "Flatten"
-    }
-
-    fn config(&self) -> serde_json::Value {
-        serde_json::to_value(&self.config).unwrap_or_default()
-    }
-
-    fn output_shape(&self, input: &[Shape]) -> Result<Shape> {
-        let input = single_shape("Flatten", input)?;
-        let features = input
-            .iter()
-            .skip(1)
-            .try_fold(1usize, |acc, d| d.and_then(|d| acc.checked_mul(d)));
-        Ok(vec![input.first().copied().flatten(), features])
-    }
-
-    fn forward(
-        &self,
-        inputs: &[Tensor],
-        _mask: Option<&Mask>,
-        _ctx: &mut Context<'_>,
-    ) -> Result<Tensor> {
-        let x = single_input("Flatten", inputs)?;
-        if x.ndim() == 0 {
-            return Err(Error::shape("Flatten", "cannot flatten a 0-d tensor"));
-        }
-        let batch = x.shape()[0] as isize;
-        let features: usize = x.shape()[1..].iter().product();
-        x.reshape(&[batch, features as isize])
-    }
-
-    /// A mask over time steps means nothing once time is folded into features.
-    fn compute_mask(&self, _inputs: &[Tensor], _mask: Option<&Mask>) -> Result<Option<Mask>> {
-        Ok(None)
-    }
-}
-
-/// `(None, 28, 28)` for messages.
-pub fn format_shape(shape: &[Option<usize>]) -> String {
-    let dims: Vec<String> = shape
-        .iter()
-        .map(|d| d.map_or("None".to_string(), |d| d.to_string()))
-        .collect();
-    if dims.len() == 1 {
-        format!("({},)", dims[0])
-    } else {
-        format!("({})", dims.join(", "))
+inventory::submit! {
+    LayerRegistration {
+        kind: "Dense",
+        build: |config, input_shapes, dtype| {
+            Ok(Box::new(Dense::build(parse_config("Dense", config)?, input_shapes, dtype)?))
+        },
     }
 }

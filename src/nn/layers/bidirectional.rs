@@ -7,10 +7,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::recurrent::{Recurrent, RecurrentConfig};
-use super::{Context, Layer, Mask, Shape, Weight, parse_config, single_input};
+use super::rnn::{Recurrent, RecurrentConfig};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
+use crate::nn::{
+    Context, Layer, LayerRegistration, Mask, Shape, Weight, parse_config, single_input,
+};
 use crate::ops::binary::BinaryOp;
 use crate::ops::join::concat;
 use crate::ops::recurrent::{CellKind, RecurrentOptions};
@@ -201,8 +203,8 @@ impl Bidirectional {
 
 fn several_outputs(setting: &str) -> Error {
     Error::value(format!(
-        "Bidirectional with {setting} has several outputs, and a model's layers have one; call \
-         it on tensors instead"
+        "Bidirectional with {setting} has several outputs, not one; take them all \
+         (output_shapes, forward_outputs: a graph node's outputs 0, 1, ...)"
     ))
 }
 
@@ -247,6 +249,30 @@ impl Layer for Bidirectional {
         Ok(shape)
     }
 
+    /// With `merge_mode=None` the two halves, then with `return_state=True` the forward
+    /// layer's final states and the backward layer's, each (batch, units).
+    fn output_shapes(&self, input: &[Shape]) -> Result<Vec<Shape>> {
+        let half = self.forward_layer.sequence_output_shape(input)?;
+        let mut shapes = match self.merge {
+            Merge::Separate => vec![half.clone(), half.clone()],
+            _ => {
+                let mut merged = half.clone();
+                if self.merge == Merge::Concat
+                    && let Some(Some(last)) = merged.last_mut()
+                {
+                    *last *= 2;
+                }
+                vec![merged]
+            }
+        };
+        if self.returns_state() {
+            let state = vec![half[0], half.last().copied().flatten()];
+            let count = 2 * self.forward_layer.cell().state_count();
+            shapes.extend(std::iter::repeat_n(state, count));
+        }
+        Ok(shapes)
+    }
+
     fn forward(
         &self,
         inputs: &[Tensor],
@@ -281,15 +307,24 @@ impl Layer for Bidirectional {
         })
     }
 
+    /// With `merge_mode=None` both halves carry the sequence's mask; states have none.
+    fn output_masks(&self, inputs: &[Tensor], masks: &[Option<Mask>]) -> Result<Vec<Option<Mask>>> {
+        let mask = self.compute_mask(inputs, crate::nn::first_mask(masks))?;
+        Ok(match self.merge {
+            Merge::Separate => vec![mask.clone(), mask],
+            _ => vec![mask],
+        })
+    }
+
     fn weights(&self) -> Vec<Weight> {
         let kind = self.forward_layer.cell();
         let named = |layer: &Recurrent, backward: bool| {
             let names = half_names(kind, backward);
             layer.weights().into_iter().map(move |w| Weight {
-                name: match w.name {
-                    "kernel" => names[0],
-                    "recurrent_kernel" => names[1],
-                    _ => names[2],
+                name: match &*w.name {
+                    "kernel" => names[0].into(),
+                    "recurrent_kernel" => names[1].into(),
+                    _ => names[2].into(),
                 },
                 ..w
             })
@@ -306,6 +341,19 @@ impl Layer for Bidirectional {
             (Some(a), Some(b)) => Some(a.add(&b)?),
             (a, b) => a.or(b),
         })
+    }
+}
+
+inventory::submit! {
+    LayerRegistration {
+        kind: "Bidirectional",
+        build: |config, input_shapes, dtype| {
+            Ok(Box::new(Bidirectional::build(
+                parse_config("Bidirectional", config)?,
+                input_shapes,
+                dtype,
+            )?))
+        },
     }
 }
 
@@ -334,7 +382,7 @@ mod tests {
             layer.output_shape(&[vec![None, Some(4), Some(3)]]).unwrap(),
             vec![None, Some(4), Some(4)]
         );
-        let names: Vec<&str> = layer.weights().iter().map(|w| w.name).collect();
+        let names: Vec<String> = layer.weights().iter().map(|w| w.name.to_string()).collect();
         assert_eq!(names[0], "forward_gru/kernel");
         assert_eq!(names[5], "backward_gru/bias");
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);

@@ -1,14 +1,17 @@
-//! The recurrent layers `SimpleRNN`, `LSTM` and `GRU`: one fused op per call (see
-//! `ops::recurrent`), with Keras's settings, defaults and weight layout.
+//! What the recurrent layers `SimpleRNN`, `LSTM` and `GRU` share (each declares itself in its
+//! own file): one fused op per call (see `ops::recurrent`), with Keras's settings, defaults and
+//! weight layout.
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use super::core::format_shape;
-use super::{Context, Layer, Mask, Regularizer, Shape, Weight, single_input, single_shape};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::init::Initializer;
+use crate::nn::{
+    Context, Layer, Mask, Regularizer, Shape, Weight, format_shape, single_input, single_shape,
+    total_penalty,
+};
 use crate::ops::activation::Activation;
 use crate::ops::recurrent::{
     CellKind, DropoutMasks, RecurrentOptions, RecurrentOutputs, RecurrentWeights, recurrent,
@@ -240,9 +243,9 @@ impl Recurrent {
     fn refuse_return_state(&self) -> Result<()> {
         if self.config.return_state {
             return Err(Error::value(format!(
-                "{name} with return_state=True has several outputs ([output, {states}]), and a \
-                 model's layers have one; call the layer on tensors to get the states, or use \
-                 return_state=False in a model",
+                "{name} with return_state=True has several outputs ([output, {states}]), not \
+                 one; take them all (output_shapes, forward_outputs: a graph node's outputs 0, \
+                 1, ...) or use return_state=False",
                 name = self.cell().name(),
                 states = if self.cell() == CellKind::Lstm {
                     "h, c"
@@ -319,23 +322,6 @@ fn dropout_mask(
     }))
 }
 
-/// The sum of the penalties of the regularized weights, if any.
-pub(crate) fn total_penalty(
-    terms: &[(Option<Regularizer>, Option<&Tensor>)],
-) -> Result<Option<Tensor>> {
-    let mut total: Option<Tensor> = None;
-    for (regularizer, weight) in terms {
-        if let (Some(r), Some(w)) = (regularizer, weight) {
-            let penalty = r.penalty(w)?;
-            total = Some(match total {
-                Some(t) => t.add(&penalty)?,
-                None => penalty,
-            });
-        }
-    }
-    Ok(total)
-}
-
 impl Layer for Recurrent {
     fn kind(&self) -> &'static str {
         self.cell().name()
@@ -348,6 +334,21 @@ impl Layer for Recurrent {
     fn output_shape(&self, input: &[Shape]) -> Result<Shape> {
         self.refuse_return_state()?;
         self.sequence_output_shape(input)
+    }
+
+    /// The output, then with `return_state=True` the final states (h, and c for an LSTM),
+    /// each (batch, units).
+    fn output_shapes(&self, input: &[Shape]) -> Result<Vec<Shape>> {
+        let mut shapes = vec![self.sequence_output_shape(input)?];
+        if self.config.return_state {
+            let batch = shapes[0][0];
+            let states = self.cell().state_count();
+            shapes.extend(std::iter::repeat_n(
+                vec![batch, Some(self.config.units)],
+                states,
+            ));
+        }
+        Ok(shapes)
     }
 
     fn forward(
@@ -384,19 +385,19 @@ impl Layer for Recurrent {
     fn weights(&self) -> Vec<Weight> {
         let mut weights = vec![
             Weight {
-                name: "kernel",
+                name: "kernel".into(),
                 tensor: self.kernel.clone(),
                 trainable: true,
             },
             Weight {
-                name: "recurrent_kernel",
+                name: "recurrent_kernel".into(),
                 tensor: self.recurrent_kernel.clone(),
                 trainable: true,
             },
         ];
         if let Some(bias) = &self.bias {
             weights.push(Weight {
-                name: "bias",
+                name: "bias".into(),
                 tensor: bias.clone(),
                 trainable: true,
             });
@@ -449,7 +450,7 @@ mod tests {
     }
 
     #[test]
-    fn settings_of_another_kind_and_return_state_in_a_model_are_refused() {
+    fn settings_of_another_kind_are_refused_and_return_state_gives_every_output() {
         let err = build(
             CellKind::SimpleRnn,
             serde_json::json!({"units": 2, "unit_forget_bias": true}),
@@ -482,6 +483,12 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("return_state"), "{err}");
+        assert_eq!(
+            stateful
+                .output_shapes(&[vec![None, Some(5), Some(3)]])
+                .unwrap(),
+            vec![vec![None, Some(2)]; 3]
+        );
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
         let mut ctx = Context {
             training: false,

@@ -6,11 +6,13 @@ use std::sync::Arc;
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
-use super::recurrent::total_penalty;
-use super::{Context, Layer, Mask, Regularizer, Shape, Weight, single_input, single_shape};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::init::Initializer;
+use crate::nn::{
+    Context, Layer, LayerRegistration, Mask, Regularizer, Shape, Weight, parse_config,
+    single_input, single_shape, total_penalty,
+};
 use crate::ops::embedding::embedding;
 use crate::tensor::Tensor;
 
@@ -115,7 +117,7 @@ impl Layer for Embedding {
 
     fn weights(&self) -> Vec<Weight> {
         vec![Weight {
-            name: "embeddings",
+            name: "embeddings".into(),
             tensor: self.embeddings.clone(),
             trainable: true,
         }]
@@ -123,5 +125,18 @@ impl Layer for Embedding {
 
     fn regularization_loss(&self) -> Result<Option<Tensor>> {
         total_penalty(&[(self.config.embeddings_regularizer, Some(&self.embeddings))])
+    }
+}
+
+inventory::submit! {
+    LayerRegistration {
+        kind: "Embedding",
+        build: |config, input_shapes, dtype| {
+            Ok(Box::new(Embedding::build(
+                parse_config("Embedding", config)?,
+                input_shapes,
+                dtype,
+            )?))
+        },
     }
 }

@@ -2,8 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Context, Layer, Mask, Shape, single_input, single_shape};
 use crate::error::{Error, Result};
+use crate::nn::{
+    Context, Layer, LayerRegistration, Mask, Shape, parse_config, single_input, single_shape,
+};
 use crate::ops::masked_mean::{TimeAxis, masked_mean_over_time};
 use crate::tensor::Tensor;
 
@@ -87,5 +89,17 @@ impl Layer for GlobalAveragePooling1D {
     /// The time axis is gone, and the mask with it.
     fn compute_mask(&self, _inputs: &[Tensor], _mask: Option<&Mask>) -> Result<Option<Mask>> {
         Ok(None)
+    }
+}
+
+inventory::submit! {
+    LayerRegistration {
+        kind: "GlobalAveragePooling1D",
+        build: |config, _input_shapes, _dtype| {
+            Ok(Box::new(GlobalAveragePooling1D::build(parse_config(
+                "GlobalAveragePooling1D",
+                config,
+            )?)?))
+        },
     }
 }

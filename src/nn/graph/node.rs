@@ -1,0 +1,79 @@
+//! The nodes of a graph and the values they exchange.
+
+use std::sync::Arc;
+
+use super::Graph;
+use crate::nn::{Mask, Shape};
+use crate::tensor::Tensor;
+
+/// One value of a graph: output `output` of node `node` (a layer's outputs are its result,
+/// then any others such as a recurrent layer's final states).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ValueRef {
+    pub node: usize,
+    pub output: usize,
+}
+
+impl ValueRef {
+    pub fn new(node: usize, output: usize) -> ValueRef {
+        ValueRef { node, output }
+    }
+}
+
+/// A plain node index means its first output.
+impl From<usize> for ValueRef {
+    fn from(node: usize) -> ValueRef {
+        ValueRef { node, output: 0 }
+    }
+}
+
+#[derive(Clone)]
+pub enum GraphNode {
+    /// A model input of the given shape (batch dimension first, `None`).
+    Input { shape: Shape },
+    /// `layers[layer]` applied to values of earlier nodes. The same layer may be applied by
+    /// several nodes; they share its weights.
+    Apply { layer: usize, inputs: Vec<ValueRef> },
+    /// A whole model applied to values of earlier nodes, its outputs the node's outputs. Its
+    /// weights are the outer model's too, named "{name}/{layer}/{weight}".
+    Model {
+        name: String,
+        model: Arc<Graph>,
+        inputs: Vec<ValueRef>,
+    },
+}
+
+impl GraphNode {
+    /// The values the node reads (none for an input).
+    pub fn inputs(&self) -> &[ValueRef] {
+        match self {
+            GraphNode::Input { .. } => &[],
+            GraphNode::Apply { inputs, .. } | GraphNode::Model { inputs, .. } => inputs,
+        }
+    }
+}
+
+impl std::fmt::Debug for GraphNode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GraphNode::Input { shape } => f.debug_struct("Input").field("shape", shape).finish(),
+            GraphNode::Apply { layer, inputs } => f
+                .debug_struct("Apply")
+                .field("layer", layer)
+                .field("inputs", inputs)
+                .finish(),
+            GraphNode::Model { name, inputs, .. } => f
+                .debug_struct("Model")
+                .field("name", name)
+                .field("inputs", inputs)
+                .finish(),
+        }
+    }
+}
+
+/// A computed value: a tensor and the (batch, time) mask that rides along with it.
+#[derive(Clone)]
+pub struct Value {
+    pub tensor: Tensor,
+    pub mask: Option<Mask>,
+}

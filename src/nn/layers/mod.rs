@@ -1,0 +1,30 @@
+//! One file per layer kind, each registering itself (see `nn::registry`). The file is named
+//! after the Keras class in snake_case, as is the Python class's file.
+
+mod activation;
+mod add;
+mod batch_normalization;
+mod bidirectional;
+mod concatenate;
+mod dense;
+mod dropout;
+mod embedding;
+mod flatten;
+mod global_average_pooling1d;
+mod gru;
+mod lstm;
+mod merge;
+mod rnn;
+mod simple_rnn;
+
+pub use activation::{ActivationConfig, ActivationLayer};
+pub use add::Add;
+pub use batch_normalization::{BatchNormalization, BatchNormalizationConfig};
+pub use bidirectional::{Bidirectional, BidirectionalConfig, WrappedLayer};
+pub use concatenate::{Concatenate, ConcatenateConfig};
+pub use dense::{Dense, DenseConfig};
+pub use dropout::{Dropout, DropoutConfig};
+pub use embedding::{Embedding, EmbeddingConfig};
+pub use flatten::{Flatten, FlattenConfig};
+pub use global_average_pooling1d::{GlobalAveragePooling1D, GlobalAveragePooling1DConfig};
+pub use rnn::{Recurrent, RecurrentConfig};
