@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::losses::Loss;
 use crate::metrics::MetricKind;
 use crate::nn::{BuiltLayer, Context, Graph, GraphNode, build_layer};
-use crate::optimizers::{Optimizer, OptimizerConfig, Schedule, UpdateRule};
+use crate::optimizers::{Optimizer, OptimizerConfig};
 use crate::parallel;
 use crate::storage::Storage;
 use crate::tensor::Tensor;
@@ -91,14 +91,26 @@ fn rows(storage: &Storage) -> ArrayRows {
     ArrayRows::new(Arc::new(storage.clone())).unwrap()
 }
 
-fn optimizer(rule: UpdateRule, learning_rate: f64) -> Mutex<Optimizer> {
-    Mutex::new(
-        Optimizer::new(OptimizerConfig::new(
-            rule,
-            Schedule::constant(learning_rate),
-        ))
-        .unwrap(),
-    )
+/// An optimizer from its JSON config (what model files store), with a constant learning rate.
+fn optimizer(rule: serde_json::Value, learning_rate: f64) -> Mutex<Optimizer> {
+    let config = json!({
+        "rule": rule,
+        "learning_rate": {"name": "constant", "value": learning_rate},
+        "weight_decay": null,
+        "clipnorm": null,
+        "clipvalue": null,
+        "global_clipnorm": null,
+    });
+    let config: OptimizerConfig = serde_json::from_value(config).unwrap();
+    Mutex::new(Optimizer::new(config).unwrap())
+}
+
+fn sgd_rule() -> serde_json::Value {
+    json!({"name": "sgd", "momentum": 0.0, "nesterov": false})
+}
+
+fn adam_rule() -> serde_json::Value {
+    json!({"name": "adam", "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7, "amsgrad": false})
 }
 
 fn compiled<'a>(
@@ -289,7 +301,7 @@ fn fit_lowers_the_loss() {
     let graph = model(4, 8, false, "linear", DType::F64);
     let (x, y) = dataset(64, 4, false, DType::F64);
     let (xr, yr) = (rows(&x), rows(&y));
-    let sgd = optimizer(UpdateRule::sgd(), 0.05);
+    let sgd = optimizer(sgd_rule(), 0.05);
     let model = compiled(&graph, "mse", &["mae"], Some(&sgd));
     let before = evaluate(
         &model,
@@ -431,7 +443,7 @@ fn fit_evaluate_and_predict_give_the_same_bits_on_one_two_and_three_threads() {
     let run_on = |threads: usize| {
         parallel::set_num_threads(threads).unwrap();
         let graph = model(48, 96, true, "linear", DType::F32);
-        let adam = optimizer(UpdateRule::adam(), 1e-3);
+        let adam = optimizer(adam_rule(), 1e-3);
         let model = compiled(&graph, "mse", &["mae"], Some(&adam));
         let (xr, yr) = (rows(&x), rows(&y));
         let mut hooks = Recorder::default();
@@ -486,7 +498,7 @@ fn a_stream_and_rows_give_the_same_results_for_the_same_batches() {
     let (xr, yr) = (rows(&x), rows(&y));
     let run = |data: Data<'_>, validation: Data<'_>| {
         let graph = model(3, 5, true, "linear", DType::F64);
-        let sgd = optimizer(UpdateRule::sgd(), 0.1);
+        let sgd = optimizer(sgd_rule(), 0.1);
         let model = compiled(&graph, "mse", &["mae"], Some(&sgd));
         let mut hooks = Recorder::default();
         let mut rng = ChaCha8Rng::seed_from_u64(11);
@@ -610,7 +622,7 @@ fn validation_logs_are_the_evaluation_at_the_end_of_each_epoch() {
     let (vx, vy) = dataset(30, 3, true, DType::F64);
     let (xr, yr, vxr, vyr) = (rows(&x), rows(&y), rows(&vx), rows(&vy));
     let graph = model(3, 4, false, "sigmoid", DType::F64);
-    let sgd = optimizer(UpdateRule::sgd(), 0.1);
+    let sgd = optimizer(sgd_rule(), 0.1);
     let model = compiled(
         &graph,
         "binary_crossentropy",
@@ -678,7 +690,7 @@ fn steps_per_epoch_caps_rows_and_continues_a_stream() {
     let (x, y) = dataset(40, 3, false, DType::F64);
     let (xr, yr) = (rows(&x), rows(&y));
     let graph = model(3, 4, false, "linear", DType::F64);
-    let sgd = optimizer(UpdateRule::sgd(), 0.01);
+    let sgd = optimizer(sgd_rule(), 0.01);
     let model = compiled(&graph, "mse", &[], Some(&sgd));
     let mut limited = config(3, 8, true);
     limited.steps_per_epoch = Some(2);
@@ -753,7 +765,7 @@ fn steps_per_epoch_caps_rows_and_continues_a_stream() {
 fn initial_epoch_starts_the_count_there() {
     let (x, y) = dataset(20, 3, false, DType::F64);
     let graph = model(3, 4, false, "linear", DType::F64);
-    let sgd = optimizer(UpdateRule::sgd(), 0.01);
+    let sgd = optimizer(sgd_rule(), 0.01);
     let model = compiled(&graph, "mse", &[], Some(&sgd));
     let mut from_two = config(5, 10, false);
     from_two.initial_epoch = 2;
@@ -796,7 +808,7 @@ fn hooks_stop_training_after_a_batch_or_an_epoch_or_at_once_on_an_error() {
     let (xr, yr) = (rows(&x), rows(&y));
     let train = |hooks: &mut Recorder| -> (Result<FitReport>, u64, Vec<Vec<f64>>) {
         let graph = model(3, 4, false, "linear", DType::F64);
-        let sgd = optimizer(UpdateRule::sgd(), 0.05);
+        let sgd = optimizer(sgd_rule(), 0.05);
         let model = compiled(&graph, "mse", &[], Some(&sgd));
         let result = fit(
             &model,
@@ -855,7 +867,7 @@ fn a_nonfinite_loss_stops_before_its_update() {
     targets[13] = f64::NAN;
     let y = Storage::from_f64_vec(DType::F64, &[24, 1], targets).unwrap();
     let graph = model(3, 4, false, "linear", DType::F64);
-    let sgd = optimizer(UpdateRule::sgd(), 0.05);
+    let sgd = optimizer(sgd_rule(), 0.05);
     let model = compiled(&graph, "mse", &[], Some(&sgd));
     let mut careful = config(2, 8, false);
     careful.stop_on_nonfinite = true;
