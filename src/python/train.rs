@@ -13,7 +13,8 @@ use super::optimizers::PyOptimizer;
 use super::sources::{NumpyRows, PyBatchStream};
 use crate::metrics::MetricKind;
 use crate::rng;
-use crate::train::fit::{self as loops, Compiled, Data, FitConfig};
+use crate::train::Data;
+use crate::train::fit::{self as loops, Compiled, FitConfig};
 
 /// A dataset as the loops take it: two arrays of rows, or a stream of batches.
 enum Source {
@@ -38,7 +39,7 @@ impl Source {
 
     fn data(&mut self) -> Data<'_> {
         match self {
-            Source::Arrays(x, y) => Data::Rows { x, y },
+            Source::Arrays(x, y) => Data::Rows { x, y: Some(y) },
             Source::Stream(stream) => Data::Stream(stream),
         }
     }

@@ -6,10 +6,10 @@
 //! predictions. Nothing here touches Python; hooks run between batches.
 
 use parking_lot::Mutex;
-use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
-use super::data::{Batch, BatchStream, Rows};
+use super::batches::{Data, Pipeline};
+use super::data::Batch;
 use super::{Control, Hooks, Logs};
 use crate::autograd::no_grad;
 use crate::error::{Error, Result};
@@ -28,23 +28,6 @@ pub struct Compiled<'a> {
     pub loss: Loss,
     pub metrics: Vec<(String, MetricKind)>,
     pub optimizer: Option<&'a Mutex<Optimizer>>,
-}
-
-/// A dataset for `fit` or `evaluate`.
-pub enum Data<'a> {
-    /// Rows gathered by index (so they can be shuffled).
-    Rows { x: &'a dyn Rows, y: &'a dyn Rows },
-    /// Whole batches in the source's order.
-    Stream(&'a mut dyn BatchStream),
-}
-
-impl Data<'_> {
-    fn len(&self) -> Option<usize> {
-        match self {
-            Data::Rows { x, .. } => Some(x.len()),
-            Data::Stream(_) => None,
-        }
-    }
 }
 
 #[derive(Clone, Debug)]
@@ -181,8 +164,8 @@ impl EpochStatistics {
 /// first error (the model keeps the weights of the last finished batch).
 pub fn fit(
     compiled: &Compiled<'_>,
-    mut train: Data<'_>,
-    mut validation: Option<Data<'_>>,
+    train: Data<'_>,
+    validation: Option<Data<'_>>,
     config: &FitConfig,
     rng: &mut ChaCha8Rng,
     hooks: &mut dyn Hooks,
@@ -192,15 +175,24 @@ pub fn fit(
             "fit: batch_size must be a positive integer, received 0",
         ));
     }
-    if train.len() == Some(0) {
+    if train.samples() == Some(0) {
         return Err(Error::value("fit: the training data is empty (0 samples)"));
     }
     let optimizer = compiled
         .optimizer
         .ok_or_else(|| Error::value("fit: the model has no optimizer; call compile() first"))?;
     let plan = LossPlan::new(compiled);
+    let dtype = compiled.graph.dtype();
     let mut report = FitReport::default();
-    let mut order: Vec<usize> = (0..train.len().unwrap_or(0)).collect();
+    let mut train = Pipeline::new(train, config.batch_size, config.steps_per_epoch, dtype);
+    let mut validation = validation.map(|data| {
+        Pipeline::new(
+            data,
+            config.validation_batch_size,
+            config.validation_steps,
+            dtype,
+        )
+    });
     for epoch in config.initial_epoch..config.epochs {
         hooks.on_epoch_begin(epoch)?;
         // Weights may be frozen or unfrozen by a callback between epochs.
@@ -239,42 +231,18 @@ pub fn fit(
             statistics.update(loss_value, &y_tensor.data(), &predictions)?;
             hooks.on_batch_end(step, &statistics.logs(""))
         };
-        match &mut train {
-            Data::Rows { x, y } => {
-                if config.shuffle {
-                    order.shuffle(rng);
-                }
-                let limit = config.steps_per_epoch.unwrap_or(usize::MAX);
-                for rows in order.chunks(config.batch_size).take(limit) {
-                    let batch = Batch {
-                        x: x.gather(rows, compiled.graph.dtype())?,
-                        y: Some(y.gather(rows, compiled.graph.dtype())?),
-                    };
-                    if run_step(batch, step, rng)? == Control::Stop {
-                        stop = true;
-                        break;
-                    }
-                    step += 1;
-                }
+        let mut batches = train.epoch(config.shuffle.then_some(&mut *rng))?;
+        while let Some(batch) = batches.next_batch()? {
+            if run_step(batch, step, rng)? == Control::Stop {
+                stop = true;
+                break;
             }
-            Data::Stream(stream) => {
-                stream.start_epoch(config.steps_per_epoch.is_some())?;
-                let limit = config.steps_per_epoch.unwrap_or(usize::MAX);
-                while step < limit {
-                    let Some(batch) = stream.next_batch(compiled.graph.dtype())? else {
-                        if config.steps_per_epoch.is_some() || step == 0 {
-                            report.ran_out_of_data = true;
-                            stop = true;
-                        }
-                        break;
-                    };
-                    if run_step(batch, step, rng)? == Control::Stop {
-                        stop = true;
-                        break;
-                    }
-                    step += 1;
-                }
-            }
+            step += 1;
+        }
+        // A stream that ends before the steps asked for, or gives nothing, ends training.
+        if batches.ran_out() && (config.steps_per_epoch.is_some() || step == 0) {
+            report.ran_out_of_data = true;
+            stop = true;
         }
         if report.nonfinite.is_some() || (report.ran_out_of_data && step == 0) {
             break;
@@ -282,14 +250,7 @@ pub fn fit(
         let mut logs = statistics.logs("");
         if let Some(data) = validation.as_mut() {
             let mut quiet = super::NoHooks;
-            let val = evaluate_with(
-                compiled,
-                &plan,
-                data,
-                config.validation_batch_size,
-                config.validation_steps,
-                &mut quiet,
-            )?;
+            let val = evaluate_with(compiled, &plan, data, &mut quiet)?;
             logs.extend(
                 val.into_iter()
                     .map(|(name, value)| (format!("val_{name}"), value)),
@@ -306,29 +267,28 @@ pub fn fit(
 /// The loss (with weight penalties) and metrics over a dataset, in inference mode.
 pub fn evaluate(
     compiled: &Compiled<'_>,
-    mut data: Data<'_>,
+    data: Data<'_>,
     batch_size: usize,
     steps: Option<usize>,
     hooks: &mut dyn Hooks,
 ) -> Result<Logs> {
     let plan = LossPlan::new(compiled);
-    evaluate_with(compiled, &plan, &mut data, batch_size, steps, hooks)
+    let mut data = Pipeline::new(data, batch_size, steps, compiled.graph.dtype());
+    evaluate_with(compiled, &plan, &mut data, hooks)
 }
 
 fn evaluate_with(
     compiled: &Compiled<'_>,
     plan: &LossPlan,
-    data: &mut Data<'_>,
-    batch_size: usize,
-    steps: Option<usize>,
+    data: &mut Pipeline<'_>,
     hooks: &mut dyn Hooks,
 ) -> Result<Logs> {
-    if batch_size == 0 {
+    if data.batch_size() == 0 {
         return Err(Error::value(
             "evaluate: batch_size must be a positive integer, received 0",
         ));
     }
-    if data.len() == Some(0) {
+    if data.samples() == Some(0) {
         return Err(Error::value("evaluate: the data is empty (0 samples)"));
     }
     let _no_grad = no_grad();
@@ -336,8 +296,6 @@ fn evaluate_with(
     // Inference draws no random numbers; the context still needs a generator.
     let mut rng = <ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0);
     let mut packed_kernels = PackedKernels::default();
-    let dtype = compiled.graph.dtype();
-    let limit = steps.unwrap_or(usize::MAX);
     let mut test_step = |batch: Batch, step: usize| -> Result<Control> {
         hooks.on_batch_begin(step)?;
         let y = batch
@@ -359,32 +317,13 @@ fn evaluate_with(
         statistics.update(loss.item()?, &y_tensor.data(), &predictions)?;
         hooks.on_batch_end(step, &statistics.logs(""))
     };
-    match data {
-        Data::Rows { x, y } => {
-            let rows: Vec<usize> = (0..x.len()).collect();
-            for (step, chunk) in rows.chunks(batch_size).take(limit).enumerate() {
-                let batch = Batch {
-                    x: x.gather(chunk, dtype)?,
-                    y: Some(y.gather(chunk, dtype)?),
-                };
-                if test_step(batch, step)? == Control::Stop {
-                    break;
-                }
-            }
+    let mut batches = data.epoch(None)?;
+    let mut step = 0;
+    while let Some(batch) = batches.next_batch()? {
+        if test_step(batch, step)? == Control::Stop {
+            break;
         }
-        Data::Stream(stream) => {
-            stream.start_epoch(steps.is_some())?;
-            let mut step = 0;
-            while step < limit {
-                let Some(batch) = stream.next_batch(dtype)? else {
-                    break;
-                };
-                if test_step(batch, step)? == Control::Stop {
-                    break;
-                }
-                step += 1;
-            }
-        }
+        step += 1;
     }
     Ok(statistics.logs(""))
 }

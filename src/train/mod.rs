@@ -2,10 +2,14 @@
 //! without the Python interpreter; whatever must happen between batches (progress, callbacks,
 //! Ctrl-C) goes through `Hooks`.
 
+pub mod batches;
 pub mod data;
 pub mod fit;
 mod predict;
+#[cfg(test)]
+mod tests;
 
+pub use batches::{Batches, Data, Pipeline};
 pub use predict::{predict, predict_stream};
 
 use crate::error::Result;

@@ -5,6 +5,7 @@ use parking_lot::Mutex;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+use super::batches::{Data, Pipeline};
 use super::data::{BatchStream, Rows};
 use super::{Control, Hooks};
 use crate::autograd::no_grad;
@@ -15,6 +16,7 @@ use crate::parallel;
 use crate::storage::Storage;
 use crate::tensor::Tensor;
 
+/// The outputs for every row of `x`, in order, in batches of `batch_size`.
 pub fn predict(
     graph: &Graph,
     x: &dyn Rows,
@@ -26,29 +28,62 @@ pub fn predict(
             "predict: batch_size must be positive, received 0",
         ));
     }
-    let rows: Vec<usize> = (0..x.len()).collect();
-    let batches: Vec<&[usize]> = rows.chunks(batch_size).collect();
-    let mut outputs = Vec::with_capacity(batches.len());
+    let data = Data::Rows { x, y: None };
+    run(
+        graph,
+        Pipeline::new(data, batch_size, None, graph.dtype()),
+        hooks,
+    )
+}
+
+/// The outputs for every batch of `stream`, in order (a batch's `y`, if any, is ignored).
+pub fn predict_stream(
+    graph: &Graph,
+    stream: &mut dyn BatchStream,
+    hooks: &mut dyn Hooks,
+) -> Result<Storage> {
+    // A stream cuts its own batches; the pipeline's batch size applies to rows only.
+    let batch_size = 1;
+    let data = Data::Stream(stream);
+    run(
+        graph,
+        Pipeline::new(data, batch_size, None, graph.dtype()),
+        hooks,
+    )
+}
+
+fn run(graph: &Graph, mut data: Pipeline<'_>, hooks: &mut dyn Hooks) -> Result<Storage> {
+    let mut batches = data.epoch(None)?;
+    let mut outputs = Vec::with_capacity(batches.remaining().unwrap_or(0));
     let mut packed_kernels = PackedKernels::default();
     // Batches side by side: one per thread, each with single-threaded kernels, reported in
-    // order once the group is done. Only where no callback watches batches one by one; the
-    // first batch runs alone and packs the kernels that every thread then shares.
-    let side_by_side = if hooks.wants_every_batch() {
+    // order once the group is done. Only where no callback watches batches one by one, and
+    // only for rows: reading ahead in a stream would take items from the caller's iterator
+    // that a stop could leave unused. The first batch runs alone and packs the kernels that
+    // every thread then shares.
+    let side_by_side = if hooks.wants_every_batch() || batches.remaining().is_none() {
         1
     } else {
         parallel::num_threads()
     };
+    let mut inputs: Vec<Tensor> = Vec::with_capacity(side_by_side);
     let mut step = 0;
-    while step < batches.len() {
-        let group = if step == 0 { 1 } else { side_by_side }.min(batches.len() - step);
-        for offset in 0..group {
+    loop {
+        let group = if step == 0 { 1 } else { side_by_side };
+        inputs.clear();
+        while inputs.len() < group {
+            let Some(batch) = batches.next_batch()? else {
+                break;
+            };
+            inputs.push(Tensor::new(batch.x, false));
+        }
+        if inputs.is_empty() {
+            break;
+        }
+        for offset in 0..inputs.len() {
             hooks.on_batch_begin(step + offset)?;
         }
-        let inputs = batches[step..step + group]
-            .iter()
-            .map(|chunk| Ok(Tensor::new(x.gather(chunk, graph.dtype())?, false)))
-            .collect::<Result<Vec<_>>>()?;
-        let results: Vec<Result<Storage>> = if group == 1 {
+        let results: Vec<Result<Storage>> = if inputs.len() == 1 {
             inputs
                 .iter()
                 .map(|input| run_batch(graph, input, &mut packed_kernels))
@@ -62,7 +97,7 @@ pub fn predict(
                 return concatenate(graph, outputs);
             }
         }
-        step += group;
+        step += inputs.len();
     }
     concatenate(graph, outputs)
 }
@@ -87,26 +122,6 @@ fn run_side_by_side(
                 .unwrap_or_else(|| Err(Error::value("predict: a batch did not run")))
         })
         .collect()
-}
-
-pub fn predict_stream(
-    graph: &Graph,
-    stream: &mut dyn BatchStream,
-    hooks: &mut dyn Hooks,
-) -> Result<Storage> {
-    let mut outputs = Vec::new();
-    let mut step = 0;
-    let mut packed_kernels = PackedKernels::default();
-    while let Some(batch) = stream.next_batch(graph.dtype())? {
-        hooks.on_batch_begin(step)?;
-        let input = Tensor::new(batch.x, false);
-        outputs.push(run_batch(graph, &input, &mut packed_kernels)?);
-        if hooks.on_batch_end(step, &Vec::new())? == Control::Stop {
-            break;
-        }
-        step += 1;
-    }
-    concatenate(graph, outputs)
 }
 
 fn run_batch(graph: &Graph, x: &Tensor, packed_kernels: &mut PackedKernels) -> Result<Storage> {

@@ -5,6 +5,7 @@ use crate::dtype::DType;
 use crate::ops::join::concat;
 use crate::ops::test_util::{check_gradients, randn};
 use crate::ops::unary::sigmoid;
+use crate::parallel;
 
 const CELLS: [CellKind; 3] = [CellKind::SimpleRnn, CellKind::Lstm, CellKind::Gru];
 

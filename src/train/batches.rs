@@ -1,0 +1,181 @@
+//! The loops' one batch pipeline: a dataset cut into batches, in order, for `fit`, `evaluate`
+//! and `predict` alike.
+//!
+//! A `Pipeline` is made once per loop (once per dataset in `fit`); each pass over the data
+//! (an epoch, an evaluation) asks it for `Batches`, which hand out one `Batch` at a time until
+//! the data or the step limit ends. Rows are gathered by index in the pipeline's order, which
+//! persists across passes, so a shuffle each epoch continues from the previous one's order;
+//! a stream hands out its own batches. Either way a batch is made exactly once, where it is
+//! consumed: nothing is buffered or copied on the way.
+
+use std::slice::Chunks;
+
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+
+use super::data::{Batch, BatchStream, Rows};
+use crate::dtype::DType;
+use crate::error::{Error, Result};
+
+/// A dataset for `fit`, `evaluate` or `predict`.
+///
+/// Example (Rust): `Data::Rows { x: &features, y: Some(&targets) }` for two arrays of rows, or
+/// `Data::Stream(&mut generator)` for a source of whole batches.
+pub enum Data<'a> {
+    /// Rows gathered by index (so they can be shuffled); `y` is `None` for `predict`.
+    Rows {
+        x: &'a dyn Rows,
+        y: Option<&'a dyn Rows>,
+    },
+    /// Whole batches in the source's order.
+    Stream(&'a mut dyn BatchStream),
+}
+
+impl Data<'_> {
+    /// The number of samples, where known before the data is read (rows, not a stream).
+    pub fn samples(&self) -> Option<usize> {
+        match self {
+            Data::Rows { x, .. } => Some(x.len()),
+            Data::Stream(_) => None,
+        }
+    }
+}
+
+/// A dataset with how it is cut into batches: the rows' order, the batch size, the most steps
+/// per pass and the element type the batches are converted to.
+pub struct Pipeline<'a> {
+    data: Data<'a>,
+    /// The order rows are gathered in (empty for a stream); shuffled in place by `epoch`.
+    order: Vec<usize>,
+    batch_size: usize,
+    steps: Option<usize>,
+    dtype: DType,
+}
+
+impl<'a> Pipeline<'a> {
+    /// `batch_size` is the number of rows per batch when gathering rows (a stream's batches
+    /// come as the stream cuts them); `steps` caps the batches of each pass and, for a stream,
+    /// makes each pass continue where the previous one stopped instead of starting over.
+    ///
+    /// Example: `Pipeline::new(Data::Rows { x: &x, y: Some(&y) }, 32, None, DType::F32)`.
+    pub fn new(
+        data: Data<'a>,
+        batch_size: usize,
+        steps: Option<usize>,
+        dtype: DType,
+    ) -> Pipeline<'a> {
+        let order = (0..data.samples().unwrap_or(0)).collect();
+        Pipeline {
+            data,
+            order,
+            batch_size,
+            steps,
+            dtype,
+        }
+    }
+
+    /// The number of samples, where known before the data is read (rows, not a stream).
+    pub fn samples(&self) -> Option<usize> {
+        self.data.samples()
+    }
+
+    pub fn batch_size(&self) -> usize {
+        self.batch_size
+    }
+
+    /// The batches of one pass over the data. Rows: the order is shuffled first when `shuffle`
+    /// gives a generator (one `shuffle` call of the whole order, so the same seed gives the
+    /// same batches), then cut into batches of `batch_size`. A stream is told a pass begins.
+    pub fn epoch(&mut self, shuffle: Option<&mut ChaCha8Rng>) -> Result<Batches<'_>> {
+        let source = match &mut self.data {
+            Data::Rows { x, y } => {
+                if self.batch_size == 0 {
+                    return Err(Error::value(
+                        "batch_size must be a positive integer, received 0",
+                    ));
+                }
+                if let Some(rng) = shuffle {
+                    self.order.shuffle(rng);
+                }
+                Source::Rows {
+                    x: *x,
+                    y: *y,
+                    chunks: self.order.chunks(self.batch_size),
+                }
+            }
+            Data::Stream(stream) => {
+                stream.start_epoch(self.steps.is_some())?;
+                Source::Stream(&mut **stream)
+            }
+        };
+        Ok(Batches {
+            source,
+            dtype: self.dtype,
+            limit: self.steps.unwrap_or(usize::MAX),
+            taken: 0,
+            ran_out: false,
+        })
+    }
+}
+
+/// Where one pass's batches come from.
+enum Source<'p> {
+    Rows {
+        x: &'p dyn Rows,
+        y: Option<&'p dyn Rows>,
+        chunks: Chunks<'p, usize>,
+    },
+    Stream(&'p mut dyn BatchStream),
+}
+
+/// The batches of one pass, in order, made one at a time as they are asked for.
+pub struct Batches<'p> {
+    source: Source<'p>,
+    dtype: DType,
+    /// The most batches this pass hands out.
+    limit: usize,
+    taken: usize,
+    ran_out: bool,
+}
+
+impl Batches<'_> {
+    /// The next batch, or `None` when the pass is over (the data ended or the step limit was
+    /// reached). Rows are gathered `x` first, then `y`.
+    pub fn next_batch(&mut self) -> Result<Option<Batch>> {
+        if self.taken >= self.limit {
+            return Ok(None);
+        }
+        let batch = match &mut self.source {
+            Source::Rows { x, y, chunks } => match chunks.next() {
+                Some(rows) => Some(Batch {
+                    x: x.gather(rows, self.dtype)?,
+                    y: y.map(|y| y.gather(rows, self.dtype)).transpose()?,
+                }),
+                None => None,
+            },
+            Source::Stream(stream) => {
+                let batch = stream.next_batch(self.dtype)?;
+                self.ran_out = batch.is_none();
+                batch
+            }
+        };
+        if batch.is_some() {
+            self.taken += 1;
+        }
+        Ok(batch)
+    }
+
+    /// The batches left in this pass, where known in advance (rows, not a stream).
+    pub fn remaining(&self) -> Option<usize> {
+        match &self.source {
+            Source::Rows { chunks, .. } => Some(chunks.len().min(self.limit - self.taken)),
+            Source::Stream(_) => None,
+        }
+    }
+
+    /// Whether a stream ended when asked for a batch. Rows never run out: each pass starts over
+    /// with every row, and the step limit only caps it.
+    pub fn ran_out(&self) -> bool {
+        self.ran_out
+    }
+}

@@ -1,0 +1,946 @@
+//! The loops end to end through the Rust API: a small model built with `build_layer` and
+//! `Graph::new`, trained by `fit`, measured by `evaluate`, run by `predict`, on generated data.
+
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde_json::json;
+
+use super::batches::{Data, Pipeline};
+use super::data::{ArrayRows, Batch, BatchStream, Rows};
+use super::fit::{Compiled, FitConfig, FitReport, evaluate, fit};
+use super::{Control, Hooks, Logs, NoHooks, predict, predict_stream};
+use crate::autograd::no_grad;
+use crate::dtype::DType;
+use crate::error::{Error, Result};
+use crate::losses::Loss;
+use crate::metrics::MetricKind;
+use crate::nn::{BuiltLayer, Context, Graph, GraphNode, build_layer};
+use crate::optimizers::{Optimizer, OptimizerConfig};
+use crate::parallel;
+use crate::storage::Storage;
+use crate::tensor::Tensor;
+
+/// A deterministic value in [-1, 1] for index `i` of stream `seed`.
+fn wave(i: usize, seed: usize) -> f64 {
+    ((i as f64) * 0.618_034 + (seed as f64) * 1.3).sin()
+}
+
+/// `features -> Dense(hidden, relu) [-> Dropout(0.25)] -> Dense(1, output)`, with weights set
+/// from `wave` (not drawn from the global generator, which other tests reseed).
+fn model(features: usize, hidden: usize, dropout: bool, output: &str, dtype: DType) -> Graph {
+    let input = vec![None, Some(features)];
+    let mut specs = vec![(
+        "Dense",
+        json!({"units": hidden, "activation": "relu"}),
+        vec![None, Some(hidden)],
+    )];
+    if dropout {
+        specs.push(("Dropout", json!({"rate": 0.25}), vec![None, Some(hidden)]));
+    }
+    specs.push(("Dense", json!({"units": 1, "activation": output}), vec![]));
+    let mut layers = Vec::new();
+    let mut nodes = vec![GraphNode::Input {
+        shape: input.clone(),
+    }];
+    let mut shape = input;
+    for (index, (kind, config, next_shape)) in specs.into_iter().enumerate() {
+        let layer = build_layer(kind, &config, std::slice::from_ref(&shape), dtype).unwrap();
+        layers.push(Arc::new(BuiltLayer::new(format!("{kind}_{index}"), layer)));
+        nodes.push(GraphNode::Apply {
+            layer: index,
+            inputs: vec![index],
+        });
+        shape = next_shape;
+    }
+    let output_node = nodes.len() - 1;
+    let graph = Graph::new(layers, nodes, vec![0], output_node, dtype).unwrap();
+    for (w, (_, weight)) in graph.weights().into_iter().enumerate() {
+        let shape = weight.tensor.shape().to_vec();
+        let values = (0..shape.iter().product())
+            .map(|i| 0.4 * wave(i, 10 + w))
+            .collect();
+        weight
+            .tensor
+            .set_data(Storage::from_f64_vec(dtype, &shape, values).unwrap())
+            .unwrap();
+    }
+    graph
+}
+
+/// `rows` samples of `features` values, and a target per sample: a linear function of the
+/// features, or (with `binary`) whether that function is positive.
+fn dataset(rows: usize, features: usize, binary: bool, dtype: DType) -> (Storage, Storage) {
+    let x: Vec<f64> = (0..rows * features).map(|i| wave(i, 1)).collect();
+    let y: Vec<f64> = x
+        .chunks(features)
+        .map(|row| {
+            let t: f64 = row.iter().enumerate().map(|(j, v)| v * wave(j, 2)).sum();
+            if binary { f64::from(t > 0.0) } else { t }
+        })
+        .collect();
+    (
+        Storage::from_f64_vec(dtype, &[rows, features], x).unwrap(),
+        Storage::from_f64_vec(dtype, &[rows, 1], y).unwrap(),
+    )
+}
+
+fn rows(storage: &Storage) -> ArrayRows {
+    ArrayRows::new(Arc::new(storage.clone())).unwrap()
+}
+
+/// An optimizer from its JSON config (what model files store), with a constant learning rate.
+fn optimizer(rule: serde_json::Value, learning_rate: f64) -> Mutex<Optimizer> {
+    let config = json!({
+        "rule": rule,
+        "learning_rate": {"name": "constant", "value": learning_rate},
+        "weight_decay": null,
+        "clipnorm": null,
+        "clipvalue": null,
+        "global_clipnorm": null,
+    });
+    let config: OptimizerConfig = serde_json::from_value(config).unwrap();
+    Mutex::new(Optimizer::new(config).unwrap())
+}
+
+fn sgd_rule() -> serde_json::Value {
+    json!({"name": "sgd", "momentum": 0.0, "nesterov": false})
+}
+
+fn adam_rule() -> serde_json::Value {
+    json!({"name": "adam", "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7, "amsgrad": false})
+}
+
+fn compiled<'a>(
+    graph: &'a Graph,
+    loss: &str,
+    metrics: &[&str],
+    optimizer: Option<&'a Mutex<Optimizer>>,
+) -> Compiled<'a> {
+    Compiled {
+        graph,
+        loss: Loss::parse(loss).unwrap(),
+        metrics: metrics
+            .iter()
+            .map(|name| (name.to_string(), MetricKind::parse(name).unwrap()))
+            .collect(),
+        optimizer,
+    }
+}
+
+fn config(epochs: usize, batch_size: usize, shuffle: bool) -> FitConfig {
+    FitConfig {
+        epochs,
+        initial_epoch: 0,
+        batch_size,
+        shuffle,
+        steps_per_epoch: None,
+        validation_batch_size: batch_size,
+        validation_steps: None,
+        stop_on_nonfinite: false,
+    }
+}
+
+fn weights(graph: &Graph) -> Vec<Vec<f64>> {
+    graph
+        .weights()
+        .into_iter()
+        .map(|(_, w)| w.tensor.to_f64_vec())
+        .collect()
+}
+
+fn bits(values: &[Vec<f64>]) -> Vec<Vec<u64>> {
+    values
+        .iter()
+        .map(|v| v.iter().map(|x| x.to_bits()).collect())
+        .collect()
+}
+
+fn log_bits(logs: &[Logs]) -> Vec<Vec<(String, u64)>> {
+    logs.iter()
+        .map(|l| l.iter().map(|(k, v)| (k.clone(), v.to_bits())).collect())
+        .collect()
+}
+
+fn value(logs: &Logs, name: &str) -> f64 {
+    logs.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| *v)
+        .unwrap_or_else(|| panic!("no {name:?} in {logs:?}"))
+}
+
+/// Hooks that record what the loop reports and can stop it or fail at a given point.
+#[derive(Default)]
+struct Recorder {
+    every_batch: bool,
+    events: Vec<String>,
+    epoch_logs: Vec<Logs>,
+    stop_after_batch: Option<(usize, usize)>,
+    stop_after_epoch: Option<usize>,
+    fail_before_batch: Option<(usize, usize)>,
+    epoch: usize,
+}
+
+impl Hooks for Recorder {
+    fn wants_every_batch(&self) -> bool {
+        self.every_batch
+    }
+
+    fn on_epoch_begin(&mut self, epoch: usize) -> Result<()> {
+        self.epoch = epoch;
+        self.events.push(format!("epoch {epoch}"));
+        Ok(())
+    }
+
+    fn on_batch_begin(&mut self, step: usize) -> Result<()> {
+        if self.fail_before_batch == Some((self.epoch, step)) {
+            return Err(Error::Interrupted);
+        }
+        self.events.push(format!("begin {step}"));
+        Ok(())
+    }
+
+    fn on_batch_end(&mut self, step: usize, _logs: &Logs) -> Result<Control> {
+        self.events.push(format!("end {step}"));
+        Ok(if self.stop_after_batch == Some((self.epoch, step)) {
+            Control::Stop
+        } else {
+            Control::Continue
+        })
+    }
+
+    fn on_epoch_end(&mut self, epoch: usize, logs: &Logs) -> Result<Control> {
+        self.events.push(format!("epoch end {epoch}"));
+        self.epoch_logs.push(logs.clone());
+        Ok(if self.stop_after_epoch == Some(epoch) {
+            Control::Stop
+        } else {
+            Control::Continue
+        })
+    }
+}
+
+/// Whole batches from a list, like a Python iterable: each epoch starts over unless the loop
+/// asks to continue.
+struct ListStream {
+    batches: Vec<(Storage, Option<Storage>)>,
+    next: usize,
+    started: bool,
+    starts: usize,
+}
+
+impl ListStream {
+    fn new(batches: Vec<(Storage, Option<Storage>)>) -> ListStream {
+        ListStream {
+            batches,
+            next: 0,
+            started: false,
+            starts: 0,
+        }
+    }
+
+    /// The batches a rows source cuts from `x` and `y` in order (no shuffle).
+    fn of_rows(x: &Storage, y: &Storage, batch_size: usize) -> ListStream {
+        let (x, y) = (rows(x), rows(y));
+        let order: Vec<usize> = (0..x.len()).collect();
+        ListStream::new(
+            order
+                .chunks(batch_size)
+                .map(|chunk| {
+                    (
+                        x.gather(chunk, DType::F64).unwrap(),
+                        Some(y.gather(chunk, DType::F64).unwrap()),
+                    )
+                })
+                .collect(),
+        )
+    }
+}
+
+impl BatchStream for ListStream {
+    fn start_epoch(&mut self, continuing: bool) -> Result<()> {
+        if continuing && self.started {
+            return Ok(());
+        }
+        self.started = true;
+        self.starts += 1;
+        self.next = 0;
+        Ok(())
+    }
+
+    fn next_batch(&mut self, dtype: DType) -> Result<Option<Batch>> {
+        let Some((x, y)) = self.batches.get(self.next) else {
+            return Ok(None);
+        };
+        self.next += 1;
+        Ok(Some(Batch {
+            x: x.astype(dtype),
+            y: y.as_ref().map(|y| y.astype(dtype)),
+        }))
+    }
+}
+
+/// The model's output for all of `x` in one forward pass, in inference mode.
+fn forward_all(graph: &Graph, x: &Storage) -> Tensor {
+    let _no_grad = no_grad();
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let mut ctx = Context {
+        training: false,
+        rng: &mut rng,
+        packed_kernels: None,
+    };
+    graph
+        .forward(&[Tensor::new(x.clone(), false)], &mut ctx)
+        .unwrap()
+}
+
+#[test]
+fn fit_lowers_the_loss() {
+    let graph = model(4, 8, false, "linear", DType::F64);
+    let (x, y) = dataset(64, 4, false, DType::F64);
+    let (xr, yr) = (rows(&x), rows(&y));
+    let sgd = optimizer(sgd_rule(), 0.05);
+    let model = compiled(&graph, "mse", &["mae"], Some(&sgd));
+    let before = evaluate(
+        &model,
+        Data::Rows {
+            x: &xr,
+            y: Some(&yr),
+        },
+        64,
+        None,
+        &mut NoHooks,
+    )
+    .unwrap();
+    let mut hooks = Recorder::default();
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let report = fit(
+        &model,
+        Data::Rows {
+            x: &xr,
+            y: Some(&yr),
+        },
+        None,
+        &config(40, 8, true),
+        &mut rng,
+        &mut hooks,
+    )
+    .unwrap();
+    assert_eq!(report.epochs_completed, 40);
+    assert_eq!(sgd.lock().iterations(), 40 * 8);
+    let losses: Vec<f64> = hooks.epoch_logs.iter().map(|l| value(l, "loss")).collect();
+    let after = evaluate(
+        &model,
+        Data::Rows {
+            x: &xr,
+            y: Some(&yr),
+        },
+        64,
+        None,
+        &mut NoHooks,
+    )
+    .unwrap();
+    // The model starts far off (a loss of 2.35 over the data) and ends close (5e-4), the
+    // epoch loss falling at every epoch.
+    let (start, end) = (value(&before, "loss"), value(&after, "loss"));
+    assert!((2.3..2.4).contains(&start), "loss before training {start}");
+    assert!(end < 1e-3, "loss after training {end}");
+    assert!(
+        losses.windows(2).all(|w| w[1] < w[0]),
+        "epoch losses {losses:?}"
+    );
+    assert!(losses[39] < losses[0] / 1000.0, "epoch losses {losses:?}");
+    assert!(value(&after, "mae") < value(&before, "mae") / 50.0);
+}
+
+#[test]
+fn evaluate_matches_a_forward_pass_by_hand() {
+    // Sigmoid output with binary cross-entropy: the loops fuse the two; by hand they are not.
+    let graph = model(5, 6, false, "sigmoid", DType::F64);
+    let (x, y) = dataset(50, 5, true, DType::F64);
+    let model = compiled(
+        &graph,
+        "binary_crossentropy",
+        &["mae", "binary_accuracy"],
+        None,
+    );
+    // 50 rows in batches of 7: the last batch has 1 row, and the batch losses are weighted.
+    let logs = evaluate(
+        &model,
+        Data::Rows {
+            x: &rows(&x),
+            y: Some(&rows(&y)),
+        },
+        7,
+        None,
+        &mut NoHooks,
+    )
+    .unwrap();
+
+    let predictions = forward_all(&graph, &x);
+    let y_tensor = Tensor::new(y.clone(), false);
+    let loss = model
+        .loss
+        .compute(&y_tensor, &predictions)
+        .unwrap()
+        .item()
+        .unwrap();
+    let (p, t) = (predictions.to_f64_vec(), y.to_f64_vec());
+    let mae = p.iter().zip(&t).map(|(p, t)| (p - t).abs()).sum::<f64>() / 50.0;
+    let accuracy = p
+        .iter()
+        .zip(&t)
+        .filter(|&(p, t)| f64::from(*p > 0.5) == *t)
+        .count() as f64
+        / 50.0;
+    let names: Vec<&str> = logs.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(names, ["loss", "mae", "binary_accuracy"]);
+    assert!(
+        loss > 0.1,
+        "a model that has not learned has a real loss, {loss}"
+    );
+    assert!(
+        (value(&logs, "loss") - loss).abs() < 1e-12 * loss.max(1.0),
+        "{logs:?} vs {loss}"
+    );
+    assert!(
+        (value(&logs, "mae") - mae).abs() < 1e-12,
+        "{logs:?} vs {mae}"
+    );
+    assert!((value(&logs, "binary_accuracy") - accuracy).abs() < 1e-12);
+
+    // A step limit evaluates only the first batches: 3 batches of 7 rows.
+    let first = evaluate(
+        &model,
+        Data::Rows {
+            x: &rows(&x),
+            y: Some(&rows(&y)),
+        },
+        7,
+        Some(3),
+        &mut NoHooks,
+    )
+    .unwrap();
+    let first_rows: Vec<usize> = (0..21).collect();
+    let head = forward_all(&graph, &rows(&x).gather(&first_rows, DType::F64).unwrap());
+    let head_y = rows(&y).gather(&first_rows, DType::F64).unwrap();
+    let head_loss = model
+        .loss
+        .compute(&Tensor::new(head_y, false), &head)
+        .unwrap()
+        .item()
+        .unwrap();
+    assert!((value(&first, "loss") - head_loss).abs() < 1e-12);
+}
+
+/// Training with dropout, shuffling and Adam in float32 (kernels large enough to be cut over
+/// threads), then evaluate and predict: the same bits on 1, 2 and 3 threads.
+#[test]
+fn fit_evaluate_and_predict_give_the_same_bits_on_one_two_and_three_threads() {
+    let (x, y) = dataset(300, 48, false, DType::F32);
+    let run_on = |threads: usize| {
+        parallel::set_num_threads(threads).unwrap();
+        let graph = model(48, 96, true, "linear", DType::F32);
+        let adam = optimizer(adam_rule(), 1e-3);
+        let model = compiled(&graph, "mse", &["mae"], Some(&adam));
+        let (xr, yr) = (rows(&x), rows(&y));
+        let mut hooks = Recorder::default();
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        fit(
+            &model,
+            Data::Rows {
+                x: &xr,
+                y: Some(&yr),
+            },
+            Some(Data::Rows {
+                x: &xr,
+                y: Some(&yr),
+            }),
+            &config(3, 128, true),
+            &mut rng,
+            &mut hooks,
+        )
+        .unwrap();
+        let evaluation = evaluate(
+            &model,
+            Data::Rows {
+                x: &xr,
+                y: Some(&yr),
+            },
+            64,
+            None,
+            &mut NoHooks,
+        )
+        .unwrap();
+        let predictions = predict(&graph, &xr, 32, &mut NoHooks).unwrap().to_f64_vec();
+        let mut logs = hooks.epoch_logs;
+        logs.push(evaluation);
+        (
+            bits(&weights(&graph)),
+            log_bits(&logs),
+            bits(&[predictions]),
+        )
+    };
+    let one = run_on(1);
+    let two = run_on(2);
+    let three = run_on(3);
+    parallel::set_num_threads(2).unwrap();
+    assert!(one.0[0].len() == 48 * 96 && one.1.len() == 4);
+    assert!(one == two, "1 and 2 threads differ");
+    assert!(one == three, "1 and 3 threads differ");
+}
+
+#[test]
+fn a_stream_and_rows_give_the_same_results_for_the_same_batches() {
+    let (x, y) = dataset(45, 3, false, DType::F64);
+    let (xr, yr) = (rows(&x), rows(&y));
+    let run = |data: Data<'_>, validation: Data<'_>| {
+        let graph = model(3, 5, true, "linear", DType::F64);
+        let sgd = optimizer(sgd_rule(), 0.1);
+        let model = compiled(&graph, "mse", &["mae"], Some(&sgd));
+        let mut hooks = Recorder::default();
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let report = fit(
+            &model,
+            data,
+            Some(validation),
+            &config(3, 10, false),
+            &mut rng,
+            &mut hooks,
+        )
+        .unwrap();
+        assert!(!report.ran_out_of_data);
+        (
+            bits(&weights(&graph)),
+            log_bits(&hooks.epoch_logs),
+            hooks.events,
+            graph,
+        )
+    };
+    let from_rows = run(
+        Data::Rows {
+            x: &xr,
+            y: Some(&yr),
+        },
+        Data::Rows {
+            x: &xr,
+            y: Some(&yr),
+        },
+    );
+    let mut train = ListStream::of_rows(&x, &y, 10);
+    let mut validation = ListStream::of_rows(&x, &y, 10);
+    let from_stream = run(Data::Stream(&mut train), Data::Stream(&mut validation));
+    assert_eq!(from_rows.0, from_stream.0, "weights");
+    assert_eq!(from_rows.1, from_stream.1, "epoch logs");
+    assert_eq!(from_rows.2, from_stream.2, "hook events");
+    // Without a step limit, each epoch (and each validation pass) starts the stream over.
+    assert_eq!((train.starts, validation.starts), (3, 3));
+
+    // The same for evaluate and predict on the trained model.
+    let graph = &from_rows.3;
+    let model = compiled(graph, "mse", &["mae"], None);
+    let by_rows = evaluate(
+        &model,
+        Data::Rows {
+            x: &xr,
+            y: Some(&yr),
+        },
+        10,
+        None,
+        &mut NoHooks,
+    )
+    .unwrap();
+    let mut stream = ListStream::of_rows(&x, &y, 10);
+    let by_stream = evaluate(&model, Data::Stream(&mut stream), 10, None, &mut NoHooks).unwrap();
+    assert_eq!(log_bits(&[by_rows]), log_bits(&[by_stream]));
+    let by_rows = predict(graph, &xr, 10, &mut NoHooks).unwrap();
+    let mut stream = ListStream::of_rows(&x, &y, 10);
+    let by_stream = predict_stream(graph, &mut stream, &mut NoHooks).unwrap();
+    assert_eq!(by_rows.shape(), [45, 1]);
+    assert_eq!(
+        bits(&[by_rows.to_f64_vec()]),
+        bits(&[by_stream.to_f64_vec()])
+    );
+}
+
+#[test]
+fn predict_equals_the_forward_pass() {
+    let (x, _) = dataset(103, 48, false, DType::F32);
+    let graph = model(48, 96, true, "sigmoid", DType::F32);
+    let expected = forward_all(&graph, &x).to_f64_vec();
+    for threads in [1, 2, 3] {
+        parallel::set_num_threads(threads).unwrap();
+        for every_batch in [false, true] {
+            let mut hooks = Recorder {
+                every_batch,
+                ..Recorder::default()
+            };
+            let out = predict(&graph, &rows(&x), 16, &mut hooks).unwrap();
+            assert_eq!(out.shape(), [103, 1]);
+            let out = out.to_f64_vec();
+            let worst = out
+                .iter()
+                .zip(&expected)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f64::max);
+            assert!(worst < 1e-6, "{threads} threads: off by {worst}");
+            // Every batch reported, in order, begin before end (7 batches of 16 rows).
+            let ends: Vec<&String> = hooks
+                .events
+                .iter()
+                .filter(|e| e.starts_with("end"))
+                .collect();
+            assert_eq!(ends.len(), 7);
+            if every_batch {
+                let expected_events: Vec<String> = (0..7)
+                    .flat_map(|s| [format!("begin {s}"), format!("end {s}")])
+                    .collect();
+                assert_eq!(hooks.events, expected_events);
+            }
+        }
+    }
+    parallel::set_num_threads(2).unwrap();
+    // No rows: an empty array of the output's shape.
+    let empty = Storage::zeros(DType::F32, &[0, 48]).unwrap();
+    let out = predict(&graph, &rows(&empty), 16, &mut NoHooks).unwrap();
+    assert_eq!(out.shape(), [0, 1]);
+    // A hook that stops after the second batch: the outputs of the first two batches.
+    let mut hooks = Recorder {
+        every_batch: true,
+        stop_after_batch: Some((0, 1)),
+        ..Recorder::default()
+    };
+    let out = predict(&graph, &rows(&x), 16, &mut hooks).unwrap();
+    assert_eq!(out.shape(), [32, 1]);
+}
+
+#[test]
+fn validation_logs_are_the_evaluation_at_the_end_of_each_epoch() {
+    let (x, y) = dataset(40, 3, true, DType::F64);
+    let (vx, vy) = dataset(30, 3, true, DType::F64);
+    let (xr, yr, vxr, vyr) = (rows(&x), rows(&y), rows(&vx), rows(&vy));
+    let graph = model(3, 4, false, "sigmoid", DType::F64);
+    let sgd = optimizer(sgd_rule(), 0.1);
+    let model = compiled(
+        &graph,
+        "binary_crossentropy",
+        &["binary_accuracy"],
+        Some(&sgd),
+    );
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let mut fit_config = config(2, 8, true);
+    fit_config.validation_batch_size = 7;
+    for epoch in 0..2 {
+        let mut hooks = Recorder::default();
+        let mut one_epoch = fit_config.clone();
+        one_epoch.initial_epoch = epoch;
+        one_epoch.epochs = epoch + 1;
+        fit(
+            &model,
+            Data::Rows {
+                x: &xr,
+                y: Some(&yr),
+            },
+            Some(Data::Rows {
+                x: &vxr,
+                y: Some(&vyr),
+            }),
+            &one_epoch,
+            &mut rng,
+            &mut hooks,
+        )
+        .unwrap();
+        let logs = &hooks.epoch_logs[0];
+        let names: Vec<&str> = logs.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            names,
+            ["loss", "binary_accuracy", "val_loss", "val_binary_accuracy"]
+        );
+        let after = evaluate(
+            &model,
+            Data::Rows {
+                x: &vxr,
+                y: Some(&vyr),
+            },
+            7,
+            None,
+            &mut NoHooks,
+        )
+        .unwrap();
+        assert_eq!(
+            value(logs, "val_loss").to_bits(),
+            value(&after, "loss").to_bits()
+        );
+        assert_eq!(
+            value(logs, "val_binary_accuracy"),
+            value(&after, "binary_accuracy")
+        );
+        // The validation pass reports no batches to the training hooks.
+        assert_eq!(
+            hooks.events.iter().filter(|e| e.starts_with("end")).count(),
+            5
+        );
+    }
+}
+
+#[test]
+fn steps_per_epoch_caps_rows_and_continues_a_stream() {
+    let (x, y) = dataset(40, 3, false, DType::F64);
+    let (xr, yr) = (rows(&x), rows(&y));
+    let graph = model(3, 4, false, "linear", DType::F64);
+    let sgd = optimizer(sgd_rule(), 0.01);
+    let model = compiled(&graph, "mse", &[], Some(&sgd));
+    let mut limited = config(3, 8, true);
+    limited.steps_per_epoch = Some(2);
+    let mut hooks = Recorder::default();
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let report = fit(
+        &model,
+        Data::Rows {
+            x: &xr,
+            y: Some(&yr),
+        },
+        None,
+        &limited,
+        &mut rng,
+        &mut hooks,
+    )
+    .unwrap();
+    assert_eq!(
+        (report.epochs_completed, report.ran_out_of_data),
+        (3, false)
+    );
+    assert_eq!(sgd.lock().iterations(), 6);
+    let first_epoch: Vec<&str> = hooks.events[..6].iter().map(String::as_str).collect();
+    assert_eq!(
+        first_epoch,
+        [
+            "epoch 0",
+            "begin 0",
+            "end 0",
+            "begin 1",
+            "end 1",
+            "epoch end 0"
+        ]
+    );
+
+    // Five batches, two per epoch: the stream continues across epochs and runs out in the
+    // third, which still ends (with its one batch) before training stops.
+    let mut stream = ListStream::of_rows(&x, &y, 8);
+    let mut hooks = Recorder::default();
+    let report = fit(
+        &model,
+        Data::Stream(&mut stream),
+        None,
+        &limited,
+        &mut rng,
+        &mut hooks,
+    )
+    .unwrap();
+    assert_eq!((report.epochs_completed, report.ran_out_of_data), (3, true));
+    assert_eq!(stream.starts, 1);
+    assert_eq!(sgd.lock().iterations(), 6 + 5);
+    assert_eq!(
+        hooks.events.iter().filter(|e| e.starts_with("end")).count(),
+        5
+    );
+
+    // A stream that gives nothing at all stops training before any epoch completes.
+    let mut empty = ListStream::new(Vec::new());
+    let report = fit(
+        &model,
+        Data::Stream(&mut empty),
+        None,
+        &config(2, 8, false),
+        &mut rng,
+        &mut NoHooks,
+    )
+    .unwrap();
+    assert_eq!((report.epochs_completed, report.ran_out_of_data), (0, true));
+}
+
+#[test]
+fn initial_epoch_starts_the_count_there() {
+    let (x, y) = dataset(20, 3, false, DType::F64);
+    let graph = model(3, 4, false, "linear", DType::F64);
+    let sgd = optimizer(sgd_rule(), 0.01);
+    let model = compiled(&graph, "mse", &[], Some(&sgd));
+    let mut from_two = config(5, 10, false);
+    from_two.initial_epoch = 2;
+    let mut hooks = Recorder::default();
+    let report = fit(
+        &model,
+        Data::Rows {
+            x: &rows(&x),
+            y: Some(&rows(&y)),
+        },
+        None,
+        &from_two,
+        &mut ChaCha8Rng::seed_from_u64(0),
+        &mut hooks,
+    )
+    .unwrap();
+    assert_eq!(report.epochs_completed, 3);
+    let epochs: Vec<&String> = hooks
+        .events
+        .iter()
+        .filter(|e| e.starts_with("epoch "))
+        .collect();
+    assert_eq!(
+        epochs,
+        [
+            "epoch 2",
+            "epoch end 2",
+            "epoch 3",
+            "epoch end 3",
+            "epoch 4",
+            "epoch end 4"
+        ]
+    );
+    assert_eq!(sgd.lock().iterations(), 6);
+}
+
+#[test]
+fn hooks_stop_training_after_a_batch_or_an_epoch_or_at_once_on_an_error() {
+    let (x, y) = dataset(40, 3, false, DType::F64);
+    let (xr, yr) = (rows(&x), rows(&y));
+    let train = |hooks: &mut Recorder| -> (Result<FitReport>, u64, Vec<Vec<f64>>) {
+        let graph = model(3, 4, false, "linear", DType::F64);
+        let sgd = optimizer(sgd_rule(), 0.05);
+        let model = compiled(&graph, "mse", &[], Some(&sgd));
+        let result = fit(
+            &model,
+            Data::Rows {
+                x: &xr,
+                y: Some(&yr),
+            },
+            None,
+            &config(4, 8, true),
+            &mut ChaCha8Rng::seed_from_u64(9),
+            hooks,
+        );
+        let iterations = sgd.lock().iterations();
+        (result, iterations, weights(&graph))
+    };
+    // Stop after batch 2 of epoch 1: that epoch still ends (and is reported), then training.
+    let mut hooks = Recorder {
+        stop_after_batch: Some((1, 2)),
+        ..Recorder::default()
+    };
+    let (report, iterations, _) = train(&mut hooks);
+    assert_eq!(report.unwrap().epochs_completed, 2);
+    assert_eq!(iterations, 5 + 3);
+    assert_eq!(hooks.events.last().unwrap(), "epoch end 1");
+
+    let mut hooks = Recorder {
+        stop_after_epoch: Some(2),
+        ..Recorder::default()
+    };
+    let (report, iterations, _) = train(&mut hooks);
+    assert_eq!(report.unwrap().epochs_completed, 3);
+    assert_eq!(iterations, 15);
+
+    // An error from a hook (a callback raised, Ctrl-C) stops at once; the weights are those
+    // after the last finished batch, as if training had been asked for exactly those batches.
+    let mut hooks = Recorder {
+        fail_before_batch: Some((1, 2)),
+        ..Recorder::default()
+    };
+    let (result, iterations, interrupted) = train(&mut hooks);
+    assert!(matches!(result, Err(Error::Interrupted)));
+    assert_eq!(iterations, 5 + 2);
+    assert_eq!(hooks.events.last().unwrap(), "end 1");
+    let mut hooks = Recorder {
+        stop_after_batch: Some((1, 1)),
+        ..Recorder::default()
+    };
+    let (_, _, stopped) = train(&mut hooks);
+    assert_eq!(bits(&interrupted), bits(&stopped));
+}
+
+#[test]
+fn a_nonfinite_loss_stops_before_its_update() {
+    let (x, y) = dataset(24, 3, false, DType::F64);
+    let mut targets = y.to_f64_vec();
+    targets[13] = f64::NAN;
+    let y = Storage::from_f64_vec(DType::F64, &[24, 1], targets).unwrap();
+    let graph = model(3, 4, false, "linear", DType::F64);
+    let sgd = optimizer(sgd_rule(), 0.05);
+    let model = compiled(&graph, "mse", &[], Some(&sgd));
+    let mut careful = config(2, 8, false);
+    careful.stop_on_nonfinite = true;
+    let report = fit(
+        &model,
+        Data::Rows {
+            x: &rows(&x),
+            y: Some(&rows(&y)),
+        },
+        None,
+        &careful,
+        &mut ChaCha8Rng::seed_from_u64(0),
+        &mut NoHooks,
+    )
+    .unwrap();
+    let nonfinite = report.nonfinite.unwrap();
+    assert_eq!((nonfinite.epoch, nonfinite.step), (0, 1));
+    assert!(nonfinite.loss.is_nan());
+    assert_eq!(report.epochs_completed, 0);
+    assert_eq!(sgd.lock().iterations(), 1);
+    assert!(weights(&graph).iter().flatten().all(|w| w.is_finite()));
+}
+
+#[test]
+fn the_pipeline_shuffles_one_order_across_epochs_and_caps_the_steps() {
+    let x = Storage::from_f64_vec(DType::F64, &[10, 1], (0..10).map(f64::from).collect()).unwrap();
+    let xr = rows(&x);
+    let mut pipeline = Pipeline::new(Data::Rows { x: &xr, y: None }, 4, Some(2), DType::F32);
+    assert_eq!(pipeline.samples(), Some(10));
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    let mut order: Vec<usize> = (0..10).collect();
+    let mut reference = ChaCha8Rng::seed_from_u64(4);
+    for _ in 0..3 {
+        // One shuffle of the whole order per epoch, continuing from the last epoch's order.
+        rand::seq::SliceRandom::shuffle(&mut order[..], &mut reference);
+        let mut batches = pipeline.epoch(Some(&mut rng)).unwrap();
+        assert_eq!(batches.remaining(), Some(2));
+        let mut seen = Vec::new();
+        while let Some(batch) = batches.next_batch().unwrap() {
+            assert!(batch.y.is_none());
+            assert_eq!(batch.x.dtype(), DType::F32);
+            seen.extend(batch.x.to_f64_vec().into_iter().map(|v| v as usize));
+        }
+        assert_eq!(batches.remaining(), Some(0));
+        assert!(!batches.ran_out());
+        assert_eq!(seen, order[..8]);
+    }
+    // Without a limit the last batch holds the rows left over.
+    let mut pipeline = Pipeline::new(
+        Data::Rows {
+            x: &xr,
+            y: Some(&xr),
+        },
+        4,
+        None,
+        DType::F64,
+    );
+    let mut batches = pipeline.epoch(None).unwrap();
+    assert_eq!(batches.remaining(), Some(3));
+    let sizes: Vec<usize> = std::iter::from_fn(|| batches.next_batch().unwrap())
+        .map(|b| b.y.unwrap().shape()[0])
+        .collect();
+    assert_eq!(sizes, [4, 4, 2]);
+    // A zero batch size is an error, not a panic.
+    let mut pipeline = Pipeline::new(Data::Rows { x: &xr, y: None }, 0, None, DType::F64);
+    assert!(pipeline.epoch(None).is_err());
+    // A stream says when it ran out.
+    let mut stream = ListStream::new(vec![(x.clone(), None)]);
+    let mut pipeline = Pipeline::new(Data::Stream(&mut stream), 1, None, DType::F64);
+    let mut batches = pipeline.epoch(None).unwrap();
+    assert_eq!(batches.remaining(), None);
+    assert!(batches.next_batch().unwrap().is_some());
+    assert!(!batches.ran_out());
+    assert!(batches.next_batch().unwrap().is_none());
+    assert!(batches.ran_out());
+}
