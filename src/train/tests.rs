@@ -51,7 +51,7 @@ fn model(features: usize, hidden: usize, dropout: bool, output: &str, dtype: DTy
         layers.push(Arc::new(BuiltLayer::new(format!("{kind}_{index}"), layer)));
         nodes.push(GraphNode::Apply {
             layer: index,
-            inputs: vec![index],
+            inputs: vec![index.into()],
         });
         shape = next_shape;
     }
