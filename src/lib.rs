@@ -3,6 +3,7 @@
 
 pub mod autograd;
 pub mod buffer;
+mod config_registry;
 pub mod creation;
 pub mod data;
 pub mod dtype;
