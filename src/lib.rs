@@ -9,6 +9,7 @@ pub mod data;
 pub mod dtype;
 pub mod error;
 pub mod init;
+pub mod initializers;
 pub mod io;
 pub mod kernels;
 pub mod losses;
