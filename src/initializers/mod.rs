@@ -199,7 +199,11 @@ mod tests {
     #[test]
     fn names_parse_and_round_trip() {
         for name in names() {
-            let init = Initializer::parse(name).unwrap();
+            // `constant` is the one without a default for its argument.
+            let init = match name {
+                "constant" => Initializer::new(Constant { value: 0.5 }),
+                _ => Initializer::parse(name).unwrap(),
+            };
             let json = serde_json::to_string(&init).unwrap();
             assert!(
                 json.starts_with(&format!("{{\"name\":\"{name}\"")),
@@ -209,6 +213,7 @@ mod tests {
         }
         let err = Initializer::parse("xavier").unwrap_err().to_string();
         assert!(err.contains("glorot_uniform"), "{err}");
+        assert!(Initializer::parse("constant").is_err());
         let extra = serde_json::from_str::<Initializer>(r#"{"name":"zeros","x":1}"#);
         assert!(extra.is_err());
     }
