@@ -36,3 +36,13 @@ def test_settings_and_unknown_names():
     assert ((values >= 1.0) & (values < 2.0)).all()
     with pytest.raises(ValueError, match="glorot_uniform"):
         fg.initializers.get("xavier")
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from ferrograd.initializers import initializer
+
+    for module in (fg.initializers, initializer):
+        result = doctest.testmod(module, extraglobs={"fg": fg})
+        assert result.attempted > 0 and result.failed == 0, module.__name__

@@ -24,8 +24,25 @@ from ferrograd.initializers.zeros import Zeros
 
 
 def get(identifier) -> Initializer:
-    """An initializer from a name (``"he_normal"``, ``"HeNormal"``), an instance, or a dict
-    ``{"name": ..., **settings}``."""
+    """An initializer from an identifier.
+
+    Args:
+        identifier: An ``Initializer`` (returned as is), a name (the config name or the class
+            name, in any case: ``"he_normal"``, ``"HeNormal"``), or a dict
+            ``{"name": ..., **settings}``.
+
+    Returns:
+        An ``Initializer``.
+
+    Raises:
+        ValueError: For an unknown name (the message lists the known ones).
+        TypeError: For anything else.
+
+    Example:
+
+    >>> fg.initializers.get({"name": "orthogonal", "gain": 2.0})
+    Orthogonal(gain=2.0)
+    """
     if isinstance(identifier, Initializer):
         return identifier
     if isinstance(identifier, dict):
