@@ -3,11 +3,13 @@
 
 pub mod autograd;
 pub mod buffer;
+mod config_registry;
 pub mod creation;
 pub mod data;
 pub mod dtype;
 pub mod error;
 pub mod init;
+pub mod initializers;
 pub mod io;
 pub mod kernels;
 pub mod losses;

@@ -3,6 +3,7 @@ published formula (Keras 3's), in float64 and float32; clipping, weight decay, l
 handling, aliases, argument errors, slot save/load and thread-count independence."""
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -427,6 +428,30 @@ def test_get_unknown_name_lists_the_known_ones():
         assert known in message
 
 
+def test_one_registered_class_per_file_named_as_its_rust_rule():
+    from ferrograd.optimizers.optimizer import _REGISTRY
+
+    package = Path(fg.optimizers.__file__).parent
+    files = {p.stem for p in package.glob("*.py")} - {"__init__", "optimizer"}
+    assert set(_REGISTRY) == files
+    rust = Path(__file__).parents[1] / "src" / "optimizers"
+    for name, cls in _REGISTRY.items():
+        assert cls.__module__ == f"ferrograd.optimizers.{name}"
+        assert cls()._rule["name"] == name
+        assert (rust / f"{name}.rs").is_file(), name
+
+
+def test_a_user_subclass_does_not_shadow_a_built_in_one():
+    class Adam(fg.optimizers.Adam):
+        pass
+
+    assert type(fg.optimizers.get("adam")) is fg.optimizers.Adam
+    custom = fg.optimizers.deserialize(
+        fg.optimizers.serialize(Adam()), custom_objects={"Adam": Adam}
+    )
+    assert type(custom) is Adam
+
+
 def test_keras_defaults_and_configs():
     cases = {
         fg.optimizers.SGD: {"learning_rate": 0.01, "momentum": 0.0, "nesterov": False},
@@ -632,7 +657,17 @@ def test_docstring_examples_run():
     import doctest
     import importlib
 
-    for name in ["sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "schedules"]:
+    schedules = [
+        "exponential_decay",
+        "piecewise_constant_decay",
+        "cosine_decay",
+        "inverse_time_decay",
+        "polynomial_decay",
+        "step_decay",
+    ]
+    names = ["sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta"]
+    names += [f"schedules.{name}" for name in schedules]
+    for name in names:
         module = importlib.import_module(f"ferrograd.optimizers.{name}")
         result = doctest.testmod(module, extraglobs={"fg": fg})
         assert result.attempted > 0 and result.failed == 0, name

@@ -174,3 +174,19 @@ def test_base_class_must_be_subclassed():
         S.LearningRateSchedule()(0)
     with pytest.raises(ValueError, match="Unknown learning rate schedule"):
         S.deserialize({"class_name": "Mystery", "config": {}})
+
+
+def test_one_registered_class_per_file_named_as_its_rust_schedule():
+    from pathlib import Path
+
+    from ferrograd.optimizers.schedules.learning_rate_schedule import _REGISTRY
+
+    package = Path(S.__file__).parent
+    files = {p.stem for p in package.glob("*.py") if not p.stem.startswith("_")}
+    files.discard("learning_rate_schedule")
+    modules = {cls.__module__.rsplit(".", 1)[1] for cls in _REGISTRY.values()}
+    assert modules == files
+    rust = Path(__file__).parents[1] / "src" / "optimizers" / "schedules"
+    for name, cls in _REGISTRY.items():
+        assert getattr(S, name) is cls
+        assert (rust / f"{cls.__module__.rsplit('.', 1)[1]}.rs").is_file(), name

@@ -70,7 +70,7 @@ pub(crate) fn global_clipnorm_scale(norm: f64, clipnorm: f64) -> f64 {
 /// What happens to a gradient element before the rule sees it, and to the parameter element
 /// (decoupled weight decay): `g -> clamp(g * scale, -clip, clip)`, `w -> w - w * decay`.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct GradPrep<T> {
+pub struct GradPrep<T> {
     pub scale: T,
     /// `+inf` when there is no `clipvalue`.
     pub clip: T,

@@ -10,7 +10,7 @@ use super::convert::parse_dtype;
 use super::errors::guarded;
 use super::tensor::PyTensor;
 use crate::error::Error;
-use crate::init::Initializer;
+use crate::initializers::Initializer;
 use crate::nn::{BuiltLayer, Context, Mask, Regularizer, Shape, build_layer};
 use crate::ops::unary::UnaryFn;
 use crate::rng;

@@ -19,23 +19,19 @@ from ferrograd.optimizers.adadelta import Adadelta
 from ferrograd.optimizers.adagrad import Adagrad
 from ferrograd.optimizers.adam import Adam
 from ferrograd.optimizers.adamw import AdamW
-from ferrograd.optimizers.optimizer import Optimizer
+from ferrograd.optimizers.optimizer import _REGISTRY, Optimizer
 from ferrograd.optimizers.rmsprop import RMSprop
 from ferrograd.optimizers.sgd import SGD
-
-_OPTIMIZERS: dict[str, type[Optimizer]] = {
-    cls.__name__.lower(): cls for cls in (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta)
-}
 
 
 def _class_of(name: str, custom_objects: dict[str, Any] | None = None) -> type[Optimizer]:
     if custom_objects and name in custom_objects:
         return custom_objects[name]
-    cls = _OPTIMIZERS.get(name.lower())
+    cls = _REGISTRY.get(name.lower())
     if cls is None:
         raise ValueError(
             f"Could not interpret optimizer identifier: {name!r}. Known optimizers: "
-            f"{', '.join(sorted(_OPTIMIZERS))}."
+            f"{', '.join(sorted(_REGISTRY))}."
         )
     return cls
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from ferrograd import _core
 from ferrograd.optimizers import schedules as _schedules
+from ferrograd.optimizers.schedules.learning_rate_schedule import _evaluated_in_rust
 
 base_optimizer_keyword_args = """weight_decay: Float or ``None`` (default). If set, every updated
             variable decays before the update: ``w -= w * weight_decay * learning_rate``.
@@ -48,7 +49,7 @@ def _number(name: str, value: Any) -> float:
 def _learning_rate_config(learning_rate: Any) -> tuple[dict[str, Any], Any]:
     """The Rust schedule config for `learning_rate`, and the Python callable to evaluate before
     every update (None when Rust evaluates it)."""
-    if _schedules._evaluated_in_rust(learning_rate):
+    if _evaluated_in_rust(learning_rate):
         return learning_rate._rust_config(), None
     if isinstance(learning_rate, _schedules.LearningRateSchedule):
         return {
@@ -67,6 +68,11 @@ def _learning_rate_config(learning_rate: Any) -> tuple[dict[str, Any], Any]:
         "callable (that takes no arguments and returns the learning rate). "
         f"Received instead: learning_rate={learning_rate!r}"
     )
+
+
+_REGISTRY: dict[str, type[Optimizer]] = {}
+"""The optimizers of this package by lower-case class name (``"adam"``), filled as each
+optimizer's module defines its class (see ``Optimizer.__init_subclass__``)."""
 
 
 def _snake_case(name: str) -> str:
@@ -89,6 +95,14 @@ class Optimizer:
     opt.apply_gradients(zip([w.grad for w in model.trainable_weights], model.trainable_weights))
     ```
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Registers the optimizers of ``ferrograd.optimizers`` by name, for ``get`` and
+        ``deserialize``; a user's subclass is passed in ``custom_objects`` instead, so that it
+        never shadows a built-in one."""
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.startswith("ferrograd.optimizers."):
+            _REGISTRY[cls.__name__.lower()] = cls
 
     def __init__(
         self,

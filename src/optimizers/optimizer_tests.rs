@@ -1,9 +1,11 @@
-//! Tests of the `Optimizer` around the rules: argument checks, clipping, weight decay, slots.
+//! Tests of the base `Optimizer` around the rules: argument checks, clipping, weight decay, slots.
 
 use std::sync::Arc;
 
 use super::*;
 use crate::dtype::DType;
+use crate::storage::Storage;
+use crate::tensor::Tensor;
 
 fn tensor(values: &[f64], dtype: DType) -> Tensor {
     Tensor::new(
@@ -17,14 +19,14 @@ fn grad(values: &[f64], dtype: DType) -> Arc<Storage> {
 }
 
 fn sgd(lr: f64) -> OptimizerConfig {
-    OptimizerConfig::new(UpdateRule::sgd(), Schedule::constant(lr))
+    OptimizerConfig::new(Sgd::default(), Schedule::constant(lr))
 }
 
 #[test]
 fn mismatched_arguments_change_nothing() {
     let w = tensor(&[1.0, 2.0], DType::F64);
     let mut opt = Optimizer::new(OptimizerConfig::new(
-        UpdateRule::adam(),
+        Adam::default(),
         Schedule::constant(0.1),
     ))
     .unwrap();
@@ -101,7 +103,7 @@ fn bad_configs_echo_the_value() {
     c.clipnorm = Some(1.0);
     c.clipvalue = Some(1.0);
     assert!(Optimizer::new(c).is_err());
-    let mut c = OptimizerConfig::new(UpdateRule::adamw(), Schedule::constant(0.1));
+    let mut c = OptimizerConfig::new(AdamW::default(), Schedule::constant(0.1));
     c.weight_decay = None;
     assert!(
         Optimizer::new(c)
@@ -133,11 +135,9 @@ fn step_skips_params_without_grad() {
 #[test]
 fn slots_round_trip_and_rejected_load() {
     let config = OptimizerConfig::new(
-        UpdateRule::Adam {
-            beta_1: 0.9,
-            beta_2: 0.999,
-            epsilon: 1e-7,
+        Adam {
             amsgrad: true,
+            ..Adam::default()
         },
         Schedule::constant(0.1),
     );
@@ -203,7 +203,7 @@ fn same_result_on_one_and_two_threads() {
         .collect();
     let run = |threads: usize| {
         crate::parallel::set_num_threads(threads).unwrap();
-        let mut config = OptimizerConfig::new(UpdateRule::adam(), Schedule::constant(1e-3));
+        let mut config = OptimizerConfig::new(Adam::default(), Schedule::constant(1e-3));
         config.global_clipnorm = Some(10.0);
         config.weight_decay = Some(0.01);
         let mut opt = Optimizer::new(config).unwrap();

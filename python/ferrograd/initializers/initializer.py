@@ -1,0 +1,48 @@
+"""The base class of the initializers and the registry of the built-in ones (filled as each
+initializer's module defines its class)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ferrograd import _core
+
+_REGISTRY: dict[str, type[Initializer]] = {}
+"""The built-in initializers by their config name (``"glorot_uniform"``)."""
+
+
+class Initializer:
+    """Base class: ``initializer(shape, dtype=None)`` returns a new tensor.
+
+    A subclass in ``ferrograd.initializers`` sets ``_name``, the name of its Rust initializer
+    (``src/initializers/<name>.rs``), and ``get_config()``, its arguments; the draw runs in Rust.
+
+    Example:
+
+    >>> w = fg.initializers.GlorotUniform()((3, 2))
+    >>> w.shape
+    (3, 2)
+    """
+
+    _name = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Registers the initializers of ``ferrograd.initializers`` by name, for ``get``."""
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.startswith(__package__ + ".") and cls._name:
+            _REGISTRY[cls._name] = cls
+
+    def get_config(self) -> dict:
+        return {}
+
+    def _settings(self) -> dict:
+        """The description the Rust core builds from."""
+        return {"name": self._name, **self.get_config()}
+
+    def __call__(self, shape, dtype=None):
+        return _core.initialize(json.dumps(self._settings()), list(shape), dtype)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"

@@ -1,0 +1,15 @@
+"""Keras's ``Orthogonal`` (the Rust initializer ``src/initializers/orthogonal.rs``)."""
+
+from ferrograd.initializers.initializer import Initializer
+
+
+class Orthogonal(Initializer):
+    """A random orthogonal matrix times ``gain`` (Keras's default for recurrent kernels)."""
+
+    _name = "orthogonal"
+
+    def __init__(self, gain=1.0):
+        self.gain = float(gain)
+
+    def get_config(self):
+        return {"gain": self.gain}

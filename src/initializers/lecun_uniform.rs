@@ -1,0 +1,54 @@
+//! Keras's `LecunUniform`, a variance-scaling initializer.
+
+use serde::{Deserialize, Serialize};
+
+use super::WeightInitializer;
+use super::variance_scaling::{fans, uniform};
+use crate::dtype::DType;
+use crate::error::Result;
+use crate::tensor::Tensor;
+
+/// Uniform with `limit = sqrt(3 / fan_in)`.
+///
+/// Example:
+///
+/// ```
+/// use ferrograd::initializers::{LecunUniform, WeightInitializer};
+/// use ferrograd::DType;
+///
+/// let w = LecunUniform {}.tensor(&[64, 32], DType::F32).unwrap();
+/// assert_eq!(w.shape(), &[64, 32]);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LecunUniform {}
+
+impl WeightInitializer for LecunUniform {
+    const NAME: &'static str = "lecun_uniform";
+
+    fn tensor(&self, shape: &[usize], dtype: DType) -> Result<Tensor> {
+        let (fan_in, _) = fans(shape);
+        uniform(shape, 1.0 / fan_in, dtype)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::initializers::variance_scaling::tests::stats;
+
+    #[test]
+    fn bounded_by_its_limit_with_the_matching_spread() {
+        crate::rng::set_seed(0);
+        let t = LecunUniform {}.tensor(&[400, 300], DType::F64).unwrap();
+        let (_, std, max) = stats(&t);
+        let fan_in = 400.0f64;
+        let variance = 1.0 / fan_in;
+        let limit = (3.0 * variance).sqrt();
+        assert!(max <= limit, "{max} > {limit}");
+        assert!(
+            (std - variance.sqrt()).abs() < 0.02 * variance.sqrt(),
+            "{std}"
+        );
+    }
+}
