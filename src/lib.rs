@@ -8,7 +8,6 @@ pub mod creation;
 pub mod data;
 pub mod dtype;
 pub mod error;
-pub mod init;
 pub mod initializers;
 pub mod io;
 pub mod kernels;

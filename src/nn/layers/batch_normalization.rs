@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dtype::DType;
 use crate::error::{Error, Result};
-use crate::init::Initializer;
+use crate::initializers::{Initializer, Ones, Zeros};
 use crate::nn::{
     Context, Layer, LayerRegistration, Mask, Shape, Weight, parse_config, single_input,
     single_shape,
@@ -23,10 +23,10 @@ fn default_true() -> bool {
     true
 }
 fn ones() -> Initializer {
-    Initializer::Ones
+    Ones {}.into()
 }
 fn zeros() -> Initializer {
-    Initializer::Zeros
+    Zeros {}.into()
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dtype::DType;
 use crate::error::{Error, Result};
-use crate::init::Initializer;
+use crate::initializers::{GlorotUniform, Initializer, Zeros};
 use crate::nn::{
     Context, Layer, LayerRegistration, Mask, Regularizer, Shape, Weight, format_shape,
     parse_config, single_input, single_shape,
@@ -22,11 +22,11 @@ fn linear_name() -> String {
 }
 
 fn glorot_uniform() -> Initializer {
-    Initializer::GlorotUniform
+    GlorotUniform {}.into()
 }
 
 fn zeros() -> Initializer {
-    Initializer::Zeros
+    Zeros {}.into()
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dtype::DType;
 use crate::error::{Error, Result};
-use crate::init::Initializer;
+use crate::initializers::{Initializer, RandomUniform};
 use crate::nn::{
     Context, Layer, LayerRegistration, Mask, Regularizer, Shape, Weight, parse_config,
     single_input, single_shape, total_penalty,
@@ -18,10 +18,11 @@ use crate::tensor::Tensor;
 
 /// Keras's "uniform" for embeddings: `RandomUniform(-0.05, 0.05)`.
 fn uniform() -> Initializer {
-    Initializer::RandomUniform {
+    RandomUniform {
         minval: -0.05,
         maxval: 0.05,
     }
+    .into()
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dtype::DType;
 use crate::error::{Error, Result};
-use crate::init::Initializer;
+use crate::initializers::{GlorotUniform, Initializer, Orthogonal, Zeros};
 use crate::nn::{
     Context, Layer, Mask, Regularizer, Shape, Weight, format_shape, single_input, single_shape,
     total_penalty,
@@ -27,13 +27,13 @@ fn tanh_name() -> String {
     "tanh".into()
 }
 fn glorot_uniform() -> Initializer {
-    Initializer::GlorotUniform
+    GlorotUniform {}.into()
 }
 fn orthogonal() -> Initializer {
-    Initializer::Orthogonal { gain: 1.0 }
+    Orthogonal { gain: 1.0 }.into()
 }
 fn zeros() -> Initializer {
-    Initializer::Zeros
+    Zeros {}.into()
 }
 
 /// The settings of `SimpleRNN`, `LSTM` and `GRU`, with Keras's names. The fields that belong to
