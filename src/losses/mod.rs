@@ -92,21 +92,36 @@ pub struct Rows<'a, T> {
 /// One loss function, implemented by its config struct (whose serde form is the JSON config
 /// without its `"name"`; missing parameters take Keras's defaults).
 ///
-/// Example: a loss that needs nothing but its row kernel.
+/// Example: a loss of its own, registered and then found by name (the losses of this crate
+/// do the same in their files).
 ///
-/// ```ignore
+/// ```
+/// use ferrograd::dtype::Element;
+/// use ferrograd::losses::{Loss, LossEntry, LossFunction, Rows};
+/// use serde::{Deserialize, Serialize};
+///
+/// /// The sum of the errors of each sample.
 /// #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 /// #[serde(deny_unknown_fields)]
-/// pub struct MeanSquaredError {}
+/// struct SumOfErrors {}
 ///
-/// impl LossFunction for MeanSquaredError {
-///     const NAME: &'static str = "mean_squared_error";
-///     const ALIASES: &'static [&'static str] = &["mse"];
+/// impl LossFunction for SumOfErrors {
+///     const NAME: &'static str = "sum_of_errors";
 ///     fn rows<T: Element>(&self, rows: Rows<'_, T>) {
-///         pointwise_rows(rows, |t, p| { let d = p - t; (d * d, d + d) });
+///         let Rows { y_true, y_pred, cols, losses, mut grad, .. } = rows;
+///         for (r, loss) in losses.iter_mut().enumerate() {
+///             let span = r * cols..(r + 1) * cols;
+///             *loss = y_pred[span.clone()].iter().zip(&y_true[span.clone()]).map(|(&p, &t)| p - t).sum();
+///             if let Some(grad) = grad.as_deref_mut() {
+///                 grad[span].fill(T::one());
+///             }
+///         }
 ///     }
 /// }
-/// inventory::submit! { LossEntry::of::<MeanSquaredError>() }
+/// inventory::submit! { LossEntry::of::<SumOfErrors>() }
+///
+/// let loss = Loss::parse("sum_of_errors").unwrap();
+/// assert_eq!(loss, Loss::from_json(r#"{"name": "sum_of_errors"}"#).unwrap());
 /// ```
 pub trait LossFunction:
     Clone + fmt::Debug + PartialEq + Serialize + DeserializeOwned + Send + Sync + 'static

@@ -55,25 +55,45 @@ use crate::with_storage;
 /// One metric, implemented by its config struct (whose serde form is the JSON config without
 /// its `"name"`; missing parameters take Keras's defaults).
 ///
-/// Example: a mean metric.
+/// Example: a metric of its own, registered and then found by name (the metrics of this
+/// crate do the same in their files).
 ///
-/// ```ignore
+/// ```
+/// use ferrograd::dtype::{DType, Element};
+/// use ferrograd::error::Result;
+/// use ferrograd::metrics::{Batch, Metric, MetricEntry, MetricFunction, MetricKind};
+/// use ferrograd::storage::Storage;
+/// use serde::{Deserialize, Serialize};
+///
+/// /// The largest prediction seen.
 /// #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 /// #[serde(deny_unknown_fields)]
-/// pub struct MeanAbsoluteError {}
+/// struct LargestPrediction {}
 ///
-/// impl MetricFunction for MeanAbsoluteError {
-///     const NAME: &'static str = "mean_absolute_error";
-///     const ALIASES: &'static [&'static str] = &["mae"];
-///     type State = Mean;
-///     fn new_state(&self) -> Result<Mean> { Ok(Mean::default()) }
-///     fn update<U: Element, T: Element>(&self, mean: &mut Mean, batch: &Batch<'_, U, T>) -> Result<()> {
-///         mean_error(mean, batch, |d| d.abs())
+/// impl MetricFunction for LargestPrediction {
+///     const NAME: &'static str = "largest_prediction";
+///     type State = f64;
+///     fn new_state(&self) -> Result<f64> {
+///         Ok(f64::NEG_INFINITY)
 ///     }
-///     fn result(&self, mean: &Mean) -> f64 { mean.result() }
-///     fn reset(&self, mean: &mut Mean) { mean.reset() }
+///     fn update<U: Element, T: Element>(&self, largest: &mut f64, batch: &Batch<'_, U, T>) -> Result<()> {
+///         batch.same_shape()?;
+///         *largest = batch.y_pred.iter().fold(*largest, |m, p| m.max(p.as_f64()));
+///         Ok(())
+///     }
+///     fn result(&self, largest: &f64) -> f64 {
+///         *largest
+///     }
+///     fn reset(&self, largest: &mut f64) {
+///         *largest = f64::NEG_INFINITY;
+///     }
 /// }
-/// inventory::submit! { MetricEntry::of::<MeanAbsoluteError>() }
+/// inventory::submit! { MetricEntry::of::<LargestPrediction>() }
+///
+/// let mut metric = Metric::new(MetricKind::parse("largest_prediction").unwrap()).unwrap();
+/// let values = |v: Vec<f64>| Storage::from_f64_vec(DType::F64, &[2], v).unwrap();
+/// metric.update(&values(vec![0.0, 1.0]), &values(vec![0.25, 0.75])).unwrap();
+/// assert_eq!(metric.result(), 0.75);
 /// ```
 pub trait MetricFunction:
     Clone + fmt::Debug + PartialEq + Serialize + DeserializeOwned + Send + Sync + 'static
