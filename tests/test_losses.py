@@ -411,3 +411,43 @@ def test_large_batches_give_identical_results_on_any_thread_count(make, rng):
     else:
         expected = (1 / (1 + np.exp(-z)) - y) / z.size
     np.testing.assert_allclose(results[0][1], expected, atol=1e-7)
+
+
+def test_each_loss_is_one_module_registered_under_its_core_name():
+    import importlib
+    import re
+
+    from ferrograd import _core
+
+    classes = losses.Loss._classes
+    assert sorted(classes) == [
+        "binary_crossentropy",
+        "categorical_crossentropy",
+        "huber",
+        "mean_absolute_error",
+        "mean_squared_error",
+        "sparse_categorical_crossentropy",
+    ]
+    for name, cls in classes.items():
+        # The module of a class is the snake_case of its name, and holds its function.
+        assert cls.__module__ == f"ferrograd.losses.{name}"
+        assert re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower() == name
+        module = importlib.import_module(cls.__module__)
+        function = getattr(module, name)
+        assert getattr(losses, name) is function and losses.Loss._functions[function] == name
+        assert getattr(losses, cls.__name__) is cls and cls.__name__ in losses.__all__
+        assert _core.Loss.from_name(name).name == name
+        assert type(losses.get(name)) is cls and type(losses.get(function)) is cls
+    for alias in losses.Loss._aliases:
+        assert getattr(losses, alias) in losses.Loss._functions
+
+
+def test_docstring_examples_run():
+    import doctest
+    import importlib
+
+    modules = [losses, importlib.import_module("ferrograd.losses.loss")]
+    modules += [importlib.import_module(cls.__module__) for cls in losses.Loss._classes.values()]
+    for module in modules:
+        result = doctest.testmod(module, extraglobs={"fg": fg})
+        assert result.failed == 0, module.__name__

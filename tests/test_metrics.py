@@ -245,3 +245,42 @@ def test_shape_mismatches_are_shape_errors():
     with pytest.raises(ShapeError):
         m.update_state(np.zeros(5), np.zeros(4))
     assert m.result() == 0.0
+
+
+def test_each_metric_is_one_module_registered_under_its_core_name():
+    import importlib
+
+    from ferrograd import _core
+
+    classes = metrics.Metric._classes
+    assert sorted(classes) == [
+        "auc",
+        "binary_accuracy",
+        "categorical_accuracy",
+        "mean_absolute_error",
+        "mean_squared_error",
+        "precision",
+        "recall",
+        "sparse_categorical_accuracy",
+    ]
+    for name, cls in classes.items():
+        assert cls.__module__ == f"ferrograd.metrics.{name}"
+        assert getattr(metrics, cls.__name__) is cls and cls.__name__ in metrics.__all__
+        assert _core.Metric.from_name(name).name == name
+        assert type(metrics.get(name)) is cls
+        assert type(metrics.deserialize(metrics.serialize(cls()))) is cls
+        importlib.import_module(cls.__module__)
+    for alias, name in metrics.Metric._aliases.items():
+        assert type(metrics.get(alias)) is classes[name] and metrics.get(alias).name == alias
+
+
+def test_docstring_examples_run():
+    import doctest
+    import importlib
+
+    names = ["metric", "threshold", "resolve_accuracy"]
+    modules = [metrics, *(importlib.import_module(f"ferrograd.metrics.{n}") for n in names)]
+    modules += [importlib.import_module(cls.__module__) for cls in metrics.Metric._classes.values()]
+    for module in modules:
+        result = doctest.testmod(module, extraglobs={"fg": fg})
+        assert result.failed == 0, module.__name__

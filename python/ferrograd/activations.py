@@ -3,15 +3,38 @@
 Layers take an activation as a name (``Dense(64, activation="relu")``) or as one of the
 functions here (``activation=fg.activations.relu``).
 
+Each activation is one function here, registered by name with ``@_registered`` (Keras keeps
+its activations in one module too); the Rust core's ``Activation`` registry
+(``src/ops/activation.rs``) knows the same names.
+
 Example:
     >>> fg.activations.relu(fg.tensor([-1.0, 2.0]))
     tensor([0., 2.], shape=(2,), dtype=float32)
 """
 
 import json
+from collections.abc import Callable
 
 from ferrograd import _core
 from ferrograd._core import Tensor
+
+# The activation functions by Keras name (aliases included), in the order messages list them.
+_BY_NAME: dict[str, Callable] = {}
+# Aliases to the names layers store.
+_CANONICAL: dict[str, str] = {}
+
+
+def _registered(*aliases: str) -> Callable[[Callable], Callable]:
+    """Registers an activation function under its own name and ``aliases``."""
+
+    def register(function: Callable) -> Callable:
+        _BY_NAME[function.__name__] = function
+        for alias in aliases:
+            _BY_NAME[alias] = function
+            _CANONICAL[alias] = function.__name__
+        return function
+
+    return register
 
 
 def _apply(x, config: dict) -> Tensor:
@@ -20,60 +43,72 @@ def _apply(x, config: dict) -> Tensor:
     return _core.apply_unary(x, json.dumps(config))
 
 
+@_registered()
 def linear(x):
     """The identity."""
     return x if isinstance(x, Tensor) else _core.tensor(x)
 
 
+@_registered()
 def relu(x):
     """``max(x, 0)``."""
     return _apply(x, {"name": "relu"})
 
 
+@_registered()
 def sigmoid(x):
     """``1 / (1 + exp(-x))``, stable for large ``|x|``."""
     return _apply(x, {"name": "sigmoid"})
 
 
+@_registered()
 def tanh(x):
     return _apply(x, {"name": "tanh"})
 
 
+@_registered()
 def softmax(x, axis=-1):
     """``exp(x) / sum(exp(x))`` along ``axis``, shifted by the maximum for stability."""
     x = x if isinstance(x, Tensor) else _core.tensor(x)
     return x.softmax(axis)
 
 
+@_registered()
 def leaky_relu(x, negative_slope=0.2):
     """``x`` above zero, ``negative_slope * x`` below."""
     return _apply(x, {"name": "leaky_relu", "alpha": float(negative_slope)})
 
 
+@_registered()
 def elu(x, alpha=1.0):
     """``x`` above zero, ``alpha * (exp(x) - 1)`` below."""
     return _apply(x, {"name": "elu", "alpha": float(alpha)})
 
 
+@_registered()
 def selu(x):
     return _apply(x, {"name": "selu"})
 
 
+@_registered()
 def gelu(x, approximate=False):
     """``x * Phi(x)``; ``approximate=True`` uses the tanh approximation."""
     return _apply(x, {"name": "gelu_tanh" if approximate else "gelu"})
 
 
+@_registered()
 def softplus(x):
     """``log(1 + exp(x))``, stable for large ``|x|``."""
     return _apply(x, {"name": "softplus"})
 
 
+@_registered()
 def softsign(x):
     """``x / (1 + |x|)``."""
     return _apply(x, {"name": "softsign"})
 
 
+@_registered("swish")
 def silu(x):
     """``x * sigmoid(x)`` (also called swish)."""
     return _apply(x, {"name": "silu"})
@@ -82,26 +117,9 @@ def silu(x):
 swish = silu
 
 
+@_registered()
 def exponential(x):
     return _apply(x, {"name": "exp"})
-
-
-_BY_NAME = {
-    "linear": linear,
-    "relu": relu,
-    "sigmoid": sigmoid,
-    "tanh": tanh,
-    "softmax": softmax,
-    "leaky_relu": leaky_relu,
-    "elu": elu,
-    "selu": selu,
-    "gelu": gelu,
-    "softplus": softplus,
-    "softsign": softsign,
-    "silu": silu,
-    "swish": silu,
-    "exponential": exponential,
-}
 
 
 def serialize(activation) -> str:
@@ -115,10 +133,10 @@ def serialize(activation) -> str:
             raise ValueError(
                 f"Unknown activation {activation!r}. Known activations: {', '.join(_BY_NAME)}"
             )
-        return "silu" if name == "swish" else name
+        return _CANONICAL.get(name, name)
     for name, function in _BY_NAME.items():
         if activation is function:
-            return name
+            return _CANONICAL.get(name, name)
     raise TypeError(
         "activation must be None, a name such as 'relu', or a function of "
         f"ferrograd.activations; received {activation!r}"

@@ -9,180 +9,244 @@
 //! The forward pass computes the loss and, when a backward pass will follow, the derivative of
 //! each sample's loss with respect to `y_pred` in the same sweep; the backward rule only scales
 //! it by the incoming gradient (for cross-entropy from logits, `softmax(z) - y` over the batch).
+//!
+//! Each loss is one file: its config (a serde struct), its `LossFunction` impl (the row kernel
+//! and its fusion with an output activation) and its tests, registered by name with
+//! `inventory::submit!`. Adding a loss is that file and one `mod` line here. `Loss` is the
+//! type-erased handle the rest of the crate passes around; it dispatches once per batch, and
+//! the kernels inside are monomorphised per loss and dtype.
 
-mod kernels;
+mod backward;
+pub(crate) mod config;
+mod elementwise;
+mod forward;
+mod reduction;
+#[cfg(test)]
+mod testing;
 
+mod binary_crossentropy;
+mod categorical_crossentropy;
+mod huber;
+mod mean_absolute_error;
+mod mean_squared_error;
+mod sparse_categorical_crossentropy;
+
+use std::any::Any;
 use std::borrow::Cow;
+use std::fmt;
 use std::sync::Arc;
 
-use ndarray::{ArrayD, ArrayRefD, IxDyn};
-use parking_lot::Mutex;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-pub use kernels::EPSILON;
-use kernels::Pointwise;
+pub use binary_crossentropy::BinaryCrossentropy;
+pub use categorical_crossentropy::CategoricalCrossentropy;
+pub use elementwise::EPSILON;
+pub(crate) use forward::{contiguous, squeeze_or_expand};
+pub use huber::Huber;
+pub use mean_absolute_error::MeanAbsoluteError;
+pub use mean_squared_error::MeanSquaredError;
+pub use reduction::Reduction;
+pub use sparse_categorical_crossentropy::SparseCategoricalCrossentropy;
 
-use crate::autograd::{Accumulate, Backward, GradSink, is_grad_enabled, record};
+use crate::autograd::{is_grad_enabled, record};
 use crate::dtype::Element;
 use crate::error::{Error, Result};
-use crate::kernels::{PARALLEL_MIN_ELEMENTS, par_chunks_mut};
 use crate::ops::activation::Activation;
-use crate::ops::unary::UnaryFn;
-use crate::parallel;
-use crate::storage::{Storage, try_zeros};
+use crate::storage::Storage;
 use crate::tensor::Tensor;
+use backward::LossBackward;
+use config::{Registry, split_config};
+use forward::Layout;
 
-/// A loss function and its parameters; serialised as `{"name": "binary_crossentropy",
-/// "from_logits": true, "label_smoothing": 0.0}` (missing parameters take Keras's defaults).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "name", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Loss {
-    /// `mean((y_true - y_pred)**2)`.
-    MeanSquaredError,
-    /// `mean(abs(y_true - y_pred))`.
-    MeanAbsoluteError,
-    /// `-mean(y log p + (1 - y) log(1 - p))`, with `y` smoothed towards 0.5.
-    BinaryCrossentropy {
-        #[serde(default)]
-        from_logits: bool,
-        #[serde(default)]
-        label_smoothing: f64,
-    },
-    /// `-sum(y log p)` over the class axis, for one-hot (or soft) labels.
-    CategoricalCrossentropy {
-        #[serde(default)]
-        from_logits: bool,
-        #[serde(default)]
-        label_smoothing: f64,
-    },
-    /// `-log p[label]`, for integer class labels (given as floats).
-    SparseCategoricalCrossentropy {
-        #[serde(default)]
-        from_logits: bool,
-    },
-    /// Quadratic for errors up to `delta`, linear beyond.
-    Huber {
-        #[serde(default = "default_delta")]
-        delta: f64,
-    },
-}
-
-fn default_delta() -> f64 {
-    1.0
-}
-
-/// The names and aliases `Loss::parse` accepts, for error messages.
-pub const LOSS_NAMES: &[&str] = &[
-    "mean_squared_error",
-    "mse",
-    "mean_absolute_error",
-    "mae",
-    "binary_crossentropy",
-    "bce",
-    "categorical_crossentropy",
-    "sparse_categorical_crossentropy",
-    "huber",
-];
-
-/// How the per-sample losses become the returned value (Keras's `reduction`).
+/// What `y_true` holds, which decides how it must line up with `y_pred`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Reduction {
-    /// Their mean: a scalar (Keras's default, `"sum_over_batch_size"`).
-    SumOverBatchSize,
-    /// Their sum: a scalar.
-    Sum,
-    /// The per-sample losses themselves, of shape `y_pred.shape[:-1]`.
-    None,
+pub enum Targets {
+    /// One target per prediction, the shapes equal up to a trailing dimension of 1; a scalar
+    /// is one sample of one value.
+    SameShape,
+    /// One-hot (or soft) labels of `y_pred`'s shape, which must have a class axis (its last).
+    Classes,
+    /// One integer class label per sample: `y_pred`'s shape without its class axis,
+    /// optionally with a trailing 1.
+    SparseLabels,
 }
 
-impl Reduction {
-    pub fn parse(name: &str) -> Result<Reduction> {
-        match name {
-            "sum_over_batch_size" | "mean" | "auto" => Ok(Reduction::SumOverBatchSize),
-            "sum" => Ok(Reduction::Sum),
-            "none" => Ok(Reduction::None),
-            other => Err(Error::value(format!(
-                "unknown reduction {other:?}; expected 'sum_over_batch_size', 'sum' or 'none'"
-            ))),
+/// One block of consecutive samples for a loss's row kernel.
+pub struct Rows<'a, T> {
+    /// The targets, `cols` per sample (empty for `Targets::SparseLabels`).
+    pub y_true: &'a [T],
+    /// The class of each sample, checked to be in `[0, cols)` (`Targets::SparseLabels` only).
+    pub labels: &'a [usize],
+    /// The predictions, `cols` per sample.
+    pub y_pred: &'a [T],
+    /// The values per sample: the size of the last axis.
+    pub cols: usize,
+    /// Where each sample's loss goes.
+    pub losses: &'a mut [T],
+    /// Where the derivative of each sample's loss with respect to each prediction goes, when
+    /// a backward pass will follow.
+    pub grad: Option<&'a mut [T]>,
+}
+
+/// One loss function, implemented by its config struct (whose serde form is the JSON config
+/// without its `"name"`; missing parameters take Keras's defaults).
+///
+/// Example: a loss of its own, registered and then found by name (the losses of this crate
+/// do the same in their files).
+///
+/// ```
+/// use ferrograd::dtype::Element;
+/// use ferrograd::losses::{Loss, LossEntry, LossFunction, Rows};
+/// use serde::{Deserialize, Serialize};
+///
+/// /// The sum of the errors of each sample.
+/// #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+/// #[serde(deny_unknown_fields)]
+/// struct SumOfErrors {}
+///
+/// impl LossFunction for SumOfErrors {
+///     const NAME: &'static str = "sum_of_errors";
+///     fn rows<T: Element>(&self, rows: Rows<'_, T>) {
+///         let Rows { y_true, y_pred, cols, losses, mut grad, .. } = rows;
+///         for (r, loss) in losses.iter_mut().enumerate() {
+///             let span = r * cols..(r + 1) * cols;
+///             *loss = y_pred[span.clone()].iter().zip(&y_true[span.clone()]).map(|(&p, &t)| p - t).sum();
+///             if let Some(grad) = grad.as_deref_mut() {
+///                 grad[span].fill(T::one());
+///             }
+///         }
+///     }
+/// }
+/// inventory::submit! { LossEntry::of::<SumOfErrors>() }
+///
+/// let loss = Loss::parse("sum_of_errors").unwrap();
+/// assert_eq!(loss, Loss::from_json(r#"{"name": "sum_of_errors"}"#).unwrap());
+/// ```
+pub trait LossFunction:
+    Clone + fmt::Debug + PartialEq + Serialize + DeserializeOwned + Send + Sync + 'static
+{
+    /// The Keras snake_case name: the `"name"` of the JSON config.
+    const NAME: &'static str;
+    /// Other names `Loss::parse` accepts (`"mse"`).
+    const ALIASES: &'static [&'static str] = &[];
+    /// What `y_true` holds.
+    const TARGETS: Targets = Targets::SameShape;
+
+    /// Whether the loss expects logits rather than probabilities (`Loss::from_logits`).
+    fn expects_logits(&self) -> bool {
+        false
+    }
+
+    /// Checks the parameters, with an error naming the one that is wrong.
+    fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// The equivalent loss on the pre-activation values when a model ends in `activation`,
+    /// so that the training loop can fuse them; `None` when they do not fuse.
+    fn fused_with(&self, _activation: &Activation) -> Option<Loss> {
+        None
+    }
+
+    /// Writes each sample's loss and, when `rows.grad` is given, its derivative with respect
+    /// to each prediction. Samples are independent: the caller may split a batch into blocks.
+    fn rows<T: Element>(&self, rows: Rows<'_, T>);
+}
+
+/// A registered loss: its names and how to build it from the parameters of a config.
+pub struct LossEntry {
+    name: &'static str,
+    aliases: &'static [&'static str],
+    build: fn(serde_json::Map<String, serde_json::Value>) -> serde_json::Result<Loss>,
+}
+
+impl LossEntry {
+    /// The entry of a loss type, for `inventory::submit!` in the loss's file.
+    pub const fn of<L: LossFunction>() -> LossEntry {
+        LossEntry {
+            name: L::NAME,
+            aliases: L::ALIASES,
+            build: build::<L>,
         }
     }
 }
 
+fn build<L: LossFunction>(
+    params: serde_json::Map<String, serde_json::Value>,
+) -> serde_json::Result<Loss> {
+    serde_json::from_value::<L>(serde_json::Value::Object(params)).map(Loss::new)
+}
+
+inventory::collect!(LossEntry);
+
+fn registry() -> Registry<'static, LossEntry> {
+    Registry::new(
+        "loss",
+        inventory::iter::<LossEntry>.into_iter().collect(),
+        |e| e.name,
+        |e| e.aliases,
+    )
+}
+
+/// A loss function and its parameters; serialised as `{"name": "binary_crossentropy",
+/// "from_logits": true, "label_smoothing": 0.0}` (missing parameters take Keras's defaults).
+/// Cloning shares the (immutable) loss.
+#[derive(Clone)]
+pub struct Loss(Arc<dyn ErasedLoss>);
+
 impl Loss {
+    /// The loss of a config struct (not validated: see `validate`).
+    pub fn new<L: LossFunction>(loss: L) -> Loss {
+        Loss(Arc::new(loss))
+    }
+
     /// The loss of a Keras name or alias, with default parameters.
     pub fn parse(name: &str) -> Result<Loss> {
-        Ok(match name {
-            "mean_squared_error" | "mse" => Loss::MeanSquaredError,
-            "mean_absolute_error" | "mae" => Loss::MeanAbsoluteError,
-            "binary_crossentropy" | "bce" => Loss::BinaryCrossentropy {
-                from_logits: false,
-                label_smoothing: 0.0,
-            },
-            "categorical_crossentropy" => Loss::CategoricalCrossentropy {
-                from_logits: false,
-                label_smoothing: 0.0,
-            },
-            "sparse_categorical_crossentropy" => {
-                Loss::SparseCategoricalCrossentropy { from_logits: false }
-            }
-            "huber" => Loss::Huber { delta: 1.0 },
-            other => {
-                return Err(Error::value(format!(
-                    "unknown loss {other:?}; known losses: {}",
-                    LOSS_NAMES.join(", ")
-                )));
-            }
-        })
+        let entry = registry().by_name_or_alias(name)?;
+        (entry.build)(serde_json::Map::new())
+            .map_err(|e| Error::value(format!("loss {name:?}: internal error: {e}")))
     }
 
     /// The loss of a JSON config such as `{"name": "binary_crossentropy", "from_logits": true}`
-    /// (what `serde_json::to_string` writes); unknown names and parameters are errors.
+    /// (what `to_json` writes); unknown names and parameters are errors.
     pub fn from_json(json: &str) -> Result<Loss> {
-        let loss: Loss = from_json_config("loss", json)?;
+        let (name, params) = split_config("loss", json)?;
+        let entry = registry().by_config_name(&name, json)?;
+        let loss = (entry.build)(params)
+            .map_err(|e| Error::value(format!("invalid loss config {json}: {e}")))?;
         loss.validate()?;
         Ok(loss)
     }
 
+    /// The JSON config, `"name"` first.
+    pub fn to_json(&self) -> Result<String> {
+        self.0.to_json()
+    }
+
+    /// The config struct, when the loss is an `L`.
+    pub fn downcast_ref<L: LossFunction>(&self) -> Option<&L> {
+        (*self.0).as_any().downcast_ref()
+    }
+
     /// The Keras snake_case name.
     pub fn name(&self) -> &'static str {
-        match self {
-            Loss::MeanSquaredError => "mean_squared_error",
-            Loss::MeanAbsoluteError => "mean_absolute_error",
-            Loss::BinaryCrossentropy { .. } => "binary_crossentropy",
-            Loss::CategoricalCrossentropy { .. } => "categorical_crossentropy",
-            Loss::SparseCategoricalCrossentropy { .. } => "sparse_categorical_crossentropy",
-            Loss::Huber { .. } => "huber",
-        }
+        self.0.name()
     }
 
     /// Whether the loss expects logits rather than probabilities.
     pub fn from_logits(&self) -> bool {
-        match *self {
-            Loss::BinaryCrossentropy { from_logits, .. }
-            | Loss::CategoricalCrossentropy { from_logits, .. }
-            | Loss::SparseCategoricalCrossentropy { from_logits } => from_logits,
-            _ => false,
-        }
+        self.0.expects_logits()
     }
 
-    /// Checks the parameters: `label_smoothing` in `[0, 1]`, `delta` positive.
+    /// What `y_true` holds.
+    pub fn targets(&self) -> Targets {
+        self.0.targets()
+    }
+
+    /// Checks the parameters (`label_smoothing` in `[0, 1]`, `delta` positive, ...).
     pub fn validate(&self) -> Result<()> {
-        match *self {
-            Loss::BinaryCrossentropy {
-                label_smoothing, ..
-            }
-            | Loss::CategoricalCrossentropy {
-                label_smoothing, ..
-            } if !(0.0..=1.0).contains(&label_smoothing) => Err(Error::value(format!(
-                "{}: label_smoothing must be between 0 and 1, received label_smoothing={}",
-                self.name(),
-                label_smoothing
-            ))),
-            Loss::Huber { delta } if !(delta.is_finite() && delta > 0.0) => Err(Error::value(
-                format!("huber: delta must be a positive number, received delta={delta}"),
-            )),
-            _ => Ok(()),
-        }
+        self.0.validate()
     }
 
     /// The equivalent loss on the pre-activation values when a model ends in `activation`, so
@@ -190,32 +254,7 @@ impl Loss {
     /// from probabilities after a softmax, and binary cross-entropy from probabilities after a
     /// sigmoid, become the same loss from logits. Otherwise `None`.
     pub fn fused_with(&self, activation: &Activation) -> Option<Loss> {
-        match (*self, activation) {
-            (
-                Loss::CategoricalCrossentropy {
-                    from_logits: false,
-                    label_smoothing,
-                },
-                Activation::Softmax,
-            ) => Some(Loss::CategoricalCrossentropy {
-                from_logits: true,
-                label_smoothing,
-            }),
-            (Loss::SparseCategoricalCrossentropy { from_logits: false }, Activation::Softmax) => {
-                Some(Loss::SparseCategoricalCrossentropy { from_logits: true })
-            }
-            (
-                Loss::BinaryCrossentropy {
-                    from_logits: false,
-                    label_smoothing,
-                },
-                Activation::Elementwise(UnaryFn::Sigmoid),
-            ) => Some(Loss::BinaryCrossentropy {
-                from_logits: true,
-                label_smoothing,
-            }),
-            _ => None,
-        }
+        self.0.fused_with(activation)
     }
 
     /// Mean loss over the batch (Keras's "sum_over_batch_size"): a scalar tensor,
@@ -238,6 +277,7 @@ impl Loss {
         reduction: Reduction,
     ) -> Result<Tensor> {
         self.validate()?;
+        let name = self.name();
         let pred = y_pred.data();
         let truth_data = y_true.data();
         let truth = if truth_data.dtype() == pred.dtype() {
@@ -245,34 +285,14 @@ impl Loss {
         } else {
             Cow::Owned(truth_data.astype(pred.dtype()))
         };
-        let layout = self.layout(truth.shape(), pred.shape())?;
+        let layout = Layout::new(name, self.targets(), truth.shape(), pred.shape())?;
         let want_grad = is_grad_enabled() && y_pred.requires_grad();
-        let (output, local) = match (&*pred, &*truth) {
-            (Storage::F32(p), Storage::F32(t)) => {
-                let (out, local) = self.forward(t, p, &layout, reduction, want_grad)?;
-                (
-                    Storage::F32(out.into()),
-                    local.map(|l| Storage::F32(l.into())),
-                )
-            }
-            (Storage::F64(p), Storage::F64(t)) => {
-                let (out, local) = self.forward(t, p, &layout, reduction, want_grad)?;
-                (
-                    Storage::F64(out.into()),
-                    local.map(|l| Storage::F64(l.into())),
-                )
-            }
-            (p, t) => {
-                return Err(Error::DTypeMismatch {
-                    op: self.name(),
-                    expected: p.dtype(),
-                    received: t.dtype(),
-                });
-            }
-        };
+        let (output, local) = self
+            .0
+            .forward(&truth, &pred, &layout, reduction, want_grad)?;
         Ok(match local {
             Some(local) => record(output, &[y_pred], move |_| LossBackward {
-                name: self.name(),
+                name,
                 local: Arc::new(local),
                 reduction,
                 rows: layout.rows,
@@ -281,378 +301,128 @@ impl Loss {
             None => Tensor::new(output, false),
         })
     }
+}
 
-    /// How `y_true` and `y_pred` line up: `rows` samples of `cols` values each, after Keras's
-    /// squeezing or expanding of a trailing dimension of 1.
-    fn layout(&self, y_true: &[usize], y_pred: &[usize]) -> Result<Layout> {
-        let op = self.name();
-        let mismatch = |reason| Error::ShapeMismatch {
-            op,
-            lhs: y_true.to_vec(),
-            rhs: y_pred.to_vec(),
-            reason,
-        };
-        let (sample_shape, cols) = match self {
-            Loss::SparseCategoricalCrossentropy { .. } => {
-                let Some((&classes, sample_shape)) = y_pred.split_last() else {
-                    return Err(Error::shape(
-                        op,
-                        "y_pred must have a class axis (its last), received a scalar",
-                    ));
-                };
-                let labels = match y_true.split_last() {
-                    Some((1, rest)) if y_true.len() == y_pred.len() => rest,
-                    _ => y_true,
-                };
-                if labels != sample_shape {
-                    return Err(mismatch(
-                        "(y_true, y_pred) do not match: the labels must have the shape of y_pred \
-                         without its class axis, optionally with a trailing 1",
-                    ));
-                }
-                (sample_shape.to_vec(), classes)
-            }
-            _ => {
-                let (t, p) = squeeze_or_expand(y_true, y_pred);
-                if t != p {
-                    return Err(mismatch(
-                        "(y_true, y_pred) do not match: they must have the same shape, up to a \
-                         trailing dimension of 1",
-                    ));
-                }
-                match p.split_last() {
-                    Some((&cols, sample_shape)) => (sample_shape.to_vec(), cols),
-                    None if matches!(self, Loss::CategoricalCrossentropy { .. }) => {
-                        return Err(Error::shape(
-                            op,
-                            "y_pred must have a class axis (its last), received a scalar",
-                        ));
-                    }
-                    None => (Vec::new(), 1),
-                }
-            }
-        };
-        let rows = sample_shape.iter().product();
-        if cols == 0 && rows > 0 {
-            return Err(Error::shape(
-                op,
-                format!("the last axis of y_pred is empty (y_pred has shape {y_pred:?})"),
-            ));
-        }
-        Ok(Layout {
-            rows,
-            cols,
-            sample_shape,
-        })
+impl fmt::Debug for Loss {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
     }
+}
 
-    /// The reduced loss, and the derivative of each sample's loss with respect to `y_pred`
-    /// when `want_grad`.
-    fn forward<T: Element>(
+impl PartialEq for Loss {
+    fn eq(&self, other: &Loss) -> bool {
+        self.0.eq_erased((*other.0).as_any())
+    }
+}
+
+impl Serialize for Loss {
+    fn serialize<S: serde::Serializer>(
         &self,
-        y_true: &ArrayRefD<T>,
-        y_pred: &ArrayRefD<T>,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        let json = self.to_json().map_err(serde::ser::Error::custom)?;
+        config::serialize_json(&json, serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Loss {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Loss, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        Loss::from_json(&value.to_string()).map_err(serde::de::Error::custom)
+    }
+}
+
+/// `LossFunction` with the generic parts erased, for `Loss`: one virtual call per batch.
+trait ErasedLoss: fmt::Debug + Send + Sync {
+    fn name(&self) -> &'static str;
+    fn expects_logits(&self) -> bool;
+    fn targets(&self) -> Targets;
+    fn validate(&self) -> Result<()>;
+    fn fused_with(&self, activation: &Activation) -> Option<Loss>;
+    fn to_json(&self) -> Result<String>;
+    fn as_any(&self) -> &dyn Any;
+    fn eq_erased(&self, other: &dyn Any) -> bool;
+    fn forward(
+        &self,
+        y_true: &Storage,
+        y_pred: &Storage,
         layout: &Layout,
         reduction: Reduction,
         want_grad: bool,
-    ) -> Result<(ArrayD<T>, Option<ArrayD<T>>)> {
-        let t = contiguous(y_true);
-        let p = contiguous(y_pred);
-        let mut grad = if want_grad {
-            Some(try_zeros::<T>(y_pred.shape())?)
-        } else {
-            None
-        };
-        let grad_slice = match grad.as_mut() {
-            Some(g) => Some(g.as_slice_mut().ok_or_else(|| {
-                Error::Autograd(format!("{}: internal error, a fresh buffer", self.name()))
-            })?),
-            None => None,
-        };
-        let mut rows = try_zeros::<T>(&[layout.rows])?.into_raw_vec_and_offset().0;
-        let cols = layout.cols;
-        let labels = match self {
-            Loss::SparseCategoricalCrossentropy { .. } => {
-                sparse_labels(&t, cols, y_true.shape(), y_pred.shape())?
-            }
-            _ => Vec::new(),
-        };
-        let pointwise = match *self {
-            Loss::MeanSquaredError => Pointwise::SquaredError,
-            Loss::MeanAbsoluteError => Pointwise::AbsoluteError,
-            Loss::Huber { delta } => Pointwise::Huber { delta },
-            Loss::BinaryCrossentropy {
-                from_logits: true,
-                label_smoothing,
-            } => Pointwise::BinaryLogits {
-                smoothing: label_smoothing,
-            },
-            Loss::BinaryCrossentropy {
-                label_smoothing, ..
-            } => Pointwise::BinaryProbabilities {
-                smoothing: label_smoothing,
-            },
-            // Not elementwise; unused.
-            _ => Pointwise::SquaredError,
-        };
-        for_row_blocks(cols, &mut rows, grad_slice, |first, rows_out, grad| {
-            let samples = first..first + rows_out.len();
-            let values = samples.start * cols..samples.end * cols;
-            let p = &p[values.clone()];
-            match *self {
-                Loss::CategoricalCrossentropy {
-                    from_logits,
-                    label_smoothing,
-                } => kernels::categorical_rows(
-                    from_logits,
-                    label_smoothing,
-                    &t[values],
-                    p,
-                    cols,
-                    rows_out,
-                    grad,
-                ),
-                Loss::SparseCategoricalCrossentropy { from_logits } => {
-                    kernels::sparse_rows(from_logits, &labels[samples], p, cols, rows_out, grad)
-                }
-                _ => kernels::pointwise_rows(pointwise, &t[values], p, cols, rows_out, grad),
-            }
-        });
-        let output = match reduction {
-            Reduction::None => ArrayD::from_shape_vec(IxDyn(&layout.sample_shape), rows)
-                .map_err(|e| Error::Autograd(format!("{}: internal error: {e}", self.name())))?,
-            Reduction::Sum | Reduction::SumOverBatchSize => {
-                let total: f64 = rows.iter().map(|v| v.as_f64()).sum();
-                let value = match reduction {
-                    Reduction::Sum => total,
-                    // Keras divides with `divide_no_nan`: an empty batch has loss 0.
-                    _ if layout.rows == 0 => 0.0,
-                    _ => total / layout.rows as f64,
-                };
-                ArrayD::from_elem(IxDyn(&[]), T::of(value))
-            }
-        };
-        Ok((output, grad))
-    }
+    ) -> Result<(Storage, Option<Storage>)>;
 }
 
-/// Runs `f(first_row, rows_out, grad)` over blocks of consecutive rows (`cols` values each),
-/// spread over the thread pool when the data is large. Rows are independent and each block
-/// writes only its own part of `rows_out` and `grad`, so the results do not depend on the
-/// number of threads.
-fn for_row_blocks<T: Element>(
-    cols: usize,
-    rows_out: &mut [T],
-    grad: Option<&mut [T]>,
-    f: impl Fn(usize, &mut [T], Option<&mut [T]>) + Sync,
-) {
-    let rows = rows_out.len();
-    if rows.saturating_mul(cols) < PARALLEL_MIN_ELEMENTS || rows < 2 {
-        f(0, rows_out, grad);
-        return;
-    }
-    let block = (ELEMENTWISE_CHUNK / cols.max(1)).max(1);
-    let mut grad_blocks: Vec<Option<&mut [T]>> = match grad {
-        Some(g) => g.chunks_mut(block * cols).map(Some).collect(),
-        None => Vec::new(),
-    };
-    grad_blocks.resize_with(rows.div_ceil(block), || None);
-    let blocks: Vec<RowBlock<'_, T>> = rows_out
-        .chunks_mut(block)
-        .zip(grad_blocks)
-        .map(Mutex::new)
-        .collect();
-    parallel::for_each_chunk(blocks.len(), |i| {
-        // Each block is locked once, by the one task that owns it.
-        let mut guard = blocks[i].lock();
-        let (rows_out, grad) = &mut *guard;
-        f(i * block, rows_out, grad.as_deref_mut());
-    });
-}
-
-/// The per-row losses and gradient of one block of rows, for one task of the thread pool.
-type RowBlock<'a, T> = Mutex<(&'a mut [T], Option<&'a mut [T]>)>;
-
-/// Rows per block, for the thread pool: about as many values as an elementwise chunk.
-const ELEMENTWISE_CHUNK: usize = 1 << 14;
-
-struct Layout {
-    /// The number of samples (the product of `sample_shape`).
-    rows: usize,
-    /// The values per sample: the size of the last axis.
-    cols: usize,
-    /// The shape of the per-sample losses.
-    sample_shape: Vec<usize>,
-}
-
-/// Parses a `{"name": ..., parameters...}` config, refusing keys that the parsed value does
-/// not have (serde ignores extra keys beside the tag of a unit variant).
-pub(crate) fn from_json_config<T: Serialize + serde::de::DeserializeOwned>(
-    what: &str,
-    json: &str,
-) -> Result<T> {
-    let bad = |e: serde_json::Error| Error::value(format!("invalid {what} config {json}: {e}"));
-    let given: serde_json::Value = serde_json::from_str(json).map_err(bad)?;
-    let parsed: T = serde_json::from_value(given.clone()).map_err(bad)?;
-    let known = serde_json::to_value(&parsed).map_err(bad)?;
-    if let (Some(given), Some(known)) = (given.as_object(), known.as_object())
-        && let Some(extra) = given.keys().find(|k| !known.contains_key(*k))
-    {
-        return Err(Error::value(format!(
-            "invalid {what} config {json}: unknown field {extra:?}"
-        )));
-    }
-    Ok(parsed)
-}
-
-/// Keras's `squeeze_or_expand_to_same_rank(x1, x2)` on shapes: when the ranks differ by one and
-/// the longer shape ends in 1, that 1 is dropped, or the shorter shape gains one if it has rank
-/// 1 (so `(N,)` against `(N, 1)` gives `(N, 1)` for both).
-pub(crate) fn squeeze_or_expand(x1: &[usize], x2: &[usize]) -> (Vec<usize>, Vec<usize>) {
-    let (mut a, mut b) = (x1.to_vec(), x2.to_vec());
-    if a.len() == b.len() + 1 && a.last() == Some(&1) {
-        if b.len() == 1 {
-            b.push(1);
-        } else {
-            a.pop();
-        }
-    } else if b.len() == a.len() + 1 && b.last() == Some(&1) {
-        if a.len() == 1 {
-            a.push(1);
-        } else {
-            b.pop();
-        }
-    }
-    (a, b)
-}
-
-/// The values of an array in C order, borrowed when (as always for `Storage`) it is contiguous.
-pub(crate) fn contiguous<T: Element>(a: &ArrayRefD<T>) -> Cow<'_, [T]> {
-    match a.as_slice() {
-        Some(s) => Cow::Borrowed(s),
-        None => Cow::Owned(a.iter().copied().collect()),
-    }
-}
-
-/// Sparse labels as class indices, each checked to be an integer in `[0, classes)`.
-fn sparse_labels<T: Element>(
-    labels: &[T],
-    classes: usize,
-    y_true_shape: &[usize],
-    y_pred_shape: &[usize],
-) -> Result<Vec<usize>> {
-    labels
-        .iter()
-        .enumerate()
-        .map(|(i, &label)| {
-            label
-                .to_usize()
-                .filter(|&k| k < classes && T::of(k as f64) == label)
-                .ok_or_else(|| {
-                    Error::value(format!(
-                        "sparse_categorical_crossentropy: labels must be integers in [0, \
-                         {classes}), the number of classes (the last dimension of y_pred, of \
-                         shape {y_pred_shape:?}); received label {label} at position {i} of \
-                         y_true (shape {y_true_shape:?})"
-                    ))
-                })
-        })
-        .collect()
-}
-
-/// The backward rule of every loss: the saved derivative of each sample's loss with respect to
-/// `y_pred`, scaled by the incoming gradient of that sample's loss.
-struct LossBackward {
-    name: &'static str,
-    local: Arc<Storage>,
-    reduction: Reduction,
-    rows: usize,
-    cols: usize,
-}
-
-impl Backward for LossBackward {
+impl<L: LossFunction> ErasedLoss for L {
     fn name(&self) -> &'static str {
-        self.name
+        L::NAME
     }
 
-    fn backward(&self, grad_output: &Storage, grads: &mut GradSink<'_>) -> Result<()> {
-        grads.add_with(0, |buf, mode| match (buf, &*self.local, grad_output) {
-            (Storage::F32(buf), Storage::F32(local), Storage::F32(g)) => {
-                self.scale_into(buf, local, g, mode)
+    fn expects_logits(&self) -> bool {
+        LossFunction::expects_logits(self)
+    }
+
+    fn targets(&self) -> Targets {
+        L::TARGETS
+    }
+
+    fn validate(&self) -> Result<()> {
+        LossFunction::validate(self)
+    }
+
+    fn fused_with(&self, activation: &Activation) -> Option<Loss> {
+        LossFunction::fused_with(self, activation)
+    }
+
+    fn to_json(&self) -> Result<String> {
+        config::to_json(L::NAME, self)
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn eq_erased(&self, other: &dyn Any) -> bool {
+        other.downcast_ref::<L>() == Some(self)
+    }
+
+    fn forward(
+        &self,
+        y_true: &Storage,
+        y_pred: &Storage,
+        layout: &Layout,
+        reduction: Reduction,
+        want_grad: bool,
+    ) -> Result<(Storage, Option<Storage>)> {
+        match (y_pred, y_true) {
+            (Storage::F32(p), Storage::F32(t)) => {
+                let (out, local) = forward::forward(self, t, p, layout, reduction, want_grad)?;
+                Ok((
+                    Storage::F32(out.into()),
+                    local.map(|l| Storage::F32(l.into())),
+                ))
             }
-            (Storage::F64(buf), Storage::F64(local), Storage::F64(g)) => {
-                self.scale_into(buf, local, g, mode)
+            (Storage::F64(p), Storage::F64(t)) => {
+                let (out, local) = forward::forward(self, t, p, layout, reduction, want_grad)?;
+                Ok((
+                    Storage::F64(out.into()),
+                    local.map(|l| Storage::F64(l.into())),
+                ))
             }
-            (buf, local, _) => Err(Error::DTypeMismatch {
-                op: self.name,
-                expected: local.dtype(),
-                received: buf.dtype(),
+            (p, t) => Err(Error::DTypeMismatch {
+                op: L::NAME,
+                expected: p.dtype(),
+                received: t.dtype(),
             }),
-        })
+        }
     }
 }
 
-impl LossBackward {
-    fn scale_into<T: Element>(
-        &self,
-        buf: &mut ArrayRefD<T>,
-        local: &ArrayRefD<T>,
-        grad_output: &ArrayRefD<T>,
-        mode: Accumulate,
-    ) -> Result<()> {
-        let g = contiguous(grad_output);
-        let local = contiguous(local);
-        let Some(buf) = buf.as_slice_mut() else {
-            return Err(Error::Autograd(format!(
-                "{}: internal error, a gradient buffer that is not contiguous",
-                self.name
-            )));
-        };
-        let write = |out: &mut [T], local: &[T], scale: T| match mode {
-            Accumulate::Overwrite => {
-                for (o, &l) in out.iter_mut().zip(local) {
-                    *o = l * scale;
-                }
-            }
-            Accumulate::Add => {
-                for (o, &l) in out.iter_mut().zip(local) {
-                    *o += l * scale;
-                }
-            }
-        };
-        match self.reduction {
-            Reduction::None => {
-                if g.len() != self.rows {
-                    return Err(Error::Autograd(format!(
-                        "{}: internal error, {} gradients for {} samples",
-                        self.name,
-                        g.len(),
-                        self.rows
-                    )));
-                }
-                if self.cols > 0 {
-                    for ((out, local), &scale) in buf
-                        .chunks_mut(self.cols)
-                        .zip(local.chunks(self.cols))
-                        .zip(g.iter())
-                    {
-                        write(out, local, scale);
-                    }
-                }
-            }
-            Reduction::Sum | Reduction::SumOverBatchSize => {
-                let g0 = g.first().copied().unwrap_or_else(T::zero);
-                let scale = match self.reduction {
-                    Reduction::SumOverBatchSize if self.rows > 0 => g0 / T::of(self.rows as f64),
-                    _ => g0,
-                };
-                par_chunks_mut(buf, |offset, out| {
-                    write(out, &local[offset..offset + out.len()], scale)
-                });
-            }
-        }
-        Ok(())
-    }
+/// Every registered name and alias, each canonical name followed by its aliases, for error
+/// messages.
+pub fn loss_names() -> Vec<&'static str> {
+    registry().names()
 }
 
 #[cfg(test)]

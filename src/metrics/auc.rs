@@ -1,15 +1,111 @@
-//! The state of Keras's `AUC`: predictions counted into buckets between evenly spaced
-//! thresholds, from which the confusion counts at every threshold follow.
+//! Keras's `AUC`: the area under the ROC or precision-recall curve, approximated over
+//! `num_thresholds` evenly spaced thresholds.
 //!
-//! Keras's thresholds are `[-eps, 1/(n-1), 2/(n-1), ..., (n-2)/(n-1), 1 + eps]`; a prediction
-//! `p` (clipped to `[0, 1]`) is positive at threshold `i` when `p > thresholds[i]`, that is when
-//! its bucket `max(ceil(p (n - 1)) - 1, 0)` is at least `i`. Counting buckets makes an update
+//! The state is predictions counted into buckets between the thresholds, from which the
+//! confusion counts at every threshold follow. Keras's thresholds are `[-eps, 1/(n-1),
+//! 2/(n-1), ..., (n-2)/(n-1), 1 + eps]`; a prediction `p` (clipped to `[0, 1]`) is positive at
+//! threshold `i` when `p > thresholds[i]`, that is when its bucket
+//! `max(ceil(p (n - 1)) - 1, 0)` is at least `i`. Counting buckets makes an update
 //! O(batch) instead of O(batch x thresholds).
 
-use super::{AucCurve, divide_no_nan};
+use serde::{Deserialize, Serialize};
+
+use super::{Batch, MetricEntry, MetricFunction, divide_no_nan};
 use crate::dtype::Element;
 use crate::error::{Error, Result};
 
+/// The area under a curve; config `{"name": "auc", "num_thresholds": 200, "curve": "ROC"}`.
+///
+/// Example: `Metric::new(MetricKind::new(Auc { num_thresholds: 200, curve: AucCurve::Pr }))`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Auc {
+    /// How many thresholds, more than 1.
+    #[serde(default = "default_num_thresholds")]
+    pub num_thresholds: usize,
+    /// Which curve to integrate.
+    #[serde(default)]
+    pub curve: AucCurve,
+}
+
+fn default_num_thresholds() -> usize {
+    200
+}
+
+impl MetricFunction for Auc {
+    const NAME: &'static str = "auc";
+    type State = Buckets;
+
+    fn validate(&self) -> Result<()> {
+        if self.num_thresholds > 1 {
+            Ok(())
+        } else {
+            Err(Error::value(format!(
+                "auc: num_thresholds must be an integer > 1, received num_thresholds={}",
+                self.num_thresholds
+            )))
+        }
+    }
+
+    fn new_state(&self) -> Result<Buckets> {
+        Buckets::new(self.num_thresholds)
+    }
+
+    fn update<U: Element, T: Element>(
+        &self,
+        buckets: &mut Buckets,
+        batch: &Batch<'_, U, T>,
+    ) -> Result<()> {
+        batch.same_shape()?;
+        buckets.add(&batch.y_true, &batch.y_pred);
+        Ok(())
+    }
+
+    fn result(&self, buckets: &Buckets) -> f64 {
+        buckets.area(self.curve)
+    }
+
+    fn reset(&self, buckets: &mut Buckets) {
+        buckets.reset();
+    }
+}
+
+inventory::submit! { MetricEntry::of::<Auc>() }
+
+/// Which curve `Auc` integrates.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AucCurve {
+    /// The receiver operating characteristic: recall against the false-positive rate.
+    #[default]
+    #[serde(rename = "ROC")]
+    Roc,
+    /// Precision against recall.
+    #[serde(rename = "PR")]
+    Pr,
+}
+
+impl AucCurve {
+    /// `"ROC"` or `"PR"`, in any case.
+    pub fn parse(name: &str) -> Result<AucCurve> {
+        match name.to_ascii_uppercase().as_str() {
+            "ROC" => Ok(AucCurve::Roc),
+            "PR" => Ok(AucCurve::Pr),
+            _ => Err(Error::value(format!(
+                "auc: curve must be 'ROC' or 'PR', received curve={name:?}"
+            ))),
+        }
+    }
+
+    /// `"ROC"` or `"PR"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            AucCurve::Roc => "ROC",
+            AucCurve::Pr => "PR",
+        }
+    }
+}
+
+/// The positive and negative labels counted per bucket of predictions.
 #[derive(Clone, Debug)]
 pub struct Buckets {
     /// Positive labels per bucket.
@@ -30,6 +126,7 @@ fn zeros(n: usize) -> Result<Vec<f64>> {
 }
 
 impl Buckets {
+    /// Empty buckets for `num_thresholds` thresholds.
     pub fn new(num_thresholds: usize) -> Result<Buckets> {
         Ok(Buckets {
             positives: zeros(num_thresholds)?,
@@ -130,4 +227,57 @@ fn interpolate_pr(tp: &[f64], fp: &[f64], positives: f64) -> f64 {
         );
     }
     area
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::testing::{check_binary_metric, close, once, s};
+    use crate::metrics::{Metric, MetricKind};
+
+    fn auc(num_thresholds: usize, curve: AucCurve) -> MetricKind {
+        MetricKind::new(Auc {
+            num_thresholds,
+            curve,
+        })
+    }
+
+    #[test]
+    fn keras_docstring_value() {
+        let v = once(
+            auc(3, AucCurve::Roc),
+            &s(&[4], &[0.0, 0.0, 1.0, 1.0]),
+            &s(&[4], &[0.0, 0.5, 0.3, 0.9]),
+        );
+        assert!(close(v, 0.75), "{v}");
+    }
+
+    #[test]
+    fn a_perfect_ranking_has_auc_one_and_pr_auc_one() {
+        let y = s(&[6], &[0.0, 0.0, 0.0, 1.0, 1.0, 1.0]);
+        let p = s(&[6], &[0.1, 0.2, 0.3, 0.7, 0.8, 0.9]);
+        for curve in [AucCurve::Roc, AucCurve::Pr] {
+            let v = once(auc(200, curve), &y, &p);
+            assert!(close(v, 1.0), "{curve:?}: {v}");
+        }
+        // Constant predictions: the ROC diagonal.
+        let v = once(auc(200, AucCurve::Roc), &y, &s(&[6], &[0.5; 6]));
+        assert!(close(v, 0.5), "{v}");
+    }
+
+    #[test]
+    fn streams_and_accepts_n_against_n_by_1() {
+        check_binary_metric(auc(200, AucCurve::Roc));
+        check_binary_metric(auc(17, AucCurve::Pr));
+        check_binary_metric(auc(50, AucCurve::Roc));
+    }
+
+    #[test]
+    fn parameters_are_checked_and_named() {
+        let message = Metric::new(auc(1, AucCurve::Roc)).unwrap_err().to_string();
+        assert!(message.contains("num_thresholds"), "{message}");
+        assert_eq!(AucCurve::parse("pr").unwrap(), AucCurve::Pr);
+        assert!(AucCurve::parse("PRGAIN").is_err());
+        assert_eq!(AucCurve::Pr.name(), "PR");
+    }
 }

@@ -7,257 +7,277 @@
 //! divided by the number of samples. Precision and recall count true and false positives at a
 //! threshold; AUC buckets predictions into `num_thresholds` evenly spaced thresholds and
 //! integrates the curve with Keras's interpolation.
+//!
+//! Each metric is one file: its config (a serde struct) implementing `MetricFunction` (its
+//! state, update and result) and its tests, registered by name with `inventory::submit!`.
+//! Adding a metric is that file and one `mod` line here. `MetricKind` is the type-erased
+//! config and `Metric` the type-erased config with its state; both dispatch once per batch.
+
+mod batch;
+mod confusion;
+mod mean;
+mod resolve_accuracy;
+mod threshold;
 
 mod auc;
+mod binary_accuracy;
+mod categorical_accuracy;
+mod mean_absolute_error;
+mod mean_squared_error;
+mod precision;
+mod recall;
+mod sparse_categorical_accuracy;
 
-use ndarray::ArrayRefD;
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+
+pub use auc::{Auc, AucCurve};
+pub use batch::Batch;
+pub use binary_accuracy::BinaryAccuracy;
+pub use categorical_accuracy::CategoricalAccuracy;
+pub use mean_absolute_error::MeanAbsoluteError;
+pub use mean_squared_error::MeanSquaredError;
+pub use precision::Precision;
+pub use recall::Recall;
+pub use resolve_accuracy::{resolve_accuracy, resolve_accuracy_for_loss};
+pub use sparse_categorical_accuracy::SparseCategoricalAccuracy;
 
 use crate::dtype::Element;
 use crate::error::{Error, Result};
-use crate::losses::{Loss, contiguous, squeeze_or_expand};
+use crate::losses::config::{Registry, split_config};
 use crate::storage::Storage;
 use crate::with_storage;
 
-/// Which curve `Auc` integrates.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum AucCurve {
-    /// The receiver operating characteristic: recall against the false-positive rate.
-    #[default]
-    #[serde(rename = "ROC")]
-    Roc,
-    /// Precision against recall.
-    #[serde(rename = "PR")]
-    Pr,
+/// One metric, implemented by its config struct (whose serde form is the JSON config without
+/// its `"name"`; missing parameters take Keras's defaults).
+///
+/// Example: a metric of its own, registered and then found by name (the metrics of this
+/// crate do the same in their files).
+///
+/// ```
+/// use ferrograd::dtype::{DType, Element};
+/// use ferrograd::error::Result;
+/// use ferrograd::metrics::{Batch, Metric, MetricEntry, MetricFunction, MetricKind};
+/// use ferrograd::storage::Storage;
+/// use serde::{Deserialize, Serialize};
+///
+/// /// The largest prediction seen.
+/// #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+/// #[serde(deny_unknown_fields)]
+/// struct LargestPrediction {}
+///
+/// impl MetricFunction for LargestPrediction {
+///     const NAME: &'static str = "largest_prediction";
+///     type State = f64;
+///     fn new_state(&self) -> Result<f64> {
+///         Ok(f64::NEG_INFINITY)
+///     }
+///     fn update<U: Element, T: Element>(&self, largest: &mut f64, batch: &Batch<'_, U, T>) -> Result<()> {
+///         batch.same_shape()?;
+///         *largest = batch.y_pred.iter().fold(*largest, |m, p| m.max(p.as_f64()));
+///         Ok(())
+///     }
+///     fn result(&self, largest: &f64) -> f64 {
+///         *largest
+///     }
+///     fn reset(&self, largest: &mut f64) {
+///         *largest = f64::NEG_INFINITY;
+///     }
+/// }
+/// inventory::submit! { MetricEntry::of::<LargestPrediction>() }
+///
+/// let mut metric = Metric::new(MetricKind::parse("largest_prediction").unwrap()).unwrap();
+/// let values = |v: Vec<f64>| Storage::from_f64_vec(DType::F64, &[2], v).unwrap();
+/// metric.update(&values(vec![0.0, 1.0]), &values(vec![0.25, 0.75])).unwrap();
+/// assert_eq!(metric.result(), 0.75);
+/// ```
+pub trait MetricFunction:
+    Clone + fmt::Debug + PartialEq + Serialize + DeserializeOwned + Send + Sync + 'static
+{
+    /// The Keras snake_case name: the `"name"` of the JSON config and the default name in logs.
+    const NAME: &'static str;
+    /// Other names `MetricKind::parse` accepts (`"mse"`).
+    const ALIASES: &'static [&'static str] = &[];
+    /// What the metric accumulates over batches.
+    type State: Clone + fmt::Debug + Send + Sync + 'static;
+
+    /// Checks the parameters, with an error naming the one that is wrong.
+    fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// The state before any batch.
+    fn new_state(&self) -> Result<Self::State>;
+
+    /// Accumulates one batch; leaves `state` unchanged on error.
+    fn update<U: Element, T: Element>(
+        &self,
+        state: &mut Self::State,
+        batch: &Batch<'_, U, T>,
+    ) -> Result<()>;
+
+    /// The value over every batch since the last reset (0 before any data, as in Keras).
+    fn result(&self, state: &Self::State) -> f64;
+
+    /// Forgets every batch.
+    fn reset(&self, state: &mut Self::State);
 }
 
-impl AucCurve {
-    /// `"ROC"` or `"PR"`, in any case.
-    pub fn parse(name: &str) -> Result<AucCurve> {
-        match name.to_ascii_uppercase().as_str() {
-            "ROC" => Ok(AucCurve::Roc),
-            "PR" => Ok(AucCurve::Pr),
-            _ => Err(Error::value(format!(
-                "auc: curve must be 'ROC' or 'PR', received curve={name:?}"
-            ))),
-        }
-    }
+/// A registered metric: its names and how to build it from the parameters of a config.
+pub struct MetricEntry {
+    name: &'static str,
+    aliases: &'static [&'static str],
+    build: fn(serde_json::Map<String, serde_json::Value>) -> serde_json::Result<MetricKind>,
+}
 
-    pub fn name(self) -> &'static str {
-        match self {
-            AucCurve::Roc => "ROC",
-            AucCurve::Pr => "PR",
+impl MetricEntry {
+    /// The entry of a metric type, for `inventory::submit!` in the metric's file.
+    pub const fn of<M: MetricFunction>() -> MetricEntry {
+        MetricEntry {
+            name: M::NAME,
+            aliases: M::ALIASES,
+            build: build::<M>,
         }
     }
+}
+
+fn build<M: MetricFunction>(
+    params: serde_json::Map<String, serde_json::Value>,
+) -> serde_json::Result<MetricKind> {
+    serde_json::from_value::<M>(serde_json::Value::Object(params)).map(MetricKind::new)
+}
+
+inventory::collect!(MetricEntry);
+
+fn registry() -> Registry<'static, MetricEntry> {
+    Registry::new(
+        "metric",
+        inventory::iter::<MetricEntry>.into_iter().collect(),
+        |e| e.name,
+        |e| e.aliases,
+    )
+}
+
+/// The names that mean one of the accuracies depending on the shapes (see `resolve_accuracy`).
+const ACCURACY_NAMES: &[&str] = &["accuracy", "acc"];
+
+/// Every name `MetricKind::parse` knows, `"accuracy"` and `"acc"` first, then each registered
+/// name followed by its aliases, for error messages.
+pub fn metric_names() -> Vec<&'static str> {
+    let mut names = ACCURACY_NAMES.to_vec();
+    names.extend(registry().names());
+    names
 }
 
 /// A metric and its parameters; serialised as `{"name": "binary_accuracy", "threshold": 0.5}`
-/// (missing parameters take Keras's defaults).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "name", rename_all = "snake_case", deny_unknown_fields)]
-pub enum MetricKind {
-    /// How often `y_pred > threshold` equals `y_true`.
-    BinaryAccuracy {
-        #[serde(default = "default_threshold")]
-        threshold: f64,
-    },
-    /// How often the arg-max of `y_pred` is the arg-max of the one-hot `y_true`.
-    CategoricalAccuracy,
-    /// How often the arg-max of `y_pred` is the integer label `y_true`.
-    SparseCategoricalAccuracy,
-    /// `tp / (tp + fp)`, a prediction being positive when `y_pred > threshold`.
-    Precision {
-        #[serde(default = "default_threshold")]
-        threshold: f64,
-    },
-    /// `tp / (tp + fn)`, a prediction being positive when `y_pred > threshold`.
-    Recall {
-        #[serde(default = "default_threshold")]
-        threshold: f64,
-    },
-    /// The area under the ROC or PR curve, approximated over `num_thresholds` thresholds.
-    Auc {
-        #[serde(default = "default_num_thresholds")]
-        num_thresholds: usize,
-        #[serde(default)]
-        curve: AucCurve,
-    },
-    MeanSquaredError,
-    MeanAbsoluteError,
-}
-
-fn default_threshold() -> f64 {
-    0.5
-}
-
-fn default_num_thresholds() -> usize {
-    200
-}
-
-/// The names and aliases `MetricKind::parse` accepts, for error messages. `"accuracy"` and
-/// `"acc"` depend on the shapes and are resolved by `resolve_accuracy`.
-pub const METRIC_NAMES: &[&str] = &[
-    "accuracy",
-    "acc",
-    "binary_accuracy",
-    "categorical_accuracy",
-    "sparse_categorical_accuracy",
-    "precision",
-    "recall",
-    "auc",
-    "mean_squared_error",
-    "mse",
-    "mean_absolute_error",
-    "mae",
-];
+/// (missing parameters take Keras's defaults). Cloning shares the (immutable) config.
+#[derive(Clone)]
+pub struct MetricKind(Arc<dyn ErasedKind>);
 
 impl MetricKind {
+    /// The kind of a config struct (not validated: see `validate`).
+    pub fn new<M: MetricFunction>(metric: M) -> MetricKind {
+        MetricKind(Arc::new(metric))
+    }
+
     /// The metric of a Keras name or alias, with default parameters. `"accuracy"` is refused:
     /// which accuracy it means depends on the shapes (see `resolve_accuracy`).
     pub fn parse(name: &str) -> Result<MetricKind> {
-        Ok(match name {
-            "binary_accuracy" => MetricKind::BinaryAccuracy { threshold: 0.5 },
-            "categorical_accuracy" => MetricKind::CategoricalAccuracy,
-            "sparse_categorical_accuracy" => MetricKind::SparseCategoricalAccuracy,
-            "precision" => MetricKind::Precision { threshold: 0.5 },
-            "recall" => MetricKind::Recall { threshold: 0.5 },
-            "auc" => MetricKind::Auc {
-                num_thresholds: 200,
-                curve: AucCurve::Roc,
-            },
-            "mean_squared_error" | "mse" => MetricKind::MeanSquaredError,
-            "mean_absolute_error" | "mae" => MetricKind::MeanAbsoluteError,
-            "accuracy" | "acc" => {
-                return Err(Error::value(format!(
-                    "metric {name:?} is binary, categorical or sparse categorical accuracy \
-                     depending on the shapes of the labels and predictions; resolve it with \
-                     resolve_accuracy(y_true_shape, y_pred_shape)"
-                )));
-            }
-            other => {
-                return Err(Error::value(format!(
-                    "unknown metric {other:?}; known metrics: {}",
-                    METRIC_NAMES.join(", ")
-                )));
-            }
-        })
+        if ACCURACY_NAMES.contains(&name) {
+            return Err(Error::value(format!(
+                "metric {name:?} is binary, categorical or sparse categorical accuracy \
+                 depending on the shapes of the labels and predictions; resolve it with \
+                 resolve_accuracy(y_true_shape, y_pred_shape)"
+            )));
+        }
+        let entry = registry().lookup(name).ok_or_else(|| {
+            Error::value(format!(
+                "unknown metric {name:?}; known metrics: {}",
+                metric_names().join(", ")
+            ))
+        })?;
+        (entry.build)(serde_json::Map::new())
+            .map_err(|e| Error::value(format!("metric {name:?}: internal error: {e}")))
     }
 
     /// The metric of a JSON config such as `{"name": "auc", "curve": "PR"}`; unknown names and
     /// parameters are errors.
     pub fn from_json(json: &str) -> Result<MetricKind> {
-        let kind: MetricKind = crate::losses::from_json_config("metric", json)?;
+        let (name, params) = split_config("metric", json)?;
+        let entry = registry().by_config_name(&name, json)?;
+        let kind = (entry.build)(params)
+            .map_err(|e| Error::value(format!("invalid metric config {json}: {e}")))?;
         kind.validate()?;
         Ok(kind)
     }
 
+    /// The JSON config, `"name"` first.
+    pub fn to_json(&self) -> Result<String> {
+        self.0.to_json()
+    }
+
+    /// The config struct, when the metric is an `M`.
+    pub fn downcast_ref<M: MetricFunction>(&self) -> Option<&M> {
+        (*self.0).as_any().downcast_ref()
+    }
+
     /// The Keras snake_case name (also the default name of the metric in logs).
     pub fn name(&self) -> &'static str {
-        match self {
-            MetricKind::BinaryAccuracy { .. } => "binary_accuracy",
-            MetricKind::CategoricalAccuracy => "categorical_accuracy",
-            MetricKind::SparseCategoricalAccuracy => "sparse_categorical_accuracy",
-            MetricKind::Precision { .. } => "precision",
-            MetricKind::Recall { .. } => "recall",
-            MetricKind::Auc { .. } => "auc",
-            MetricKind::MeanSquaredError => "mean_squared_error",
-            MetricKind::MeanAbsoluteError => "mean_absolute_error",
-        }
+        self.0.name()
     }
 
-    /// Checks the parameters: thresholds in `[0, 1]`, more than one AUC threshold.
+    /// Checks the parameters (thresholds in `[0, 1]`, more than one AUC threshold, ...).
     pub fn validate(&self) -> Result<()> {
-        match *self {
-            MetricKind::BinaryAccuracy { threshold }
-            | MetricKind::Precision { threshold }
-            | MetricKind::Recall { threshold }
-                if !(0.0..=1.0).contains(&threshold) =>
-            {
-                Err(Error::value(format!(
-                    "{}: threshold must be between 0 and 1, received threshold={threshold}",
-                    self.name()
-                )))
-            }
-            MetricKind::Auc { num_thresholds, .. } if num_thresholds <= 1 => {
-                Err(Error::value(format!(
-                    "auc: num_thresholds must be an integer > 1, received \
-                     num_thresholds={num_thresholds}"
-                )))
-            }
-            _ => Ok(()),
-        }
+        self.0.validate()
     }
 }
 
-/// Keras's rule for `"accuracy"` / `"acc"`: binary accuracy when the predictions' last
-/// dimension is 1; sparse categorical accuracy when the labels have a lower rank than the
-/// predictions, or a last dimension of 1 against several classes; categorical otherwise.
-pub fn resolve_accuracy(y_true_shape: &[usize], y_pred_shape: &[usize]) -> MetricKind {
-    let last = |shape: &[usize]| shape.last().copied().unwrap_or(1);
-    let (true_last, pred_last) = (last(y_true_shape), last(y_pred_shape));
-    if pred_last == 1 {
-        MetricKind::BinaryAccuracy { threshold: 0.5 }
-    } else if y_true_shape.len() < y_pred_shape.len() || (true_last == 1 && pred_last > 1) {
-        MetricKind::SparseCategoricalAccuracy
-    } else {
-        MetricKind::CategoricalAccuracy
+impl fmt::Debug for MetricKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
     }
 }
 
-/// `resolve_accuracy`, except that binary cross-entropy always means binary accuracy (as in
-/// tf.keras 2, for multi-label models whose outputs have several sigmoids).
-pub fn resolve_accuracy_for_loss(
-    loss: Option<&Loss>,
-    y_true_shape: &[usize],
-    y_pred_shape: &[usize],
-) -> MetricKind {
-    match loss {
-        Some(Loss::BinaryCrossentropy { .. }) => MetricKind::BinaryAccuracy { threshold: 0.5 },
-        _ => resolve_accuracy(y_true_shape, y_pred_shape),
+impl PartialEq for MetricKind {
+    fn eq(&self, other: &MetricKind) -> bool {
+        self.0.eq_erased((*other.0).as_any())
+    }
+}
+
+impl Serialize for MetricKind {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        let json = self.to_json().map_err(serde::ser::Error::custom)?;
+        crate::losses::config::serialize_json(&json, serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for MetricKind {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<MetricKind, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        MetricKind::from_json(&value.to_string()).map_err(serde::de::Error::custom)
     }
 }
 
 /// A metric and the state it has accumulated.
-#[derive(Clone, Debug)]
 pub struct Metric {
     kind: MetricKind,
-    state: State,
-}
-
-#[derive(Clone, Debug)]
-enum State {
-    /// Keras's `Mean`: the sum of per-sample values and the number of samples.
-    Mean {
-        total: f64,
-        count: f64,
-    },
-    /// Counts at one threshold.
-    Confusion {
-        true_positives: f64,
-        false_positives: f64,
-        false_negatives: f64,
-    },
-    Auc(auc::Buckets),
+    state: Box<dyn ErasedState>,
 }
 
 impl Metric {
     /// A metric with empty state; fails on invalid parameters.
     pub fn new(kind: MetricKind) -> Result<Metric> {
         kind.validate()?;
-        let state = match kind {
-            MetricKind::Precision { .. } | MetricKind::Recall { .. } => State::Confusion {
-                true_positives: 0.0,
-                false_positives: 0.0,
-                false_negatives: 0.0,
-            },
-            MetricKind::Auc { num_thresholds, .. } => {
-                State::Auc(auc::Buckets::new(num_thresholds)?)
-            }
-            _ => State::Mean {
-                total: 0.0,
-                count: 0.0,
-            },
-        };
+        let state = kind.0.new_state()?;
         Ok(Metric { kind, state })
     }
 
@@ -272,186 +292,132 @@ impl Metric {
     /// Accumulates one batch. `y_true` as the user gave it (labels or one-hot, as floats);
     /// `y_pred` the model's outputs (probabilities). The state is unchanged on error.
     pub fn update(&mut self, y_true: &Storage, y_pred: &Storage) -> Result<()> {
-        with_storage!(y_true, t => with_storage!(y_pred, p => self.update_typed(t, p)))
-    }
-
-    fn update_typed<U: Element, T: Element>(
-        &mut self,
-        y_true: &ArrayRefD<U>,
-        y_pred: &ArrayRefD<T>,
-    ) -> Result<()> {
-        let op = self.kind.name();
-        let (ts, ps) = (y_true.shape(), y_pred.shape());
-        let t = contiguous(y_true);
-        let p = contiguous(y_pred);
-        let mismatch = |reason| Error::ShapeMismatch {
-            op,
-            lhs: ts.to_vec(),
-            rhs: ps.to_vec(),
-            reason,
-        };
-        const SAME_SHAPE: &str = "(y_true, y_pred) do not match: they must have the same shape, \
-                                  up to a trailing dimension of 1";
-        let same_shape = || {
-            let (a, b) = squeeze_or_expand(ts, ps);
-            if a == b {
-                Ok(a)
-            } else {
-                Err(mismatch(SAME_SHAPE))
-            }
-        };
-        match (&self.kind, &mut self.state) {
-            (MetricKind::BinaryAccuracy { threshold }, State::Mean { total, count }) => {
-                let shape = same_shape()?;
-                let threshold = T::of(*threshold);
-                let matches = t
-                    .iter()
-                    .zip(p.iter())
-                    .filter(|&(&t, &p)| {
-                        let predicted = if p > threshold { 1.0 } else { 0.0 };
-                        t.as_f64() == predicted
-                    })
-                    .count();
-                add_samplewise(total, count, &shape, matches as f64);
-            }
-            (MetricKind::CategoricalAccuracy, State::Mean { total, count }) => {
-                if ts != ps || ps.is_empty() {
-                    return Err(mismatch(
-                        "(y_true, y_pred) do not match: one-hot labels must have the shape of \
-                         the predictions, classes last",
-                    ));
-                }
-                let cols = ps[ps.len() - 1];
-                let mut matches = 0usize;
-                if cols > 0 {
-                    for (t, p) in t.chunks(cols).zip(p.chunks(cols)) {
-                        matches += (argmax(t) == argmax(p)) as usize;
-                    }
-                }
-                add_samplewise(total, count, &ps[..ps.len() - 1], matches as f64);
-            }
-            (MetricKind::SparseCategoricalAccuracy, State::Mean { total, count }) => {
-                let labels_shape = match ts.split_last() {
-                    Some((1, rest)) if ts.len() == ps.len() => rest,
-                    _ => ts,
-                };
-                if ps.is_empty() || labels_shape != &ps[..ps.len() - 1] {
-                    return Err(mismatch(
-                        "(y_true, y_pred) do not match: the labels must have the shape of \
-                         y_pred without its class axis, optionally with a trailing 1",
-                    ));
-                }
-                let cols = ps[ps.len() - 1];
-                let mut matches = 0usize;
-                if cols > 0 {
-                    for (&label, p) in t.iter().zip(p.chunks(cols)) {
-                        matches += (argmax(p) as f64 == label.as_f64()) as usize;
-                    }
-                }
-                add_samplewise(total, count, labels_shape, matches as f64);
-            }
-            (
-                MetricKind::MeanSquaredError | MetricKind::MeanAbsoluteError,
-                State::Mean { total, count },
-            ) => {
-                let shape = same_shape()?;
-                let squared = matches!(self.kind, MetricKind::MeanSquaredError);
-                let sum: f64 = t
-                    .iter()
-                    .zip(p.iter())
-                    .map(|(&t, &p)| {
-                        let d = p.as_f64() - t.as_f64();
-                        if squared { d * d } else { d.abs() }
-                    })
-                    .sum();
-                // Each sample's error is the mean over the last axis (Keras's loss function).
-                match shape.split_last() {
-                    Some((&cols, samples)) if cols > 0 => {
-                        add_samplewise(total, count, samples, sum / cols as f64)
-                    }
-                    Some(_) => {}
-                    None => add_samplewise(total, count, &[], sum),
-                }
-            }
-            (
-                MetricKind::Precision { threshold } | MetricKind::Recall { threshold },
-                State::Confusion {
-                    true_positives,
-                    false_positives,
-                    false_negatives,
-                },
-            ) => {
-                same_shape()?;
-                let threshold = T::of(*threshold);
-                let (mut tp, mut fp, mut fneg) = (0usize, 0usize, 0usize);
-                for (&t, &p) in t.iter().zip(p.iter()) {
-                    match (t != U::zero(), p > threshold) {
-                        (true, true) => tp += 1,
-                        (false, true) => fp += 1,
-                        (true, false) => fneg += 1,
-                        (false, false) => {}
-                    }
-                }
-                *true_positives += tp as f64;
-                *false_positives += fp as f64;
-                *false_negatives += fneg as f64;
-            }
-            (MetricKind::Auc { .. }, State::Auc(buckets)) => {
-                same_shape()?;
-                buckets.add(&t, &p);
-            }
-            (kind, _) => {
-                return Err(Error::value(format!(
-                    "internal error: metric {kind:?} has mismatched state"
-                )));
-            }
-        }
-        Ok(())
+        self.kind.0.update(&mut *self.state, y_true, y_pred)
     }
 
     /// The value over every batch since the last reset (0 before any data, as in Keras).
     pub fn result(&self) -> f64 {
-        match (&self.kind, &self.state) {
-            (_, State::Mean { total, count }) => divide_no_nan(*total, *count),
-            (
-                MetricKind::Recall { .. },
-                State::Confusion {
-                    true_positives,
-                    false_negatives,
-                    ..
-                },
-            ) => divide_no_nan(*true_positives, true_positives + false_negatives),
-            (
-                _,
-                State::Confusion {
-                    true_positives,
-                    false_positives,
-                    ..
-                },
-            ) => divide_no_nan(*true_positives, true_positives + false_positives),
-            (MetricKind::Auc { curve, .. }, State::Auc(buckets)) => buckets.area(*curve),
-            (_, State::Auc(buckets)) => buckets.area(AucCurve::Roc),
-        }
+        self.kind.0.result(&*self.state)
     }
 
+    /// Forgets every batch.
     pub fn reset(&mut self) {
-        match &mut self.state {
-            State::Mean { total, count } => {
-                *total = 0.0;
-                *count = 0.0;
-            }
-            State::Confusion {
-                true_positives,
-                false_positives,
-                false_negatives,
-            } => {
-                *true_positives = 0.0;
-                *false_positives = 0.0;
-                *false_negatives = 0.0;
-            }
-            State::Auc(buckets) => buckets.reset(),
+        self.kind.0.reset(&mut *self.state)
+    }
+}
+
+impl Clone for Metric {
+    fn clone(&self) -> Metric {
+        Metric {
+            kind: self.kind.clone(),
+            state: self.state.clone_box(),
         }
     }
+}
+
+impl fmt::Debug for Metric {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Metric")
+            .field("kind", &self.kind)
+            .field("state", &self.state)
+            .finish()
+    }
+}
+
+/// The state of some metric, as `Metric` holds it.
+trait ErasedState: Any + fmt::Debug + Send + Sync {
+    fn clone_box(&self) -> Box<dyn ErasedState>;
+    fn state_any(&self) -> &dyn Any;
+    fn state_any_mut(&mut self) -> &mut dyn Any;
+}
+
+impl<S: Clone + fmt::Debug + Send + Sync + 'static> ErasedState for S {
+    fn clone_box(&self) -> Box<dyn ErasedState> {
+        Box::new(self.clone())
+    }
+
+    fn state_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn state_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
+/// `MetricFunction` with the generic parts erased: one virtual call per batch.
+trait ErasedKind: fmt::Debug + Send + Sync {
+    fn name(&self) -> &'static str;
+    fn validate(&self) -> Result<()>;
+    fn to_json(&self) -> Result<String>;
+    fn as_any(&self) -> &dyn Any;
+    fn eq_erased(&self, other: &dyn Any) -> bool;
+    fn new_state(&self) -> Result<Box<dyn ErasedState>>;
+    fn update(&self, state: &mut dyn ErasedState, y_true: &Storage, y_pred: &Storage)
+    -> Result<()>;
+    fn result(&self, state: &dyn ErasedState) -> f64;
+    fn reset(&self, state: &mut dyn ErasedState);
+}
+
+impl<M: MetricFunction> ErasedKind for M {
+    fn name(&self) -> &'static str {
+        M::NAME
+    }
+
+    fn validate(&self) -> Result<()> {
+        MetricFunction::validate(self)
+    }
+
+    fn to_json(&self) -> Result<String> {
+        crate::losses::config::to_json(M::NAME, self)
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn eq_erased(&self, other: &dyn Any) -> bool {
+        other.downcast_ref::<M>() == Some(self)
+    }
+
+    fn new_state(&self) -> Result<Box<dyn ErasedState>> {
+        Ok(Box::new(MetricFunction::new_state(self)?))
+    }
+
+    fn update(
+        &self,
+        state: &mut dyn ErasedState,
+        y_true: &Storage,
+        y_pred: &Storage,
+    ) -> Result<()> {
+        let state = typed_state_mut::<M>(state)?;
+        with_storage!(y_true, t => with_storage!(y_pred, p => {
+            MetricFunction::update(self, state, &Batch::new(M::NAME, t, p))
+        }))
+    }
+
+    fn result(&self, state: &dyn ErasedState) -> f64 {
+        // A `Metric` always pairs a kind with the state it made.
+        state
+            .state_any()
+            .downcast_ref::<M::State>()
+            .map_or(0.0, |state| MetricFunction::result(self, state))
+    }
+
+    fn reset(&self, state: &mut dyn ErasedState) {
+        if let Ok(state) = typed_state_mut::<M>(state) {
+            MetricFunction::reset(self, state);
+        }
+    }
+}
+
+fn typed_state_mut<M: MetricFunction>(state: &mut dyn ErasedState) -> Result<&mut M::State> {
+    state.state_any_mut().downcast_mut().ok_or_else(|| {
+        Error::value(format!(
+            "internal error: metric {} has mismatched state",
+            M::NAME
+        ))
+    })
 }
 
 /// `a / b`, or 0 when `b` is 0 (Keras's `divide_no_nan`).
@@ -459,34 +425,7 @@ pub(crate) fn divide_no_nan(a: f64, b: f64) -> f64 {
     if b == 0.0 { 0.0 } else { a / b }
 }
 
-/// Adds values of shape `shape` summing to `sum` to a Keras `Mean`: each sample (along the first
-/// axis) contributes the mean of its values, and counts once; a scalar counts as one sample.
-fn add_samplewise(total: &mut f64, count: &mut f64, shape: &[usize], sum: f64) {
-    match shape.split_first() {
-        None => {
-            *total += sum;
-            *count += 1.0;
-        }
-        Some((&samples, rest)) => {
-            let per_sample: usize = rest.iter().product();
-            if samples > 0 && per_sample > 0 {
-                *total += sum / per_sample as f64;
-                *count += samples as f64;
-            }
-        }
-    }
-}
-
-/// The index of the first largest value (numpy's `argmax`).
-fn argmax<T: Element>(values: &[T]) -> usize {
-    let mut best = 0;
-    for (i, &v) in values.iter().enumerate().skip(1) {
-        if v > values[best] {
-            best = i;
-        }
-    }
-    best
-}
-
+#[cfg(test)]
+mod testing;
 #[cfg(test)]
 mod tests;

@@ -69,8 +69,7 @@ impl PyLoss {
 
     /// The JSON config (what a model file stores).
     fn to_json(&self) -> PyResult<String> {
-        serde_json::to_string(&self.inner)
-            .map_err(|e| crate::error::Error::value(format!("cannot serialise a loss: {e}")).into())
+        Ok(self.inner.to_json()?)
     }
 
     /// The loss of `y_pred` (a tensor, or an array-like for a plain value) against `y_true`

@@ -72,9 +72,7 @@ impl PyMetric {
 
     /// The JSON config of the metric's kind (without its state).
     fn to_json(&self) -> PyResult<String> {
-        serde_json::to_string(&self.kind()).map_err(|e| {
-            crate::error::Error::value(format!("cannot serialise a metric: {e}")).into()
-        })
+        Ok(self.kind().to_json()?)
     }
 
     /// Accumulates one batch of labels and predictions (tensors or array-likes).

@@ -107,7 +107,7 @@ fn fit<'py>(
         validation_steps,
         stop_on_nonfinite,
     };
-    let compiled_loss = loss.inner;
+    let compiled_loss = loss.inner.clone();
     let kinds = metric_kinds(&metrics);
     let graph = graph.inner.clone();
     let optimizer = optimizer.inner.clone();
@@ -164,7 +164,7 @@ fn evaluate(
     every_batch: bool,
 ) -> PyResult<Vec<(String, f64)>> {
     let mut data = Source::new(x, y)?;
-    let compiled_loss = loss.inner;
+    let compiled_loss = loss.inner.clone();
     let kinds = metric_kinds(&metrics);
     let graph = graph.inner.clone();
     let mut hooks = PyHooks::new(hooks, every_batch);

@@ -77,7 +77,7 @@ impl LossPlan {
                 fused_activation: Some(activation),
             },
             None => LossPlan {
-                loss: compiled.loss,
+                loss: compiled.loss.clone(),
                 fused_activation: None,
             },
         }

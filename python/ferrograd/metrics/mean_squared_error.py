@@ -1,0 +1,28 @@
+"""The mean squared error as a metric, averaged over samples."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ferrograd.metrics.metric import Metric
+
+
+class MeanSquaredError(Metric, registered_as="mean_squared_error", aliases=("mse",)):
+    """The mean squared error: each sample's ``mean(square(y_true - y_pred), axis=-1)``,
+    averaged over samples.
+
+    Args:
+        name: The name shown in logs. Defaults to ``"mean_squared_error"``.
+        dtype: Accepted for Keras compatibility; results are Python floats.
+
+    Example:
+
+    >>> import ferrograd as fg
+    >>> m = fg.metrics.MeanSquaredError()
+    >>> m.update_state([[0, 1], [0, 0]], [[1, 1], [0, 0]])
+    >>> m.result()
+    0.25
+    """
+
+    def __init__(self, name: str = "mean_squared_error", dtype: Any = None) -> None:
+        super().__init__({"name": "mean_squared_error"}, name)
