@@ -3,6 +3,7 @@
 
 pub mod elementwise;
 pub mod gemm;
+pub mod im2col;
 pub mod packed;
 
 use crate::parallel;
