@@ -7,11 +7,13 @@
 //! (never on the thread count), and each chunk writes its own samples; the kernel gradient sums
 //! one partial per chunk in chunk order. So results are the same bits on any thread count.
 //! Within a chunk, rows are processed in blocks that reuse one im2col buffer, sized to stay in
-//! cache.
+//! cache. Small receptive fields and one-filter-per-channel depthwise convolutions go to the
+//! direct loops of `conv_direct` instead, and 1x1 convolutions multiply the input itself.
 
 use std::ops::Range;
 
 use super::SharedMut;
+use super::conv_direct;
 use super::gemm::{MatMut, MatRef, gemm};
 use crate::dtype::Element;
 use crate::error::{Error, Result};
@@ -273,7 +275,7 @@ fn col2im<T: Element>(
 /// The kernel's columns of each group, as contiguous `(patch_len, out_group)` matrices (the
 /// kernel itself when there is one group).
 fn group_kernels<T: Element>(geo: &ConvGeometry, kernel: &[T]) -> Vec<Vec<T>> {
-    if geo.groups == 1 {
+    if geo.groups == 1 || conv_direct::is_direct(geo) {
         return Vec::new();
     }
     let (patch, out_group, c_out) = (geo.patch_len(), geo.out_group(), geo.out_channels);
@@ -288,6 +290,11 @@ fn group_kernels<T: Element>(geo: &ConvGeometry, kernel: &[T]) -> Vec<Vec<T>> {
                 .collect()
         })
         .collect()
+}
+
+/// Group `g`'s kernel matrix: the packed one, or the kernel itself when there is one group.
+fn group_kernel<'a, T>(kernel: &'a [T], grouped: &'a [Vec<T>], g: usize) -> &'a [T] {
+    grouped.get(g).map_or(kernel, Vec::as_slice)
 }
 
 /// Copies the columns of `group` from `rows` rows of width `width` into a dense matrix.
@@ -339,6 +346,10 @@ pub fn conv_forward<T: Element>(
                 );
                 return;
             }
+            if conv_direct::is_direct(geo) {
+                conv_direct::forward(geo, x, kernel, out, rows);
+                return;
+            }
             let mut col = vec![T::zero(); block.min(rows) * patch];
             let mut tmp = vec![
                 T::zero();
@@ -367,7 +378,8 @@ pub fn conv_forward<T: Element>(
                         );
                     } else {
                         let tmp = &mut tmp[..m * out_group];
-                        let b = MatRef::row_major(&grouped[g], patch, out_group);
+                        let b =
+                            MatRef::row_major(group_kernel(kernel, &grouped, g), patch, out_group);
                         gemm(
                             T::one(),
                             a,
@@ -423,6 +435,10 @@ pub fn conv_input_grad<T: Element>(
                 );
                 return;
             }
+            if conv_direct::is_direct(geo) {
+                conv_direct::input_grad(geo, dy, kernel, dx, rows);
+                return;
+            }
             dx.fill(T::zero());
             let mut col = vec![T::zero(); block.min(rows) * patch];
             let mut tmp = vec![
@@ -449,7 +465,8 @@ pub fn conv_input_grad<T: Element>(
                         gather_columns(dy_rows, c_out, g, out_group, tmp);
                         (
                             MatRef::row_major(&*tmp, m, out_group),
-                            MatRef::row_major(&grouped[g], patch, out_group).t(),
+                            MatRef::row_major(group_kernel(kernel, &grouped, g), patch, out_group)
+                                .t(),
                         )
                     };
                     gemm(T::one(), a, b, T::zero(), MatMut::row_major(col, m, patch));
@@ -499,6 +516,10 @@ pub fn conv_kernel_grad<T: Element>(
             );
             return;
         }
+        if conv_direct::is_direct(geo) {
+            conv_direct::add_kernel_grad(geo, x, dy, part, rows);
+            return;
+        }
         let mut col = vec![T::zero(); block.min(rows) * patch];
         let mut tmp = vec![
             T::zero();
@@ -534,8 +555,17 @@ pub fn conv_kernel_grad<T: Element>(
             }
         }
     });
-    // The sum of the partials, in chunk order, scattered to the kernel's layout.
+    // The sum of the partials, in chunk order, scattered to the kernel's layout (the direct
+    // loops write that layout already).
     dkernel.fill(T::zero());
+    if conv_direct::is_direct(geo) {
+        for part in partials.chunks_exact(kernel_len.max(1)).take(chunks) {
+            for (d, &s) in dkernel.iter_mut().zip(part) {
+                *d += s;
+            }
+        }
+        return Ok(());
+    }
     for part in partials.chunks_exact(kernel_len.max(1)).take(chunks) {
         for g in 0..geo.groups {
             let part_g = &part[g * patch * out_group..(g + 1) * patch * out_group];

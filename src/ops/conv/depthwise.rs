@@ -8,7 +8,7 @@
 //! The kernel `(*k, C_in, M)` has the memory layout of a grouped convolution's kernel
 //! `(*k, 1, C_in * M)` with `groups = C_in`, which is how it is computed.
 
-use super::conv::convolve;
+use super::convolution::convolve;
 use super::{Padding, check_input, conv_geometry};
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
@@ -203,16 +203,17 @@ mod tests {
         for strides in [1, 2] {
             for padding in [Padding::Valid, Padding::Same] {
                 for dilation in [1, 2] {
-                    for with_bias in [false, true] {
+                    // One filter per channel takes the direct loops, two the grouped GEMMs.
+                    for (with_bias, m) in [(false, 1), (true, 1), (false, 2), (true, 2)] {
                         let options = DepthwiseConv2dOptions {
                             strides: [strides, 1],
                             padding,
                             dilation_rate: [1, dilation],
                         };
-                        let (xv, kv) = (values(2 * 5 * 5 * 3, 1), values(2 * 3 * 3 * 2, 2));
+                        let (xv, kv) = (values(2 * 5 * 5 * 3, 1), values(2 * 3 * 3 * m, 2));
                         let x = tensor(&[2, 5, 5, 3], xv.clone());
-                        let k = tensor(&[2, 3, 3, 2], kv.clone());
-                        let b = tensor(&[6], values(6, 3));
+                        let k = tensor(&[2, 3, 3, m], kv.clone());
+                        let b = tensor(&[3 * m], values(3 * m, 3));
                         let y = depthwise_conv2d(&x, &k, None, &options).unwrap();
                         let ((oh, ph), (ow, pw)) = (
                             tf_axis(5, 2, strides, 1, padding),
@@ -222,7 +223,7 @@ mod tests {
                             batch: 2,
                             input: [5, 5],
                             in_channels: 3,
-                            out_channels: 6,
+                            out_channels: 3 * m,
                             kernel: [2, 3],
                             strides: [strides, 1],
                             dilation: [1, dilation],

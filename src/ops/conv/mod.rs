@@ -1,5 +1,5 @@
 //! Convolutional ops on channels-last tensors (Keras's default layout), with TensorFlow's
-//! padding rules: convolutions (`conv`), transposed convolutions (`transpose`), depthwise
+//! padding rules: convolutions (`convolution`), transposed convolutions (`transpose`), depthwise
 //! convolutions (`depthwise`), pooling (`pool`, `global_pool`) and upsampling (`upsampling`).
 //!
 //! Spatial sizes follow TensorFlow. With an effective kernel `e = dilation * (k - 1) + 1`:
@@ -11,7 +11,7 @@
 //!
 //! A separable convolution is a depthwise one followed by a 1x1 convolution: no op of its own.
 
-pub mod conv;
+pub mod convolution;
 pub mod depthwise;
 pub mod global_pool;
 pub mod pool;
@@ -20,7 +20,7 @@ mod reference;
 pub mod transpose;
 pub mod upsampling;
 
-pub use conv::{Conv1dOptions, Conv2dOptions, conv1d, conv2d};
+pub use convolution::{Conv1dOptions, Conv2dOptions, conv1d, conv2d};
 pub use depthwise::{
     DepthwiseConv1dOptions, DepthwiseConv2dOptions, depthwise_conv1d, depthwise_conv2d,
 };
@@ -85,6 +85,7 @@ fn axis_name(rank: usize, axis: usize) -> &'static str {
 }
 
 /// `(output length, padding before)` along one spatial axis.
+#[allow(clippy::too_many_arguments)]
 fn spatial_output(
     op: &'static str,
     what: &str,
@@ -170,7 +171,6 @@ fn lift(values: &[usize], fill: usize) -> [usize; 2] {
 /// The geometry of a convolution whose kernel is `(*spatial, in_channels / groups,
 /// out_channels)`, after checking every argument. `depthwise` names the kernel's last two axes
 /// as `(in_channels, depth_multiplier)` instead, for the messages.
-#[allow(clippy::too_many_arguments)]
 fn conv_geometry(
     op: &'static str,
     input: &[usize],

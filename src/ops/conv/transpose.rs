@@ -317,7 +317,7 @@ impl Tensor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::conv::conv::{Conv2dOptions, conv2d};
+    use crate::ops::conv::convolution::{Conv2dOptions, conv2d};
     use crate::ops::conv::reference::{
         Case, assert_close, assert_same_bits_on_any_thread_count, bits, conv_transpose, tensor,
         values,
@@ -389,17 +389,22 @@ mod tests {
     #[test]
     fn matches_the_direct_scatter_for_every_argument_combination() {
         let x_shape = [2, 4, 3, 3];
-        let k_shape = [3, 2, 5, 3];
-        for (i, (options, with_bias)) in every_combination().into_iter().enumerate() {
+        // 5 output channels take the direct loops (a 3x2x5 receptive field), 7 im2col + GEMM.
+        for (i, (options, with_bias, c)) in [5, 7]
+            .into_iter()
+            .flat_map(|c| every_combination().into_iter().map(move |(o, b)| (o, b, c)))
+            .enumerate()
+        {
+            let k_shape = [3, 2, c, 3];
             let (xv, kv, bv) = (
                 values(72, i as u64),
-                values(90, 20 + i as u64),
-                values(5, 3),
+                values(18 * c, 20 + i as u64),
+                values(c, 3),
             );
             let (x, k, b) = (
                 tensor(&x_shape, xv.clone()),
                 tensor(&k_shape, kv.clone()),
-                tensor(&[5], bv.clone()),
+                tensor(&[c], bv.clone()),
             );
             let y = conv_transpose2d(&x, &k, with_bias.then_some(&b), &options).unwrap();
             let case = case(&x_shape, &k_shape, &options);
@@ -411,7 +416,7 @@ mod tests {
             }
             assert_eq!(
                 y.shape(),
-                &[2, case.output[0], case.output[1], 5],
+                &[2, case.output[0], case.output[1], c],
                 "{options:?}"
             );
             assert_close(&y.to_f64_vec(), &expected, &format!("{options:?}"));
@@ -420,10 +425,15 @@ mod tests {
 
     #[test]
     fn gradients_match_finite_differences_for_every_argument_combination() {
-        for (i, (options, with_bias)) in every_combination().into_iter().enumerate() {
+        // 2 output channels take the direct loops, 6 im2col + GEMM.
+        for (i, (options, with_bias, c)) in [2, 6]
+            .into_iter()
+            .flat_map(|c| every_combination().into_iter().map(move |(o, b)| (o, b, c)))
+            .enumerate()
+        {
             let x = tensor(&[2, 3, 2, 2], values(24, i as u64));
-            let k = tensor(&[2, 3, 2, 2], values(24, 40 + i as u64));
-            let b = tensor(&[2], values(2, 1));
+            let k = tensor(&[2, 3, c, 2], values(12 * c, 40 + i as u64));
+            let b = tensor(&[c], values(c, 1));
             if with_bias {
                 check_gradients(&[x, k, b], |t| {
                     conv_transpose2d(&t[0], &t[1], Some(&t[2]), &options).unwrap()

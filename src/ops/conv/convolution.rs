@@ -371,11 +371,20 @@ mod tests {
 
     #[test]
     fn conv2d_matches_the_direct_convolution_for_every_argument_combination() {
-        let x_shape = [2, 7, 6, 4];
-        for (i, (options, with_bias)) in cases_2d([7, 6], 4, [3, 2]).into_iter().enumerate() {
-            let k_shape = [3, 2, 4 / options.groups, 6];
+        // 4 channels take the direct loops (a 3x2x4 receptive field), 12 im2col + GEMM.
+        for (i, (options, with_bias, c)) in [4, 12]
+            .into_iter()
+            .flat_map(|c| {
+                cases_2d([7, 6], c, [3, 2])
+                    .into_iter()
+                    .map(move |(o, b)| (o, b, c))
+            })
+            .enumerate()
+        {
+            let x_shape = [2, 7, 6, c];
+            let k_shape = [3, 2, c / options.groups, 6];
             let (xv, kv, bv) = (
-                values(2 * 7 * 6 * 4, i as u64),
+                values(2 * 7 * 6 * c, i as u64),
                 values(k_shape.iter().product(), 50 + i as u64),
                 values(6, 99),
             );
@@ -428,29 +437,32 @@ mod tests {
                             dilation_rate: dilation,
                             groups,
                         };
-                        let (xv, kv) = (values(2 * 9 * 4, 3), values(3 * (4 / groups) * 2, 4));
-                        let x = tensor(&[2, 9, 4], xv.clone());
-                        let k = tensor(&[3, 4 / groups, 2], kv.clone());
-                        let y = conv1d(&x, &k, None, &options).unwrap();
-                        let (out, pad) = tf_axis(9, 3, strides, dilation, padding);
-                        let case = Case {
-                            batch: 2,
-                            input: [1, 9],
-                            in_channels: 4,
-                            out_channels: 2,
-                            kernel: [1, 3],
-                            strides: [1, strides],
-                            dilation: [1, dilation],
-                            groups,
-                            pad_before: [0, pad],
-                            output: [1, out],
-                        };
-                        assert_eq!(y.shape(), &[2, out, 2]);
-                        assert_close(
-                            &y.to_f64_vec(),
-                            &conv(&case, &xv, &kv),
-                            &format!("{options:?}"),
-                        );
+                        // 4 channels: direct loops; 12: im2col + GEMM.
+                        for c in [4, 12] {
+                            let (xv, kv) = (values(2 * 9 * c, 3), values(3 * (c / groups) * 2, 4));
+                            let x = tensor(&[2, 9, c], xv.clone());
+                            let k = tensor(&[3, c / groups, 2], kv.clone());
+                            let y = conv1d(&x, &k, None, &options).unwrap();
+                            let (out, pad) = tf_axis(9, 3, strides, dilation, padding);
+                            let case = Case {
+                                batch: 2,
+                                input: [1, 9],
+                                in_channels: c,
+                                out_channels: 2,
+                                kernel: [1, 3],
+                                strides: [1, strides],
+                                dilation: [1, dilation],
+                                groups,
+                                pad_before: [0, pad],
+                                output: [1, out],
+                            };
+                            assert_eq!(y.shape(), &[2, out, 2]);
+                            assert_close(
+                                &y.to_f64_vec(),
+                                &conv(&case, &xv, &kv),
+                                &format!("{options:?}"),
+                            );
+                        }
                     }
                 }
             }
@@ -459,10 +471,19 @@ mod tests {
 
     #[test]
     fn conv2d_gradients_match_finite_differences_for_every_argument_combination() {
-        let x_shape = [2, 5, 4, 2];
-        for (i, (options, with_bias)) in cases_2d([5, 4], 2, [2, 2]).into_iter().enumerate() {
-            let k_shape = [2, 2, 2 / options.groups, 4];
-            let x = tensor(&x_shape, values(2 * 5 * 4 * 2, i as u64));
+        // 2 channels take the direct loops, 10 im2col + GEMM.
+        for (i, (options, with_bias, c)) in [2, 10]
+            .into_iter()
+            .flat_map(|c| {
+                cases_2d([5, 4], c, [2, 2])
+                    .into_iter()
+                    .map(move |(o, b)| (o, b, c))
+            })
+            .enumerate()
+        {
+            let x_shape = [2, 5, 4, c];
+            let k_shape = [2, 2, c / options.groups, 4];
+            let x = tensor(&x_shape, values(2 * 5 * 4 * c, i as u64));
             let k = tensor(&k_shape, values(k_shape.iter().product(), 70 + i as u64));
             let b = tensor(&[4], values(4, 7));
             if with_bias {
@@ -488,17 +509,20 @@ mod tests {
                                 dilation_rate: dilation,
                                 groups,
                             };
-                            let x = tensor(&[2, 7, 2], values(28, 5));
-                            let k = tensor(&[3, 2 / groups, 2], values(6 * 2 / groups, 6));
-                            let b = tensor(&[2], values(2, 8));
-                            if with_bias {
-                                check_gradients(&[x, k, b], |t| {
-                                    conv1d(&t[0], &t[1], Some(&t[2]), &options).unwrap()
-                                });
-                            } else {
-                                check_gradients(&[x, k], |t| {
-                                    conv1d(&t[0], &t[1], None, &options).unwrap()
-                                });
+                            // 2 channels: direct loops; 12: im2col + GEMM.
+                            for c in [2, 12] {
+                                let x = tensor(&[2, 7, c], values(14 * c, 5));
+                                let k = tensor(&[3, c / groups, 2], values(6 * c / groups, 6));
+                                let b = tensor(&[2], values(2, 8));
+                                if with_bias {
+                                    check_gradients(&[x, k, b], |t| {
+                                        conv1d(&t[0], &t[1], Some(&t[2]), &options).unwrap()
+                                    });
+                                } else {
+                                    check_gradients(&[x, k], |t| {
+                                        conv1d(&t[0], &t[1], None, &options).unwrap()
+                                    });
+                                }
                             }
                         }
                     }
