@@ -1,8 +1,10 @@
 //! Low-level kernels on flat slices and strided matrices, shared by the ops, the layers and the
 //! optimizers. Each one is deterministic: work is split by size, never by thread count.
 
+pub mod conv_direct;
 pub mod elementwise;
 pub mod gemm;
+pub mod im2col;
 pub mod packed;
 
 use crate::parallel;

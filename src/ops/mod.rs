@@ -5,6 +5,7 @@ pub mod activation;
 pub mod batch_norm;
 pub mod binary;
 pub mod compare;
+pub mod conv;
 pub mod dropout;
 pub mod embedding;
 pub mod index;

@@ -1,0 +1,581 @@
+//! Convolution as matrix products on channels-last tensors: im2col (gather each output
+//! position's receptive field into one row) and col2im (its adjoint, a scatter-add), and the
+//! three products of a convolution built on them: the output, the input gradient and the
+//! kernel gradient.
+//!
+//! Work is cut into chunks of whole samples whose boundaries depend only on the problem size
+//! (never on the thread count), and each chunk writes its own samples; the kernel gradient sums
+//! one partial per chunk in chunk order. So results are the same bits on any thread count.
+//! Within a chunk, rows are processed in blocks that reuse one im2col buffer, sized to stay in
+//! cache. Small receptive fields and one-filter-per-channel depthwise convolutions go to the
+//! direct loops of `conv_direct` instead, and 1x1 convolutions multiply the input itself.
+
+use std::ops::Range;
+
+use super::SharedMut;
+use super::conv_direct;
+use super::gemm::{MatMut, MatRef, gemm};
+use crate::dtype::Element;
+use crate::error::{Error, Result};
+use crate::parallel;
+use crate::storage::checked_numel;
+
+/// Most chunks one convolution is cut into: enough for 8 threads, few enough that each
+/// chunk's GEMMs stay large.
+const MAX_CHUNKS: usize = 8;
+/// Below this many multiply-adds a convolution stays on one chunk (the GEMMs inside may still
+/// split).
+const PARALLEL_MIN_WORK: usize = 1 << 18;
+/// The im2col buffer of one chunk holds about this many elements (256 KiB of f32).
+const COL_BUFFER_ELEMENTS: usize = 1 << 16;
+
+/// The sizes of one 2-D convolution, channels last. A 1-D convolution is a 2-D one of height 1.
+///
+/// The input is `(batch, input[0], input[1], in_channels)`, the kernel
+/// `(kernel[0], kernel[1], in_channels / groups, out_channels)` (Keras's layout, read as a
+/// `(patch_len, out_channels)` matrix), the output `(batch, output[0], output[1], out_channels)`.
+/// Output position `o` along an axis reads input positions `o * stride + k * dilation - pad`
+/// for `k` in `0..kernel`; positions outside the input read zeros.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConvGeometry {
+    pub batch: usize,
+    pub input: [usize; 2],
+    pub in_channels: usize,
+    pub output: [usize; 2],
+    pub out_channels: usize,
+    pub kernel: [usize; 2],
+    pub strides: [usize; 2],
+    pub dilation: [usize; 2],
+    pub pad_before: [usize; 2],
+    pub groups: usize,
+}
+
+impl ConvGeometry {
+    pub fn in_group(&self) -> usize {
+        self.in_channels / self.groups
+    }
+
+    pub fn out_group(&self) -> usize {
+        self.out_channels / self.groups
+    }
+
+    /// The length of one im2col row: a receptive field of one group.
+    pub fn patch_len(&self) -> usize {
+        self.kernel[0] * self.kernel[1] * self.in_group()
+    }
+
+    /// Output positions per sample.
+    pub fn positions(&self) -> usize {
+        self.output[0] * self.output[1]
+    }
+
+    /// Input elements per sample.
+    pub fn input_len(&self) -> usize {
+        self.input[0] * self.input[1] * self.in_channels
+    }
+
+    /// Output elements per sample.
+    pub fn output_len(&self) -> usize {
+        self.positions() * self.out_channels
+    }
+
+    pub fn kernel_len(&self) -> usize {
+        self.patch_len() * self.out_channels
+    }
+
+    /// Multiply-adds of the forward pass (saturating: only compared with thresholds).
+    pub fn flops(&self) -> usize {
+        self.batch
+            .saturating_mul(self.positions())
+            .saturating_mul(self.patch_len())
+            .saturating_mul(self.out_channels)
+    }
+
+    /// A 1x1 convolution that reads every input position once, in order: the input is
+    /// already its own im2col matrix.
+    fn is_pointwise(&self) -> bool {
+        self.kernel == [1, 1]
+            && self.strides == [1, 1]
+            && self.pad_before == [0, 0]
+            && self.output == self.input
+            && self.groups == 1
+    }
+
+    /// The rows of one im2col block.
+    fn block_rows(&self) -> usize {
+        (COL_BUFFER_ELEMENTS / self.patch_len().max(1)).clamp(16, 4096)
+    }
+
+    /// Checks that every buffer a convolution of this geometry allocates can be had.
+    fn check_buffers<T: Element>(&self) -> Result<()> {
+        for shape in [
+            [self.block_rows(), self.patch_len()],
+            [self.block_rows(), self.out_group()],
+            [MAX_CHUNKS, self.kernel_len()],
+        ] {
+            checked_numel(&shape, T::DTYPE)?;
+        }
+        Ok(())
+    }
+
+    fn check_lengths(&self, op: &str, x: usize, kernel: usize, out: usize) -> Result<()> {
+        let expected = (
+            self.batch * self.input_len(),
+            self.kernel_len(),
+            self.batch * self.output_len(),
+        );
+        if (x, kernel, out) != expected {
+            return Err(Error::Autograd(format!(
+                "internal error in {op}: buffers of {x}, {kernel} and {out} elements for a \
+                 convolution that needs {expected:?}"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The input position that output position `out` reads at kernel tap `tap`, if inside.
+#[inline]
+pub fn source(
+    out: usize,
+    tap: usize,
+    stride: usize,
+    dilation: usize,
+    pad: usize,
+    len: usize,
+) -> Option<usize> {
+    (out * stride + tap * dilation)
+        .checked_sub(pad)
+        .filter(|&i| i < len)
+}
+
+/// How a batch is cut: `(chunks, samples per chunk)`, from the sizes alone.
+pub fn sample_chunks(batch: usize, work: usize) -> (usize, usize) {
+    if batch == 0 {
+        return (0, 1);
+    }
+    let wanted = if work < PARALLEL_MIN_WORK {
+        1
+    } else {
+        batch.min(MAX_CHUNKS)
+    };
+    let per = batch.div_ceil(wanted);
+    (batch.div_ceil(per), per)
+}
+
+/// Runs `f(samples, a_part, b_part)` over the sample chunks of a batch, in parallel, where
+/// `a_part` and `b_part` are the chunk's samples of `a` and `b` (each holds `batch` equal
+/// samples; either may be empty).
+pub fn for_each_sample_chunk<A: Send, B: Send>(
+    batch: usize,
+    work: usize,
+    a: &mut [A],
+    b: &mut [B],
+    f: impl Fn(Range<usize>, &mut [A], &mut [B]) + Sync,
+) {
+    let (chunks, per) = sample_chunks(batch, work);
+    if chunks == 0 {
+        return;
+    }
+    let (a_len, b_len) = (a.len() / batch, b.len() / batch);
+    let (a_base, b_base) = (SharedMut(a.as_mut_ptr()), SharedMut(b.as_mut_ptr()));
+    parallel::for_each_chunk(chunks, |c| {
+        let start = c * per;
+        let end = (start + per).min(batch);
+        // SAFETY: chunks cover disjoint sample ranges inside `a` and `b`, which are borrowed
+        // mutably for the whole call.
+        let (a_part, b_part) = unsafe {
+            (
+                std::slice::from_raw_parts_mut(
+                    a_base.get().add(start * a_len),
+                    (end - start) * a_len,
+                ),
+                std::slice::from_raw_parts_mut(
+                    b_base.get().add(start * b_len),
+                    (end - start) * b_len,
+                ),
+            )
+        };
+        f(start..end, a_part, b_part);
+    });
+}
+
+/// Gathers the receptive fields of `rows` (indices into the output positions of the samples
+/// in `x`) for channel group `group` into `col`, one row of `patch_len` per output position.
+fn im2col<T: Element>(
+    geo: &ConvGeometry,
+    x: &[T],
+    group: usize,
+    rows: Range<usize>,
+    col: &mut [T],
+) {
+    let [h, w] = geo.input;
+    let [kh, kw] = geo.kernel;
+    let (c_in, in_group) = (geo.in_channels, geo.in_group());
+    let (positions, out_w) = (geo.positions(), geo.output[1]);
+    let sample_len = geo.input_len();
+    for (row, dst) in rows.zip(col.chunks_exact_mut(geo.patch_len().max(1))) {
+        let (n, p) = (row / positions, row % positions);
+        let (oh, ow) = (p / out_w, p % out_w);
+        let sample = &x[n * sample_len..(n + 1) * sample_len];
+        for i in 0..kh {
+            let ih = source(oh, i, geo.strides[0], geo.dilation[0], geo.pad_before[0], h);
+            for j in 0..kw {
+                let iw = source(ow, j, geo.strides[1], geo.dilation[1], geo.pad_before[1], w);
+                let d = &mut dst[(i * kw + j) * in_group..(i * kw + j + 1) * in_group];
+                match (ih, iw) {
+                    (Some(ih), Some(iw)) => {
+                        let start = (ih * w + iw) * c_in + group * in_group;
+                        d.copy_from_slice(&sample[start..start + in_group]);
+                    }
+                    _ => d.fill(T::zero()),
+                }
+            }
+        }
+    }
+}
+
+/// The adjoint of `im2col`: adds each row of `col` back into the receptive field it came from.
+fn col2im<T: Element>(
+    geo: &ConvGeometry,
+    col: &[T],
+    group: usize,
+    rows: Range<usize>,
+    dx: &mut [T],
+) {
+    let [h, w] = geo.input;
+    let [kh, kw] = geo.kernel;
+    let (c_in, in_group) = (geo.in_channels, geo.in_group());
+    let (positions, out_w) = (geo.positions(), geo.output[1]);
+    let sample_len = geo.input_len();
+    for (row, src) in rows.zip(col.chunks_exact(geo.patch_len().max(1))) {
+        let (n, p) = (row / positions, row % positions);
+        let (oh, ow) = (p / out_w, p % out_w);
+        let sample = &mut dx[n * sample_len..(n + 1) * sample_len];
+        for i in 0..kh {
+            let Some(ih) = source(oh, i, geo.strides[0], geo.dilation[0], geo.pad_before[0], h)
+            else {
+                continue;
+            };
+            for j in 0..kw {
+                let Some(iw) = source(ow, j, geo.strides[1], geo.dilation[1], geo.pad_before[1], w)
+                else {
+                    continue;
+                };
+                let start = (ih * w + iw) * c_in + group * in_group;
+                let s = &src[(i * kw + j) * in_group..(i * kw + j + 1) * in_group];
+                for (d, &v) in sample[start..start + in_group].iter_mut().zip(s) {
+                    *d += v;
+                }
+            }
+        }
+    }
+}
+
+/// The kernel's columns of each group, as contiguous `(patch_len, out_group)` matrices (the
+/// kernel itself when there is one group).
+fn group_kernels<T: Element>(geo: &ConvGeometry, kernel: &[T]) -> Vec<Vec<T>> {
+    if geo.groups == 1 || conv_direct::is_direct(geo) {
+        return Vec::new();
+    }
+    let (patch, out_group, c_out) = (geo.patch_len(), geo.out_group(), geo.out_channels);
+    (0..geo.groups)
+        .map(|g| {
+            (0..patch)
+                .flat_map(|p| {
+                    kernel[p * c_out + g * out_group..p * c_out + (g + 1) * out_group]
+                        .iter()
+                        .copied()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Group `g`'s kernel matrix: the packed one, or the kernel itself when there is one group.
+fn group_kernel<'a, T>(kernel: &'a [T], grouped: &'a [Vec<T>], g: usize) -> &'a [T] {
+    grouped.get(g).map_or(kernel, Vec::as_slice)
+}
+
+/// Copies the columns of `group` from `rows` rows of width `width` into a dense matrix.
+fn gather_columns<T: Element>(
+    src: &[T],
+    width: usize,
+    group: usize,
+    group_width: usize,
+    dst: &mut [T],
+) {
+    for (d, s) in dst
+        .chunks_exact_mut(group_width)
+        .zip(src.chunks_exact(width))
+    {
+        d.copy_from_slice(&s[group * group_width..(group + 1) * group_width]);
+    }
+}
+
+/// The convolution's output: `out = conv(x, kernel)`, overwriting `out`.
+pub fn conv_forward<T: Element>(
+    geo: &ConvGeometry,
+    x: &[T],
+    kernel: &[T],
+    out: &mut [T],
+) -> Result<()> {
+    geo.check_lengths("conv forward", x.len(), kernel.len(), out.len())?;
+    geo.check_buffers::<T>()?;
+    let grouped = group_kernels(geo, kernel);
+    let (patch, c_out, out_group) = (geo.patch_len(), geo.out_channels, geo.out_group());
+    let positions = geo.positions();
+    let block = geo.block_rows();
+    for_each_sample_chunk(
+        geo.batch,
+        geo.flops(),
+        out,
+        &mut [] as &mut [T],
+        |samples, out, _| {
+            let x = &x[samples.start * geo.input_len()..samples.end * geo.input_len()];
+            let rows = samples.len() * positions;
+            if geo.is_pointwise() {
+                let a = MatRef::row_major(x, rows, geo.in_channels);
+                let b = MatRef::row_major(kernel, patch, c_out);
+                gemm(
+                    T::one(),
+                    a,
+                    b,
+                    T::zero(),
+                    MatMut::row_major(out, rows, c_out),
+                );
+                return;
+            }
+            if conv_direct::is_direct(geo) {
+                conv_direct::forward(geo, x, kernel, out, rows);
+                return;
+            }
+            let mut col = vec![T::zero(); block.min(rows) * patch];
+            let mut tmp = vec![
+                T::zero();
+                if geo.groups > 1 {
+                    block.min(rows) * out_group
+                } else {
+                    0
+                }
+            ];
+            for r0 in (0..rows).step_by(block) {
+                let r1 = (r0 + block).min(rows);
+                let m = r1 - r0;
+                let out_rows = &mut out[r0 * c_out..r1 * c_out];
+                for g in 0..geo.groups {
+                    let col = &mut col[..m * patch];
+                    im2col(geo, x, g, r0..r1, col);
+                    let a = MatRef::row_major(&*col, m, patch);
+                    if geo.groups == 1 {
+                        let b = MatRef::row_major(kernel, patch, c_out);
+                        gemm(
+                            T::one(),
+                            a,
+                            b,
+                            T::zero(),
+                            MatMut::row_major(out_rows, m, c_out),
+                        );
+                    } else {
+                        let tmp = &mut tmp[..m * out_group];
+                        let b =
+                            MatRef::row_major(group_kernel(kernel, &grouped, g), patch, out_group);
+                        gemm(
+                            T::one(),
+                            a,
+                            b,
+                            T::zero(),
+                            MatMut::row_major(tmp, m, out_group),
+                        );
+                        for (o, t) in out_rows
+                            .chunks_exact_mut(c_out)
+                            .zip(tmp.chunks_exact(out_group))
+                        {
+                            o[g * out_group..(g + 1) * out_group].copy_from_slice(t);
+                        }
+                    }
+                }
+            }
+        },
+    );
+    Ok(())
+}
+
+/// The gradient with respect to the input: `dx = conv_input_grad(dy, kernel)`, overwriting
+/// `dx`. This is also the forward pass of a transposed convolution.
+pub fn conv_input_grad<T: Element>(
+    geo: &ConvGeometry,
+    dy: &[T],
+    kernel: &[T],
+    dx: &mut [T],
+) -> Result<()> {
+    geo.check_lengths("conv input gradient", dx.len(), kernel.len(), dy.len())?;
+    geo.check_buffers::<T>()?;
+    let grouped = group_kernels(geo, kernel);
+    let (patch, c_out, out_group) = (geo.patch_len(), geo.out_channels, geo.out_group());
+    let positions = geo.positions();
+    let block = geo.block_rows();
+    for_each_sample_chunk(
+        geo.batch,
+        geo.flops(),
+        dx,
+        &mut [] as &mut [T],
+        |samples, dx, _| {
+            let dy = &dy[samples.start * geo.output_len()..samples.end * geo.output_len()];
+            let rows = samples.len() * positions;
+            if geo.is_pointwise() {
+                let a = MatRef::row_major(dy, rows, c_out);
+                let b = MatRef::row_major(kernel, patch, c_out).t();
+                gemm(
+                    T::one(),
+                    a,
+                    b,
+                    T::zero(),
+                    MatMut::row_major(dx, rows, geo.in_channels),
+                );
+                return;
+            }
+            if conv_direct::is_direct(geo) {
+                conv_direct::input_grad(geo, dy, kernel, dx, rows);
+                return;
+            }
+            dx.fill(T::zero());
+            let mut col = vec![T::zero(); block.min(rows) * patch];
+            let mut tmp = vec![
+                T::zero();
+                if geo.groups > 1 {
+                    block.min(rows) * out_group
+                } else {
+                    0
+                }
+            ];
+            for r0 in (0..rows).step_by(block) {
+                let r1 = (r0 + block).min(rows);
+                let m = r1 - r0;
+                let dy_rows = &dy[r0 * c_out..r1 * c_out];
+                for g in 0..geo.groups {
+                    let col = &mut col[..m * patch];
+                    let (a, b) = if geo.groups == 1 {
+                        (
+                            MatRef::row_major(dy_rows, m, c_out),
+                            MatRef::row_major(kernel, patch, c_out).t(),
+                        )
+                    } else {
+                        let tmp = &mut tmp[..m * out_group];
+                        gather_columns(dy_rows, c_out, g, out_group, tmp);
+                        (
+                            MatRef::row_major(&*tmp, m, out_group),
+                            MatRef::row_major(group_kernel(kernel, &grouped, g), patch, out_group)
+                                .t(),
+                        )
+                    };
+                    gemm(T::one(), a, b, T::zero(), MatMut::row_major(col, m, patch));
+                    col2im(geo, col, g, r0..r1, dx);
+                }
+            }
+        },
+    );
+    Ok(())
+}
+
+/// The gradient with respect to the kernel: `dkernel = conv_kernel_grad(x, dy)`, overwriting
+/// `dkernel` (Keras's layout).
+pub fn conv_kernel_grad<T: Element>(
+    geo: &ConvGeometry,
+    x: &[T],
+    dy: &[T],
+    dkernel: &mut [T],
+) -> Result<()> {
+    geo.check_lengths("conv kernel gradient", x.len(), dkernel.len(), dy.len())?;
+    geo.check_buffers::<T>()?;
+    let (patch, c_out, out_group) = (geo.patch_len(), geo.out_channels, geo.out_group());
+    let positions = geo.positions();
+    let block = geo.block_rows();
+    let (chunks, per) = sample_chunks(geo.batch, geo.flops());
+    let kernel_len = geo.kernel_len();
+    // One partial gradient per chunk, each `groups` contiguous (patch, out_group) matrices.
+    let mut partials = vec![T::zero(); chunks * kernel_len];
+    let base = SharedMut(partials.as_mut_ptr());
+    parallel::for_each_chunk(chunks, |c| {
+        let samples = c * per..((c + 1) * per).min(geo.batch);
+        // SAFETY: each chunk writes its own partial, inside `partials`, borrowed for the call.
+        let part =
+            unsafe { std::slice::from_raw_parts_mut(base.get().add(c * kernel_len), kernel_len) };
+        let x = &x[samples.start * geo.input_len()..samples.end * geo.input_len()];
+        let dy = &dy[samples.start * geo.output_len()..samples.end * geo.output_len()];
+        let rows = samples.len() * positions;
+        if geo.is_pointwise() {
+            let a = MatRef::row_major(x, rows, geo.in_channels).t();
+            let b = MatRef::row_major(dy, rows, c_out);
+            gemm(
+                T::one(),
+                a,
+                b,
+                T::zero(),
+                MatMut::row_major(part, patch, c_out),
+            );
+            return;
+        }
+        if conv_direct::is_direct(geo) {
+            conv_direct::add_kernel_grad(geo, x, dy, part, rows);
+            return;
+        }
+        let mut col = vec![T::zero(); block.min(rows) * patch];
+        let mut tmp = vec![
+            T::zero();
+            if geo.groups > 1 {
+                block.min(rows) * out_group
+            } else {
+                0
+            }
+        ];
+        for r0 in (0..rows).step_by(block) {
+            let r1 = (r0 + block).min(rows);
+            let m = r1 - r0;
+            let dy_rows = &dy[r0 * c_out..r1 * c_out];
+            for g in 0..geo.groups {
+                let col = &mut col[..m * patch];
+                im2col(geo, x, g, r0..r1, col);
+                let a = MatRef::row_major(&*col, m, patch).t();
+                let b = if geo.groups == 1 {
+                    MatRef::row_major(dy_rows, m, c_out)
+                } else {
+                    let tmp = &mut tmp[..m * out_group];
+                    gather_columns(dy_rows, c_out, g, out_group, tmp);
+                    MatRef::row_major(&*tmp, m, out_group)
+                };
+                let dest = &mut part[g * patch * out_group..(g + 1) * patch * out_group];
+                gemm(
+                    T::one(),
+                    a,
+                    b,
+                    T::one(),
+                    MatMut::row_major(dest, patch, out_group),
+                );
+            }
+        }
+    });
+    // The sum of the partials, in chunk order, scattered to the kernel's layout (the direct
+    // loops write that layout already).
+    dkernel.fill(T::zero());
+    if conv_direct::is_direct(geo) {
+        for part in partials.chunks_exact(kernel_len.max(1)).take(chunks) {
+            for (d, &s) in dkernel.iter_mut().zip(part) {
+                *d += s;
+            }
+        }
+        return Ok(());
+    }
+    for part in partials.chunks_exact(kernel_len.max(1)).take(chunks) {
+        for g in 0..geo.groups {
+            let part_g = &part[g * patch * out_group..(g + 1) * patch * out_group];
+            for (p, src) in part_g.chunks_exact(out_group.max(1)).enumerate() {
+                let dst = &mut dkernel[p * c_out + g * out_group..p * c_out + (g + 1) * out_group];
+                for (d, &s) in dst.iter_mut().zip(src) {
+                    *d += s;
+                }
+            }
+        }
+    }
+    Ok(())
+}

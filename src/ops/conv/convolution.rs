@@ -1,0 +1,716 @@
+//! Convolutions, 1-D and 2-D, channels last, as Keras's `Conv1D` and `Conv2D` compute them:
+//!
+//! `y[n, o, co] = bias[co] + sum_{k, ci} x[n, o * stride + k * dilation - pad, g * cin_g + ci]
+//!                                        * kernel[k, ci, co]`
+//!
+//! over the kernel taps `k` (per spatial axis) and the `cin_g = C_in / groups` input channels of
+//! output channel `co`'s group `g = co / (C_out / groups)`; positions outside the input read 0.
+//! Computed as im2col + GEMM (`crate::kernels::im2col`).
+
+use std::sync::Arc;
+
+use super::{
+    Padding, add_bias, bias_grad, check_operands, conv_geometry, new_storage, output_shape, values,
+};
+use crate::autograd::{Backward, GradSink, record};
+use crate::dtype::{DType, Element};
+use crate::error::Result;
+use crate::kernels::im2col::{ConvGeometry, conv_forward, conv_input_grad, conv_kernel_grad};
+use crate::storage::Storage;
+use crate::tensor::Tensor;
+
+/// The arguments of `conv2d` other than the operands, with Keras's defaults.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Conv2dOptions {
+    /// `(height, width)` steps between output positions.
+    pub strides: [usize; 2],
+    pub padding: Padding,
+    /// `(height, width)` steps between kernel taps.
+    pub dilation_rate: [usize; 2],
+    /// Channel groups: each output channel sees `C_in / groups` input channels.
+    pub groups: usize,
+}
+
+impl Default for Conv2dOptions {
+    fn default() -> Self {
+        Conv2dOptions {
+            strides: [1, 1],
+            padding: Padding::Valid,
+            dilation_rate: [1, 1],
+            groups: 1,
+        }
+    }
+}
+
+/// The arguments of `conv1d` other than the operands, with Keras's defaults.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Conv1dOptions {
+    pub strides: usize,
+    /// `Valid`, `Same` or `Causal`.
+    pub padding: Padding,
+    pub dilation_rate: usize,
+    pub groups: usize,
+}
+
+impl Default for Conv1dOptions {
+    fn default() -> Self {
+        Conv1dOptions {
+            strides: 1,
+            padding: Padding::Valid,
+            dilation_rate: 1,
+            groups: 1,
+        }
+    }
+}
+
+/// 2-D convolution (Keras `Conv2D`, channels last).
+///
+/// Args:
+/// - `input`: `(N, H, W, C_in)`.
+/// - `kernel`: `(kh, kw, C_in / groups, C_out)`.
+/// - `bias`: `(C_out,)` or `None`.
+/// - `options`: strides, padding (`Valid` or `Same`), dilation and groups.
+///
+/// Returns `(N, H_out, W_out, C_out)` with the sizes of the module documentation.
+///
+/// ```
+/// use ferrograd::ops::conv::{Conv2dOptions, conv2d};
+/// use ferrograd::tensor::Tensor;
+/// use ferrograd::dtype::DType;
+/// let x = Tensor::full(&[1, 3, 3, 1], 1.0, DType::F32).unwrap();
+/// let k = Tensor::full(&[2, 2, 1, 1], 1.0, DType::F32).unwrap();
+/// let y = conv2d(&x, &k, None, &Conv2dOptions::default()).unwrap();
+/// assert_eq!(y.shape(), &[1, 2, 2, 1]);
+/// assert_eq!(y.to_f64_vec(), vec![4.0; 4]);
+/// ```
+pub fn conv2d(
+    input: &Tensor,
+    kernel: &Tensor,
+    bias: Option<&Tensor>,
+    options: &Conv2dOptions,
+) -> Result<Tensor> {
+    let geo = conv_geometry(
+        "conv2d",
+        input.shape(),
+        kernel.shape(),
+        &options.strides,
+        &options.dilation_rate,
+        options.padding,
+        options.groups,
+    )?;
+    convolve("conv2d", input, kernel, bias, geo, 2)
+}
+
+/// 1-D convolution (Keras `Conv1D`, channels last).
+///
+/// Args:
+/// - `input`: `(N, L, C_in)`.
+/// - `kernel`: `(k, C_in / groups, C_out)`.
+/// - `bias`: `(C_out,)` or `None`.
+/// - `options`: stride, padding (`Valid`, `Same` or `Causal`), dilation and groups.
+///
+/// Returns `(N, L_out, C_out)`.
+///
+/// ```
+/// use ferrograd::ops::conv::{Conv1dOptions, Padding, conv1d};
+/// use ferrograd::tensor::Tensor;
+/// use ferrograd::dtype::DType;
+/// let x = Tensor::full(&[1, 4, 1], 1.0, DType::F64).unwrap();
+/// let k = Tensor::full(&[2, 1, 1], 1.0, DType::F64).unwrap();
+/// let options = Conv1dOptions { padding: Padding::Causal, ..Default::default() };
+/// let y = conv1d(&x, &k, None, &options).unwrap();
+/// assert_eq!(y.to_f64_vec(), vec![1.0, 2.0, 2.0, 2.0]);
+/// ```
+pub fn conv1d(
+    input: &Tensor,
+    kernel: &Tensor,
+    bias: Option<&Tensor>,
+    options: &Conv1dOptions,
+) -> Result<Tensor> {
+    let geo = conv_geometry(
+        "conv1d",
+        input.shape(),
+        kernel.shape(),
+        &[options.strides],
+        &[options.dilation_rate],
+        options.padding,
+        options.groups,
+    )?;
+    convolve("conv1d", input, kernel, bias, geo, 1)
+}
+
+/// The convolution of a checked geometry (also the depthwise ops', whose kernels have this
+/// memory layout), recording its backward rule.
+pub(super) fn convolve(
+    op: &'static str,
+    input: &Tensor,
+    kernel: &Tensor,
+    bias: Option<&Tensor>,
+    geo: ConvGeometry,
+    rank: usize,
+) -> Result<Tensor> {
+    check_operands(op, input, kernel, bias, geo.out_channels)?;
+    let shape = output_shape(&geo, rank);
+    let (x, k) = (input.data(), kernel.data());
+    let b = bias.map(Tensor::data);
+    let out = match input.dtype() {
+        DType::F32 => forward::<f32>(&geo, &shape, &x, &k, b.as_deref())?,
+        DType::F64 => forward::<f64>(&geo, &shape, &x, &k, b.as_deref())?,
+    };
+    let inputs: Vec<&Tensor> = [Some(input), Some(kernel), bias]
+        .into_iter()
+        .flatten()
+        .collect();
+    Ok(record(out, &inputs, |_| ConvBackward {
+        op,
+        geo,
+        input: x,
+        kernel: k,
+        has_bias: bias.is_some(),
+    }))
+}
+
+fn forward<T: Element>(
+    geo: &ConvGeometry,
+    shape: &[usize],
+    x: &Storage,
+    kernel: &Storage,
+    bias: Option<&Storage>,
+) -> Result<Storage> {
+    new_storage::<T>(shape, |out| {
+        conv_forward(geo, values::<T>(x)?, values::<T>(kernel)?, out)?;
+        if let Some(b) = bias {
+            add_bias(out, values::<T>(b)?);
+        }
+        Ok(())
+    })
+}
+
+struct ConvBackward {
+    op: &'static str,
+    geo: ConvGeometry,
+    input: Arc<Storage>,
+    kernel: Arc<Storage>,
+    has_bias: bool,
+}
+
+impl Backward for ConvBackward {
+    fn name(&self) -> &'static str {
+        self.op
+    }
+
+    fn backward(&self, grad: &Storage, grads: &mut GradSink<'_>) -> Result<()> {
+        match grad.dtype() {
+            DType::F32 => self.backward_typed::<f32>(grad, grads),
+            DType::F64 => self.backward_typed::<f64>(grad, grads),
+        }
+    }
+}
+
+impl ConvBackward {
+    fn backward_typed<T: Element>(&self, grad: &Storage, grads: &mut GradSink<'_>) -> Result<()> {
+        let dy = values::<T>(grad)?;
+        if grads.wants(0) {
+            let dx = new_storage::<T>(self.input.shape(), |dx| {
+                conv_input_grad(&self.geo, dy, values::<T>(&self.kernel)?, dx)
+            })?;
+            grads.add(0, dx)?;
+        }
+        if grads.wants(1) {
+            let dk = new_storage::<T>(self.kernel.shape(), |dk| {
+                conv_kernel_grad(&self.geo, values::<T>(&self.input)?, dy, dk)
+            })?;
+            grads.add(1, dk)?;
+        }
+        if self.has_bias && grads.wants(2) {
+            grads.add(2, bias_grad(dy, self.geo.out_channels)?)?;
+        }
+        Ok(())
+    }
+}
+
+impl Tensor {
+    /// `conv2d(self, kernel, bias, options)`; see [`conv2d`].
+    pub fn conv2d(
+        &self,
+        kernel: &Tensor,
+        bias: Option<&Tensor>,
+        options: &Conv2dOptions,
+    ) -> Result<Tensor> {
+        conv2d(self, kernel, bias, options)
+    }
+
+    /// `conv1d(self, kernel, bias, options)`; see [`conv1d`].
+    pub fn conv1d(
+        &self,
+        kernel: &Tensor,
+        bias: Option<&Tensor>,
+        options: &Conv1dOptions,
+    ) -> Result<Tensor> {
+        conv1d(self, kernel, bias, options)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::conv::reference::{
+        Case, assert_close, assert_same_bits_on_any_thread_count, bits, conv, tensor, tf_axis,
+        values,
+    };
+    use crate::ops::test_util::check_gradients;
+
+    #[test]
+    fn literal_2d_valid_and_same() {
+        // x = [[1, 2, 3], [4, 5, 6], [7, 8, 9]], k = [[1, 0], [0, -1]]: y = x[i, j] - x[i+1, j+1].
+        let x = tensor(&[1, 3, 3, 1], (1..=9).map(f64::from).collect());
+        let k = tensor(&[2, 2, 1, 1], vec![1.0, 0.0, 0.0, -1.0]);
+        let y = conv2d(&x, &k, None, &Conv2dOptions::default()).unwrap();
+        assert_eq!(y.shape(), &[1, 2, 2, 1]);
+        assert_eq!(y.to_f64_vec(), vec![-4.0; 4]);
+        // Same: one row and column of zeros after the input (the extra on the bottom/right).
+        let same = Conv2dOptions {
+            padding: Padding::Same,
+            ..Default::default()
+        };
+        let y = conv2d(&x, &k, None, &same).unwrap();
+        assert_eq!(
+            y.to_f64_vec(),
+            vec![-4.0, -4.0, 3.0, -4.0, -4.0, 6.0, 7.0, 8.0, 9.0]
+        );
+        // Same with stride 2 on 4 columns: out 2, padding total max(1*2 + 3 - 4, 0) = 1, all
+        // of it after: windows start at 0 and 2.
+        let x = tensor(&[1, 1, 4, 1], vec![1.0, 2.0, 3.0, 4.0]);
+        let k = tensor(&[1, 3, 1, 1], vec![1.0, 10.0, 100.0]);
+        let options = Conv2dOptions {
+            strides: [1, 2],
+            padding: Padding::Same,
+            ..Default::default()
+        };
+        let y = conv2d(&x, &k, Some(&tensor(&[1], vec![0.5])), &options).unwrap();
+        assert_eq!(y.to_f64_vec(), vec![321.5, 43.5]);
+    }
+
+    #[test]
+    fn literal_1d_causal_dilated_and_grouped() {
+        // Causal, dilation 2: y[t] = k0 * x[t - 2] + k1 * x[t].
+        let x = tensor(&[1, 4, 1], vec![1.0, 2.0, 3.0, 4.0]);
+        let k = tensor(&[2, 1, 1], vec![10.0, 1.0]);
+        let options = Conv1dOptions {
+            padding: Padding::Causal,
+            dilation_rate: 2,
+            ..Default::default()
+        };
+        let y = conv1d(&x, &k, None, &options).unwrap();
+        assert_eq!(y.to_f64_vec(), vec![1.0, 2.0, 13.0, 24.0]);
+        // Two groups of one channel each: channel 0 times 2, channel 1 times 3.
+        let x = tensor(&[1, 2, 2], vec![1.0, 5.0, 2.0, 6.0]);
+        let k = tensor(&[1, 1, 2], vec![2.0, 3.0]);
+        let options = Conv1dOptions {
+            groups: 2,
+            ..Default::default()
+        };
+        let y = conv1d(&x, &k, None, &options).unwrap();
+        assert_eq!(y.to_f64_vec(), vec![2.0, 15.0, 4.0, 18.0]);
+    }
+
+    /// Every combination of strides, padding, dilation, groups and bias, in 2-D.
+    fn cases_2d(
+        input: [usize; 2],
+        channels: usize,
+        kernel: [usize; 2],
+    ) -> Vec<(Conv2dOptions, bool)> {
+        let mut cases = Vec::new();
+        for strides in [1, 2] {
+            for padding in [Padding::Valid, Padding::Same] {
+                for dilation in [1, 2] {
+                    for groups in [1, 2] {
+                        for bias in [false, true] {
+                            let fits = (0..2).all(|a| input[a] > (kernel[a] - 1) * dilation);
+                            if fits && channels.is_multiple_of(groups) {
+                                let options = Conv2dOptions {
+                                    strides: [strides, if strides == 2 { 1 } else { 2 }],
+                                    padding,
+                                    dilation_rate: [dilation, 1],
+                                    groups,
+                                };
+                                cases.push((options, bias));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        cases
+    }
+
+    fn case_2d(x: &[usize], k: &[usize], options: &Conv2dOptions) -> Case {
+        let axis = |a: usize| {
+            tf_axis(
+                x[a + 1],
+                k[a],
+                options.strides[a],
+                options.dilation_rate[a],
+                options.padding,
+            )
+        };
+        let ((oh, ph), (ow, pw)) = (axis(0), axis(1));
+        Case {
+            batch: x[0],
+            input: [x[1], x[2]],
+            in_channels: x[3],
+            out_channels: k[3],
+            kernel: [k[0], k[1]],
+            strides: options.strides,
+            dilation: options.dilation_rate,
+            groups: options.groups,
+            pad_before: [ph, pw],
+            output: [oh, ow],
+        }
+    }
+
+    #[test]
+    fn conv2d_matches_the_direct_convolution_for_every_argument_combination() {
+        // 4 channels take the direct loops (a 3x2x4 receptive field), 12 im2col + GEMM.
+        for (i, (options, with_bias, c)) in [4, 12]
+            .into_iter()
+            .flat_map(|c| {
+                cases_2d([7, 6], c, [3, 2])
+                    .into_iter()
+                    .map(move |(o, b)| (o, b, c))
+            })
+            .enumerate()
+        {
+            let x_shape = [2, 7, 6, c];
+            let k_shape = [3, 2, c / options.groups, 6];
+            let (xv, kv, bv) = (
+                values(2 * 7 * 6 * c, i as u64),
+                values(k_shape.iter().product(), 50 + i as u64),
+                values(6, 99),
+            );
+            let (x, k, b) = (
+                tensor(&x_shape, xv.clone()),
+                tensor(&k_shape, kv.clone()),
+                tensor(&[6], bv.clone()),
+            );
+            let y = conv2d(&x, &k, with_bias.then_some(&b), &options).unwrap();
+            let case = case_2d(&x_shape, &k_shape, &options);
+            let mut expected = conv(&case, &xv, &kv);
+            if with_bias {
+                for (e, b) in expected.iter_mut().zip(bv.iter().cycle()) {
+                    *e += b;
+                }
+            }
+            assert_eq!(
+                y.shape(),
+                &[2, case.output[0], case.output[1], 6],
+                "{options:?}"
+            );
+            assert_close(
+                &y.to_f64_vec(),
+                &expected,
+                &format!("{options:?} bias {with_bias}"),
+            );
+            // float32 agrees to its precision.
+            let y32 = conv2d(
+                &x.astype(DType::F32).unwrap(),
+                &k.astype(DType::F32).unwrap(),
+                with_bias.then(|| b.astype(DType::F32).unwrap()).as_ref(),
+                &options,
+            )
+            .unwrap();
+            for (a, e) in y32.to_f64_vec().iter().zip(&expected) {
+                assert!((a - e).abs() < 1e-5, "{options:?} float32: {a} vs {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn conv1d_matches_the_direct_convolution_for_every_argument_combination() {
+        for strides in [1, 2] {
+            for padding in [Padding::Valid, Padding::Same, Padding::Causal] {
+                for dilation in [1, 2] {
+                    for groups in [1, 2] {
+                        let options = Conv1dOptions {
+                            strides,
+                            padding,
+                            dilation_rate: dilation,
+                            groups,
+                        };
+                        // 4 channels: direct loops; 12: im2col + GEMM.
+                        for c in [4, 12] {
+                            let (xv, kv) = (values(2 * 9 * c, 3), values(3 * (c / groups) * 2, 4));
+                            let x = tensor(&[2, 9, c], xv.clone());
+                            let k = tensor(&[3, c / groups, 2], kv.clone());
+                            let y = conv1d(&x, &k, None, &options).unwrap();
+                            let (out, pad) = tf_axis(9, 3, strides, dilation, padding);
+                            let case = Case {
+                                batch: 2,
+                                input: [1, 9],
+                                in_channels: c,
+                                out_channels: 2,
+                                kernel: [1, 3],
+                                strides: [1, strides],
+                                dilation: [1, dilation],
+                                groups,
+                                pad_before: [0, pad],
+                                output: [1, out],
+                            };
+                            assert_eq!(y.shape(), &[2, out, 2]);
+                            assert_close(
+                                &y.to_f64_vec(),
+                                &conv(&case, &xv, &kv),
+                                &format!("{options:?}"),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn conv2d_gradients_match_finite_differences_for_every_argument_combination() {
+        // 2 channels take the direct loops, 10 im2col + GEMM.
+        for (i, (options, with_bias, c)) in [2, 10]
+            .into_iter()
+            .flat_map(|c| {
+                cases_2d([5, 4], c, [2, 2])
+                    .into_iter()
+                    .map(move |(o, b)| (o, b, c))
+            })
+            .enumerate()
+        {
+            let x_shape = [2, 5, 4, c];
+            let k_shape = [2, 2, c / options.groups, 4];
+            let x = tensor(&x_shape, values(2 * 5 * 4 * c, i as u64));
+            let k = tensor(&k_shape, values(k_shape.iter().product(), 70 + i as u64));
+            let b = tensor(&[4], values(4, 7));
+            if with_bias {
+                check_gradients(&[x, k, b], |t| {
+                    conv2d(&t[0], &t[1], Some(&t[2]), &options).unwrap()
+                });
+            } else {
+                check_gradients(&[x, k], |t| conv2d(&t[0], &t[1], None, &options).unwrap());
+            }
+        }
+    }
+
+    #[test]
+    fn conv1d_gradients_match_finite_differences_for_every_argument_combination() {
+        for strides in [1, 2] {
+            for padding in [Padding::Valid, Padding::Same, Padding::Causal] {
+                for dilation in [1, 2] {
+                    for groups in [1, 2] {
+                        for with_bias in [false, true] {
+                            let options = Conv1dOptions {
+                                strides,
+                                padding,
+                                dilation_rate: dilation,
+                                groups,
+                            };
+                            // 2 channels: direct loops; 12: im2col + GEMM.
+                            for c in [2, 12] {
+                                let x = tensor(&[2, 7, c], values(14 * c, 5));
+                                let k = tensor(&[3, c / groups, 2], values(6 * c / groups, 6));
+                                let b = tensor(&[2], values(2, 8));
+                                if with_bias {
+                                    check_gradients(&[x, k, b], |t| {
+                                        conv1d(&t[0], &t[1], Some(&t[2]), &options).unwrap()
+                                    });
+                                } else {
+                                    check_gradients(&[x, k], |t| {
+                                        conv1d(&t[0], &t[1], None, &options).unwrap()
+                                    });
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn pointwise_convolution_takes_the_direct_gemm_path_and_agrees() {
+        let (xv, kv) = (values(3 * 4 * 5 * 6, 1), values(6 * 7, 2));
+        let x = tensor(&[3, 4, 5, 6], xv.clone());
+        let k = tensor(&[1, 1, 6, 7], kv.clone());
+        let y = conv2d(&x, &k, None, &Conv2dOptions::default()).unwrap();
+        let case = case_2d(&[3, 4, 5, 6], &[1, 1, 6, 7], &Conv2dOptions::default());
+        assert_close(&y.to_f64_vec(), &conv(&case, &xv, &kv), "1x1");
+        check_gradients(
+            &[
+                tensor(&[2, 2, 3, 3], values(36, 3)),
+                tensor(&[1, 1, 3, 2], values(6, 4)),
+            ],
+            |t| conv2d(&t[0], &t[1], None, &Conv2dOptions::default()).unwrap(),
+        );
+    }
+
+    #[test]
+    fn same_bits_on_any_thread_count() {
+        for dtype in [DType::F32, DType::F64] {
+            for (groups, strides, padding) in [
+                (1, 1, Padding::Same),
+                (2, 2, Padding::Valid),
+                (1, 1, Padding::Valid),
+            ] {
+                let run = || {
+                    let x = tensor(&[16, 12, 12, 8], values(16 * 144 * 8, 1))
+                        .astype(dtype)
+                        .unwrap()
+                        .detach();
+                    let k = tensor(&[3, 3, 8 / groups, 16], values(9 * 8 / groups * 16, 2))
+                        .astype(dtype)
+                        .unwrap()
+                        .detach();
+                    let b = tensor(&[16], values(16, 3)).astype(dtype).unwrap().detach();
+                    for t in [&x, &k, &b] {
+                        t.set_requires_grad(true).unwrap();
+                    }
+                    let options = Conv2dOptions {
+                        strides: [strides, strides],
+                        padding,
+                        groups,
+                        ..Default::default()
+                    };
+                    let y = conv2d(&x, &k, Some(&b), &options).unwrap();
+                    let weights = tensor(y.shape(), values(y.numel(), 4))
+                        .astype(dtype)
+                        .unwrap()
+                        .detach();
+                    y.mul(&weights)
+                        .unwrap()
+                        .sum(None, false)
+                        .unwrap()
+                        .backward(None, false)
+                        .unwrap();
+                    vec![
+                        bits(&y),
+                        bits(&x.grad().unwrap()),
+                        bits(&k.grad().unwrap()),
+                        bits(&b.grad().unwrap()),
+                    ]
+                };
+                assert_same_bits_on_any_thread_count(
+                    &format!("conv2d {dtype:?} groups {groups}"),
+                    run,
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_empty_batch_gives_an_empty_output_and_gradient() {
+        let x = tensor(&[0, 5, 5, 2], vec![]);
+        let k = tensor(&[3, 3, 2, 4], values(72, 1));
+        let y = conv2d(&x, &k, None, &Conv2dOptions::default()).unwrap();
+        assert_eq!(y.shape(), &[0, 3, 3, 4]);
+        y.sum(None, false).unwrap().backward(None, false).unwrap();
+        assert_eq!(x.grad().unwrap().shape(), &[0, 5, 5, 2]);
+        assert_eq!(k.grad().unwrap().to_f64_vec(), vec![0.0; 72]);
+    }
+
+    #[test]
+    fn bad_arguments_are_errors_that_name_the_op_and_the_shapes() {
+        let x = tensor(&[1, 4, 4, 4], values(64, 1));
+        let message = |k: &[usize], options: Conv2dOptions| {
+            let k = tensor(k, values(k.iter().product(), 2));
+            conv2d(&x, &k, None, &options).unwrap_err().to_string()
+        };
+        let m = message(&[5, 1, 4, 2], Conv2dOptions::default());
+        assert!(
+            m.contains("conv2d") && m.contains("kernel height 5") && m.contains("input height 4"),
+            "{m}"
+        );
+        let m = message(
+            &[3, 3, 4, 2],
+            Conv2dOptions {
+                dilation_rate: [2, 1],
+                ..Default::default()
+            },
+        );
+        assert!(m.contains("dilated to 5"), "{m}");
+        let m = message(&[3, 3, 3, 2], Conv2dOptions::default());
+        assert!(
+            m.contains("[1, 4, 4, 4]") && m.contains("[3, 3, 3, 2]"),
+            "{m}"
+        );
+        let m = message(
+            &[3, 3, 1, 2],
+            Conv2dOptions {
+                groups: 3,
+                ..Default::default()
+            },
+        );
+        assert!(m.contains("groups (3) must divide"), "{m}");
+        let m = message(
+            &[3, 3, 4, 2],
+            Conv2dOptions {
+                strides: [0, 1],
+                ..Default::default()
+            },
+        );
+        assert!(m.contains("strides must be positive"), "{m}");
+        let m = message(
+            &[3, 3, 4, 2],
+            Conv2dOptions {
+                padding: Padding::Causal,
+                ..Default::default()
+            },
+        );
+        assert!(m.contains("causal"), "{m}");
+        let m = message(&[3, 4, 2], Conv2dOptions::default());
+        assert!(m.contains("kernel must be"), "{m}");
+        let m = conv2d(
+            &tensor(&[4, 4, 4], values(64, 1)),
+            &x,
+            None,
+            &Conv2dOptions::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            m.contains("(batch, height, width, channels)") && m.contains("[4, 4, 4]"),
+            "{m}"
+        );
+        let m = conv2d(
+            &tensor(&[1, 0, 4, 4], vec![]),
+            &x,
+            None,
+            &Conv2dOptions::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(m.contains("non-empty"), "{m}");
+        let k = tensor(&[3, 3, 4, 2], values(72, 2));
+        let m = conv2d(
+            &x,
+            &k,
+            Some(&tensor(&[3], values(3, 1))),
+            &Conv2dOptions::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(m.contains("bias"), "{m}");
+        let m = conv2d(
+            &x,
+            &k.astype(DType::F32).unwrap(),
+            None,
+            &Conv2dOptions::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(m.contains("float32"), "{m}");
+        let m = conv1d(
+            &tensor(&[1, 2, 1], vec![1.0, 2.0]),
+            &tensor(&[3, 1, 1], vec![1.0; 3]),
+            None,
+            &Conv1dOptions::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(m.contains("conv1d") && m.contains("kernel length 3"), "{m}");
+    }
+}
