@@ -110,6 +110,29 @@ pub fn checked_numel(shape: &[usize], dtype: DType) -> Result<usize> {
     }
 }
 
+/// `numel` zeros from the allocator's zeroed memory (calloc: fresh pages the system maps only
+/// when written), failing with `OutOfMemory` instead of aborting when it cannot be had.
+fn try_zeroed_vec<T: Element>(numel: usize, shape: &[usize]) -> Result<Vec<T>> {
+    if numel == 0 {
+        return Ok(Vec::new());
+    }
+    let out_of_memory = || {
+        Error::OutOfMemory(format!(
+            "cannot allocate {} for a tensor of shape {shape:?}",
+            format_bytes(numel.saturating_mul(T::DTYPE.size_of()))
+        ))
+    };
+    let layout = std::alloc::Layout::array::<T>(numel).map_err(|_| out_of_memory())?;
+    // SAFETY: the layout has a non-zero size (numel > 0 and T is f32 or f64).
+    let pointer = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<T>();
+    if pointer.is_null() {
+        return Err(out_of_memory());
+    }
+    // SAFETY: the global allocator gave `pointer` with the layout of `[T; numel]`, which is
+    // what `Vec` frees with; every element is initialised, as all-zero bits are 0.0 in f32/f64.
+    Ok(unsafe { Vec::from_raw_parts(pointer, numel, numel) })
+}
+
 /// A byte count for a message: "1.5 GiB".
 fn format_bytes(bytes: usize) -> String {
     const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
@@ -176,6 +199,21 @@ impl Storage {
 
     pub fn zeros(dtype: DType, shape: &[usize]) -> Result<Storage> {
         Storage::full(dtype, shape, 0.0)
+    }
+
+    /// Zeros whose memory the system provides only when it is first written: a buffer that
+    /// is about to be overwritten (weights being loaded) costs nothing until then, so a file
+    /// that describes huge weights it does not hold is refused before it takes any memory.
+    pub fn lazy_zeros(dtype: DType, shape: &[usize]) -> Result<Storage> {
+        fn zeroed<T: Element>(shape: &[usize]) -> Result<ArrayD<T>> {
+            let numel = checked_numel(shape, T::DTYPE)?;
+            ArrayD::from_shape_vec(IxDyn(shape), try_zeroed_vec(numel, shape)?)
+                .map_err(|e| Error::value(e.to_string()))
+        }
+        Ok(match dtype {
+            DType::F32 => Storage::F32(zeroed::<f32>(shape)?.into()),
+            DType::F64 => Storage::F64(zeroed::<f64>(shape)?.into()),
+        })
     }
 
     pub fn full(dtype: DType, shape: &[usize], value: f64) -> Result<Storage> {

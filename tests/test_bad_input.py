@@ -425,3 +425,58 @@ def test_evaluate_and_predict_name_bad_steps_and_batch_sizes(kwargs, message):
         model.evaluate(x, y, verbose=0, **kwargs)
     with pytest.raises(ValueError, match=message):
         model.predict(x, verbose=0, **kwargs)
+
+
+# --- model files that describe more than they hold -------------------------------------------
+
+HOSTILE_CONFIG_CASES = {
+    "an embedding of 2**36 rows": ("layers", 0, "input_dim", 2**36),
+    "an embedding of 2**29 rows (under the machine's memory)": ("layers", 0, "input_dim", 2**29),
+    "an input of 2**39 values": ("input_shape", None, None, [None, 2**39]),
+    "a dense layer of 2**28 units": ("layers", 2, "units", 2**28),
+    "an AUC of 10**9 thresholds": ("auc", None, None, 10**9),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_CONFIG_CASES))
+def test_a_small_model_file_describing_huge_weights_is_refused_without_allocating(case, tmp_path):
+    where, index, key, value = HOSTILE_CONFIG_CASES[case]
+    code = f"""
+        import json, zipfile
+        model = fg.Sequential([
+            layers.Embedding(10, 8, input_shape=(5,)), layers.Flatten(), layers.Dense(2)
+        ])
+        model.compile("adam", "mse", metrics=[fg.metrics.AUC()])
+        model.save({str(tmp_path / "small.fgm")!r})
+        with zipfile.ZipFile({str(tmp_path / "small.fgm")!r}) as archive:
+            entries = {{name: archive.read(name) for name in archive.namelist()}}
+        config = json.loads(entries["config.json"])
+        where, index, key, value = {(where, index, key, value)!r}
+        if where == "layers":
+            config["model"]["layers"][index]["settings"][key] = value
+        elif where == "input_shape":
+            config["model"]["input_shape"] = value
+        else:
+            config["compile"]["metrics"][0]["config"]["num_thresholds"] = value
+        entries["config.json"] = json.dumps(config).encode()
+        hostile = {str(tmp_path / "hostile.fgm")!r}
+        with zipfile.ZipFile(hostile, "w") as archive:
+            for name, data in entries.items():
+                archive.writestr(name, data)
+        import os, resource
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        try:
+            fg.models.load_model(hostile)
+        except (ValueError, MemoryError) as error:
+            print(type(error).__name__ + ":", error)
+        else:
+            print("loaded")
+        grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+        print("grew_kib", grown)
+    """
+    completed = run_limited(code, address_space_gib=16)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    lines = completed.stdout.splitlines()
+    assert lines[0].startswith(("FileFormatError:", "ValueError:")), completed.stdout
+    # Refused before the sizes it names were touched: far below the gigabytes they describe.
+    assert int(lines[1].split()[1]) < 200 * 1024, completed.stdout

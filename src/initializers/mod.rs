@@ -56,6 +56,7 @@ pub use zeros::Zeros;
 use crate::config_registry::{self, Entry};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
+use crate::storage::Storage;
 use crate::tensor::Tensor;
 
 /// The initializers a config can name: one line each.
@@ -157,10 +158,27 @@ impl Initializer {
         self.0.name()
     }
 
-    /// A new leaf tensor of `shape`, drawn or filled according to this initializer.
+    /// A new leaf tensor of `shape`, drawn or filled according to this initializer; lazily
+    /// allocated zeros, drawing nothing, while values are deferred (`defer_values`).
     pub fn tensor(&self, shape: &[usize], dtype: DType) -> Result<Tensor> {
+        if DEFERRED.get() {
+            return Ok(Tensor::new(Storage::lazy_zeros(dtype, shape)?, false));
+        }
         self.0.tensor(shape, dtype)
     }
+}
+
+thread_local! {
+    static DEFERRED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Turns deferred values on or off for this thread and returns the previous setting. While on,
+/// initializers make zeros that take no memory until written and draw no random numbers: what
+/// loading a model wants, since the file's weights overwrite them, and a file describing weights
+/// it does not hold is refused (by the shape check against its tensors) before the memory those
+/// weights would take is touched.
+pub fn defer_values(deferred: bool) -> bool {
+    DEFERRED.replace(deferred)
 }
 
 /// The names of the registered initializers, in registration order.

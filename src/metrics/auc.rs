@@ -28,6 +28,9 @@ pub struct Auc {
     pub curve: AucCurve,
 }
 
+/// The most thresholds an AUC takes (its default is 200).
+pub const MAX_THRESHOLDS: usize = 1_000_000;
+
 fn default_num_thresholds() -> usize {
     200
 }
@@ -37,14 +40,21 @@ impl MetricFunction for Auc {
     type State = Buckets;
 
     fn validate(&self) -> Result<()> {
-        if self.num_thresholds > 1 {
-            Ok(())
-        } else {
-            Err(Error::value(format!(
+        if self.num_thresholds <= 1 {
+            return Err(Error::value(format!(
                 "auc: num_thresholds must be an integer > 1, received num_thresholds={}",
                 self.num_thresholds
-            )))
+            )));
         }
+        // A sane bound (Keras has none): the state takes 16 bytes a threshold, so a model file
+        // naming a billion would take 16 GB at load, and so many add no precision.
+        if self.num_thresholds > MAX_THRESHOLDS {
+            return Err(Error::value(format!(
+                "auc: num_thresholds must be at most {MAX_THRESHOLDS}, received num_thresholds={}",
+                self.num_thresholds
+            )));
+        }
+        Ok(())
     }
 
     fn new_state(&self) -> Result<Buckets> {

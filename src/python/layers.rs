@@ -165,6 +165,14 @@ fn initialize(
     guarded(|| Ok(PyTensor::wrap(initializer.tensor(&shape, dtype)?)))
 }
 
+/// Turns deferred initial values on or off for this thread (see
+/// `crate::initializers::defer_values`); returns the previous setting. Model loading builds
+/// its layers this way.
+#[pyfunction]
+fn defer_initial_values(deferred: bool) -> bool {
+    crate::initializers::defer_values(deferred)
+}
+
 /// `l1 * sum(|w|) + l2 * sum(w^2)` as a differentiable scalar.
 #[pyfunction]
 fn regularization_penalty(weight: PyRef<'_, PyTensor>, l1: f64, l2: f64) -> PyResult<PyTensor> {
@@ -198,6 +206,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyLayer>()?;
     m.add_function(wrap_pyfunction!(build, m)?)?;
     m.add_function(wrap_pyfunction!(initialize, m)?)?;
+    m.add_function(wrap_pyfunction!(defer_initial_values, m)?)?;
     m.add_function(wrap_pyfunction!(regularization_penalty, m)?)?;
     m.add_function(wrap_pyfunction!(apply_unary, m)?)?;
     m.add_function(wrap_pyfunction!(layer_kinds, m)?)?;

@@ -13,6 +13,7 @@ import tempfile
 import numpy as np
 
 from ferrograd import _core
+from ferrograd.errors import FileFormatError
 from ferrograd.saving.archive import (
     FORMAT,
     FORMAT_VERSION,
@@ -104,7 +105,7 @@ def load_model(path, compile: bool = True):
     weights = {
         name: value for name, value in arrays.items() if not name.startswith(OPTIMIZER_PREFIX)
     }
-    model = model_from_config(reader.get(config, "model", dict, "config"), source)
+    model = _built_without_values(reader.get(config, "model", dict, "config"), source)
     check_and_assign(model, weights, source)
     compile_config = config.get("compile")
     if compile and compile_config is not None:
@@ -156,6 +157,21 @@ def model_to_bytes(model) -> bytes:
         save_model(model, path)
         with open(path, "rb") as file:
             return file.read()
+
+
+def _built_without_values(model_config: dict, source: str):
+    """The model a config describes, its weights zeros that take no memory until the file's
+    values are assigned: a config naming sizes its weights do not have is refused by the shape
+    check that follows, before those sizes are ever allocated."""
+    previous = _core.defer_initial_values(True)
+    try:
+        return model_from_config(model_config, source)
+    except MemoryError as error:
+        raise FileFormatError(
+            f"{source}: the config describes weights larger than this machine's memory ({error})"
+        ) from error
+    finally:
+        _core.defer_initial_values(previous)
 
 
 def model_from_bytes(data: bytes):
