@@ -10,10 +10,10 @@ use super::errors::guarded;
 use super::hooks::PyHooks;
 use super::layers::PyLayer;
 use super::sources::PyBatchStream;
-use crate::train::data::Rows;
 use super::tensor::PyTensor;
 use crate::nn::{Context, Graph, GraphNode, Shape, ValueRef};
 use crate::tensor::Tensor;
+use crate::train::data::Rows;
 use crate::{rng, train};
 
 /// Layers wired into a model.

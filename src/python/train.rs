@@ -12,8 +12,8 @@ use super::model::{PyGraph, guarded_core};
 use super::optimizers::PyOptimizer;
 use super::sources::{NumpyRows, PyBatchStream};
 use crate::metrics::MetricKind;
-use crate::rng;
 use crate::nn::Graph;
+use crate::rng;
 use crate::train::Data;
 use crate::train::data::Rows;
 use crate::train::fit::{self as loops, Compiled, FitConfig, OutputLoss};
@@ -27,7 +27,10 @@ enum Source {
 
 /// `x` as arrays of rows for a model with `count` inputs: one numpy array, or (several inputs) a
 /// list or tuple of `count` numpy arrays. `None` when `x` is neither (an iterable of batches).
-pub(super) fn input_columns(x: &Bound<'_, PyAny>, count: usize) -> PyResult<Option<Vec<NumpyRows>>> {
+pub(super) fn input_columns(
+    x: &Bound<'_, PyAny>,
+    count: usize,
+) -> PyResult<Option<Vec<NumpyRows>>> {
     if x.cast::<numpy::PyUntypedArray>().is_ok() {
         return Ok(Some(vec![NumpyRows::new(x)?]));
     }
@@ -70,13 +73,19 @@ impl Source {
         match y {
             Some(y) if !y.is_none() => {
                 let x = input_columns(x, inputs)?.ok_or_else(|| {
-                    PyTypeError::new_err("expected arrays x and y, or an iterable of (x, y) batches")
+                    PyTypeError::new_err(
+                        "expected arrays x and y, or an iterable of (x, y) batches",
+                    )
                 })?;
                 Ok(Source::Arrays(x, columns(y, outputs, "y", "outputs")?))
             }
-            _ if x.hasattr("__iter__")? && x.cast::<numpy::PyUntypedArray>().is_err() => Ok(
-                Source::Stream(PyBatchStream::with_arity(x.clone().unbind(), inputs, outputs)),
-            ),
+            _ if x.hasattr("__iter__")? && x.cast::<numpy::PyUntypedArray>().is_err() => {
+                Ok(Source::Stream(PyBatchStream::with_arity(
+                    x.clone().unbind(),
+                    inputs,
+                    outputs,
+                )))
+            }
             _ => Err(PyTypeError::new_err(
                 "expected arrays x and y, or an iterable of (x, y) batches",
             )),
@@ -123,14 +132,20 @@ fn output_losses(
     let count = graph.outputs().len();
     let (losses, metrics): (Vec<crate::losses::Loss>, Vec<Vec<(String, MetricKind)>>) =
         if let Ok(single) = loss.cast::<PyLoss>() {
-            (vec![single.borrow().inner.clone()], vec![metric_kinds(metrics)?])
+            (
+                vec![single.borrow().inner.clone()],
+                vec![metric_kinds(metrics)?],
+            )
         } else {
             let losses: Vec<PyRef<'_, PyLoss>> = loss.extract()?;
             let per_output: Vec<Bound<'_, PyAny>> = metrics.try_iter()?.collect::<PyResult<_>>()?;
             let metrics = if per_output.is_empty() {
                 vec![Vec::new(); losses.len()]
             } else {
-                per_output.iter().map(metric_kinds).collect::<PyResult<_>>()?
+                per_output
+                    .iter()
+                    .map(metric_kinds)
+                    .collect::<PyResult<_>>()?
             };
             (losses.iter().map(|l| l.inner.clone()).collect(), metrics)
         };
@@ -139,7 +154,11 @@ fn output_losses(
         None => vec![None; count],
     };
     let names = output_names.unwrap_or_else(|| (0..count).map(|i| format!("output_{i}")).collect());
-    if losses.len() != count || metrics.len() != count || weights.len() != count || names.len() != count {
+    if losses.len() != count
+        || metrics.len() != count
+        || weights.len() != count
+        || names.len() != count
+    {
         return Err(PyValueError::new_err(format!(
             "the model has {count} outputs; received {} losses, {} metric lists, {} loss \
              weights and {} output names",
@@ -196,7 +215,10 @@ fn fit<'py>(
     output_names: Option<Vec<String>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let outputs = output_losses(&graph.inner, loss, metrics, loss_weights, output_names)?;
-    let arity = (graph.inner.input_shapes().len(), graph.inner.outputs().len());
+    let arity = (
+        graph.inner.input_shapes().len(),
+        graph.inner.outputs().len(),
+    );
     let mut train = Source::new(x, y, arity.0, arity.1)?;
     let mut validation = match validation {
         Some(v) => {

@@ -381,8 +381,7 @@ fn evaluate_matches_a_forward_pass_by_hand() {
 
     let predictions = forward_all(&graph, &x);
     let y_tensor = Tensor::new(y.clone(), false);
-    let loss = model
-        .outputs[0]
+    let loss = model.outputs[0]
         .loss
         .compute(&y_tensor, &predictions)
         .unwrap()
@@ -427,8 +426,7 @@ fn evaluate_matches_a_forward_pass_by_hand() {
     let first_rows: Vec<usize> = (0..21).collect();
     let head = forward_all(&graph, &rows(&x).gather(&first_rows, DType::F64).unwrap());
     let head_y = rows(&y).gather(&first_rows, DType::F64).unwrap();
-    let head_loss = model
-        .outputs[0]
+    let head_loss = model.outputs[0]
         .loss
         .compute(&Tensor::new(head_y, false), &head)
         .unwrap()
@@ -949,10 +947,18 @@ fn the_pipeline_shuffles_one_order_across_epochs_and_caps_the_steps() {
 
 // --- several inputs and outputs ---------------------------------------------------------------
 
+/// A layer's kind, name, config and input shapes.
+type LayerSpec = (
+    &'static str,
+    &'static str,
+    serde_json::Value,
+    Vec<Vec<Option<usize>>>,
+);
+
 /// Two inputs (3 and 2 features) -> Concatenate -> Dense(4, relu) "trunk", then two heads:
 /// "score" Dense(1) and "class" Dense(3, softmax); weights from `wave`.
 fn two_head_model(dtype: DType) -> Graph {
-    let specs: [(&str, &str, serde_json::Value, Vec<Vec<Option<usize>>>); 4] = [
+    let specs: [LayerSpec; 4] = [
         (
             "Concatenate",
             "join",
@@ -1114,7 +1120,13 @@ fn two_heads_total_loss_is_the_weighted_sum_of_the_output_losses() {
     let names: Vec<&str> = logs.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         names,
-        ["loss", "score_loss", "class_loss", "score_mae", "class_accuracy"]
+        [
+            "loss",
+            "score_loss",
+            "class_loss",
+            "score_mae",
+            "class_accuracy"
+        ]
     );
     let (mse, cce) = {
         let _no_grad = no_grad();
@@ -1144,7 +1156,10 @@ fn two_heads_total_loss_is_the_weighted_sum_of_the_output_losses() {
     .err()
     .unwrap()
     .to_string();
-    assert!(err.contains("2 outputs") && err.contains("1 target"), "{err}");
+    assert!(
+        err.contains("2 outputs") && err.contains("1 target"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -1268,6 +1283,12 @@ fn two_heads_give_the_same_bits_on_one_two_and_three_threads_and_predict_each_ou
     );
     // Training lowers the total loss.
     assert!(value(&one.3[2], "loss") < value(&one.3[0], "loss"));
-    assert!(one.0 == two.0 && one.1 == two.1 && one.2 == two.2, "1 and 2 threads differ");
-    assert!(one.0 == three.0 && one.1 == three.1 && one.2 == three.2, "1 and 3 threads differ");
+    assert!(
+        one.0 == two.0 && one.1 == two.1 && one.2 == two.2,
+        "1 and 2 threads differ"
+    );
+    assert!(
+        one.0 == three.0 && one.1 == three.1 && one.2 == three.2,
+        "1 and 3 threads differ"
+    );
 }
