@@ -320,8 +320,13 @@ class Graph:
         """Every output of the model, in order."""
 
     def predict(
-        self, x: _Data, batch_size: int = 32, hooks: Any = None, every_batch: bool = False
-    ) -> npt.NDArray[np.float32 | np.float64]: ...
+        self,
+        x: _Data | Sequence[_Data],
+        batch_size: int = 32,
+        hooks: Any = None,
+        every_batch: bool = False,
+    ) -> npt.NDArray[np.float32 | np.float64] | list[npt.NDArray[np.float32 | np.float64]]:
+        """One array per output: a single array for a model with one output, else a list."""
 
 @final
 class Loss:
@@ -410,12 +415,12 @@ def resolve_accuracy(
 ) -> str: ...
 def fit(
     graph: Graph,
-    loss: Loss,
-    metrics: Sequence[tuple[str, Metric]],
+    loss: Loss | Sequence[Loss],
+    metrics: Sequence[tuple[str, Metric]] | Sequence[Sequence[tuple[str, Metric]]],
     optimizer: Optimizer,
-    x: _Data,
-    y: _Data | None = None,
-    validation: tuple[_Data, _Data] | None = None,
+    x: _Data | Sequence[_Data],
+    y: _Data | Sequence[_Data] | None = None,
+    validation: tuple[Any, ...] | None = None,
     *,
     epochs: int = 1,
     initial_epoch: int = 0,
@@ -427,18 +432,25 @@ def fit(
     stop_on_nonfinite: bool = False,
     hooks: Any = None,
     every_batch: bool = False,
-) -> dict[str, Any]: ...
+    loss_weights: Sequence[float] | None = None,
+    output_names: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Trains ``graph``. For several outputs: ``loss`` one per output, ``metrics`` one list per
+    output, ``x``/``y`` lists of arrays (one per input/output)."""
+
 def evaluate(
     graph: Graph,
-    loss: Loss,
-    metrics: Sequence[tuple[str, Metric]],
-    x: _Data,
-    y: _Data | None = None,
+    loss: Loss | Sequence[Loss],
+    metrics: Sequence[tuple[str, Metric]] | Sequence[Sequence[tuple[str, Metric]]],
+    x: _Data | Sequence[_Data],
+    y: _Data | Sequence[_Data] | None = None,
     *,
     batch_size: int = 32,
     steps: int | None = None,
     hooks: Any = None,
     every_batch: bool = False,
+    loss_weights: Sequence[float] | None = None,
+    output_names: Sequence[str] | None = None,
 ) -> list[tuple[str, float]]: ...
 
 # --- files -------------------------------------------------------------------------------------

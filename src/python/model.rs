@@ -9,10 +9,11 @@ use super::convert::{parse_dtype, storage_to_numpy};
 use super::errors::guarded;
 use super::hooks::PyHooks;
 use super::layers::PyLayer;
-use super::sources::{NumpyRows, PyBatchStream};
+use super::sources::PyBatchStream;
 use super::tensor::PyTensor;
 use crate::nn::{Context, Graph, GraphNode, Shape, ValueRef};
 use crate::tensor::Tensor;
+use crate::train::data::Rows;
 use crate::{rng, train};
 
 /// Layers wired into a model.
@@ -211,8 +212,10 @@ impl PyGraph {
         })
     }
 
-    /// The outputs for every row of `x` (a C-contiguous numpy array) or every batch of an
-    /// iterator, computed in Rust with the GIL released.
+    /// The outputs for every row of `x` (a C-contiguous numpy array; for a model with several
+    /// inputs, a list or tuple of them, one per input) or every batch of an iterator, computed in
+    /// Rust with the GIL released. One numpy array for a model with one output, else a list of
+    /// arrays in the graph's output order.
     #[pyo3(signature = (x, batch_size=32, hooks=None, every_batch=false))]
     fn predict<'py>(
         &self,
@@ -224,24 +227,36 @@ impl PyGraph {
     ) -> PyResult<Bound<'py, PyAny>> {
         let mut hooks = PyHooks::new(hooks, every_batch);
         let graph = self.inner.clone();
-        let result = if x.cast::<numpy::PyUntypedArray>().is_ok() {
-            let rows = NumpyRows::new(x)?;
-            py.detach(|| guarded_core(|| train::predict(&graph, &rows, batch_size, &mut hooks)))
+        let (inputs, outputs) = (graph.input_shapes().len(), graph.outputs().len());
+        let result = if let Some(columns) = super::train::input_columns(x, inputs)? {
+            py.detach(|| {
+                let rows: Vec<&dyn Rows> = columns.iter().map(|c| c as &dyn Rows).collect();
+                guarded_core(|| train::predict_all(&graph, &rows, batch_size, &mut hooks))
+            })
         } else if x.hasattr("__iter__")? {
-            let mut stream = PyBatchStream::new(x.clone().unbind());
-            let result = py
-                .detach(|| guarded_core(|| train::predict_stream(&graph, &mut stream, &mut hooks)));
+            let mut stream = PyBatchStream::with_arity(x.clone().unbind(), inputs, outputs);
+            let result = py.detach(|| {
+                guarded_core(|| train::predict_stream_all(&graph, &mut stream, &mut hooks))
+            });
             if let Some(error) = stream.take_error() {
                 return Err(error);
             }
             result
         } else {
             return Err(PyTypeError::new_err(
-                "predict: expected a numpy array or an iterable of batches",
+                "predict: expected a numpy array (a list of them for several inputs) or an \
+                 iterable of batches",
             ));
         };
-        let storage = hooks.finish(result)?;
-        storage_to_numpy(py, &storage)
+        let storages = hooks.finish(result)?;
+        if outputs == 1 && storages.len() == 1 {
+            return storage_to_numpy(py, &storages[0]);
+        }
+        let arrays = storages
+            .iter()
+            .map(|s| storage_to_numpy(py, s))
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(pyo3::types::PyList::new(py, arrays)?.into_any())
     }
 }
 

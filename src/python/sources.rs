@@ -180,18 +180,26 @@ impl Rows for NumpyRows {
 /// Batches from a Python iterable of `(x, y)` pairs or of `x` alone (a generator, a list, a
 /// `PyDataset`-like object); each batch is converted as it arrives. Each epoch starts a new
 /// iteration (`iter(source)`; a generator simply continues) unless the loop asks to continue.
+///
+/// For a model with several inputs (outputs), a batch's `x` (`y`) is a tuple or list of arrays,
+/// one per input (output), in the model's order.
 pub struct PyBatchStream {
     source: Py<PyAny>,
     iterator: Option<Py<PyAny>>,
     error: Option<PyErr>,
+    inputs: usize,
+    outputs: usize,
 }
 
 impl PyBatchStream {
-    pub fn new(source: Py<PyAny>) -> PyBatchStream {
+    /// A stream for a model with `inputs` inputs and `outputs` outputs.
+    pub fn with_arity(source: Py<PyAny>, inputs: usize, outputs: usize) -> PyBatchStream {
         PyBatchStream {
             source,
             iterator: None,
             error: None,
+            inputs,
+            outputs,
         }
     }
 
@@ -247,12 +255,44 @@ impl BatchStream for PyBatchStream {
                 Ok(t) if t.len() == 1 => (t.get_item(0)?, None),
                 _ => (item.clone(), None),
             };
-            let x = super::convert::to_storage(&x, dtype)?;
+            let x = arrays(&x, self.inputs, "x", dtype)?;
             let y = y
-                .map(|y| super::convert::to_storage(&y, dtype))
+                .filter(|y| !y.is_none())
+                .map(|y| arrays(&y, self.outputs, "y", dtype))
                 .transpose()?;
             Ok(Some(Batch { x, y }))
         });
         outcome.map_err(|e| self.fail(e))
     }
+}
+
+/// A batch's `x` or `y`: one array, or with `count` > 1 a tuple or list of `count` arrays.
+fn arrays(
+    value: &Bound<'_, PyAny>,
+    count: usize,
+    what: &str,
+    dtype: DType,
+) -> PyResult<Vec<Storage>> {
+    if count == 1 {
+        return Ok(vec![super::convert::to_storage(value, dtype)?]);
+    }
+    let items: Vec<Bound<'_, PyAny>> = match value.cast::<pyo3::types::PyTuple>() {
+        Ok(t) => t.iter().collect(),
+        Err(_) => match value.cast::<pyo3::types::PyList>() {
+            Ok(l) => l.iter().collect(),
+            Err(_) => Vec::new(),
+        },
+    };
+    if items.len() != count {
+        return Err(PyValueError::new_err(format!(
+            "a batch's {what} must be a tuple or list of {count} arrays (the model has {count} \
+             {}), received {}",
+            if what == "x" { "inputs" } else { "outputs" },
+            value.get_type().name()?
+        )));
+    }
+    items
+        .iter()
+        .map(|item| super::convert::to_storage(item, dtype))
+        .collect()
 }

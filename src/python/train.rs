@@ -1,9 +1,9 @@
 //! `fit` and `evaluate` from Python: wraps the datasets, releases the GIL and runs the Rust
 //! loops, calling back into Python only through the hooks.
 
-use pyo3::exceptions::PyTypeError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyTuple};
+use pyo3::types::{PyDict, PyList, PyTuple};
 
 use super::hooks::PyHooks;
 use super::losses::PyLoss;
@@ -12,24 +12,79 @@ use super::model::{PyGraph, guarded_core};
 use super::optimizers::PyOptimizer;
 use super::sources::{NumpyRows, PyBatchStream};
 use crate::metrics::MetricKind;
+use crate::nn::Graph;
 use crate::rng;
 use crate::train::Data;
-use crate::train::fit::{self as loops, Compiled, FitConfig};
+use crate::train::data::Rows;
+use crate::train::fit::{self as loops, Compiled, FitConfig, OutputLoss};
 
-/// A dataset as the loops take it: two arrays of rows, or a stream of batches.
+/// A dataset as the loops take it: arrays of rows (one per model input, one per output), or a
+/// stream of batches.
 enum Source {
-    Arrays(NumpyRows, NumpyRows),
+    Arrays(Vec<NumpyRows>, Vec<NumpyRows>),
     Stream(PyBatchStream),
 }
 
+/// `x` as arrays of rows for a model with `count` inputs: one numpy array, or (several inputs) a
+/// list or tuple of `count` numpy arrays. `None` when `x` is neither (an iterable of batches).
+pub(super) fn input_columns(
+    x: &Bound<'_, PyAny>,
+    count: usize,
+) -> PyResult<Option<Vec<NumpyRows>>> {
+    if x.cast::<numpy::PyUntypedArray>().is_ok() {
+        return Ok(Some(vec![NumpyRows::new(x)?]));
+    }
+    if count > 1 && (x.cast::<PyList>().is_ok() || x.cast::<PyTuple>().is_ok()) {
+        return columns(x, count, "x", "inputs").map(Some);
+    }
+    Ok(None)
+}
+
+/// `count` numpy arrays from one array (`count` = 1) or a list or tuple of them.
+fn columns(
+    value: &Bound<'_, PyAny>,
+    count: usize,
+    what: &str,
+    of: &str,
+) -> PyResult<Vec<NumpyRows>> {
+    if count == 1 && value.cast::<numpy::PyUntypedArray>().is_ok() {
+        return Ok(vec![NumpyRows::new(value)?]);
+    }
+    let items: Vec<Bound<'_, PyAny>> = value.try_iter()?.collect::<PyResult<_>>()?;
+    if items.len() != count {
+        return Err(PyValueError::new_err(format!(
+            "{what} must hold {count} arrays (the model has {count} {of}), received {}",
+            items.len()
+        )));
+    }
+    items.iter().map(NumpyRows::new).collect()
+}
+
 impl Source {
-    /// `x` and `y` numpy arrays (C-contiguous; the Python side converted them once), or `x` an
-    /// iterable of `(x, y)` batches with `y` None.
-    fn new(x: &Bound<'_, PyAny>, y: Option<&Bound<'_, PyAny>>) -> PyResult<Source> {
+    /// `x` and `y` numpy arrays (C-contiguous; the Python side converted them once), lists of
+    /// them for a model with several inputs or outputs, or `x` an iterable of `(x, y)` batches
+    /// with `y` None.
+    fn new(
+        x: &Bound<'_, PyAny>,
+        y: Option<&Bound<'_, PyAny>>,
+        inputs: usize,
+        outputs: usize,
+    ) -> PyResult<Source> {
         match y {
-            Some(y) if !y.is_none() => Ok(Source::Arrays(NumpyRows::new(x)?, NumpyRows::new(y)?)),
+            Some(y) if !y.is_none() => {
+                let x = input_columns(x, inputs)?.ok_or_else(|| {
+                    PyTypeError::new_err(
+                        "expected arrays x and y, or an iterable of (x, y) batches",
+                    )
+                })?;
+                Ok(Source::Arrays(x, columns(y, outputs, "y", "outputs")?))
+            }
             _ if x.hasattr("__iter__")? && x.cast::<numpy::PyUntypedArray>().is_err() => {
-                Ok(Source::Stream(PyBatchStream::new(x.clone().unbind())))
+                Ok(Source::Stream(PyBatchStream::with_arity(
+                    x.clone().unbind(),
+                    inputs,
+                    outputs,
+                )))
             }
             _ => Err(PyTypeError::new_err(
                 "expected arrays x and y, or an iterable of (x, y) batches",
@@ -39,7 +94,10 @@ impl Source {
 
     fn data(&mut self) -> Data<'_> {
         match self {
-            Source::Arrays(x, y) => Data::Rows { x, y: Some(y) },
+            Source::Arrays(x, y) => Data::Columns {
+                x: x.iter().map(|r| r as &dyn Rows).collect(),
+                y: Some(y.iter().map(|r| r as &dyn Rows).collect()),
+            },
             Source::Stream(stream) => Data::Stream(stream),
         }
     }
@@ -53,11 +111,75 @@ impl Source {
     }
 }
 
-fn metric_kinds(metrics: &[(String, PyRef<'_, PyMetric>)]) -> Vec<(String, MetricKind)> {
-    metrics
+fn metric_kinds(metrics: &Bound<'_, PyAny>) -> PyResult<Vec<(String, MetricKind)>> {
+    let pairs: Vec<(String, PyRef<'_, PyMetric>)> = metrics.extract()?;
+    Ok(pairs
         .iter()
         .map(|(name, metric)| (name.clone(), metric.kind()))
-        .collect()
+        .collect())
+}
+
+/// The graph's outputs with their losses: `loss` one loss (one output) or a list of one per
+/// output; `metrics` a list of `(name, metric)` (one output) or a list of such lists;
+/// `loss_weights` None or one float per output; `output_names` None or one name per output.
+fn output_losses(
+    graph: &Graph,
+    loss: &Bound<'_, PyAny>,
+    metrics: &Bound<'_, PyAny>,
+    loss_weights: Option<Vec<f64>>,
+    output_names: Option<Vec<String>>,
+) -> PyResult<Vec<OutputLoss>> {
+    let count = graph.outputs().len();
+    let (losses, metrics): (Vec<crate::losses::Loss>, Vec<Vec<(String, MetricKind)>>) =
+        if let Ok(single) = loss.cast::<PyLoss>() {
+            (
+                vec![single.borrow().inner.clone()],
+                vec![metric_kinds(metrics)?],
+            )
+        } else {
+            let losses: Vec<PyRef<'_, PyLoss>> = loss.extract()?;
+            let per_output: Vec<Bound<'_, PyAny>> = metrics.try_iter()?.collect::<PyResult<_>>()?;
+            let metrics = if per_output.is_empty() {
+                vec![Vec::new(); losses.len()]
+            } else {
+                per_output
+                    .iter()
+                    .map(metric_kinds)
+                    .collect::<PyResult<_>>()?
+            };
+            (losses.iter().map(|l| l.inner.clone()).collect(), metrics)
+        };
+    let weights: Vec<Option<f64>> = match loss_weights {
+        Some(w) => w.into_iter().map(Some).collect(),
+        None => vec![None; count],
+    };
+    let names = output_names.unwrap_or_else(|| (0..count).map(|i| format!("output_{i}")).collect());
+    if losses.len() != count
+        || metrics.len() != count
+        || weights.len() != count
+        || names.len() != count
+    {
+        return Err(PyValueError::new_err(format!(
+            "the model has {count} outputs; received {} losses, {} metric lists, {} loss \
+             weights and {} output names",
+            losses.len(),
+            metrics.len(),
+            weights.len(),
+            names.len()
+        )));
+    }
+    Ok(names
+        .into_iter()
+        .zip(losses)
+        .zip(weights)
+        .zip(metrics)
+        .map(|(((name, loss), weight), metrics)| OutputLoss {
+            name,
+            loss,
+            weight,
+            metrics,
+        })
+        .collect())
 }
 
 /// Trains `graph`. Returns a dict: `epochs_completed`, `nonfinite` (None or `(epoch, step,
@@ -66,14 +188,15 @@ fn metric_kinds(metrics: &[(String, PyRef<'_, PyMetric>)]) -> Vec<(String, Metri
 #[pyo3(signature = (
     graph, loss, metrics, optimizer, x, y=None, validation=None, *, epochs=1, initial_epoch=0,
     batch_size=32, shuffle=true, steps_per_epoch=None, validation_batch_size=None,
-    validation_steps=None, stop_on_nonfinite=false, hooks=None, every_batch=false
+    validation_steps=None, stop_on_nonfinite=false, hooks=None, every_batch=false,
+    loss_weights=None, output_names=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn fit<'py>(
     py: Python<'py>,
     graph: PyRef<'_, PyGraph>,
-    loss: PyRef<'_, PyLoss>,
-    metrics: Vec<(String, PyRef<'_, PyMetric>)>,
+    loss: &Bound<'py, PyAny>,
+    metrics: &Bound<'py, PyAny>,
     optimizer: PyRef<'_, PyOptimizer>,
     x: &Bound<'py, PyAny>,
     y: Option<&Bound<'py, PyAny>>,
@@ -88,12 +211,19 @@ fn fit<'py>(
     stop_on_nonfinite: bool,
     hooks: Option<Py<PyAny>>,
     every_batch: bool,
+    loss_weights: Option<Vec<f64>>,
+    output_names: Option<Vec<String>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let mut train = Source::new(x, y)?;
+    let outputs = output_losses(&graph.inner, loss, metrics, loss_weights, output_names)?;
+    let arity = (
+        graph.inner.input_shapes().len(),
+        graph.inner.outputs().len(),
+    );
+    let mut train = Source::new(x, y, arity.0, arity.1)?;
     let mut validation = match validation {
         Some(v) => {
             let (vx, vy) = (v.get_item(0)?, v.get_item(1).ok());
-            Some(Source::new(&vx, vy.as_ref())?)
+            Some(Source::new(&vx, vy.as_ref(), arity.0, arity.1)?)
         }
         None => None,
     };
@@ -107,8 +237,6 @@ fn fit<'py>(
         validation_steps,
         stop_on_nonfinite,
     };
-    let compiled_loss = loss.inner.clone();
-    let kinds = metric_kinds(&metrics);
     let graph = graph.inner.clone();
     let optimizer = optimizer.inner.clone();
     let mut hooks = PyHooks::new(hooks, every_batch);
@@ -116,8 +244,7 @@ fn fit<'py>(
     let result = py.detach(|| {
         let compiled = Compiled {
             graph: &graph,
-            loss: compiled_loss,
-            metrics: kinds,
+            outputs,
             optimizer: Some(&*optimizer),
         };
         guarded_core(|| {
@@ -149,30 +276,38 @@ fn fit<'py>(
 
 /// The loss and metrics over a dataset, as `[(name, value), ...]`.
 #[pyfunction]
-#[pyo3(signature = (graph, loss, metrics, x, y=None, *, batch_size=32, steps=None, hooks=None, every_batch=false))]
+#[pyo3(signature = (
+    graph, loss, metrics, x, y=None, *, batch_size=32, steps=None, hooks=None, every_batch=false,
+    loss_weights=None, output_names=None
+))]
 #[allow(clippy::too_many_arguments)]
 fn evaluate(
     py: Python<'_>,
     graph: PyRef<'_, PyGraph>,
-    loss: PyRef<'_, PyLoss>,
-    metrics: Vec<(String, PyRef<'_, PyMetric>)>,
+    loss: &Bound<'_, PyAny>,
+    metrics: &Bound<'_, PyAny>,
     x: &Bound<'_, PyAny>,
     y: Option<&Bound<'_, PyAny>>,
     batch_size: usize,
     steps: Option<usize>,
     hooks: Option<Py<PyAny>>,
     every_batch: bool,
+    loss_weights: Option<Vec<f64>>,
+    output_names: Option<Vec<String>>,
 ) -> PyResult<Vec<(String, f64)>> {
-    let mut data = Source::new(x, y)?;
-    let compiled_loss = loss.inner.clone();
-    let kinds = metric_kinds(&metrics);
+    let outputs = output_losses(&graph.inner, loss, metrics, loss_weights, output_names)?;
+    let mut data = Source::new(
+        x,
+        y,
+        graph.inner.input_shapes().len(),
+        graph.inner.outputs().len(),
+    )?;
     let graph = graph.inner.clone();
     let mut hooks = PyHooks::new(hooks, every_batch);
     let result = py.detach(|| {
         let compiled = Compiled {
             graph: &graph,
-            loss: compiled_loss,
-            metrics: kinds,
+            outputs,
             optimizer: None,
         };
         guarded_core(|| loops::evaluate(&compiled, data.data(), batch_size, steps, &mut hooks))

@@ -16,16 +16,25 @@ use rand_chacha::ChaCha8Rng;
 use super::data::{Batch, BatchStream, Rows};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
+use crate::storage::Storage;
 
 /// A dataset for `fit`, `evaluate` or `predict`.
 ///
-/// Example (Rust): `Data::Rows { x: &features, y: Some(&targets) }` for two arrays of rows, or
-/// `Data::Stream(&mut generator)` for a source of whole batches.
+/// Example (Rust): `Data::Rows { x: &features, y: Some(&targets) }` for two arrays of rows,
+/// `Data::Columns { x: vec![&title, &body], y: Some(vec![&priority]) }` for a model with
+/// several inputs or outputs, or `Data::Stream(&mut generator)` for a source of whole batches.
 pub enum Data<'a> {
-    /// Rows gathered by index (so they can be shuffled); `y` is `None` for `predict`.
+    /// Rows gathered by index (so they can be shuffled) for a model with one input and one
+    /// output; `y` is `None` for `predict`.
     Rows {
         x: &'a dyn Rows,
         y: Option<&'a dyn Rows>,
+    },
+    /// One array of rows per model input (`x`) and per output (`y`), all of the same length,
+    /// gathered with the same row order.
+    Columns {
+        x: Vec<&'a dyn Rows>,
+        y: Option<Vec<&'a dyn Rows>>,
     },
     /// Whole batches in the source's order.
     Stream(&'a mut dyn BatchStream),
@@ -36,15 +45,67 @@ impl Data<'_> {
     pub fn samples(&self) -> Option<usize> {
         match self {
             Data::Rows { x, .. } => Some(x.len()),
+            Data::Columns { x, .. } => Some(x.first().map_or(0, |x| x.len())),
             Data::Stream(_) => None,
         }
+    }
+}
+
+/// The data a pipeline holds: rows as columns (one array per input and per output) or a stream.
+enum Held<'a> {
+    Columns {
+        x: Vec<&'a dyn Rows>,
+        y: Option<Vec<&'a dyn Rows>>,
+    },
+    Stream(&'a mut dyn BatchStream),
+}
+
+impl<'a> Held<'a> {
+    fn new(data: Data<'a>) -> Held<'a> {
+        match data {
+            Data::Rows { x, y } => Held::Columns {
+                x: vec![x],
+                y: y.map(|y| vec![y]),
+            },
+            Data::Columns { x, y } => Held::Columns { x, y },
+            Data::Stream(stream) => Held::Stream(stream),
+        }
+    }
+
+    fn samples(&self) -> Option<usize> {
+        match self {
+            Held::Columns { x, .. } => Some(x.first().map_or(0, |x| x.len())),
+            Held::Stream(_) => None,
+        }
+    }
+
+    /// Every array of rows has the same number of rows, and there is at least one input.
+    fn check(&self) -> Result<()> {
+        let Held::Columns { x, y } = self else {
+            return Ok(());
+        };
+        let Some(first) = x.first() else {
+            return Err(Error::value("the data has no input arrays"));
+        };
+        let lengths: Vec<usize> = x
+            .iter()
+            .chain(y.iter().flatten())
+            .map(|rows| rows.len())
+            .collect();
+        if lengths.iter().any(|&n| n != first.len()) {
+            return Err(Error::value(format!(
+                "every input and target array must have the same number of samples, \
+                 received arrays of {lengths:?} samples"
+            )));
+        }
+        Ok(())
     }
 }
 
 /// A dataset with how it is cut into batches: the rows' order, the batch size, the most steps
 /// per pass and the element type the batches are converted to.
 pub struct Pipeline<'a> {
-    data: Data<'a>,
+    data: Held<'a>,
     /// The order rows are gathered in (empty for a stream); shuffled in place by `epoch`.
     order: Vec<usize>,
     batch_size: usize,
@@ -66,7 +127,7 @@ impl<'a> Pipeline<'a> {
     ) -> Pipeline<'a> {
         let order = (0..data.samples().unwrap_or(0)).collect();
         Pipeline {
-            data,
+            data: Held::new(data),
             order,
             batch_size,
             steps,
@@ -87,8 +148,9 @@ impl<'a> Pipeline<'a> {
     /// gives a generator (one `shuffle` call of the whole order, so the same seed gives the
     /// same batches), then cut into batches of `batch_size`. A stream is told a pass begins.
     pub fn epoch(&mut self, shuffle: Option<&mut ChaCha8Rng>) -> Result<Batches<'_>> {
+        self.data.check()?;
         let source = match &mut self.data {
-            Data::Rows { x, y } => {
+            Held::Columns { x, y } => {
                 if self.batch_size == 0 {
                     return Err(Error::value(
                         "batch_size must be a positive integer, received 0",
@@ -98,12 +160,12 @@ impl<'a> Pipeline<'a> {
                     self.order.shuffle(rng);
                 }
                 Source::Rows {
-                    x: *x,
-                    y: *y,
+                    x: x.as_slice(),
+                    y: y.as_deref(),
                     chunks: self.order.chunks(self.batch_size),
                 }
             }
-            Data::Stream(stream) => {
+            Held::Stream(stream) => {
                 stream.start_epoch(self.steps.is_some())?;
                 Source::Stream(&mut **stream)
             }
@@ -121,11 +183,16 @@ impl<'a> Pipeline<'a> {
 /// Where one pass's batches come from.
 enum Source<'p> {
     Rows {
-        x: &'p dyn Rows,
-        y: Option<&'p dyn Rows>,
+        x: &'p [&'p dyn Rows],
+        y: Option<&'p [&'p dyn Rows]>,
         chunks: Chunks<'p, usize>,
     },
     Stream(&'p mut dyn BatchStream),
+}
+
+/// The given rows of each array, in order.
+fn gather_all(arrays: &[&dyn Rows], rows: &[usize], dtype: DType) -> Result<Vec<Storage>> {
+    arrays.iter().map(|a| a.gather(rows, dtype)).collect()
 }
 
 /// The batches of one pass, in order, made one at a time as they are asked for.
@@ -148,8 +215,8 @@ impl Batches<'_> {
         let batch = match &mut self.source {
             Source::Rows { x, y, chunks } => match chunks.next() {
                 Some(rows) => Some(Batch {
-                    x: x.gather(rows, self.dtype)?,
-                    y: y.map(|y| y.gather(rows, self.dtype)).transpose()?,
+                    x: gather_all(x, rows, self.dtype)?,
+                    y: y.map(|y| gather_all(y, rows, self.dtype)).transpose()?,
                 }),
                 None => None,
             },

@@ -28,10 +28,11 @@ pub trait Rows: Send {
     fn gather(&self, rows: &[usize], dtype: DType) -> Result<Storage>;
 }
 
-/// A batch of `x` and, for training and evaluation, `y`.
+/// A batch of `x` (one array per model input) and, for training and evaluation, `y` (one
+/// array per model output), all with the same rows in the same order.
 pub struct Batch {
-    pub x: Storage,
-    pub y: Option<Storage>,
+    pub x: Vec<Storage>,
+    pub y: Option<Vec<Storage>>,
 }
 
 pub trait BatchStream: Send {

@@ -21,13 +21,48 @@ use crate::optimizers::Optimizer;
 use crate::storage::Storage;
 use crate::tensor::Tensor;
 
-/// A compiled model: its graph, loss, metrics (with the names the logs use) and, for
-/// training, its optimizer.
+/// One model output's part of the training objective: its loss, its weight in the total and
+/// its metrics, with the names the logs use.
+pub struct OutputLoss {
+    /// The output's name (Keras 3: the output layer's name); with several outputs the logs
+    /// report `{name}_loss`.
+    pub name: String,
+    pub loss: Loss,
+    /// The output's `loss_weights` entry; `None` adds the loss as it is (no multiplication).
+    pub weight: Option<f64>,
+    /// `(log name, metric)`: the name is used as given (`{output}_accuracy` with several).
+    pub metrics: Vec<(String, MetricKind)>,
+}
+
+/// A compiled model: its graph, one `OutputLoss` per graph output (in the graph's output order)
+/// and, for training, its optimizer.
 pub struct Compiled<'a> {
     pub graph: &'a Graph,
-    pub loss: Loss,
-    pub metrics: Vec<(String, MetricKind)>,
+    pub outputs: Vec<OutputLoss>,
     pub optimizer: Option<&'a Mutex<Optimizer>>,
+}
+
+impl<'a> Compiled<'a> {
+    /// A model with one output: one loss and its metrics.
+    ///
+    /// Example: `Compiled::single(&graph, Loss::parse("mse")?, vec![], Some(&optimizer))`.
+    pub fn single(
+        graph: &'a Graph,
+        loss: Loss,
+        metrics: Vec<(String, MetricKind)>,
+        optimizer: Option<&'a Mutex<Optimizer>>,
+    ) -> Compiled<'a> {
+        Compiled {
+            graph,
+            outputs: vec![OutputLoss {
+                name: "output".to_string(),
+                loss,
+                weight: None,
+                metrics,
+            }],
+            optimizer,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -60,48 +95,16 @@ pub struct FitReport {
     pub ran_out_of_data: bool,
 }
 
-/// How the loss is computed from the model's output for one compiled model.
+/// How one output's loss is computed from the model's output.
 struct LossPlan {
-    /// The loss applied to the graph's output (or to its pre-activation values when fused).
+    /// The loss applied to the output (or to its pre-activation values when fused).
     loss: Loss,
     /// The output activation left out of the forward pass, applied after for the metrics.
     fused_activation: Option<Activation>,
+    weight: Option<f64>,
 }
 
 impl LossPlan {
-    fn new(compiled: &Compiled<'_>) -> LossPlan {
-        let activation = compiled.graph.output_activation();
-        match compiled.loss.fused_with(&activation) {
-            Some(fused) => LossPlan {
-                loss: fused,
-                fused_activation: Some(activation),
-            },
-            None => LossPlan {
-                loss: compiled.loss.clone(),
-                fused_activation: None,
-            },
-        }
-    }
-
-    /// The model's output and the loss on it (with the weight penalties).
-    fn forward(
-        &self,
-        graph: &Graph,
-        x: &Tensor,
-        y: &Tensor,
-        ctx: &mut Context<'_>,
-    ) -> Result<(Tensor, Tensor)> {
-        let output = match self.fused_activation {
-            Some(_) => graph.forward_without_output_activation(std::slice::from_ref(x), ctx)?,
-            None => graph.forward(std::slice::from_ref(x), ctx)?,
-        };
-        let mut loss = self.loss.compute(y, &output)?;
-        if let Some(penalty) = graph.regularization_loss()? {
-            loss = loss.add(&penalty)?;
-        }
-        Ok((output, loss))
-    }
-
     /// What the metrics see: the output with the fused activation put back.
     fn predictions(&self, output: &Tensor) -> Result<Storage> {
         let _no_grad = no_grad();
@@ -113,51 +116,204 @@ impl LossPlan {
     }
 }
 
-/// The running mean of the batch losses (weighted by batch size) and the metrics of an epoch.
+/// How the total loss is computed from the model's outputs: one `LossPlan` per output.
+struct Plan {
+    outputs: Vec<LossPlan>,
+}
+
+/// One step's forward pass: the outputs, the total loss (weighted output losses plus weight
+/// penalties) and, with several outputs, each output's own (unweighted) loss.
+struct Forward {
+    outputs: Vec<Tensor>,
+    total: Tensor,
+    output_losses: Vec<f64>,
+}
+
+impl Plan {
+    fn new(compiled: &Compiled<'_>) -> Result<Plan> {
+        let count = compiled.graph.outputs().len();
+        if compiled.outputs.len() != count {
+            return Err(Error::value(format!(
+                "the model has {count} outputs but {} losses were given",
+                compiled.outputs.len()
+            )));
+        }
+        let outputs = if count == 1 {
+            // The graph can leave out the activation of its one output, for a loss fused with it.
+            let output = &compiled.outputs[0];
+            let activation = compiled.graph.output_activation();
+            let (loss, fused_activation) = match output.loss.fused_with(&activation) {
+                Some(fused) => (fused, Some(activation)),
+                None => (output.loss.clone(), None),
+            };
+            vec![LossPlan {
+                loss,
+                fused_activation,
+                weight: output.weight,
+            }]
+        } else {
+            compiled
+                .outputs
+                .iter()
+                .map(|output| LossPlan {
+                    loss: output.loss.clone(),
+                    fused_activation: None,
+                    weight: output.weight,
+                })
+                .collect()
+        };
+        Ok(Plan { outputs })
+    }
+
+    fn check_targets(&self, ys: &[Storage]) -> Result<()> {
+        if ys.len() != self.outputs.len() {
+            return Err(Error::value(format!(
+                "the model has {} outputs but the data gives {} target arrays",
+                self.outputs.len(),
+                ys.len()
+            )));
+        }
+        Ok(())
+    }
+
+    /// The model's outputs and the loss on them (with the weight penalties).
+    fn forward(
+        &self,
+        graph: &Graph,
+        x: &[Tensor],
+        y: &[Tensor],
+        ctx: &mut Context<'_>,
+    ) -> Result<Forward> {
+        let (outputs, mut total, output_losses) = if let [plan] = self.outputs.as_slice() {
+            let output = match plan.fused_activation {
+                Some(_) => graph.forward_without_output_activation(x, ctx)?,
+                None => graph.forward(x, ctx)?,
+            };
+            let mut loss = plan.loss.compute(&y[0], &output)?;
+            if let Some(weight) = plan.weight {
+                loss = loss.mul(&Tensor::scalar(weight, loss.dtype()))?;
+            }
+            (vec![output], loss, Vec::new())
+        } else {
+            let outputs = graph.forward_all(x, ctx)?;
+            let mut total: Option<Tensor> = None;
+            let mut values = Vec::with_capacity(outputs.len());
+            for ((plan, output), y) in self.outputs.iter().zip(&outputs).zip(y) {
+                let loss = plan.loss.compute(y, output)?;
+                values.push(loss.item()?);
+                let weighted = match plan.weight {
+                    Some(weight) => loss.mul(&Tensor::scalar(weight, loss.dtype()))?,
+                    None => loss,
+                };
+                total = Some(match total {
+                    Some(sum) => sum.add(&weighted)?,
+                    None => weighted,
+                });
+            }
+            let total = total.ok_or_else(|| Error::value("the model has no outputs"))?;
+            (outputs, total, values)
+        };
+        if let Some(penalty) = graph.regularization_loss()? {
+            total = total.add(&penalty)?;
+        }
+        Ok(Forward {
+            outputs,
+            total,
+            output_losses,
+        })
+    }
+
+    fn predictions(&self, outputs: &[Tensor]) -> Result<Vec<Storage>> {
+        self.outputs
+            .iter()
+            .zip(outputs)
+            .map(|(plan, output)| plan.predictions(output))
+            .collect()
+    }
+}
+
+/// The running means of the batch losses (weighted by batch size) and the metrics of an epoch.
 struct EpochStatistics {
     loss_sum: f64,
     samples: usize,
-    metrics: Vec<(String, Metric)>,
+    /// With several outputs: `({output}_loss, running sum)` per output.
+    output_losses: Vec<(String, f64)>,
+    /// `(output index, log name, metric)`.
+    metrics: Vec<(usize, String, Metric)>,
 }
 
 impl EpochStatistics {
     fn new(compiled: &Compiled<'_>) -> Result<EpochStatistics> {
-        let metrics = compiled
-            .metrics
-            .iter()
-            .map(|(name, kind)| Ok((name.clone(), Metric::new(kind.clone())?)))
-            .collect::<Result<Vec<_>>>()?;
+        let output_losses = if compiled.outputs.len() > 1 {
+            compiled
+                .outputs
+                .iter()
+                .map(|output| (format!("{}_loss", output.name), 0.0))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut metrics = Vec::new();
+        for (index, output) in compiled.outputs.iter().enumerate() {
+            for (name, kind) in &output.metrics {
+                metrics.push((index, name.clone(), Metric::new(kind.clone())?));
+            }
+        }
         Ok(EpochStatistics {
             loss_sum: 0.0,
             samples: 0,
+            output_losses,
             metrics,
         })
     }
 
-    fn update(&mut self, loss: f64, y: &Storage, predictions: &Storage) -> Result<()> {
-        let batch = y.shape().first().copied().unwrap_or(1);
+    fn update(
+        &mut self,
+        loss: f64,
+        output_losses: &[f64],
+        y: &[Tensor],
+        predictions: &[Storage],
+    ) -> Result<()> {
+        let batch = y
+            .first()
+            .and_then(|y| y.shape().first().copied())
+            .unwrap_or(1);
         self.loss_sum += loss * batch as f64;
         self.samples += batch;
-        for (_, metric) in &mut self.metrics {
-            metric.update(y, predictions)?;
+        for ((_, sum), value) in self.output_losses.iter_mut().zip(output_losses) {
+            *sum += value * batch as f64;
+        }
+        for (index, _, metric) in &mut self.metrics {
+            metric.update(&y[*index].data(), &predictions[*index])?;
         }
         Ok(())
     }
 
     fn logs(&self, prefix: &str) -> Logs {
-        let mean_loss = if self.samples == 0 {
-            f64::NAN
-        } else {
-            self.loss_sum / self.samples as f64
+        let mean = |sum: f64| {
+            if self.samples == 0 {
+                f64::NAN
+            } else {
+                sum / self.samples as f64
+            }
         };
-        let mut logs = vec![(format!("{prefix}loss"), mean_loss)];
+        let mut logs = vec![(format!("{prefix}loss"), mean(self.loss_sum))];
+        logs.extend(
+            self.output_losses
+                .iter()
+                .map(|(name, sum)| (format!("{prefix}{name}"), mean(*sum))),
+        );
         logs.extend(
             self.metrics
                 .iter()
-                .map(|(name, metric)| (format!("{prefix}{name}"), metric.result())),
+                .map(|(_, name, metric)| (format!("{prefix}{name}"), metric.result())),
         );
         logs
     }
+}
+
+fn tensors(arrays: Vec<Storage>) -> Vec<Tensor> {
+    arrays.into_iter().map(|a| Tensor::new(a, false)).collect()
 }
 
 /// Trains the model. Returns when the epochs are done, when a hook says stop, or with the
@@ -181,7 +337,7 @@ pub fn fit(
     let optimizer = compiled
         .optimizer
         .ok_or_else(|| Error::value("fit: the model has no optimizer; call compile() first"))?;
-    let plan = LossPlan::new(compiled);
+    let plan = Plan::new(compiled)?;
     let dtype = compiled.graph.dtype();
     let mut report = FitReport::default();
     let mut train = Pipeline::new(train, config.batch_size, config.steps_per_epoch, dtype);
@@ -205,8 +361,9 @@ pub fn fit(
             let y = batch
                 .y
                 .ok_or_else(|| Error::value("fit: the training data has no targets (y)"))?;
-            let x = Tensor::new(batch.x, false);
-            let y_tensor = Tensor::new(y, false);
+            plan.check_targets(&y)?;
+            let x = tensors(batch.x);
+            let y = tensors(y);
             for weight in &trainable {
                 weight.zero_grad_in_place();
             }
@@ -215,8 +372,8 @@ pub fn fit(
                 rng,
                 packed_kernels: None,
             };
-            let (output, loss) = plan.forward(compiled.graph, &x, &y_tensor, &mut ctx)?;
-            let loss_value = loss.item()?;
+            let forward = plan.forward(compiled.graph, &x, &y, &mut ctx)?;
+            let loss_value = forward.total.item()?;
             if config.stop_on_nonfinite && !loss_value.is_finite() {
                 report.nonfinite = Some(NonFiniteLoss {
                     epoch,
@@ -225,10 +382,10 @@ pub fn fit(
                 });
                 return Ok(Control::Stop);
             }
-            loss.backward(None, false)?;
+            forward.total.backward(None, false)?;
             optimizer.lock().step(&trainable)?;
-            let predictions = plan.predictions(&output)?;
-            statistics.update(loss_value, &y_tensor.data(), &predictions)?;
+            let predictions = plan.predictions(&forward.outputs)?;
+            statistics.update(loss_value, &forward.output_losses, &y, &predictions)?;
             hooks.on_batch_end(step, &statistics.logs(""))
         };
         let mut batches = train.epoch(config.shuffle.then_some(&mut *rng))?;
@@ -272,14 +429,14 @@ pub fn evaluate(
     steps: Option<usize>,
     hooks: &mut dyn Hooks,
 ) -> Result<Logs> {
-    let plan = LossPlan::new(compiled);
+    let plan = Plan::new(compiled)?;
     let mut data = Pipeline::new(data, batch_size, steps, compiled.graph.dtype());
     evaluate_with(compiled, &plan, &mut data, hooks)
 }
 
 fn evaluate_with(
     compiled: &Compiled<'_>,
-    plan: &LossPlan,
+    plan: &Plan,
     data: &mut Pipeline<'_>,
     hooks: &mut dyn Hooks,
 ) -> Result<Logs> {
@@ -301,20 +458,21 @@ fn evaluate_with(
         let y = batch
             .y
             .ok_or_else(|| Error::value("evaluate: the data has no targets (y)"))?;
-        let y_tensor = Tensor::new(y, false);
+        plan.check_targets(&y)?;
+        let y = tensors(y);
         let mut ctx = Context {
             training: false,
             rng: &mut rng,
             packed_kernels: Some(&mut packed_kernels),
         };
-        let (output, loss) = plan.forward(
-            compiled.graph,
-            &Tensor::new(batch.x, false),
-            &y_tensor,
-            &mut ctx,
+        let forward = plan.forward(compiled.graph, &tensors(batch.x), &y, &mut ctx)?;
+        let predictions = plan.predictions(&forward.outputs)?;
+        statistics.update(
+            forward.total.item()?,
+            &forward.output_losses,
+            &y,
+            &predictions,
         )?;
-        let predictions = plan.predictions(&output)?;
-        statistics.update(loss.item()?, &y_tensor.data(), &predictions)?;
         hooks.on_batch_end(step, &statistics.logs(""))
     };
     let mut batches = data.epoch(None)?;

@@ -10,7 +10,7 @@ mod predict;
 mod tests;
 
 pub use batches::{Batches, Data, Pipeline};
-pub use predict::{predict, predict_stream};
+pub use predict::{predict, predict_all, predict_stream, predict_stream_all};
 
 use crate::error::Result;
 

@@ -10,8 +10,8 @@ use serde_json::json;
 
 use super::batches::{Data, Pipeline};
 use super::data::{ArrayRows, Batch, BatchStream, Rows};
-use super::fit::{Compiled, FitConfig, FitReport, evaluate, fit};
-use super::{Control, Hooks, Logs, NoHooks, predict, predict_stream};
+use super::fit::{Compiled, FitConfig, FitReport, OutputLoss, evaluate, fit};
+use super::{Control, Hooks, Logs, NoHooks, predict, predict_all, predict_stream};
 use crate::autograd::no_grad;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
@@ -119,15 +119,15 @@ fn compiled<'a>(
     metrics: &[&str],
     optimizer: Option<&'a Mutex<Optimizer>>,
 ) -> Compiled<'a> {
-    Compiled {
+    Compiled::single(
         graph,
-        loss: Loss::parse(loss).unwrap(),
-        metrics: metrics
+        Loss::parse(loss).unwrap(),
+        metrics
             .iter()
             .map(|name| (name.to_string(), MetricKind::parse(name).unwrap()))
             .collect(),
         optimizer,
-    }
+    )
 }
 
 fn config(epochs: usize, batch_size: usize, shuffle: bool) -> FitConfig {
@@ -276,8 +276,8 @@ impl BatchStream for ListStream {
         };
         self.next += 1;
         Ok(Some(Batch {
-            x: x.astype(dtype),
-            y: y.as_ref().map(|y| y.astype(dtype)),
+            x: vec![x.astype(dtype)],
+            y: y.as_ref().map(|y| vec![y.astype(dtype)]),
         }))
     }
 }
@@ -381,7 +381,7 @@ fn evaluate_matches_a_forward_pass_by_hand() {
 
     let predictions = forward_all(&graph, &x);
     let y_tensor = Tensor::new(y.clone(), false);
-    let loss = model
+    let loss = model.outputs[0]
         .loss
         .compute(&y_tensor, &predictions)
         .unwrap()
@@ -426,7 +426,7 @@ fn evaluate_matches_a_forward_pass_by_hand() {
     let first_rows: Vec<usize> = (0..21).collect();
     let head = forward_all(&graph, &rows(&x).gather(&first_rows, DType::F64).unwrap());
     let head_y = rows(&y).gather(&first_rows, DType::F64).unwrap();
-    let head_loss = model
+    let head_loss = model.outputs[0]
         .loss
         .compute(&Tensor::new(head_y, false), &head)
         .unwrap()
@@ -908,8 +908,8 @@ fn the_pipeline_shuffles_one_order_across_epochs_and_caps_the_steps() {
         let mut seen = Vec::new();
         while let Some(batch) = batches.next_batch().unwrap() {
             assert!(batch.y.is_none());
-            assert_eq!(batch.x.dtype(), DType::F32);
-            seen.extend(batch.x.to_f64_vec().into_iter().map(|v| v as usize));
+            assert_eq!(batch.x[0].dtype(), DType::F32);
+            seen.extend(batch.x[0].to_f64_vec().into_iter().map(|v| v as usize));
         }
         assert_eq!(batches.remaining(), Some(0));
         assert!(!batches.ran_out());
@@ -928,7 +928,7 @@ fn the_pipeline_shuffles_one_order_across_epochs_and_caps_the_steps() {
     let mut batches = pipeline.epoch(None).unwrap();
     assert_eq!(batches.remaining(), Some(3));
     let sizes: Vec<usize> = std::iter::from_fn(|| batches.next_batch().unwrap())
-        .map(|b| b.y.unwrap().shape()[0])
+        .map(|b| b.y.unwrap()[0].shape()[0])
         .collect();
     assert_eq!(sizes, [4, 4, 2]);
     // A zero batch size is an error, not a panic.
@@ -943,4 +943,352 @@ fn the_pipeline_shuffles_one_order_across_epochs_and_caps_the_steps() {
     assert!(!batches.ran_out());
     assert!(batches.next_batch().unwrap().is_none());
     assert!(batches.ran_out());
+}
+
+// --- several inputs and outputs ---------------------------------------------------------------
+
+/// A layer's kind, name, config and input shapes.
+type LayerSpec = (
+    &'static str,
+    &'static str,
+    serde_json::Value,
+    Vec<Vec<Option<usize>>>,
+);
+
+/// Two inputs (3 and 2 features) -> Concatenate -> Dense(4, relu) "trunk", then two heads:
+/// "score" Dense(1) and "class" Dense(3, softmax); weights from `wave`.
+fn two_head_model(dtype: DType) -> Graph {
+    let specs: [LayerSpec; 4] = [
+        (
+            "Concatenate",
+            "join",
+            json!({"axis": -1}),
+            vec![vec![None, Some(3)], vec![None, Some(2)]],
+        ),
+        (
+            "Dense",
+            "trunk",
+            json!({"units": 4, "activation": "relu"}),
+            vec![vec![None, Some(5)]],
+        ),
+        (
+            "Dense",
+            "score",
+            json!({"units": 1, "activation": "linear"}),
+            vec![vec![None, Some(4)]],
+        ),
+        (
+            "Dense",
+            "class",
+            json!({"units": 3, "activation": "softmax"}),
+            vec![vec![None, Some(4)]],
+        ),
+    ];
+    let layers = specs
+        .iter()
+        .map(|(kind, name, config, shapes)| {
+            let layer = build_layer(kind, config, shapes, dtype).unwrap();
+            Arc::new(BuiltLayer::new(name.to_string(), layer))
+        })
+        .collect();
+    let apply = |layer: usize, inputs: &[usize]| GraphNode::Apply {
+        layer,
+        inputs: inputs.iter().map(|&i| i.into()).collect(),
+    };
+    let nodes = vec![
+        GraphNode::Input {
+            shape: vec![None, Some(3)],
+        },
+        GraphNode::Input {
+            shape: vec![None, Some(2)],
+        },
+        apply(0, &[0, 1]),
+        apply(1, &[2]),
+        apply(2, &[3]),
+        apply(3, &[3]),
+    ];
+    let graph = Graph::with_outputs(
+        layers,
+        nodes,
+        vec![0, 1],
+        vec![4usize.into(), 5usize.into()],
+        dtype,
+    )
+    .unwrap();
+    for (w, (_, weight)) in graph.weights().into_iter().enumerate() {
+        let shape = weight.tensor.shape().to_vec();
+        let values = (0..shape.iter().product())
+            .map(|i| 0.5 * wave(i, 20 + w))
+            .collect();
+        weight
+            .tensor
+            .set_data(Storage::from_f64_vec(dtype, &shape, values).unwrap())
+            .unwrap();
+    }
+    graph
+}
+
+/// Inputs `a` (rows x 3), `b` (rows x 2), targets `score` (rows x 1) and one-hot `class`
+/// (rows x 3).
+fn two_head_data(rows: usize, dtype: DType) -> [Storage; 4] {
+    let a: Vec<f64> = (0..rows * 3).map(|i| wave(i, 1)).collect();
+    let b: Vec<f64> = (0..rows * 2).map(|i| wave(i, 2)).collect();
+    let score: Vec<f64> = (0..rows).map(|i| a[3 * i] - b[2 * i + 1]).collect();
+    let class: Vec<f64> = (0..rows)
+        .flat_map(|i| {
+            let k = ((wave(i, 3) + 1.0) * 1.5).floor().min(2.0) as usize;
+            (0..3).map(move |j| f64::from(j == k))
+        })
+        .collect();
+    [
+        Storage::from_f64_vec(dtype, &[rows, 3], a).unwrap(),
+        Storage::from_f64_vec(dtype, &[rows, 2], b).unwrap(),
+        Storage::from_f64_vec(dtype, &[rows, 1], score).unwrap(),
+        Storage::from_f64_vec(dtype, &[rows, 3], class).unwrap(),
+    ]
+}
+
+fn two_head_compiled<'a>(
+    graph: &'a Graph,
+    optimizer: Option<&'a Mutex<Optimizer>>,
+) -> Compiled<'a> {
+    Compiled {
+        graph,
+        outputs: vec![
+            OutputLoss {
+                name: "score".into(),
+                loss: Loss::parse("mse").unwrap(),
+                weight: Some(0.5),
+                metrics: vec![("score_mae".into(), MetricKind::parse("mae").unwrap())],
+            },
+            OutputLoss {
+                name: "class".into(),
+                loss: Loss::parse("categorical_crossentropy").unwrap(),
+                weight: Some(2.0),
+                metrics: vec![(
+                    "class_accuracy".into(),
+                    MetricKind::parse("categorical_accuracy").unwrap(),
+                )],
+            },
+        ],
+        optimizer,
+    }
+}
+
+/// Each head's loss on all rows at once, in training mode with gradients recorded.
+fn two_head_losses(graph: &Graph, data: &[Storage; 4]) -> (Tensor, Tensor) {
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let mut ctx = Context {
+        training: true,
+        rng: &mut rng,
+        packed_kernels: None,
+    };
+    let x = [
+        Tensor::new(data[0].clone(), false),
+        Tensor::new(data[1].clone(), false),
+    ];
+    let outputs = graph.forward_all(&x, &mut ctx).unwrap();
+    let mse = Loss::parse("mse")
+        .unwrap()
+        .compute(&Tensor::new(data[2].clone(), false), &outputs[0])
+        .unwrap();
+    let cce = Loss::parse("categorical_crossentropy")
+        .unwrap()
+        .compute(&Tensor::new(data[3].clone(), false), &outputs[1])
+        .unwrap();
+    (mse, cce)
+}
+
+fn two_head_rows(data: &[Storage; 4]) -> Vec<ArrayRows> {
+    data.iter().map(rows).collect()
+}
+
+fn columns(r: &[ArrayRows]) -> Data<'_> {
+    Data::Columns {
+        x: vec![&r[0], &r[1]],
+        y: Some(vec![&r[2], &r[3]]),
+    }
+}
+
+#[test]
+fn two_heads_total_loss_is_the_weighted_sum_of_the_output_losses() {
+    let graph = two_head_model(DType::F64);
+    let data = two_head_data(20, DType::F64);
+    let model = two_head_compiled(&graph, None);
+    let r = two_head_rows(&data);
+    let logs = evaluate(&model, columns(&r), 20, None, &mut NoHooks).unwrap();
+    let names: Vec<&str> = logs.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "loss",
+            "score_loss",
+            "class_loss",
+            "score_mae",
+            "class_accuracy"
+        ]
+    );
+    let (mse, cce) = {
+        let _no_grad = no_grad();
+        two_head_losses(&graph, &data)
+    };
+    let (mse, cce) = (mse.item().unwrap(), cce.item().unwrap());
+    assert!(mse > 0.01 && cce > 0.1, "{mse} {cce}");
+    assert!((value(&logs, "score_loss") - mse).abs() < 1e-12);
+    assert!((value(&logs, "class_loss") - cce).abs() < 1e-12);
+    assert!((value(&logs, "loss") - (0.5 * mse + 2.0 * cce)).abs() < 1e-12);
+    // In batches of 7 (7, 7, 6 rows) the logs are the same means, weighted by batch size.
+    let batched = evaluate(&model, columns(&r), 7, None, &mut NoHooks).unwrap();
+    for ((name, whole), (_, parts)) in logs.iter().zip(&batched) {
+        assert!((whole - parts).abs() < 1e-12, "{name}: {whole} vs {parts}");
+    }
+    // Targets missing for one output: a clear error.
+    let err = evaluate(
+        &model,
+        Data::Columns {
+            x: vec![&r[0], &r[1]],
+            y: Some(vec![&r[2]]),
+        },
+        7,
+        None,
+        &mut NoHooks,
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(
+        err.contains("2 outputs") && err.contains("1 target"),
+        "{err}"
+    );
+}
+
+#[test]
+fn two_heads_one_sgd_step_follows_each_heads_weighted_gradient() {
+    let data = two_head_data(16, DType::F64);
+    let learning_rate = 0.1;
+    // The gradients by hand: each head's weights get only their own weighted loss's gradient.
+    let by_hand = two_head_model(DType::F64);
+    let (mse, cce) = two_head_losses(&by_hand, &data);
+    let total = mse
+        .mul(&Tensor::scalar(0.5, DType::F64))
+        .unwrap()
+        .add(&cce.mul(&Tensor::scalar(2.0, DType::F64)).unwrap())
+        .unwrap();
+    total.backward(None, false).unwrap();
+    let grads: Vec<(String, Vec<f64>)> = by_hand
+        .weights()
+        .into_iter()
+        .map(|(name, w)| (name, w.tensor.grad().unwrap().to_f64_vec()))
+        .collect();
+    let head_only = two_head_model(DType::F64);
+    let (mse_only, _) = two_head_losses(&head_only, &data);
+    mse_only
+        .mul(&Tensor::scalar(0.5, DType::F64))
+        .unwrap()
+        .backward(None, false)
+        .unwrap();
+    for (name, w) in head_only.weights() {
+        if name.starts_with("score/") {
+            let alone = w.tensor.grad().unwrap().to_f64_vec();
+            let joint = &grads.iter().find(|(n, _)| *n == name).unwrap().1;
+            assert_eq!(&alone, joint, "{name}");
+            assert!(alone.iter().any(|g| g.abs() > 1e-6), "{name}");
+        }
+    }
+    // One step of fit over all rows.
+    let graph = two_head_model(DType::F64);
+    let before = weights(&graph);
+    let sgd = optimizer(sgd_rule(), learning_rate);
+    let model = two_head_compiled(&graph, Some(&sgd));
+    let r = two_head_rows(&data);
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    fit(
+        &model,
+        columns(&r),
+        None,
+        &config(1, 16, false),
+        &mut rng,
+        &mut NoHooks,
+    )
+    .unwrap();
+    let after = weights(&graph);
+    for (((b, a), (name, g)), _) in before.iter().zip(&after).zip(&grads).zip(0..) {
+        for ((b, a), g) in b.iter().zip(a).zip(g) {
+            assert!(
+                (a - (b - learning_rate * g)).abs() < 1e-12,
+                "{name}: {a} vs {}",
+                b - learning_rate * g
+            );
+        }
+    }
+}
+
+#[test]
+fn two_heads_give_the_same_bits_on_one_two_and_three_threads_and_predict_each_output() {
+    let data = two_head_data(150, DType::F32);
+    let run_on = |threads: usize| {
+        parallel::set_num_threads(threads).unwrap();
+        let graph = two_head_model(DType::F32);
+        let adam = optimizer(adam_rule(), 1e-2);
+        let model = two_head_compiled(&graph, Some(&adam));
+        let r = two_head_rows(&data);
+        let mut hooks = Recorder::default();
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        fit(
+            &model,
+            columns(&r),
+            Some(columns(&r)),
+            &config(3, 32, true),
+            &mut rng,
+            &mut hooks,
+        )
+        .unwrap();
+        let predictions =
+            predict_all(&graph, &[&r[0] as &dyn Rows, &r[1]], 16, &mut NoHooks).unwrap();
+        assert_eq!(predictions.len(), 2);
+        assert_eq!(predictions[0].shape(), [150, 1]);
+        assert_eq!(predictions[1].shape(), [150, 3]);
+        let logs = hooks.epoch_logs;
+        (
+            bits(&weights(&graph)),
+            log_bits(&logs),
+            bits(
+                &predictions
+                    .iter()
+                    .map(|p| p.to_f64_vec())
+                    .collect::<Vec<_>>(),
+            ),
+            logs,
+        )
+    };
+    let one = run_on(1);
+    let two = run_on(2);
+    let three = run_on(3);
+    parallel::set_num_threads(2).unwrap();
+    let names: Vec<&str> = one.3[0].iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "loss",
+            "score_loss",
+            "class_loss",
+            "score_mae",
+            "class_accuracy",
+            "val_loss",
+            "val_score_loss",
+            "val_class_loss",
+            "val_score_mae",
+            "val_class_accuracy"
+        ]
+    );
+    // Training lowers the total loss.
+    assert!(value(&one.3[2], "loss") < value(&one.3[0], "loss"));
+    assert!(
+        one.0 == two.0 && one.1 == two.1 && one.2 == two.2,
+        "1 and 2 threads differ"
+    );
+    assert!(
+        one.0 == three.0 && one.1 == three.1 && one.2 == three.2,
+        "1 and 3 threads differ"
+    );
 }

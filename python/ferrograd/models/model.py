@@ -24,7 +24,7 @@ from ferrograd import _core, _data, losses, optimizers, saving
 from ferrograd import callbacks as callbacks_module
 from ferrograd import metrics as metrics_module
 from ferrograd._core import Tensor
-from ferrograd.data_adapter import PreparedData, prepare
+from ferrograd.data_adapter import PreparedData, prepare, prepare_columns
 from ferrograd.errors import NotCompiledError
 from ferrograd.layers.input_layer import InputLayer
 from ferrograd.layers.keras_tensor import KerasTensor
@@ -219,13 +219,24 @@ class Model(WeightViews):
 
     # --- compile -------------------------------------------------------------------------
 
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, **kwargs):
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None, **kwargs):
         """Configures training.
 
         Args:
             optimizer: a name (``"adam"``, case-insensitive) or an optimizer instance.
-            loss: a name (``"binary_crossentropy"``, ``"mse"``, ...) or a loss instance.
-            metrics: a list of names (``"accuracy"``, ``"auc"``, ...) or metric instances.
+            loss: a name (``"binary_crossentropy"``, ``"mse"``, ...) or a loss instance; for a
+                model with several outputs, one applied to every output, a list (one per
+                output) or a dict by output name.
+            loss_weights: for several outputs, a list or a dict by output name of the factors
+                the output losses are multiplied by before they are summed (default 1 each).
+            metrics: a list of names (``"accuracy"``, ``"auc"``, ...) or metric instances; for
+                several outputs, a list with one entry (a metric or a list) per output, or a
+                dict by output name. Logged as ``{output}_{metric}``.
+
+        Example:
+            >>> model.compile(optimizer="adam", loss={"priority": "mse", "department":
+            ...     "categorical_crossentropy"}, loss_weights=[1.0, 0.2],
+            ...     metrics={"department": ["accuracy"]})
         """
         unsupported = set(kwargs) - {"run_eagerly", "jit_compile", "steps_per_execution"}
         if unsupported:
@@ -233,15 +244,155 @@ class Model(WeightViews):
         if loss is None:
             raise ValueError("compile() needs a loss, e.g. loss='categorical_crossentropy'")
         self.optimizer = optimizers.get(optimizer)
-        self.loss = losses.get(loss)
+        if isinstance(loss, dict):
+            self.loss = {name: losses.get(value) for name, value in loss.items()}
+        elif isinstance(loss, (list, tuple)):
+            self.loss = [losses.get(value) for value in loss]
+        else:
+            self.loss = losses.get(loss)
+        if loss_weights is not None:
+            values = loss_weights.values() if isinstance(loss_weights, dict) else loss_weights
+            if not isinstance(loss_weights, (dict, list, tuple)) or not all(
+                isinstance(w, (int, float)) and not isinstance(w, bool) for w in values
+            ):
+                raise ValueError(
+                    "loss_weights must be a list or a dict of numbers, received "
+                    f"loss_weights={loss_weights!r}"
+                )
+        self.loss_weights = loss_weights
         if metrics is None:
             metrics = []
         if isinstance(metrics, (str, metrics_module.Metric)):
             metrics = [metrics]
-        self._metric_specs = list(metrics)
-        for spec in self._metric_specs:
-            if not (isinstance(spec, str) and spec in ("accuracy", "acc")):
+        self._metric_specs = dict(metrics) if isinstance(metrics, dict) else list(metrics)
+        flat = []
+        for entry in (
+            self._metric_specs.values()
+            if isinstance(self._metric_specs, dict)
+            else self._metric_specs
+        ):
+            flat.extend(entry if isinstance(entry, (list, tuple)) else [entry])
+        for spec in flat:
+            if spec is not None and not (isinstance(spec, str) and spec in ("accuracy", "acc")):
                 metrics_module.get(spec)  # rejects unknown names now rather than in fit
+
+    # --- several inputs and outputs --------------------------------------------------------
+
+    def _io_names(self) -> tuple[list, list]:
+        """The model's input names (its ``Input`` layers) and output names (the layers that
+        produce its outputs), as Keras 3 names them; ``input_{i}``/``output_{i}`` where the
+        model does not know them."""
+        graph = self._require_graph()
+        count_in, count_out = len(graph.input_shapes), len(graph.output_shapes)
+
+        def names(tensors, count, default):
+            found = [getattr(getattr(t, "_producer", None), "name", None) for t in tensors or []]
+            if len(found) == count and all(found):
+                return found
+            return [f"{default}_{i}" for i in range(count)]
+
+        explicit_out = getattr(self, "output_names", None)
+        outputs = (
+            list(explicit_out)
+            if isinstance(explicit_out, (list, tuple)) and len(explicit_out) == count_out
+            else names(getattr(self, "outputs", None), count_out, "output")
+        )
+        return names(getattr(self, "inputs", None), count_in, "input"), outputs
+
+    def _is_multi(self) -> bool:
+        """Whether the model has several inputs or several outputs."""
+        if self._graph is None:
+            return False
+        return len(self._graph.input_shapes) > 1 or len(self._graph.output_shapes) > 1
+
+    def _per_output(self, value, names: list, what: str, default=None) -> list:
+        """A compile argument as one entry per output: a dict by output name, a list in order,
+        or (not a list) the same value for every output."""
+        if isinstance(value, dict):
+            unknown = [k for k in value if k not in names]
+            if unknown:
+                raise ValueError(
+                    f"{what} names outputs {unknown} the model does not have; its outputs are "
+                    f"{names}"
+                )
+            return [value.get(name, default) for name in names]
+        if isinstance(value, (list, tuple)):
+            if len(value) != len(names):
+                raise ValueError(
+                    f"for a model with {len(names)} outputs ({names}), {what} given as a list "
+                    f"must have {len(names)} entries, received {len(value)}"
+                )
+            return list(value)
+        return [value] * len(names)
+
+    def _core_arguments(self, data) -> dict:
+        """What ``_core.fit``/``evaluate`` take as the losses and metrics: one loss and its
+        metrics for a one-output model compiled with one loss, else the lists of
+        ``_core_compiled``."""
+        if (
+            not self._is_multi()
+            and isinstance(self.loss, losses.Loss)
+            and getattr(self, "loss_weights", None) is None
+        ):
+            metric_pairs = self._metrics_for(data.y_shape)
+            return {
+                "loss": self.loss._core,
+                "metrics": [(name, metric._core) for name, metric in metric_pairs],
+            }
+        y_shapes = data.y_shape if self._is_multi() else [data.y_shape]
+        return self._core_compiled(y_shapes)
+
+    def _prepare(self, x, y=None, **kwargs) -> PreparedData:
+        """``prepare`` the data, as lists of arrays (one per input and output) for a model with
+        several inputs or outputs."""
+        if self._is_multi():
+            inputs, outputs = self._io_names()
+            return prepare_columns(
+                x, y, dtype=self._dtype(), inputs=inputs, outputs=outputs, **kwargs
+            )
+        return prepare(x, y, dtype=self._dtype(), **kwargs)
+
+    def _core_compiled(self, y_shapes) -> dict:
+        """The losses, metrics, loss weights and output names ``_core.fit``/``evaluate`` take
+        for a model with several inputs or outputs."""
+        _, outputs = self._io_names()
+        per_loss = self._per_output(self.loss, outputs, "loss")
+        missing = [name for name, loss in zip(outputs, per_loss, strict=True) if loss is None]
+        if missing:
+            raise ValueError(f"compile() gave no loss for the outputs {missing}")
+        weights = None
+        loss_weights = getattr(self, "loss_weights", None)
+        if loss_weights is not None:
+            weights = [
+                float(w) for w in self._per_output(loss_weights, outputs, "loss_weights", 1.0)
+            ]
+        specs = self._metric_specs
+        if isinstance(specs, list) and len(outputs) > 1 and specs:
+            if len(specs) != len(outputs):
+                raise ValueError(
+                    f"for a model with {len(outputs)} outputs ({outputs}), metrics given as a "
+                    f"list must have one entry per output, received {len(specs)}; pass a dict "
+                    "by output name to give metrics to some outputs only"
+                )
+        per_metrics = (
+            self._per_output(specs, outputs, "metrics", []) if specs else [[]] * len(outputs)
+        )
+        y_shapes = y_shapes or [None] * len(outputs)
+        metric_lists = []
+        for index, (name, entry) in enumerate(zip(outputs, per_metrics, strict=True)):
+            entry = [] if entry is None else entry
+            entry = list(entry) if isinstance(entry, (list, tuple)) else [entry]
+            pairs = self._metrics_for(
+                y_shapes[index] or (None,), specs=entry, output=index, loss=per_loss[index]
+            )
+            prefix = f"{name}_" if len(outputs) > 1 else ""
+            metric_lists.append([(prefix + n, m._core) for n, m in pairs])
+        return {
+            "loss": [loss._core for loss in per_loss],
+            "metrics": metric_lists,
+            "loss_weights": weights,
+            "output_names": outputs,
+        }
 
     @property
     def compiled(self) -> bool:
@@ -254,18 +405,20 @@ class Model(WeightViews):
                 "model.compile(optimizer=..., loss=...)"
             )
 
-    def _metrics_for(self, y_shape) -> list:
-        """``(log name, metric)`` pairs; "accuracy" picks its kind from the shapes, like Keras."""
+    def _metrics_for(self, y_shape, specs=None, output=0, loss=None) -> list:
+        """``(log name, metric)`` pairs for output ``output`` (default: the compiled metrics of
+        a one-output model); "accuracy" picks its kind from the shapes, like Keras."""
         resolved = []
+        specs = self._metric_specs if specs is None else specs
+        loss = self.loss if loss is None else loss
         batch = y_shape[0] if y_shape and y_shape[0] is not None else 1
-        prediction_shape = [batch if d is None else d for d in self._require_graph().output_shape]
-        for spec in self._metric_specs:
+        output_shape = self._require_graph().output_shapes[output]
+        prediction_shape = [batch if d is None else d for d in output_shape]
+        for spec in specs:
             if isinstance(spec, str):
                 if spec in ("accuracy", "acc"):
                     y_known = [batch if d is None else d for d in y_shape]
-                    kind = metrics_module.resolve_accuracy(
-                        y_known, prediction_shape, loss=self.loss
-                    )
+                    kind = metrics_module.resolve_accuracy(y_known, prediction_shape, loss=loss)
                     resolved.append((spec, metrics_module.get(kind)))
                 else:
                     resolved.append((spec, metrics_module.get(spec)))
@@ -274,11 +427,12 @@ class Model(WeightViews):
                 resolved.append((metric.name, metric))
         return resolved
 
-    def _check_targets(self, y: np.ndarray) -> None:
+    def _check_targets(self, y: np.ndarray, loss=None, output=0) -> None:
         """Rejects labels a sparse cross-entropy cannot take, before any training."""
-        if not isinstance(self.loss, losses.SparseCategoricalCrossentropy):
+        loss = self.loss if loss is None else loss
+        if not isinstance(loss, losses.SparseCategoricalCrossentropy):
             return
-        classes = self._require_graph().output_shape[-1]
+        classes = self._require_graph().output_shapes[output][-1]
         labels = np.asarray(y)
         if labels.size == 0:
             return
@@ -314,9 +468,11 @@ class Model(WeightViews):
         """Trains the model.
 
         Args:
-            x, y: arrays (numpy, memory maps, Tensors) of samples and targets; or ``x`` an
-                iterable of ``(x, y)`` batches (a generator or a ``PyDataset``-like object) with
-                ``y`` None.
+            x, y: arrays (numpy, memory maps, Tensors) of samples and targets; for a model
+                with several inputs (outputs), a list of arrays in the model's order or a dict
+                by input (output) name; or ``x`` an iterable of ``(x, y)`` batches (a generator
+                or a ``PyDataset``-like object; ``x`` and ``y`` lists or dicts for several
+                inputs or outputs) with ``y`` None.
             batch_size: samples per update (default 32).
             epochs: the epoch to stop at (``initial_epoch`` is where to start).
             verbose: "auto"/1 (progress bar), 2 (one line per epoch), 0 (silent).
@@ -329,7 +485,8 @@ class Model(WeightViews):
                 record where in ``history.stopped_on_nonfinite``.
 
         Returns:
-            A ``History`` (also ``model.history``): ``history.history["loss"]``, ...
+            A ``History`` (also ``model.history``): ``history.history["loss"]``, ...; with
+            several outputs also ``{output}_loss`` and ``{output}_{metric}`` (and ``val_...``).
 
         Example:
             >>> history = model.fit(x, y, epochs=5, batch_size=32, validation_split=0.2)
@@ -347,11 +504,10 @@ class Model(WeightViews):
             validation_batch_size, "validation_batch_size"
         )
         verbose = verbosity(verbose)
-        data = prepare(
+        data = self._prepare(
             x,
             y,
             mode="fit",
-            dtype=self._dtype(),
             batch_size=batch_size,
             steps=steps_per_epoch,
             validation_split=validation_split,
@@ -360,7 +516,7 @@ class Model(WeightViews):
         self._ensure_built(data.sample_shape)
         self._check_targets_of(data)
         validation = None if data.validation is None else data.validation.as_validation()
-        metric_pairs = self._metrics_for(data.y_shape)
+        compiled = self._core_arguments(data)
 
         history = callbacks_module.History()
         user_callbacks = list(callbacks or [])
@@ -382,8 +538,8 @@ class Model(WeightViews):
         try:
             report = _core.fit(
                 self._graph,
-                self.loss._core,
-                [(name, metric._core) for name, metric in metric_pairs],
+                compiled.pop("loss"),
+                compiled.pop("metrics"),
                 self.optimizer._core,
                 data.x,
                 data.y,
@@ -398,6 +554,7 @@ class Model(WeightViews):
                 stop_on_nonfinite=stop_on_nonfinite,
                 hooks=callback_list,
                 every_batch=callback_list.every_batch,
+                **compiled,
             )
         except BaseException:
             if verbose == 1:
@@ -425,7 +582,14 @@ class Model(WeightViews):
     def _check_targets_of(self, data: PreparedData) -> None:
         """Checks the targets of ``data`` and of its validation data, when they are arrays."""
         for prepared in (data, data.validation):
-            if prepared is not None and prepared.y is not None:
+            if prepared is None or prepared.y is None:
+                continue
+            if prepared.columns:
+                _, outputs = self._io_names()
+                per_loss = self._per_output(self.loss, outputs, "loss")
+                for index, (y, loss) in enumerate(zip(prepared.y, per_loss, strict=True)):
+                    self._check_targets(y, loss=loss, output=index)
+            else:
                 self._check_targets(prepared.y)
 
     # --- evaluate and predict -------------------------------------------------------------
@@ -443,8 +607,8 @@ class Model(WeightViews):
         """The loss and metrics on data, in inference mode.
 
         Args:
-            x, y: arrays of samples and targets, or ``x`` an iterable of ``(x, y)`` batches
-                with ``y`` None.
+            x, y: arrays of samples and targets (lists or dicts by name for several inputs or
+                outputs), or ``x`` an iterable of ``(x, y)`` batches with ``y`` None.
             batch_size: samples per batch (default 32).
             verbose: "auto"/1 (progress bar) or 0 (silent).
             steps: the number of batches to read (default: all).
@@ -452,8 +616,9 @@ class Model(WeightViews):
             return_dict: return ``{"loss": ..., metric name: ...}``.
 
         Returns:
-            The loss alone when there are no metrics, else ``[loss, metric, ...]`` (or a dict
-            with ``return_dict=True``).
+            The loss alone when there are no metrics (and one output), else ``[loss, metric,
+            ...]``; with several outputs ``[loss, out1_loss, ..., out1_metric, ...]`` in
+            Keras's order (or a dict with ``return_dict=True``).
 
         Example:
             >>> loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
@@ -462,24 +627,23 @@ class Model(WeightViews):
         batch_size = _data.positive_int(batch_size, "batch_size", default=32)
         steps = _data.optional_positive_int(steps, "steps")
         verbose = verbosity(verbose)
-        data = prepare(
-            x, y, mode="evaluate", dtype=self._dtype(), batch_size=batch_size, steps=steps
-        )
+        data = self._prepare(x, y, mode="evaluate", batch_size=batch_size, steps=steps)
         self._ensure_built(data.sample_shape)
         self._check_targets_of(data)
-        metric_pairs = self._metrics_for(data.y_shape)
+        compiled = self._core_arguments(data)
         progress = LoopProgress(callbacks, self, "test", data.steps, verbose)
         progress.begin()
         logs = _core.evaluate(
             self._graph,
-            self.loss._core,
-            [(name, metric._core) for name, metric in metric_pairs],
+            compiled.pop("loss"),
+            compiled.pop("metrics"),
             data.x,
             data.y,
             batch_size=batch_size,
             steps=steps,
             hooks=progress,
             every_batch=progress.every_batch,
+            **compiled,
         )
         logs = dict(logs)
         progress.end(logs)
@@ -490,10 +654,11 @@ class Model(WeightViews):
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs for every sample of ``x`` (an array, or an iterable of batches),
-        as a numpy array.
+        as a numpy array; for a model with several outputs, a list of arrays (one per output).
 
         Args:
-            x: an array of samples, or an iterable of batches (``x`` or ``(x, y)``).
+            x: an array of samples (a list, or a dict by input name, for several inputs), or an
+                iterable of batches (``x`` or ``(x, y)``).
             batch_size: samples per batch (default 32).
             verbose: "auto"/1 (progress bar) or 0 (silent).
             steps: the number of batches to read from an iterable (default: all).
@@ -505,7 +670,7 @@ class Model(WeightViews):
         batch_size = _data.positive_int(batch_size, "batch_size", default=32)
         steps = _data.optional_positive_int(steps, "steps")
         verbose = verbosity(verbose)
-        data = prepare(x, mode="predict", dtype=self._dtype(), batch_size=batch_size, steps=steps)
+        data = self._prepare(x, mode="predict", batch_size=batch_size, steps=steps)
         self._ensure_built(data.sample_shape)
         progress = LoopProgress(callbacks, self, "predict", data.steps, verbose)
         progress.begin()
