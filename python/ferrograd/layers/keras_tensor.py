@@ -58,7 +58,7 @@ class Call:
 
     Example:
         >>> x = layers.Input(shape=(3,))
-        >>> y = layers.Dense(2)(x)
+        >>> y = layers.Dense(2, name="d")(x)
         >>> y._call.inputs == [x]
         True
     """
@@ -92,7 +92,7 @@ def symbolic_call(layer, inputs, output_shape, dtype, many_inputs=False):
 
     Example:
         >>> x = layers.Input(shape=(3,))
-        >>> symbolic_call(layers.Dense(2), [x], (None, 2), "float32").shape
+        >>> symbolic_call(layers.Dense(2, name="d"), [x], (None, 2), "float32").shape
         (None, 2)
     """
     many_outputs = isinstance(output_shape, list)
@@ -114,7 +114,7 @@ def first_call(layer) -> Call:
         layer: a layer.
 
     Example:
-        >>> first_call(layers.Dense(2))
+        >>> first_call(layers.Dense(2, name="d"))
         Traceback (most recent call last):
         ValueError: ...
     """

@@ -236,7 +236,7 @@ def check_call_kwargs(layer, kwargs: dict) -> None:
         kwargs: the extra keyword arguments of the call.
 
     Example:
-        >>> check_call_kwargs(layers.Dense(2), {})
+        >>> check_call_kwargs(layers.Dense(2, name="d"), {})
     """
     if "initial_state" in kwargs:
         raise ValueError(

@@ -51,7 +51,7 @@ impl Layer for Average {
             .collect();
         elementwise_shape("Average", &shapes, None)?;
         let out = elementwise_fold("Average", inputs, |a, b| a.add(b))?;
-        Ok(out.scalar_op(BinaryOp::Div, inputs.len() as f64, false)?)
+        out.scalar_op(BinaryOp::Div, inputs.len() as f64, false)
     }
 
     fn output_masks(
