@@ -73,6 +73,8 @@ class Sequential(Model):
         self._node_of_layer = {}
         core_layers = []
         for index, layer in enumerate(self._layers):
+            if hasattr(layer, "_check_single_output"):
+                layer._check_single_output()  # names the argument (return_state=True, ...)
             shape = layer.compute_output_shape(shape)
             if isinstance(shape, list):
                 raise ValueError(
