@@ -283,10 +283,10 @@ def test_dropout_masks_apply_in_training_only(rng):
     np.testing.assert_allclose(inference, expected, atol=1e-5)
 
 
-def test_return_state_is_refused_inside_a_model():
+def test_return_state_is_refused_inside_a_sequential_model():
     inputs = layers.Input(shape=(5, 3))
-    with pytest.raises(ValueError, match="return_state"):
-        layers.LSTM(4, return_state=True)(inputs)
+    # The functional API takes the states as extra outputs (tests/test_functional.py).
+    assert len(layers.LSTM(4, return_state=True)(inputs)) == 3
     with pytest.raises(ValueError, match="return_state"):
         fg.Sequential([layers.Input(shape=(5, 3)), layers.GRU(4, return_state=True)])
     with pytest.raises(ValueError, match="merge_mode=None"):

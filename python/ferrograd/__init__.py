@@ -37,6 +37,7 @@ from ferrograd._core import (
 from ferrograd._dlpack import from_dlpack
 from ferrograd._environment import check_num_threads_variable
 from ferrograd._grad_mode import no_grad
+from ferrograd.layers.input_layer import Input
 from ferrograd.layers.naming import clear_session
 from ferrograd.models import Model, Sequential
 
@@ -45,6 +46,7 @@ __version__ = "0.1.0"
 check_num_threads_variable(get_num_threads())
 
 __all__ = [
+    "Input",
     "Model",
     "Sequential",
     "Tensor",

@@ -6,9 +6,13 @@ new layer is its file and one import line here.
 """
 
 from ferrograd.layers.activation import Activation
+from ferrograd.layers.add import Add, add
+from ferrograd.layers.average import Average, average
 from ferrograd.layers.batch_normalization import BatchNormalization
 from ferrograd.layers.bidirectional import Bidirectional
+from ferrograd.layers.concatenate import Concatenate, concatenate
 from ferrograd.layers.dense import Dense
+from ferrograd.layers.dot import Dot, dot
 from ferrograd.layers.dropout import Dropout
 from ferrograd.layers.embedding import Embedding
 from ferrograd.layers.flatten import Flatten
@@ -18,9 +22,29 @@ from ferrograd.layers.input_layer import Input, InputLayer
 from ferrograd.layers.keras_tensor import KerasTensor
 from ferrograd.layers.layer import Layer
 from ferrograd.layers.lstm import LSTM
+from ferrograd.layers.maximum import Maximum, maximum
+from ferrograd.layers.minimum import Minimum, minimum
+from ferrograd.layers.multiply import Multiply, multiply
 from ferrograd.layers.simple_rnn import SimpleRNN
+from ferrograd.layers.subtract import Subtract, subtract
 
 __all__ = [
+    "Add",
+    "add",
+    "Average",
+    "average",
+    "Concatenate",
+    "concatenate",
+    "Dot",
+    "dot",
+    "Maximum",
+    "maximum",
+    "Minimum",
+    "minimum",
+    "Multiply",
+    "multiply",
+    "Subtract",
+    "subtract",
     "GRU",
     "LSTM",
     "Activation",

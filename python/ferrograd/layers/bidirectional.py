@@ -75,5 +75,5 @@ class Bidirectional(MaskAwareLayer):
         if self.return_state or self.merge_mode is None:
             raise ValueError(
                 "Bidirectional with return_state=True or merge_mode=None has several outputs, "
-                "and a model's layers have one: call it on tensors instead"
+                "and a Sequential model chains layers of one: use the functional API"
             )

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ferrograd.layers.keras_tensor import KerasTensor
 from ferrograd.layers.layer import Layer
 from ferrograd.layers.naming import unique_name
 from ferrograd.layers.shapes import normalize_shape
+
+#: The dtypes an ``Input`` may have.
+INPUT_DTYPES = ("float32", "float64", "int32", "int64")
 
 
 class InputLayer(Layer):
@@ -24,10 +29,27 @@ class InputLayer(Layer):
 
     kind = "Input"
 
-    def __init__(self, shape, name=None, dtype=None):
-        super().__init__(name=name or unique_name("input_layer"), dtype=dtype)
-        self.shape = (None, *normalize_shape(shape))
-        self.output = KerasTensor(self.shape, self.dtype, producer=self)
+    def __init__(self, shape, name=None, dtype=None, batch_size=None):
+        super().__init__(name=name or unique_name("input_layer"))
+        dtype = np.dtype(dtype or "float32").name
+        if dtype not in INPUT_DTYPES:
+            raise ValueError(
+                f"Input: dtype must be one of {', '.join(INPUT_DTYPES)}, received dtype={dtype!r}"
+            )
+        # An integer input (token ids) is fed to the graph in the model's float dtype.
+        self.dtype = dtype
+        self.shape = (batch_size, *normalize_shape(shape))
+        self._output = KerasTensor(self.shape, self.dtype, producer=self)
+
+    @property
+    def output(self):
+        """The symbolic tensor the input layer makes."""
+        return self._output
+
+    @property
+    def input(self):
+        """The same symbolic tensor, as Keras's ``InputLayer.input``."""
+        return self._output
 
     def get_config(self) -> dict:
         """``name``, ``dtype`` and ``batch_shape``, as Keras's."""
@@ -37,7 +59,7 @@ class InputLayer(Layer):
         """The input's own shape, batch axis first."""
         return self.shape
 
-    def __call__(self, inputs, training=None):
+    def __call__(self, inputs, training=None, **kwargs):
         raise TypeError("an InputLayer is not called; use layers.Input(shape=...) instead")
 
 
@@ -46,9 +68,10 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, batch_shape=None):
 
     Args:
         shape: the shape of one sample, e.g. ``(784,)``.
-        batch_size: accepted for Keras compatibility; the batch axis stays open.
+        batch_size: the batch size, when fixed (None leaves the batch axis open).
         name: the input layer's name.
-        dtype: ``"float32"`` (default) or ``"float64"``.
+        dtype: ``"float32"`` (default), ``"float64"``, or ``"int32"``/``"int64"`` for token
+            ids (fed to the model in its float dtype).
         batch_shape: the shape with the batch axis first, instead of ``shape``.
 
     Example:
@@ -57,8 +80,14 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, batch_shape=None):
         >>> model = fg.Model(inputs=inputs, outputs=outputs)
     """
     if batch_shape is not None:
+        if shape is not None:
+            raise ValueError("Input takes shape= or batch_shape=, not both")
         batch_shape = normalize_shape(batch_shape)
-        shape = batch_shape[1:]
+        if not batch_shape:
+            raise ValueError("Input: batch_shape must include the batch axis")
+        shape, batch_size = batch_shape[1:], batch_shape[0]
     if shape is None:
         raise ValueError("Input needs a shape, e.g. Input(shape=(784,))")
-    return InputLayer(shape, name=name, dtype=dtype).output
+    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+        raise ValueError(f"Input: batch_size must be a positive int, received {batch_size!r}")
+    return InputLayer(shape, name=name, dtype=dtype, batch_size=batch_size).output

@@ -16,10 +16,10 @@ import numpy as np
 
 from ferrograd import _core, regularizers
 from ferrograd._core import Tensor
-from ferrograd.layers.keras_tensor import KerasTensor
+from ferrograd.layers.keras_tensor import KerasTensor, first_call, symbolic_call
 from ferrograd.layers.naming import snake_case, unique_name
 from ferrograd.layers.registry import register_layer
-from ferrograd.layers.shapes import normalize_shape
+from ferrograd.layers.shapes import normalize_shape, shape_list
 from ferrograd.layers.weights import WeightViews, set_tensor_values
 
 
@@ -94,34 +94,76 @@ class Layer(WeightViews):
         return self._core is not None
 
     def build(self, input_shape) -> None:
-        """Creates the weights for inputs of ``input_shape`` (batch axis first)."""
-        input_shape = normalize_shape(input_shape)
+        """Creates the weights for inputs of ``input_shape`` (batch axis first; a list of
+        shapes for a layer that merges several inputs)."""
+        shapes = shape_list(input_shape)
         self._core = _core.build_layer(
-            self.kind, self.name, json.dumps(self.settings()), [list(input_shape)], self.dtype
+            self.kind, self.name, json.dumps(self.settings()), [list(s) for s in shapes], self.dtype
         )
         self._core.trainable = self._trainable
-        self._input_shape = input_shape
+        self._input_shape = shapes[0] if len(shapes) == 1 else shapes
 
     def _ensure_built(self, input_shape) -> None:
         if not self.built:
             self.build(input_shape)
 
-    def compute_output_shape(self, input_shape) -> tuple:
-        """The output shape for inputs of ``input_shape`` (building the layer if needed)."""
-        input_shape = normalize_shape(input_shape)
-        self._ensure_built(input_shape)
-        return tuple(self._core.output_shape([list(input_shape)]))
+    def compute_output_shape(self, input_shape):
+        """The output shape for inputs of ``input_shape`` (building the layer if needed); a
+        list of shapes for a layer with several outputs."""
+        shapes = shape_list(input_shape)
+        self._ensure_built(shapes[0] if len(shapes) == 1 else shapes)
+        outputs = [tuple(s) for s in self._core.output_shapes([list(s) for s in shapes])]
+        return outputs[0] if len(outputs) == 1 else outputs
 
     # --- calling -------------------------------------------------------------------------
 
-    def __call__(self, inputs, training=None):
-        if isinstance(inputs, KerasTensor):
-            output_shape = self.compute_output_shape(inputs.shape)
-            return KerasTensor(output_shape, self.dtype, producer=self, inputs=(inputs,))
-        if not isinstance(inputs, Tensor):
-            inputs = _core.tensor(np.asarray(inputs), dtype=self.dtype)
-        self._ensure_built((None, *inputs.shape[1:]))
-        return self._core.forward([inputs], bool(training))
+    def __call__(self, inputs, training=None, **kwargs):
+        """Applies the layer: to a ``KerasTensor`` (or a list of them, for a merge layer) it
+        records the call and returns symbolic output(s); to tensors or arrays it computes.
+
+        Args:
+            inputs: one input, or a list of inputs for a layer that merges several.
+            training: whether the call is in training mode (dropout, batch statistics).
+        """
+        check_call_kwargs(self, kwargs)
+        many = isinstance(inputs, (list, tuple))
+        items = list(inputs) if many else [inputs]
+        if not items:
+            raise ValueError(f"layer {self.name!r} was called on an empty list of inputs")
+        symbolic = [isinstance(t, KerasTensor) for t in items]
+        if any(symbolic):
+            if not all(symbolic):
+                raise TypeError(
+                    f"layer {self.name!r} was called on a mix of symbolic tensors and values"
+                )
+            shapes = [t.shape for t in items]
+            try:
+                output_shape = self.compute_output_shape(shapes if many else shapes[0])
+            except ValueError as error:
+                if not many:
+                    raise
+                raise ValueError(f"layer {self.name!r}: {error}") from None
+            return symbolic_call(self, items, output_shape, self.dtype, many)
+        items = [
+            t if isinstance(t, Tensor) else _core.tensor(np.asarray(t), dtype=self.dtype)
+            for t in items
+        ]
+        shapes = [(None, *t.shape[1:]) for t in items]
+        self._ensure_built(shapes if many else shapes[0])
+        if len(self._core.output_shapes([list(s) for s in shapes])) > 1:
+            outputs, _ = self._core.call(items, None, bool(training))
+            return list(outputs)
+        return self._core.forward(items, bool(training))
+
+    @property
+    def input(self):
+        """The symbolic input(s) of the layer's first call in a functional graph."""
+        return first_call(self).input
+
+    @property
+    def output(self):
+        """The symbolic output(s) of the layer's first call in a functional graph."""
+        return first_call(self).output
 
     # --- weights -------------------------------------------------------------------------
 
@@ -183,3 +225,25 @@ def regularizer_settings(regularizer):
     """
     regularizer = regularizers.get(regularizer)
     return None if regularizer is None else regularizer.get_config()
+
+
+def check_call_kwargs(layer, kwargs: dict) -> None:
+    """Refuses the call arguments a layer does not take, naming them; ``initial_state`` is
+    Keras's but not supported by the recurrent kernels yet.
+
+    Args:
+        layer: the layer being called.
+        kwargs: the extra keyword arguments of the call.
+
+    Example:
+        >>> check_call_kwargs(layers.Dense(2, name="d"), {})
+    """
+    if "initial_state" in kwargs:
+        raise ValueError(
+            f"layer {layer.name!r}: initial_state= is not supported yet (the recurrent kernels "
+            "start from zero states)"
+        )
+    if kwargs:
+        raise TypeError(
+            f"layer {layer.name!r} was called with unexpected arguments: {sorted(kwargs)}"
+        )

@@ -14,7 +14,7 @@ import numpy as np
 from ferrograd import _core
 from ferrograd._core import Tensor
 from ferrograd.layers.keras_tensor import KerasTensor
-from ferrograd.layers.layer import Layer
+from ferrograd.layers.layer import Layer, check_call_kwargs
 
 # id(tensor) -> (weak reference to it, mask); entries leave when their tensor is freed.
 _masks: dict[int, tuple[weakref.ref, np.ndarray]] = {}
@@ -61,14 +61,14 @@ class MaskAwareLayer(Layer):
     """A layer that reads and makes (batch, time) masks when called on tensors, and may return
     several outputs there (a recurrent layer's final states)."""
 
-    def __call__(self, inputs, training=None, mask=None):
+    def __call__(self, inputs, training=None, mask=None, **kwargs):
+        check_call_kwargs(self, kwargs)
         if isinstance(inputs, KerasTensor):
             if mask is not None:
                 raise ValueError(
                     "mask= is for calls on tensors; in a model the mask comes from the layers "
                     "before (e.g. Embedding(mask_zero=True))"
                 )
-            self._check_single_output()
             return super().__call__(inputs, training)
         if not isinstance(inputs, Tensor):
             inputs = _core.tensor(np.asarray(inputs), dtype=self.dtype)

@@ -95,8 +95,8 @@ class _RNN(MaskAwareLayer):
             states = ", ".join(self._state_names)
             raise ValueError(
                 f"{type(self).__name__} with return_state=True returns [output, {states}], and a "
-                "model's layers have one output: call the layer on tensors to get the states, or "
-                "use return_state=False in a model"
+                "Sequential model chains layers of one output: use the functional API "
+                "(output, *states = layer(x)), or return_state=False"
             )
 
     @property

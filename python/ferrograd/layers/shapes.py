@@ -44,3 +44,23 @@ def format_shape(shape) -> str:
     """
     dims = ["None" if d is None else str(d) for d in shape]
     return f"({dims[0]},)" if len(dims) == 1 else f"({', '.join(dims)})"
+
+
+def shape_list(shape) -> list:
+    """``shape`` as a list of shapes: one shape (a tuple of sizes) gives a list of one, a list
+    of shapes (for a layer merging several inputs) each normalized.
+
+    Args:
+        shape: a shape, or a list/tuple of shapes.
+
+    Example:
+        >>> shape_list((None, 3)), shape_list([(None, 3), (None, 4)])
+        ([(None, 3)], [(None, 3), (None, 4)])
+    """
+    if (
+        isinstance(shape, (list, tuple))
+        and shape
+        and all(isinstance(s, (list, tuple)) for s in shape)
+    ):
+        return [normalize_shape(s) for s in shape]
+    return [normalize_shape(shape)]

@@ -61,6 +61,10 @@ class Model(WeightViews):
         self._layers: list[Layer] = []
         # The graph node of each layer's first application (for output shapes in summaries).
         self._node_of_layer: dict[int, int] = {}
+        self._trainable = True
+        self._many_outputs = False
+        self._inputs = None
+        self._outputs = None
         self.stop_training = False
         self.history = None
         if inputs is not None or outputs is not None:
@@ -72,15 +76,22 @@ class Model(WeightViews):
 
     def _init_functional(self, inputs, outputs) -> None:
         inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
-        if isinstance(outputs, (list, tuple)):
-            if len(outputs) != 1:
-                raise ValueError(f"a Model has one output for now, received {len(outputs)}")
-            outputs = outputs[0]
-        for tensor in [*inputs, outputs]:
+        self._many_outputs = isinstance(outputs, (list, tuple))
+        outputs = list(outputs) if self._many_outputs else [outputs]
+        if not outputs:
+            raise ValueError("a functional Model needs at least one output")
+        if len(outputs) == 1:
+            self._many_outputs = False
+        for tensor in [*inputs, *outputs]:
             if not isinstance(tensor, KerasTensor):
                 raise TypeError(
                     "Model(inputs, outputs) takes the symbolic tensors of layers.Input(...) and "
                     f"of layer calls on them; received {tensor!r}"
+                )
+        for tensor in inputs:
+            if not isinstance(tensor._producer, InputLayer):
+                raise ValueError(
+                    f"model inputs must come from layers.Input(...), received {tensor!r}"
                 )
         order = topological_order(outputs)
         input_ids = {id(t) for t in inputs}
@@ -88,53 +99,138 @@ class Model(WeightViews):
             if isinstance(tensor._producer, InputLayer) and id(tensor) not in input_ids:
                 raise ValueError(
                     f"the graph is disconnected: {tensor._producer.name!r} is used but not listed "
-                    "in inputs="
+                    f"in inputs= (inputs: {[t._producer.name for t in inputs]})"
                 )
-        for tensor in inputs:
-            if not isinstance(tensor._producer, InputLayer):
-                raise ValueError(
-                    f"model inputs must come from layers.Input(...), received {tensor!r}"
-                )
-        node_of = {}
-        nodes, core_layers, layer_index = [], [], {}
-        # The wiring by layer name, as a model file stores it.
-        self._wiring = []
+        # Inputs come first, in the order given, as graph nodes 0..n-1.
+        node_of = {id(t): (i, 0) for i, t in enumerate(inputs)}
+        nodes = [("input", [None, *t.shape[1:]]) for t in inputs]
+        self._wiring = [{"layer": None, "inputs": []} for _ in inputs]
+        node_of_call, core_layers, layer_index = {}, [], {}
         self._layers = [t._producer for t in inputs]
+        self._node_of_layer = {}
         for tensor in order:
-            producer = tensor._producer
-            if isinstance(producer, InputLayer):
-                nodes.append(("input", list(tensor.shape)))
-                self._wiring.append({"layer": None, "inputs": []})
-            else:
-                if id(producer) not in layer_index:
-                    layer_index[id(producer)] = len(core_layers)
-                    core_layers.append(producer)
+            if id(tensor) in node_of:
+                continue
+            producer, call = tensor._producer, tensor._call
+            if call is None or producer is None:
+                raise ValueError(f"{tensor!r} was not made by a layer call")
+            if id(call) not in node_of_call:
+                refs = [node_of[id(t)] for t in call.inputs]
+                # As a model file stores the wiring: a node index, or [node, output index].
+                sources = [r[0] if r[1] == 0 else list(r) for r in refs]
+                if isinstance(producer, Model):
+                    node = ("model", producer._require_graph(), refs, producer.name)
+                else:
+                    if id(producer) not in layer_index:
+                        layer_index[id(producer)] = len(core_layers)
+                        core_layers.append(producer)
+                    node = (layer_index[id(producer)], refs)
+                if id(producer) not in self._node_of_layer:
                     self._layers.append(producer)
                     self._node_of_layer[id(producer)] = len(nodes)
-                sources = [node_of[id(t)] for t in tensor._inputs]
-                nodes.append((layer_index[id(producer)], sources))
+                node_of_call[id(call)] = len(nodes)
+                nodes.append(node)
                 self._wiring.append({"layer": producer.name, "inputs": sources})
-            node_of[id(tensor)] = len(nodes) - 1
-        self.inputs, self.outputs = inputs, [outputs]
-        self._output_node = node_of[id(outputs)]
+            node_of[id(tensor)] = (node_of_call[id(call)], tensor._index)
+        names = [layer.name for layer in self._layers]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(
+                f"the model has several layers named {duplicates}; names must be unique"
+            )
+        self._inputs, self._outputs = inputs, outputs
+        self._output_refs = [node_of[id(t)] for t in outputs]
+        self._output_node = self._output_refs[0][0]
+        refs = self._output_refs if self._many_outputs else self._output_refs[0]
         self._graph = _core.Graph(
             [layer._core for layer in core_layers],
             nodes,
-            [node_of[id(t)] for t in inputs],
-            node_of[id(outputs)],
+            list(range(len(inputs))),
+            refs,
             self._dtype(),
         )
+        self._graph.trainable = self._trainable
 
     def _dtype(self) -> str:
         real = [layer for layer in self._layers if not isinstance(layer, InputLayer)]
-        return real[0].dtype if real else "float32"
+        if not real:
+            return "float32"
+        return real[0]._dtype() if isinstance(real[0], Model) else real[0].dtype
+
+    @property
+    def dtype(self) -> str:
+        """The float dtype the model computes in."""
+        return self._dtype()
+
+    @property
+    def trainable(self) -> bool:
+        """Whether training updates the model's weights; ``False`` freezes all of them (a
+        base model used as a layer)."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        if self._graph is not None:
+            self._graph.trainable = self._trainable
+
+    @property
+    def inputs(self):
+        """The symbolic inputs (a list), or None when the model has none yet."""
+        return None if self._inputs is None else list(self._inputs)
+
+    @property
+    def outputs(self):
+        """The symbolic outputs (a list), or None when the model has none yet."""
+        return None if self._outputs is None else list(self._outputs)
+
+    @property
+    def input(self):
+        """The symbolic input, or the list of them when the model has several."""
+        inputs = self.inputs
+        if inputs is None:
+            raise ValueError(f"the model {self.name!r} has no defined input yet")
+        return inputs[0] if len(inputs) == 1 else list(inputs)
+
+    @property
+    def output(self):
+        """The symbolic output, or the list of them when the model has several."""
+        outputs = self.outputs
+        if outputs is None:
+            raise ValueError(f"the model {self.name!r} has no defined output yet")
+        return outputs[0] if len(outputs) == 1 and not self._many_outputs else list(outputs)
+
+    def compute_output_shape(self, input_shape):
+        """The output shape(s) of the model used as a layer (building a ``Sequential``)."""
+        from ferrograd.layers.shapes import shape_list
+
+        shapes = shape_list(input_shape)
+        self._ensure_built(tuple(shapes[0][1:]))
+        out = [tuple(s) for s in self._require_graph().output_shapes]
+        return list(out) if self._many_outputs else out[0]
 
     @property
     def layers(self) -> list:
         return list(self._layers)
 
     def get_layer(self, name=None, index=None) -> Layer:
+        """The layer called ``name``, or at position ``index`` of ``layers`` (give one).
+
+        Args:
+            name: the layer's name.
+            index: its position in ``model.layers``.
+
+        Example:
+            >>> model.get_layer("dense").units
+        """
+        if (name is None) == (index is None):
+            raise ValueError("get_layer takes exactly one of name= and index=")
         if index is not None:
+            if not -len(self._layers) <= index < len(self._layers):
+                raise ValueError(
+                    f"get_layer: index={index} is out of range; the model has "
+                    f"{len(self._layers)} layers"
+                )
             return self.layers[index]
         for layer in self.layers:
             if layer.name == name:
@@ -205,17 +301,46 @@ class Model(WeightViews):
 
     # --- calling -------------------------------------------------------------------------
 
-    def __call__(self, inputs, training=False):
-        """The model applied to a batch: a Tensor that records a graph when gradients are
-        enabled (for a hand-written training loop)."""
-        if isinstance(inputs, KerasTensor):
-            raise TypeError(
-                "calling a model on a symbolic tensor (nesting models) is not supported yet"
-            )
-        if not isinstance(inputs, Tensor):
-            inputs = _core.tensor(np.asarray(inputs), dtype=self._dtype())
-        self._ensure_built(tuple(inputs.shape[1:]))
-        return self._require_graph().forward([inputs], bool(training))
+    def __call__(self, inputs, training=False, **kwargs):
+        """The model applied to a batch (a Tensor that records a graph when gradients are
+        enabled, for a hand-written training loop; a list of Tensors when the model has several
+        outputs), or, on symbolic tensors, the model used as a layer of a functional graph.
+
+        Args:
+            inputs: an array/Tensor, or a list of them for a model with several inputs; or the
+                symbolic tensor(s) of a functional graph.
+            training: whether the call is in training mode.
+        """
+        from ferrograd.layers.keras_tensor import symbolic_call
+        from ferrograd.layers.layer import check_call_kwargs
+
+        check_call_kwargs(self, kwargs)
+        many = isinstance(inputs, (list, tuple))
+        items = list(inputs) if many else [inputs]
+        if any(isinstance(t, KerasTensor) for t in items):
+            if not all(isinstance(t, KerasTensor) for t in items):
+                raise TypeError(
+                    f"model {self.name!r} was called on a mix of symbolic tensors and values"
+                )
+            self._ensure_built(tuple(items[0].shape[1:]))
+            graph = self._require_graph()
+            expected = graph.input_shapes
+            if len(items) != len(expected):
+                raise ValueError(
+                    f"model {self.name!r} takes {len(expected)} inputs, received {len(items)}"
+                )
+            shapes = [tuple(s) for s in graph.output_shapes]
+            out = shapes if self._many_outputs else shapes[0]
+            return symbolic_call(self, items, out, self._dtype(), many)
+        items = [
+            t if isinstance(t, Tensor) else _core.tensor(np.asarray(t), dtype=self._dtype())
+            for t in items
+        ]
+        self._ensure_built(tuple(items[0].shape[1:]))
+        graph = self._require_graph()
+        if self._many_outputs:
+            return list(graph.forward_all(items, bool(training)))
+        return graph.forward(items, bool(training))
 
     # --- compile -------------------------------------------------------------------------
 

@@ -40,10 +40,14 @@ class Sequential(Model):
         if isinstance(layer, InputLayer):
             self._input_shape = layer.shape[1:]
             return
-        if not isinstance(layer, Layer):
+        if not isinstance(layer, (Layer, Model)):
             raise TypeError(f"Sequential.add takes a layer, received {layer!r}")
-        if not self._layers and self._input_shape is None and layer._input_shape_arg is not None:
-            self._input_shape = layer._input_shape_arg
+        if not self._layers and self._input_shape is None:
+            if isinstance(layer, Model):
+                if layer.built:
+                    self._input_shape = tuple(layer.input_shape[1:])
+            elif layer._input_shape_arg is not None:
+                self._input_shape = layer._input_shape_arg
         self._layers.append(layer)
         self._graph = None
         if self._input_shape is not None:
@@ -67,13 +71,26 @@ class Sequential(Model):
         self._input_shape = shape[1:]
         nodes = [("input", list(shape))]
         self._node_of_layer = {}
+        core_layers = []
         for index, layer in enumerate(self._layers):
+            if hasattr(layer, "_check_single_output"):
+                layer._check_single_output()  # names the argument (return_state=True, ...)
             shape = layer.compute_output_shape(shape)
+            if isinstance(shape, list):
+                raise ValueError(
+                    f"layer {layer.name!r} has several outputs, which a Sequential model cannot "
+                    "chain; use the functional API"
+                )
             self._node_of_layer[id(layer)] = len(nodes)
-            nodes.append((index, [index]))
+            if isinstance(layer, Model):
+                nodes.append(("model", layer._require_graph(), [index], layer.name))
+            else:
+                nodes.append((len(core_layers), [index]))
+                core_layers.append(layer)
         self._graph = _core.Graph(
-            [layer._core for layer in self._layers], nodes, [0], len(self._layers), self._dtype()
+            [layer._core for layer in core_layers], nodes, [0], len(self._layers), self._dtype()
         )
+        self._graph.trainable = self._trainable
 
     def _ensure_built(self, sample_shape) -> None:
         if self._graph is None:
@@ -83,6 +100,11 @@ class Sequential(Model):
     def inputs(self):
         """One symbolic input of the model's input shape, or None before it is built."""
         return [KerasTensor(self.input_shape)] if self._graph is not None else None
+
+    @property
+    def outputs(self):
+        """One symbolic output of the model's output shape, or None before it is built."""
+        return [KerasTensor(self.output_shape)] if self._graph is not None else None
 
     def _reduce_unbuilt(self):
         # Not built yet: the pickle holds the layers' settings, and the copy is rebuilt from

@@ -29,7 +29,7 @@ def summary_text(model, line_length=None) -> str:
             shape = graph.node_shape(model._node_of_layer[id(layer)])
         rows.append(
             (
-                f"{layer.name} ({type(layer).__name__})",
+                f"{layer.name} ({layer_type(layer)})",
                 format_shape(shape),
                 f"{layer.count_params():,}",
             )
@@ -84,3 +84,21 @@ def format_bytes(size: int) -> str:
             return f"{size:.2f} {unit}"
         size /= 1024
     return f"{size:.2f} GB"
+
+
+def layer_type(layer) -> str:
+    """The type a summary row names: the class name, and "Functional" for a nested
+    functional model, as Keras writes it.
+
+    Args:
+        layer: a layer or a nested model.
+
+    Example:
+        >>> layer_type(layers.Dense(2))
+        'Dense'
+    """
+    from ferrograd.models.model import Model
+
+    if type(layer) is Model:
+        return "Functional"
+    return type(layer).__name__

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from ferrograd.layers.keras_tensor import KerasTensor
 
-
-def topological_order(output: KerasTensor) -> list:
+def topological_order(output) -> list:
     """Every symbolic tensor ``output`` depends on, each after its inputs (found iteratively,
     so that deep graphs do not hit Python's recursion limit).
 
     Args:
-        output: the symbolic tensor a model outputs.
+        output: the symbolic tensor a model outputs, or a list of them.
 
     Example:
         >>> inputs = layers.Input(shape=(3,))
@@ -18,7 +16,8 @@ def topological_order(output: KerasTensor) -> list:
         >>> topological_order(outputs) == [inputs, outputs]
         True
     """
-    order, done, stack = [], set(), [(output, False)]
+    outputs = list(output) if isinstance(output, (list, tuple)) else [output]
+    order, done, stack = [], set(), [(t, False) for t in reversed(outputs)]
     while stack:
         tensor, inputs_done = stack.pop()
         if inputs_done:

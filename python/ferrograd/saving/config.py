@@ -42,6 +42,15 @@ def layer_entry(layer) -> dict:
         >>> layer_entry(layers.Dropout(0.5, name="drop"))["settings"]
         {'rate': 0.5}
     """
+    from ferrograd.models import Model
+
+    if isinstance(layer, Model):
+        return {
+            "kind": "Model",
+            "name": layer.name,
+            "trainable": layer.trainable,
+            "model": model_config(layer),
+        }
     return {
         "kind": layer.kind,
         "name": layer.name,
@@ -80,7 +89,13 @@ def model_config(model) -> dict:
             for t in model.inputs
         ]
         config["nodes"] = model._wiring
-        config["output"] = model._output_node
+        refs = [list(r) for r in model._output_refs]
+        if model._many_outputs:
+            config["output"] = refs
+        elif refs[0][1] == 0:
+            config["output"] = refs[0][0]
+        else:
+            config["output"] = refs[0]
     return config
 
 
@@ -182,6 +197,13 @@ def model_from_config(config: dict, source: str = "model config"):
 
     def build(entry: Any, index: int):
         where = f"layer {index}"
+        if isinstance(entry, dict) and entry.get("kind") == "Model":
+            reader.only_keys(entry, {"kind", "name", "trainable", "model"}, where)
+            inner = model_from_config(
+                reader.get(entry, "model", dict, where), f"{source} ({where})"
+            )
+            inner.trainable = reader.get(entry, "trainable", bool, where)
+            return inner
         reader.only_keys(
             entry if isinstance(entry, dict) else {},
             {"kind", "name", "trainable", "dtype", "settings"},
@@ -214,6 +236,21 @@ def model_from_config(config: dict, source: str = "model config"):
                 model._layers.append(layer)
             model.build(input_shape)
             return model
+
+        def ref(value: Any, i: int, where: str) -> tuple:
+            """A wiring reference: an earlier node, or [node, output index]."""
+            if isinstance(value, int) and not isinstance(value, bool):
+                value = [value, 0]
+            if not (
+                isinstance(value, list)
+                and len(value) == 2
+                and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+                and 0 <= value[0] < i
+                and value[1] >= 0
+            ):
+                reader.fail(f"{where} must name an earlier node, found {value!r}")
+            return tuple(value)
+
         if model_class != "Functional":
             reader.fail(f"unknown model class {model_class!r}; known: Sequential, Functional")
         inputs = []
@@ -227,7 +264,19 @@ def model_from_config(config: dict, source: str = "model config"):
                 )
             )
         by_name = {layer.name: layer for layer in built}
-        tensors = []
+        tensors: list = []
+
+        def pick(reference: tuple, i: int):
+            """The symbolic tensor a reference names."""
+            value = tensors[reference[0]]
+            if isinstance(value, list):
+                if reference[1] >= len(value):
+                    reader.fail(f"node {i} reads output {reference[1]} of a node with fewer")
+                return value[reference[1]]
+            if reference[1] != 0:
+                reader.fail(f"node {i} reads output {reference[1]} of a node with one output")
+            return value
+
         next_input = iter(inputs)
         for i, node in enumerate(reader.get(config, "nodes", list, "model")):
             layer_name = reader.get(node, "layer", (str, type(None)), f"node {i}")
@@ -239,16 +288,17 @@ def model_from_config(config: dict, source: str = "model config"):
             else:
                 if layer_name not in by_name:
                     reader.fail(f"node {i} names the unknown layer {layer_name!r}")
-                if len(sources) != 1 or not all(
-                    isinstance(s, int) and not isinstance(s, bool) and 0 <= s < i for s in sources
-                ):
-                    reader.fail(f"node {i} must read exactly one earlier node, reads {sources!r}")
-                tensor = by_name[layer_name](tensors[sources[0]])
+                if not sources:
+                    reader.fail(f"node {i} reads no node")
+                read = [pick(ref(s, i, f"node {i}.inputs"), i) for s in sources]
+                tensor = by_name[layer_name](read if len(read) > 1 else read[0])
             tensors.append(tensor)
-        output = reader.get(config, "output", int, "model")
-        if not 0 <= output < len(tensors):
-            reader.fail(f"the output node {output} does not exist")
-        return Model(inputs=inputs, outputs=tensors[output], name=name)
+        output = config.get("output")
+        if isinstance(output, list) and output and isinstance(output[0], list):
+            outs = [pick(ref(o, len(tensors), "model.output"), len(tensors)) for o in output]
+            return Model(inputs=inputs, outputs=outs, name=name)
+        out = pick(ref(output, len(tensors), "model.output"), len(tensors))
+        return Model(inputs=inputs, outputs=out, name=name)
     except FileFormatError:
         raise
     except (TypeError, ValueError) as error:

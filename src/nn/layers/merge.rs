@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::nn::{Mask, Shape, format_shape};
+use crate::tensor::Tensor;
 
 /// Refuses fewer than two inputs, naming the layer.
 pub fn check_several(kind: &str, count: usize) -> Result<()> {
@@ -56,4 +57,65 @@ pub fn and_masks(kind: &'static str, masks: &[Option<Mask>]) -> Result<Option<Ma
         target.zip_mut_with(mask, |a, &b| *a = *a && b);
     }
     Ok(Some(merged.map_or_else(|| first.clone(), Arc::new)))
+}
+
+/// The output shape of an elementwise merge (`Subtract`, `Multiply`, ...): the inputs agree on
+/// every dimension, and a dimension known in any input is known in the output. `exactly` is
+/// the number of inputs the layer takes, when it takes a fixed number.
+pub fn elementwise_shape(
+    kind: &'static str,
+    input: &[Shape],
+    exactly: Option<usize>,
+) -> Result<Shape> {
+    if let Some(n) = exactly
+        && input.len() != n
+    {
+        return Err(Error::value(format!(
+            "a {kind} layer should be called on exactly {n} inputs, received {} (shapes {})",
+            input.len(),
+            list_shapes(input)
+        )));
+    }
+    check_several(kind, input.len())?;
+    let first = &input[0];
+    let same = input
+        .iter()
+        .all(|s| s.len() == first.len() && s.iter().zip(first).all(|(&a, &b)| dims_agree(a, b)));
+    if !same {
+        return Err(Error::shape(
+            kind,
+            format!(
+                "a {kind} layer merges inputs of one shape, received shapes {}",
+                list_shapes(input)
+            ),
+        ));
+    }
+    Ok((0..first.len())
+        .map(|axis| input.iter().find_map(|s| s[axis]))
+        .collect())
+}
+
+/// Folds the inputs of an elementwise merge with `step`, after checking that they have one
+/// shape.
+pub fn elementwise_fold(
+    kind: &'static str,
+    inputs: &[Tensor],
+    step: impl Fn(&Tensor, &Tensor) -> Result<Tensor>,
+) -> Result<Tensor> {
+    check_several(kind, inputs.len())?;
+    if let Some(other) = inputs.iter().find(|t| t.shape() != inputs[0].shape()) {
+        return Err(Error::shape(
+            kind,
+            format!(
+                "a {kind} layer merges inputs of one shape, received {:?} and {:?}",
+                inputs[0].shape(),
+                other.shape()
+            ),
+        ));
+    }
+    let mut acc = step(&inputs[0], &inputs[1])?;
+    for x in &inputs[2..] {
+        acc = step(&acc, x)?;
+    }
+    Ok(acc)
 }

@@ -3,19 +3,25 @@
 
 mod activation;
 mod add;
+mod average;
 mod batch_normalization;
 mod bidirectional;
 mod concatenate;
 mod dense;
+mod dot;
 mod dropout;
 mod embedding;
 mod flatten;
 mod global_average_pooling1d;
 mod gru;
 mod lstm;
+mod maximum;
 mod merge;
+mod minimum;
+mod multiply;
 mod rnn;
 mod simple_rnn;
+mod subtract;
 
 pub use activation::{ActivationConfig, ActivationLayer};
 pub use add::Add;
