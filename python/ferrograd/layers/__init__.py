@@ -14,13 +14,17 @@ from ferrograd.layers.concatenate import Concatenate, concatenate
 from ferrograd.layers.dense import Dense
 from ferrograd.layers.dot import Dot, dot
 from ferrograd.layers.dropout import Dropout
+from ferrograd.layers.elu import ELU
 from ferrograd.layers.embedding import Embedding
 from ferrograd.layers.flatten import Flatten
 from ferrograd.layers.global_average_pooling1d import GlobalAveragePooling1D, GlobalAvgPool1D
 from ferrograd.layers.gru import GRU
+from ferrograd.layers.identity import Identity
 from ferrograd.layers.input_layer import Input, InputLayer
 from ferrograd.layers.keras_tensor import KerasTensor
 from ferrograd.layers.layer import Layer
+from ferrograd.layers.layer_normalization import LayerNormalization
+from ferrograd.layers.leaky_relu import LeakyReLU
 from ferrograd.layers.lstm import LSTM
 from ferrograd.layers.maximum import Maximum, maximum
 from ferrograd.layers.minimum import Minimum, minimum
@@ -45,6 +49,14 @@ __all__ = [
     "multiply",
     "Subtract",
     "subtract",
+from ferrograd.layers.permute import Permute
+from ferrograd.layers.prelu import PReLU
+from ferrograd.layers.relu import ReLU
+from ferrograd.layers.repeat_vector import RepeatVector
+from ferrograd.layers.reshape import Reshape
+from ferrograd.layers.softmax import Softmax
+
+    "ELU",
     "GRU",
     "LSTM",
     "Activation",
@@ -56,9 +68,18 @@ __all__ = [
     "Flatten",
     "GlobalAveragePooling1D",
     "GlobalAvgPool1D",
+    "Identity",
     "Input",
     "InputLayer",
     "KerasTensor",
     "Layer",
+    "LayerNormalization",
+    "LeakyReLU",
+    "PReLU",
+    "Permute",
+    "ReLU",
+    "RepeatVector",
+    "Reshape",
     "SimpleRNN",
+    "Softmax",
 ]
