@@ -6,8 +6,10 @@ new layer is its file and one import line here.
 """
 
 from ferrograd.layers.activation import Activation
+from ferrograd.layers.average_pooling2d import AveragePooling2D, AvgPool2D
 from ferrograd.layers.batch_normalization import BatchNormalization
 from ferrograd.layers.bidirectional import Bidirectional
+from ferrograd.layers.conv2d import Conv2D, Convolution2D
 from ferrograd.layers.dense import Dense
 from ferrograd.layers.dropout import Dropout
 from ferrograd.layers.embedding import Embedding
@@ -18,14 +20,19 @@ from ferrograd.layers.input_layer import Input, InputLayer
 from ferrograd.layers.keras_tensor import KerasTensor
 from ferrograd.layers.layer import Layer
 from ferrograd.layers.lstm import LSTM
+from ferrograd.layers.max_pooling2d import MaxPool2D, MaxPooling2D
 from ferrograd.layers.simple_rnn import SimpleRNN
 
 __all__ = [
     "GRU",
     "LSTM",
     "Activation",
+    "AveragePooling2D",
+    "AvgPool2D",
     "BatchNormalization",
     "Bidirectional",
+    "Conv2D",
+    "Convolution2D",
     "Dense",
     "Dropout",
     "Embedding",
@@ -36,5 +43,7 @@ __all__ = [
     "InputLayer",
     "KerasTensor",
     "Layer",
+    "MaxPool2D",
+    "MaxPooling2D",
     "SimpleRNN",
 ]

@@ -3,9 +3,11 @@
 
 mod activation;
 mod add;
+mod average_pooling2d;
 mod batch_normalization;
 mod bidirectional;
 mod concatenate;
+mod conv2d;
 mod dense;
 mod dropout;
 mod embedding;
@@ -13,6 +15,7 @@ mod flatten;
 mod global_average_pooling1d;
 mod gru;
 mod lstm;
+mod max_pooling2d;
 mod merge;
 mod rnn;
 mod simple_rnn;
