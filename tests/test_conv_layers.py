@@ -276,3 +276,186 @@ def test_mnist_convnet_trains_on_real_mnist():
     model.fit(x_train, y_train, batch_size=128, epochs=3, verbose=0)
     loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
     assert accuracy > 0.9, (loss, accuracy)
+
+
+CONV1D_CASES = [
+    dict(filters=3, kernel_size=3),
+    dict(filters=4, kernel_size=4, strides=3, padding="same"),
+    dict(filters=2, kernel_size=3, dilation_rate=2, padding="causal"),
+    dict(filters=4, kernel_size=2, padding="causal", groups=2, use_bias=False),
+    dict(filters=6, kernel_size=5, dilation_rate=2, padding="same", groups=2),
+]
+
+
+@pytest.mark.parametrize("case", CONV1D_CASES)
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_conv1d_matches_torch(case, data_format, rng):
+    x = rng.standard_normal((2, 11, 4))
+    layer = layers.Conv1D(**case, data_format=data_format, dtype="float64")
+    x_in = x if data_format == "channels_last" else x.transpose(0, 2, 1)
+    layer.build(x_in.shape)
+    bias = rng.standard_normal(case["filters"]) if layer.use_bias else None
+    kernel = layer.kernel.numpy()
+    assert kernel.shape == (layer.kernel_size[0], 4 // layer.groups, case["filters"])
+    if bias is not None:
+        layer.set_weights([kernel, bias])
+    y = layer(x_in).numpy()
+    xt = torch.tensor(x).permute(0, 2, 1)
+    (k,), (s,), (d,) = layer.kernel_size, layer.strides, layer.dilation_rate
+    if layer.padding == "same":
+        xt = F.pad(xt, tf_same_pads(11, k, s, d))
+    elif layer.padding == "causal":
+        xt = F.pad(xt, (d * (k - 1), 0))
+    expected = F.conv1d(
+        xt,
+        torch.tensor(kernel).permute(2, 1, 0),
+        None if bias is None else torch.tensor(bias),
+        stride=s,
+        dilation=d,
+        groups=layer.groups,
+    ).numpy()
+    if data_format == "channels_last":
+        expected = expected.transpose(0, 2, 1)
+    np.testing.assert_allclose(y, expected, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("cls", [layers.MaxPooling1D, layers.AveragePooling1D])
+@pytest.mark.parametrize("kwargs", [dict(), dict(pool_size=3, strides=2), dict(pool_size=4)])
+def test_pooling1d_matches_torch(cls, kwargs, rng):
+    x = rng.standard_normal((2, 9, 3))
+    y = cls(**kwargs, dtype="float64")(x).numpy()
+    pool = kwargs.get("pool_size", 2)
+    stride = kwargs.get("strides", pool)
+    xt = torch.tensor(x).permute(0, 2, 1)
+    f = F.max_pool1d if cls is layers.MaxPooling1D else F.avg_pool1d
+    expected = f(xt, pool, stride).permute(0, 2, 1).numpy()
+    np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_pooling1d_same_padding_and_channels_first(rng):
+    x = rng.standard_normal((1, 2, 5))
+    y = layers.MaxPooling1D(2, padding="same", data_format="channels_first", dtype="float64")(x)
+    np.testing.assert_array_equal(
+        y.numpy(), np.stack([x[..., 0:2].max(-1), x[..., 2:4].max(-1), x[..., 4]], -1)
+    )
+    y = layers.AveragePooling1D(2, padding="same", dtype="float64")(x.transpose(0, 2, 1))
+    np.testing.assert_allclose(y.numpy()[0, 2], x[0, :, 4])
+
+
+@pytest.mark.parametrize("keepdims", [False, True])
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_global_pooling_matches_numpy(keepdims, data_format, rng):
+    x2 = rng.standard_normal((2, 3, 4, 5))
+    x1 = rng.standard_normal((2, 6, 5))
+    axes2 = (1, 2) if data_format == "channels_last" else (2, 3)
+    axes1 = (1,) if data_format == "channels_last" else (2,)
+    for cls, x, axes, f in [
+        (layers.GlobalMaxPooling2D, x2, axes2, np.max),
+        (layers.GlobalAveragePooling2D, x2, axes2, np.mean),
+        (layers.GlobalMaxPooling1D, x1, axes1, np.max),
+    ]:
+        layer = cls(data_format=data_format, keepdims=keepdims, dtype="float64")
+        y = layer(x).numpy()
+        np.testing.assert_allclose(y, f(x, axis=axes, keepdims=keepdims), rtol=1e-12)
+        assert tuple(layer.compute_output_shape(x.shape)) == y.shape
+
+
+def test_conv1d_and_pooling1d_gradients_match_finite_differences(rng):
+    conv = layers.Conv1D(
+        3, 3, padding="causal", dilation_rate=2, activation="tanh", dtype="float64"
+    )
+    x = fg.tensor(rng.standard_normal((2, 7, 2)), dtype="float64", requires_grad=True)
+    conv.build((2, 7, 2))
+    conv.set_weights([conv.kernel.numpy(), rng.standard_normal(3)])
+    finite_difference_check(lambda: conv(x), [x, conv.kernel, conv.bias])
+    for layer in [
+        layers.MaxPooling1D(3, strides=2, padding="same", dtype="float64"),
+        layers.AveragePooling1D(3, strides=1, dtype="float64"),
+        layers.GlobalMaxPooling1D(dtype="float64"),
+        layers.GlobalAveragePooling2D(dtype="float64", data_format="channels_first"),
+    ]:
+        y = fg.tensor(rng.standard_normal((2, 7, 2)), dtype="float64", requires_grad=True)
+        if isinstance(layer, layers.GlobalAveragePooling2D):
+            y = fg.tensor(rng.standard_normal((2, 2, 3, 4)), dtype="float64", requires_grad=True)
+        finite_difference_check(lambda layer=layer, y=y: layer(y), [y])
+
+
+def test_sequence_convnet_summary_and_round_trip(tmp_path, rng, capsys):
+    fg.clear_session()
+    model = fg.Sequential(
+        [
+            layers.Input(shape=(20, 3)),
+            layers.Conv1D(8, 5, padding="causal", activation="relu"),
+            layers.MaxPooling1D(2),
+            layers.Conv1D(4, 3, strides=2, padding="same", groups=2),
+            layers.AveragePooling1D(2, padding="same"),
+            layers.GlobalMaxPooling1D(),
+            layers.Dense(2),
+        ]
+    )
+    model.summary()
+    text = capsys.readouterr().out
+    for name, shape, params in [
+        ("conv1d (Conv1D)", "(None, 20, 8)", "128"),
+        ("max_pooling1d (MaxPooling1D)", "(None, 10, 8)", "0"),
+        ("conv1d_1 (Conv1D)", "(None, 5, 4)", "52"),
+        ("average_pooling1d (AveragePooling1D)", "(None, 3, 4)", "0"),
+        ("global_max_pooling1d (GlobalMaxPooling1D)", "(None, 4)", "0"),
+    ]:
+        line = next(ln for ln in text.splitlines() if name in ln)
+        assert shape in line and line.rstrip(" │|").endswith(params), line
+    x = rng.standard_normal((5, 20, 3)).astype("float32")
+    expected = model.predict(x, verbose=0)
+    model.save(tmp_path / "seq.fgm")
+    loaded = fg.models.load_model(tmp_path / "seq.fgm")
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), expected)
+
+
+@pytest.mark.parametrize(
+    "build, message",
+    [
+        (lambda: layers.Conv1D(2, 4)(np.ones((1, 3, 2), "f")), r"Conv1D.*\(None, 3, 2\)"),
+        (lambda: layers.Conv1D(2, (2, 2)), r"Conv1D.*kernel_size"),
+        (lambda: layers.Conv2D(2, 3, padding="causal"), r"Conv2D.*padding"),
+        (lambda: layers.Conv1D(2, 3)(np.ones((1, 4, 4, 2), "f")), r"Conv1D.*rank 3"),
+        (lambda: layers.MaxPooling1D(0), r"MaxPooling1D.*pool_size=0"),
+        (lambda: layers.GlobalMaxPooling2D()(np.ones((2, 3), "f")), r"GlobalMaxPooling2D.*rank 4"),
+        (lambda: layers.GlobalAveragePooling2D(data_format="x"), r"GlobalAveragePooling2D"),
+    ],
+)
+def test_bad_1d_and_global_arguments_raise_value_errors(build, message):
+    with pytest.raises(ValueError, match=message):
+        build()
+
+
+@pytest.mark.parametrize("interpolation", ["nearest", "bilinear"])
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_upsampling2d_matches_torch(interpolation, data_format, rng):
+    x = rng.standard_normal((2, 3, 4, 2))
+    layer = layers.UpSampling2D(
+        (2, 3), data_format=data_format, interpolation=interpolation, dtype="float64"
+    )
+    x_in = x if data_format == "channels_last" else x.transpose(0, 3, 1, 2)
+    y = layer(x_in).numpy()
+    mode = dict(mode="nearest") if interpolation == "nearest" else dict(mode="bilinear")
+    if interpolation == "bilinear":
+        mode["align_corners"] = False
+    expected = F.interpolate(torch.tensor(x).permute(0, 3, 1, 2), scale_factor=(2, 3), **mode)
+    expected = expected.numpy()
+    if data_format == "channels_last":
+        expected = expected.transpose(0, 2, 3, 1)
+    np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)
+    assert layer.compute_output_shape(x_in.shape)[1:] == y.shape[1:]
+
+
+def test_upsampling1d_repeats_and_has_gradients(rng):
+    x = rng.standard_normal((2, 3, 2))
+    y = layers.UpSampling1D(3, dtype="float64")(x).numpy()
+    np.testing.assert_array_equal(y, np.repeat(x, 3, axis=1))
+    layer = layers.UpSampling2D(2, interpolation="bilinear", dtype="float64")
+    t = fg.tensor(rng.standard_normal((1, 3, 2, 2)), dtype="float64", requires_grad=True)
+    finite_difference_check(lambda: layer(t), [t])
+    with pytest.raises(ValueError, match=r"UpSampling2D.*interpolation='bicubic'"):
+        layers.UpSampling2D(interpolation="bicubic")
+    with pytest.raises(ValueError, match=r"UpSampling1D.*size=0"):
+        layers.UpSampling1D(0)

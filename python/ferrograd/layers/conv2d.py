@@ -48,6 +48,8 @@ class Conv2D(Layer):
     """
 
     kind = "Conv2D"
+    _rank = 2
+    _paddings = ("valid", "same")
 
     def __init__(
         self,
@@ -82,11 +84,11 @@ class Conv2D(Layer):
                 f"{name}: filters must be a positive integer. Received: filters={filters!r}"
             )
         self.filters = filters
-        self.kernel_size = normalize_tuple(kernel_size, 2, "kernel_size", name)
-        self.strides = normalize_tuple(strides, 2, "strides", name)
-        self.padding = normalize_padding(padding, name)
+        self.kernel_size = normalize_tuple(kernel_size, self._rank, "kernel_size", name)
+        self.strides = normalize_tuple(strides, self._rank, "strides", name)
+        self.padding = normalize_padding(padding, name, self._paddings)
         self.data_format = normalize_data_format(data_format, name)
-        self.dilation_rate = normalize_tuple(dilation_rate, 2, "dilation_rate", name)
+        self.dilation_rate = normalize_tuple(dilation_rate, self._rank, "dilation_rate", name)
         if not isinstance(groups, int) or isinstance(groups, bool) or groups <= 0:
             raise ValueError(
                 f"{name}: groups must be a positive integer. Received: groups={groups!r}"

@@ -24,12 +24,15 @@ class MaxPooling2D(Layer):
     """
 
     kind = "MaxPooling2D"
+    _rank = 2
 
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
         super().__init__(**kwargs)
         name = type(self).__name__
-        self.pool_size = normalize_tuple(pool_size, 2, "pool_size", name)
-        self.strides = None if strides is None else normalize_tuple(strides, 2, "strides", name)
+        self.pool_size = normalize_tuple(pool_size, self._rank, "pool_size", name)
+        self.strides = (
+            None if strides is None else normalize_tuple(strides, self._rank, "strides", name)
+        )
         self.padding = normalize_padding(padding, name)
         self.data_format = normalize_data_format(data_format, name)
 

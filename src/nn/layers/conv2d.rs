@@ -16,7 +16,7 @@ use crate::nn::{
     parse_config, single_input, single_shape,
 };
 use crate::ops::activation::Activation;
-use crate::ops::conv::{Conv2dOptions, Padding, conv2d};
+use crate::ops::conv::{Conv1dOptions, Conv2dOptions, Padding, conv1d, conv2d};
 use crate::tensor::Tensor;
 
 fn default_true() -> bool {
@@ -33,10 +33,6 @@ fn glorot_uniform() -> Initializer {
 
 fn zeros() -> Initializer {
     Zeros {}.into()
-}
-
-fn ones2() -> [usize; 2] {
-    [1, 1]
 }
 
 fn one() -> usize {
@@ -163,17 +159,18 @@ pub(crate) fn in_layer(layer: &'static str, x: &Tensor) -> impl FnOnce(Error) ->
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Conv2DConfig {
+pub struct ConvConfig {
     pub filters: usize,
-    pub kernel_size: [usize; 2],
-    #[serde(default = "ones2")]
-    pub strides: [usize; 2],
+    /// One entry per spatial axis, as are `strides` and `dilation_rate` (empty: all ones).
+    pub kernel_size: Vec<usize>,
+    #[serde(default)]
+    pub strides: Vec<usize>,
     #[serde(default = "valid")]
     pub padding: String,
     #[serde(default = "channels_last")]
     pub data_format: String,
-    #[serde(default = "ones2")]
-    pub dilation_rate: [usize; 2],
+    #[serde(default)]
+    pub dilation_rate: Vec<usize>,
     #[serde(default = "one")]
     pub groups: usize,
     #[serde(default = "linear_name")]
@@ -190,28 +187,62 @@ pub struct Conv2DConfig {
     pub bias_regularizer: Option<Regularizer>,
 }
 
-/// `activation(conv2d(x, kernel) + bias)`; the kernel is `(kh, kw, in_channels / groups,
-/// filters)`.
-pub struct Conv2D {
-    config: Conv2DConfig,
-    options: Conv2dOptions,
+/// The settings of a `Conv2D` layer.
+pub type Conv2DConfig = ConvConfig;
+
+/// A `Conv2D` layer.
+pub type Conv2D = Conv;
+
+/// `activation(conv(x, kernel) + bias)` over 1 (`Conv1D`) or 2 (`Conv2D`) spatial axes; the
+/// kernel is `(*kernel_size, in_channels / groups, filters)`.
+pub struct Conv {
+    kind: &'static str,
+    rank: usize,
+    config: ConvConfig,
+    padding: Padding,
     channels_first: bool,
     activation: Activation,
     kernel: Tensor,
     bias: Option<Tensor>,
 }
 
-impl Conv2D {
-    pub fn build(config: Conv2DConfig, input_shapes: &[Shape], dtype: DType) -> Result<Conv2D> {
-        const L: &str = "Conv2D";
-        check_sizes(L, "filters", &[config.filters])?;
-        check_sizes(L, "kernel_size", &config.kernel_size)?;
-        check_sizes(L, "strides", &config.strides)?;
-        check_sizes(L, "dilation_rate", &config.dilation_rate)?;
-        check_sizes(L, "groups", &[config.groups])?;
+impl Conv {
+    /// A `Conv2D` layer.
+    pub fn build(config: ConvConfig, input_shapes: &[Shape], dtype: DType) -> Result<Conv> {
+        Conv::build_rank("Conv2D", 2, config, input_shapes, dtype)
+    }
+
+    /// A convolution layer of kind `kind` over `rank` spatial axes.
+    pub fn build_rank(
+        kind: &'static str,
+        rank: usize,
+        mut config: ConvConfig,
+        input_shapes: &[Shape],
+        dtype: DType,
+    ) -> Result<Conv> {
+        let l = kind;
+        for (name, values) in [
+            ("kernel_size", &mut config.kernel_size),
+            ("strides", &mut config.strides),
+            ("dilation_rate", &mut config.dilation_rate),
+        ] {
+            if values.is_empty() && name != "kernel_size" {
+                *values = vec![1; rank];
+            }
+            if values.len() != rank {
+                return Err(Error::value(format!(
+                    "{kind}: {name} must have {rank} entries, received {name}={values:?}"
+                )));
+            }
+        }
+        check_sizes(l, "filters", &[config.filters])?;
+        check_sizes(l, "kernel_size", &config.kernel_size)?;
+        check_sizes(l, "strides", &config.strides)?;
+        check_sizes(l, "dilation_rate", &config.dilation_rate)?;
+        check_sizes(l, "groups", &[config.groups])?;
         if config.strides.iter().any(|&s| s > 1) && config.dilation_rate.iter().any(|&d| d > 1) {
             return Err(Error::value(format!(
-                "Conv2D: strides > 1 is not compatible with dilation_rate > 1, received \
+                "{kind}: strides > 1 is not compatible with dilation_rate > 1, received \
                  strides={:?} and dilation_rate={:?}",
                 config.strides, config.dilation_rate
             )));
@@ -219,39 +250,35 @@ impl Conv2D {
         let padding = match config.padding.to_ascii_lowercase().as_str() {
             "valid" => Padding::Valid,
             "same" => Padding::Same,
+            "causal" if rank == 1 => Padding::Causal,
             other => {
+                let allowed = if rank == 1 {
+                    "'valid', 'same' or 'causal'"
+                } else {
+                    "'valid' or 'same'"
+                };
                 return Err(Error::value(format!(
-                    "Conv2D: padding must be 'valid' or 'same', received padding={other:?}"
+                    "{kind}: padding must be {allowed}, received padding={other:?}"
                 )));
             }
         };
-        let channels_first = is_channels_first(L, &config.data_format)?;
+        let channels_first = is_channels_first(l, &config.data_format)?;
         let activation = Activation::parse(&config.activation)?;
-        let options = Conv2dOptions {
-            strides: config.strides,
-            padding,
-            dilation_rate: config.dilation_rate,
-            groups: config.groups,
-        };
-        let layer = Conv2D {
+        let layer = Conv {
+            kind,
+            rank,
             kernel: Tensor::scalar(0.0, dtype),
             bias: None,
             config,
-            options,
+            padding,
             channels_first,
             activation,
         };
-        let in_channels = layer.check_input(single_shape(L, input_shapes)?)?;
+        let in_channels = layer.check_input(single_shape(l, input_shapes)?)?;
         let c = &layer.config;
-        let kernel = c.kernel_initializer.tensor(
-            &[
-                c.kernel_size[0],
-                c.kernel_size[1],
-                in_channels / c.groups,
-                c.filters,
-            ],
-            dtype,
-        )?;
+        let mut kernel_shape = c.kernel_size.clone();
+        kernel_shape.extend([in_channels / c.groups, c.filters]);
+        let kernel = c.kernel_initializer.tensor(&kernel_shape, dtype)?;
         kernel.set_requires_grad(true)?;
         let bias = if c.use_bias {
             let bias = c.bias_initializer.tensor(&[c.filters], dtype)?;
@@ -260,7 +287,7 @@ impl Conv2D {
         } else {
             None
         };
-        Ok(Conv2D {
+        Ok(Conv {
             kernel,
             bias,
             ..layer
@@ -269,19 +296,24 @@ impl Conv2D {
 
     /// Checks an input shape and gives its channels and channels-last output shape.
     fn output_last(&self, input: &Shape) -> Result<(usize, Shape)> {
-        const L: &str = "Conv2D";
-        if input.len() != 4 {
+        let (kind, rank) = (self.kind, self.rank);
+        if input.len() != rank + 2 {
+            let layout = if rank == 1 {
+                "(batch, steps, channels)"
+            } else {
+                "(batch, height, width, channels)"
+            };
             return Err(Error::value(format!(
-                "Conv2D: expects inputs of rank 4 (batch, height, width, channels) for \
-                 data_format={:?}, received input shape {}",
+                "{kind}: expects inputs of rank {} {layout} for data_format={:?}, received                  input shape {}",
+                rank + 2,
                 self.config.data_format,
                 format_shape(input)
             )));
         }
         let last = move_shape(input, self.channels_first, true);
-        let Some(channels) = last[3] else {
+        let Some(channels) = last[rank + 1] else {
             return Err(Error::value(format!(
-                "Conv2D: the channel dimension of the inputs must be known, received input \
+                "{kind}: the channel dimension of the inputs must be known, received input \
                  shape {}",
                 format_shape(input)
             )));
@@ -292,33 +324,33 @@ impl Conv2D {
             || !c.filters.is_multiple_of(c.groups)
         {
             return Err(Error::value(format!(
-                "Conv2D: groups={} must divide the input channels ({channels}) and \
+                "{kind}: groups={} must divide the input channels ({channels}) and \
                  filters={}, received input shape {}",
                 c.groups,
                 c.filters,
                 format_shape(input)
             )));
         }
-        if let Some(expected) = self.kernel.shape().get(2)
+        if let Some(expected) = self.kernel.shape().get(rank)
             && expected * c.groups != channels
         {
             return Err(Error::value(format!(
-                "Conv2D: the layer was built for {} input channels, received input shape {}",
+                "{kind}: the layer was built for {} input channels, received input shape {}",
                 expected * c.groups,
                 format_shape(input)
             )));
         }
         let mut out = vec![last[0]];
-        for axis in 0..2 {
+        for axis in 0..rank {
             out.push(axis_output(
-                L,
+                kind,
                 "kernel_size",
                 input,
                 last[axis + 1],
                 c.kernel_size[axis],
                 c.strides[axis],
                 c.dilation_rate[axis],
-                self.options.padding,
+                self.padding,
             )?);
         }
         out.push(Some(c.filters));
@@ -334,7 +366,25 @@ impl Conv2D {
         } else {
             x.clone()
         };
-        let y = conv2d(&xl, kernel, bias, &self.options).map_err(in_layer("Conv2D", x))?;
+        let c = &self.config;
+        let y = if self.rank == 1 {
+            let options = Conv1dOptions {
+                strides: c.strides[0],
+                padding: self.padding,
+                dilation_rate: c.dilation_rate[0],
+                groups: c.groups,
+            };
+            conv1d(&xl, kernel, bias, &options)
+        } else {
+            let options = Conv2dOptions {
+                strides: [c.strides[0], c.strides[1]],
+                padding: self.padding,
+                dilation_rate: [c.dilation_rate[0], c.dilation_rate[1]],
+                groups: c.groups,
+            };
+            conv2d(&xl, kernel, bias, &options)
+        }
+        .map_err(in_layer(self.kind, x))?;
         let y = self.activation.apply(&y)?;
         if self.channels_first {
             move_channels(&y, false)
@@ -348,9 +398,9 @@ impl Conv2D {
     }
 }
 
-impl Layer for Conv2D {
+impl Layer for Conv {
     fn kind(&self) -> &'static str {
-        "Conv2D"
+        self.kind
     }
 
     fn config(&self) -> serde_json::Value {
@@ -358,7 +408,7 @@ impl Layer for Conv2D {
     }
 
     fn output_shape(&self, input: &[Shape]) -> Result<Shape> {
-        let (_, out) = self.output_last(single_shape("Conv2D", input)?)?;
+        let (_, out) = self.output_last(single_shape(self.kind, input)?)?;
         Ok(move_shape(&out, self.channels_first, false))
     }
 
@@ -368,7 +418,7 @@ impl Layer for Conv2D {
         _mask: Option<&Mask>,
         _ctx: &mut Context<'_>,
     ) -> Result<Tensor> {
-        let x = single_input("Conv2D", inputs)?;
+        let x = single_input(self.kind, inputs)?;
         self.compute(x, &self.kernel, self.bias.as_ref())
     }
 
@@ -512,5 +562,31 @@ mod tests {
                 l.compute(&ts[0], &ts[1], Some(&ts[2])).unwrap()
             });
         }
+    }
+
+    #[test]
+    fn causal_conv1d_gradients_match_finite_differences() {
+        let config = serde_json::json!({"filters": 3, "kernel_size": [3], "padding": "causal",
+            "dilation_rate": [2], "activation": "sigmoid"});
+        let l = Conv::build_rank(
+            "Conv1D",
+            1,
+            parse_config("Conv1D", &config).unwrap(),
+            &[vec![None, Some(7), Some(2)]],
+            DType::F64,
+        )
+        .unwrap();
+        let x = tensor(&[2, 7, 2], 1);
+        let kernel = tensor(&[3, 2, 3], 2);
+        let bias = tensor(&[3], 4);
+        for t in [&x, &kernel, &bias] {
+            t.set_requires_grad(true).unwrap();
+        }
+        // Causal: output t does not depend on inputs after t.
+        let y = l.compute(&x, &kernel, Some(&bias)).unwrap();
+        assert_eq!(y.shape(), &[2, 7, 3]);
+        check_gradients(&[x, kernel, bias], |ts| {
+            l.compute(&ts[0], &ts[1], Some(&ts[2])).unwrap()
+        });
     }
 }

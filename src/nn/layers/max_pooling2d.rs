@@ -11,11 +11,14 @@ use crate::nn::{
     Context, Layer, LayerRegistration, Mask, Shape, format_shape, parse_config, single_input,
     single_shape,
 };
-use crate::ops::conv::{Padding, Pool2dOptions, avg_pool2d, max_pool2d};
+use crate::ops::conv::{
+    Padding, Pool1dOptions, Pool2dOptions, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d,
+};
 use crate::tensor::Tensor;
 
-fn twos() -> [usize; 2] {
-    [2, 2]
+/// Keras's default pool size, 2 along every axis.
+fn twos() -> Vec<usize> {
+    Vec::new()
 }
 
 fn valid() -> String {
@@ -25,23 +28,25 @@ fn valid() -> String {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Pooling2DConfig {
+    /// One entry per spatial axis (empty: 2 along each).
     #[serde(default = "twos")]
-    pub pool_size: [usize; 2],
+    pub pool_size: Vec<usize>,
     /// `None`: the pool size.
     #[serde(default)]
-    pub strides: Option<[usize; 2]>,
+    pub strides: Option<Vec<usize>>,
     #[serde(default = "valid")]
     pub padding: String,
     #[serde(default = "channels_last")]
     pub data_format: String,
 }
 
-/// Max or average pooling over `(height, width)` windows.
+/// Max or average pooling over windows of 1 (`steps`) or 2 (`height, width`) spatial axes.
 pub struct Pooling2D {
     kind: &'static str,
+    rank: usize,
     max: bool,
     config: Pooling2DConfig,
-    options: Pool2dOptions,
+    padding: Padding,
     channels_first: bool,
 }
 
@@ -53,9 +58,31 @@ impl Pooling2D {
         config: Pooling2DConfig,
         input_shapes: &[Shape],
     ) -> Result<Pooling2D> {
-        check_sizes(kind, "pool_size", &config.pool_size)?;
-        if let Some(strides) = &config.strides {
-            check_sizes(kind, "strides", strides)?;
+        Pooling2D::build_rank(kind, 2, max, config, input_shapes)
+    }
+
+    /// A pooling layer of kind `kind` over `rank` spatial axes.
+    pub fn build_rank(
+        kind: &'static str,
+        rank: usize,
+        max: bool,
+        mut config: Pooling2DConfig,
+        input_shapes: &[Shape],
+    ) -> Result<Pooling2D> {
+        if config.pool_size.is_empty() {
+            config.pool_size = vec![2; rank];
+        }
+        for (name, values) in [
+            ("pool_size", Some(&config.pool_size)),
+            ("strides", config.strides.as_ref()),
+        ] {
+            let Some(values) = values else { continue };
+            if values.len() != rank {
+                return Err(Error::value(format!(
+                    "{kind}: {name} must have {rank} entries, received {name}={values:?}"
+                )));
+            }
+            check_sizes(kind, name, values)?;
         }
         let padding = match config.padding.to_ascii_lowercase().as_str() {
             "valid" => Padding::Valid,
@@ -69,12 +96,9 @@ impl Pooling2D {
         let channels_first = is_channels_first(kind, &config.data_format)?;
         let layer = Pooling2D {
             kind,
+            rank,
             max,
-            options: Pool2dOptions {
-                pool_size: config.pool_size,
-                strides: config.strides,
-                padding,
-            },
+            padding,
             config,
             channels_first,
         };
@@ -83,18 +107,28 @@ impl Pooling2D {
     }
 
     fn output_last(&self, input: &Shape) -> Result<Shape> {
-        if input.len() != 4 {
+        let rank = self.rank;
+        if input.len() != rank + 2 {
+            let layout = if rank == 1 {
+                "(batch, steps, channels)"
+            } else {
+                "(batch, height, width, channels)"
+            };
             return Err(Error::value(format!(
-                "{}: expects inputs of rank 4 (batch, height, width, channels), received input \
-                 shape {}",
+                "{}: expects inputs of rank {} {layout}, received input shape {}",
                 self.kind,
+                rank + 2,
                 format_shape(input)
             )));
         }
         let last = move_shape(input, self.channels_first, true);
-        let strides = self.config.strides.unwrap_or(self.config.pool_size);
+        let strides = self
+            .config
+            .strides
+            .as_ref()
+            .unwrap_or(&self.config.pool_size);
         let mut out = vec![last[0]];
-        for axis in 0..2 {
+        for axis in 0..rank {
             out.push(axis_output(
                 self.kind,
                 "pool_size",
@@ -103,10 +137,10 @@ impl Pooling2D {
                 self.config.pool_size[axis],
                 strides[axis],
                 1,
-                self.options.padding,
+                self.padding,
             )?);
         }
-        out.push(last[3]);
+        out.push(last[rank + 1]);
         Ok(out)
     }
 }
@@ -139,10 +173,29 @@ impl Layer for Pooling2D {
         } else {
             x.clone()
         };
-        let y = if self.max {
-            max_pool2d(&xl, &self.options)
+        let c = &self.config;
+        let y = if self.rank == 1 {
+            let options = Pool1dOptions {
+                pool_size: c.pool_size[0],
+                strides: c.strides.as_ref().map(|s| s[0]),
+                padding: self.padding,
+            };
+            if self.max {
+                max_pool1d(&xl, &options)
+            } else {
+                avg_pool1d(&xl, &options)
+            }
         } else {
-            avg_pool2d(&xl, &self.options)
+            let options = Pool2dOptions {
+                pool_size: [c.pool_size[0], c.pool_size[1]],
+                strides: c.strides.as_ref().map(|s| [s[0], s[1]]),
+                padding: self.padding,
+            };
+            if self.max {
+                max_pool2d(&xl, &options)
+            } else {
+                avg_pool2d(&xl, &options)
+            }
         }
         .map_err(in_layer(self.kind, x))?;
         if self.channels_first {
