@@ -161,7 +161,7 @@ mod tests {
             2,
             true,
             config("channels_first", true),
-            &[shape.clone()],
+            std::slice::from_ref(&shape),
         )
         .unwrap();
         assert_eq!(
