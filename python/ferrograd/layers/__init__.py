@@ -8,9 +8,13 @@ new layer is its file and one import line here.
 from ferrograd.layers.activation import Activation
 from ferrograd.layers.add import Add, add
 from ferrograd.layers.average import Average, average
+from ferrograd.layers.average_pooling1d import AveragePooling1D, AvgPool1D
+from ferrograd.layers.average_pooling2d import AveragePooling2D, AvgPool2D
 from ferrograd.layers.batch_normalization import BatchNormalization
 from ferrograd.layers.bidirectional import Bidirectional
 from ferrograd.layers.concatenate import Concatenate, concatenate
+from ferrograd.layers.conv1d import Conv1D, Convolution1D
+from ferrograd.layers.conv2d import Conv2D, Convolution2D
 from ferrograd.layers.dense import Dense
 from ferrograd.layers.dot import Dot, dot
 from ferrograd.layers.dropout import Dropout
@@ -18,6 +22,9 @@ from ferrograd.layers.elu import ELU
 from ferrograd.layers.embedding import Embedding
 from ferrograd.layers.flatten import Flatten
 from ferrograd.layers.global_average_pooling1d import GlobalAveragePooling1D, GlobalAvgPool1D
+from ferrograd.layers.global_average_pooling2d import GlobalAveragePooling2D, GlobalAvgPool2D
+from ferrograd.layers.global_max_pooling1d import GlobalMaxPool1D, GlobalMaxPooling1D
+from ferrograd.layers.global_max_pooling2d import GlobalMaxPool2D, GlobalMaxPooling2D
 from ferrograd.layers.gru import GRU
 from ferrograd.layers.identity import Identity
 from ferrograd.layers.input_layer import Input, InputLayer
@@ -26,55 +33,67 @@ from ferrograd.layers.layer import Layer
 from ferrograd.layers.layer_normalization import LayerNormalization
 from ferrograd.layers.leaky_relu import LeakyReLU
 from ferrograd.layers.lstm import LSTM
+from ferrograd.layers.max_pooling1d import MaxPool1D, MaxPooling1D
+from ferrograd.layers.max_pooling2d import MaxPool2D, MaxPooling2D
 from ferrograd.layers.maximum import Maximum, maximum
 from ferrograd.layers.minimum import Minimum, minimum
 from ferrograd.layers.multiply import Multiply, multiply
-from ferrograd.layers.simple_rnn import SimpleRNN
-from ferrograd.layers.subtract import Subtract, subtract
-
-__all__ = [
-    "Add",
-    "add",
-    "Average",
-    "average",
-    "Concatenate",
-    "concatenate",
-    "Dot",
-    "dot",
-    "Maximum",
-    "maximum",
-    "Minimum",
-    "minimum",
-    "Multiply",
-    "multiply",
-    "Subtract",
-    "subtract",
 from ferrograd.layers.permute import Permute
 from ferrograd.layers.prelu import PReLU
 from ferrograd.layers.relu import ReLU
 from ferrograd.layers.repeat_vector import RepeatVector
 from ferrograd.layers.reshape import Reshape
+from ferrograd.layers.simple_rnn import SimpleRNN
 from ferrograd.layers.softmax import Softmax
+from ferrograd.layers.subtract import Subtract, subtract
+from ferrograd.layers.up_sampling1d import UpSampling1D
+from ferrograd.layers.up_sampling2d import UpSampling2D
 
-    "ELU",
-    "GRU",
-    "LSTM",
+__all__ = [
     "Activation",
+    "Add",
+    "Average",
+    "AveragePooling1D",
+    "AveragePooling2D",
+    "AvgPool1D",
+    "AvgPool2D",
     "BatchNormalization",
     "Bidirectional",
+    "Concatenate",
+    "Conv1D",
+    "Conv2D",
+    "Convolution1D",
+    "Convolution2D",
     "Dense",
+    "Dot",
     "Dropout",
+    "ELU",
     "Embedding",
     "Flatten",
+    "GRU",
     "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D",
     "GlobalAvgPool1D",
+    "GlobalAvgPool2D",
+    "GlobalMaxPool1D",
+    "GlobalMaxPool2D",
+    "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D",
     "Identity",
     "Input",
     "InputLayer",
     "KerasTensor",
+    "LSTM",
     "Layer",
     "LayerNormalization",
     "LeakyReLU",
+    "MaxPool1D",
+    "MaxPool2D",
+    "MaxPooling1D",
+    "MaxPooling2D",
+    "Maximum",
+    "Minimum",
+    "Multiply",
     "PReLU",
     "Permute",
     "ReLU",
@@ -82,4 +101,15 @@ from ferrograd.layers.softmax import Softmax
     "Reshape",
     "SimpleRNN",
     "Softmax",
+    "Subtract",
+    "UpSampling1D",
+    "UpSampling2D",
+    "add",
+    "average",
+    "concatenate",
+    "dot",
+    "maximum",
+    "minimum",
+    "multiply",
+    "subtract",
 ]
