@@ -65,10 +65,18 @@ impl LossFunction for CategoricalFocalCrossentropy {
 
     fn validate(&self) -> Result<()> {
         if !self.alpha.is_finite() {
-            bail!("{}: alpha must be a finite number. Received: alpha={}", Self::NAME, self.alpha);
+            bail!(
+                "{}: alpha must be a finite number. Received: alpha={}",
+                Self::NAME,
+                self.alpha
+            );
         }
         if !(self.gamma.is_finite() && self.gamma >= 0.0) {
-            bail!("{}: gamma must be >= 0. Received: gamma={}", Self::NAME, self.gamma);
+            bail!(
+                "{}: gamma must be >= 0. Received: gamma={}",
+                Self::NAME,
+                self.gamma
+            );
         }
         validate_label_smoothing(Self::NAME, self.label_smoothing)
     }
@@ -95,7 +103,10 @@ impl LossFunction for CategoricalFocalCrossentropy {
             let (t, z) = (&y_true[span.clone()], &y_pred[span.clone()]);
             // y: the normalized predictions (softmax of the logits, or p / sum(p)).
             let sum = if from_logits {
-                let max = z.iter().map(|v| v.as_f64()).fold(f64::NEG_INFINITY, f64::max);
+                let max = z
+                    .iter()
+                    .map(|v| v.as_f64())
+                    .fold(f64::NEG_INFINITY, f64::max);
                 for (y, &z) in y.iter_mut().zip(z) {
                     *y = (z.as_f64() - max).exp();
                 }
@@ -190,9 +201,12 @@ mod tests {
 
     #[test]
     fn matches_the_reference_with_its_gradients() {
-        for (from_logits, label_smoothing, gamma) in
-            [(false, 0.0, 2.0), (true, 0.0, 2.0), (false, 0.2, 1.5), (true, 0.1, 0.0)]
-        {
+        for (from_logits, label_smoothing, gamma) in [
+            (false, 0.0, 2.0),
+            (true, 0.0, 2.0),
+            (false, 0.2, 1.5),
+            (true, 0.1, 0.0),
+        ] {
             let loss = CategoricalFocalCrossentropy {
                 alpha: 0.4,
                 gamma,

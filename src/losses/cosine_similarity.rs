@@ -101,17 +101,30 @@ mod tests {
         let got = value(&Loss::new(CosineSimilarity::default()), &y_true, &y_pred);
         assert!(close(got, -0.5, 1e-12), "{got}");
         let zero = t64(&[2, 2], &[0.0; 4]);
-        assert_eq!(value(&Loss::new(CosineSimilarity::default()), &zero, &y_pred.clone()), 0.0);
+        assert_eq!(
+            value(
+                &Loss::new(CosineSimilarity::default()),
+                &zero,
+                &y_pred.clone()
+            ),
+            0.0
+        );
     }
 
     #[test]
     fn matches_the_reference_with_its_gradients() {
-        check_loss(&Loss::new(CosineSimilarity::default()), Data::Regression, row);
+        check_loss(
+            &Loss::new(CosineSimilarity::default()),
+            Data::Regression,
+            row,
+        );
     }
 
     #[test]
     fn only_the_last_axis() {
-        let err = Loss::new(CosineSimilarity { axis: 0 }).validate().unwrap_err();
+        let err = Loss::new(CosineSimilarity { axis: 0 })
+            .validate()
+            .unwrap_err();
         assert!(err.to_string().contains("axis=0"), "{err}");
     }
 }

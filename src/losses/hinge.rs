@@ -77,7 +77,11 @@ mod tests {
         assert!(close(got, 1.3, 1e-12), "{got}");
         // -1/1 labels are used as they are.
         let signed = t64(&[2, 2], &[-1.0, 1.0, -1.0, -1.0]);
-        assert!(close(value(&Loss::new(Hinge {}), &signed, &y_pred), 1.3, 1e-12));
+        assert!(close(
+            value(&Loss::new(Hinge {}), &signed, &y_pred),
+            1.3,
+            1e-12
+        ));
     }
 
     #[test]

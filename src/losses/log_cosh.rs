@@ -40,7 +40,11 @@ mod tests {
     use crate::losses::testing::{Data, check_loss, close, t64, value};
 
     fn row(t: &[f64], p: &[f64]) -> f64 {
-        t.iter().zip(p).map(|(t, p)| (p - t).cosh().ln()).sum::<f64>() / t.len() as f64
+        t.iter()
+            .zip(p)
+            .map(|(t, p)| (p - t).cosh().ln())
+            .sum::<f64>()
+            / t.len() as f64
     }
 
     #[test]
@@ -49,7 +53,11 @@ mod tests {
         let y_pred = t64(&[2, 2], &[1.0, 1.0, 0.0, 0.0]);
         let got = value(&Loss::new(LogCosh {}), &y_true, &y_pred);
         assert!(close(got, 0.108, 1e-3), "{got}");
-        let far = value(&Loss::new(LogCosh {}), &t64(&[1], &[0.0]), &t64(&[1], &[1000.0]));
+        let far = value(
+            &Loss::new(LogCosh {}),
+            &t64(&[1], &[0.0]),
+            &t64(&[1], &[1000.0]),
+        );
         assert!(close(far, 1000.0 - std::f64::consts::LN_2, 1e-12), "{far}");
     }
 

@@ -41,7 +41,11 @@ mod tests {
 
     fn row(t: &[f64], p: &[f64]) -> f64 {
         let log = |x: f64| (x.max(1e-7) + 1.0).ln();
-        t.iter().zip(p).map(|(&t, &p)| (log(p) - log(t)).powi(2)).sum::<f64>() / t.len() as f64
+        t.iter()
+            .zip(p)
+            .map(|(&t, &p)| (log(p) - log(t)).powi(2))
+            .sum::<f64>()
+            / t.len() as f64
     }
 
     #[test]

@@ -34,7 +34,11 @@ mod tests {
     use crate::losses::testing::{Data, check_loss, close, t64, value};
 
     fn row(t: &[f64], p: &[f64]) -> f64 {
-        t.iter().zip(p).map(|(t, p)| p - t * (p + 1e-7).ln()).sum::<f64>() / t.len() as f64
+        t.iter()
+            .zip(p)
+            .map(|(t, p)| p - t * (p + 1e-7).ln())
+            .sum::<f64>()
+            / t.len() as f64
     }
 
     #[test]

@@ -137,7 +137,10 @@ mod tests {
             ..Lion::default()
         };
         let msg = bad.validate().unwrap_err().to_string();
-        assert!(msg.contains("beta_1=0.0") && msg.contains("SignSGD"), "{msg}");
+        assert!(
+            msg.contains("beta_1=0.0") && msg.contains("SignSGD"),
+            "{msg}"
+        );
         assert!(
             Lion {
                 beta_1: 1.0,

@@ -30,8 +30,9 @@ def cosine_similarity(y_true: Any, y_pred: Any, axis: int = -1) -> Tensor:
     Example:
 
     >>> import ferrograd as fg
-    >>> fg.losses.cosine_similarity([[0.0, 1.0], [1.0, 1.0]], [[1.0, 0.0], [1.0, 1.0]]).numpy()
-    array([ 0., -1.], dtype=float32)
+    >>> loss = fg.losses.cosine_similarity([[1.0, 0.0], [1.0, 1.0]], [[1.0, 1.0], [1.0, 1.0]])
+    >>> loss.numpy().round(4)
+    array([-0.7071, -1.    ])
     """
     return per_sample({"name": "cosine_similarity", "axis": _axis(axis)}, y_true, y_pred)
 

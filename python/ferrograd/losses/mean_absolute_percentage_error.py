@@ -54,7 +54,7 @@ class MeanAbsolutePercentageError(
     >>> import ferrograd as fg
     >>> loss = fg.losses.MeanAbsolutePercentageError()
     >>> round(loss([[2, 1], [1, 1]], [[1.0, 1.0], [1.0, 1.0]]).item(), 4)
-    25.0
+    12.5
     """
 
     def __init__(

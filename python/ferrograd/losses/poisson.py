@@ -45,7 +45,7 @@ class Poisson(Loss, registered_as="poisson", function=poisson):
 
     >>> import ferrograd as fg
     >>> round(fg.losses.Poisson()([[0, 1], [0, 0]], [[1.0, 1.0], [0.0, 0.6]]).item(), 4)
-    0.4
+    0.65
     """
 
     def __init__(self, name: str = "poisson", reduction: str = "sum_over_batch_size") -> None:

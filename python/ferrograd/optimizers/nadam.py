@@ -43,7 +43,7 @@ class Nadam(Optimizer):
     >>> opt.apply_gradients([(w.grad, w)])
     1
     >>> w.numpy().round(4)
-    array([ 0.8172, -0.8172], dtype=float32)
+    array([ 0.8937, -0.8937], dtype=float32)
     """
 
     def __init__(
