@@ -340,8 +340,8 @@ def test_get_and_configs():
     instance = losses.BinaryCrossentropy(from_logits=True)
     assert losses.get(instance) is instance
 
-    with pytest.raises(ValueError, match=r"hinge.*mean_squared_error.*mse"):
-        losses.get("hinge")
+    with pytest.raises(ValueError, match=r"hubber.*mean_squared_error.*mse"):
+        losses.get("hubber")
     with pytest.raises(ValueError, match="cannot interpret"):
         losses.get(42)
 
@@ -363,7 +363,7 @@ def test_get_and_configs():
     with pytest.raises(ValueError, match="unknown field"):
         losses.get({"name": "mean_squared_error", "from_logits": True})
     with pytest.raises(ValueError, match="unknown loss class"):
-        losses.get({"class_name": "Hinge", "config": {}})
+        losses.get({"class_name": "Hubber", "config": {}})
     restored = pickle.loads(pickle.dumps(loss))
     assert restored._core == loss._core and restored.name == "cce"
     assert repr(losses.Huber(2.0)) == "Huber(delta=2.0)"
@@ -423,15 +423,26 @@ def test_each_loss_is_one_module_registered_under_its_core_name():
     assert sorted(classes) == [
         "binary_crossentropy",
         "categorical_crossentropy",
+        "categorical_focal_crossentropy",
+        "cosine_similarity",
+        "hinge",
         "huber",
+        "kl_divergence",
+        "log_cosh",
         "mean_absolute_error",
+        "mean_absolute_percentage_error",
         "mean_squared_error",
+        "mean_squared_logarithmic_error",
+        "poisson",
         "sparse_categorical_crossentropy",
+        "squared_hinge",
     ]
     for name, cls in classes.items():
         # The module of a class is the snake_case of its name, and holds its function.
         assert cls.__module__ == f"ferrograd.losses.{name}"
-        assert re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower() == name
+        # (Keras spells the KL divergence's class KLDivergence.)
+        snake = re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower().replace("k_l_", "kl_")
+        assert snake == name
         module = importlib.import_module(cls.__module__)
         function = getattr(module, name)
         assert getattr(losses, name) is function and losses.Loss._functions[function] == name

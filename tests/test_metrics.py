@@ -257,11 +257,15 @@ def test_each_metric_is_one_module_registered_under_its_core_name():
         "auc",
         "binary_accuracy",
         "categorical_accuracy",
+        "f1_score",
         "mean_absolute_error",
         "mean_squared_error",
         "precision",
+        "r2_score",
         "recall",
         "sparse_categorical_accuracy",
+        "sparse_top_k_categorical_accuracy",
+        "top_k_categorical_accuracy",
     ]
     for name, cls in classes.items():
         assert cls.__module__ == f"ferrograd.metrics.{name}"

@@ -26,10 +26,19 @@ mod testing;
 
 mod binary_crossentropy;
 mod categorical_crossentropy;
+mod categorical_focal_crossentropy;
+mod cosine_similarity;
+mod hinge;
 mod huber;
+mod kl_divergence;
+mod log_cosh;
 mod mean_absolute_error;
+mod mean_absolute_percentage_error;
 mod mean_squared_error;
+mod mean_squared_logarithmic_error;
+mod poisson;
 mod sparse_categorical_crossentropy;
+mod squared_hinge;
 
 use std::any::Any;
 use std::borrow::Cow;
@@ -41,13 +50,22 @@ use serde::{Deserialize, Serialize};
 
 pub use binary_crossentropy::BinaryCrossentropy;
 pub use categorical_crossentropy::CategoricalCrossentropy;
+pub use categorical_focal_crossentropy::CategoricalFocalCrossentropy;
+pub use cosine_similarity::CosineSimilarity;
 pub use elementwise::EPSILON;
 pub(crate) use forward::{contiguous, squeeze_or_expand};
+pub use hinge::Hinge;
 pub use huber::Huber;
+pub use kl_divergence::KlDivergence;
+pub use log_cosh::LogCosh;
 pub use mean_absolute_error::MeanAbsoluteError;
+pub use mean_absolute_percentage_error::MeanAbsolutePercentageError;
 pub use mean_squared_error::MeanSquaredError;
+pub use mean_squared_logarithmic_error::MeanSquaredLogarithmicError;
+pub use poisson::Poisson;
 pub use reduction::Reduction;
 pub use sparse_categorical_crossentropy::SparseCategoricalCrossentropy;
+pub use squared_hinge::SquaredHinge;
 
 use crate::autograd::{is_grad_enabled, record};
 use crate::dtype::Element;

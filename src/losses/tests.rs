@@ -32,12 +32,26 @@ fn every_loss_is_registered_by_name_and_alias() {
             "binary_crossentropy",
             "bce",
             "categorical_crossentropy",
+            "categorical_focal_crossentropy",
+            "cosine_similarity",
+            "hinge",
             "huber",
+            "kl_divergence",
+            "kld",
+            "kullback_leibler_divergence",
+            "log_cosh",
+            "logcosh",
             "mean_absolute_error",
             "mae",
+            "mean_absolute_percentage_error",
+            "mape",
             "mean_squared_error",
             "mse",
+            "mean_squared_logarithmic_error",
+            "msle",
+            "poisson",
             "sparse_categorical_crossentropy",
+            "squared_hinge",
         ]
     );
     for name in loss_names() {
@@ -46,6 +60,10 @@ fn every_loss_is_registered_by_name_and_alias() {
             "mse" => "mean_squared_error",
             "mae" => "mean_absolute_error",
             "bce" => "binary_crossentropy",
+            "kld" | "kullback_leibler_divergence" => "kl_divergence",
+            "logcosh" => "log_cosh",
+            "mape" => "mean_absolute_percentage_error",
+            "msle" => "mean_squared_logarithmic_error",
             other => other,
         };
         assert_eq!(loss.name(), canonical);
@@ -57,9 +75,9 @@ fn every_loss_is_registered_by_name_and_alias() {
         assert_eq!(serde_json::from_str::<Loss>(&json).unwrap(), loss);
         assert_eq!(Loss::from_json(&loss.to_json().unwrap()).unwrap(), loss);
     }
-    let message = Loss::parse("hinge").unwrap_err().to_string();
+    let message = Loss::parse("hubber").unwrap_err().to_string();
     assert!(
-        message.contains("hinge") && message.contains("mean_squared_error, mse"),
+        message.contains("hubber") && message.contains("mean_squared_error, mse"),
         "{message}"
     );
 }
@@ -90,10 +108,10 @@ fn configs_round_trip_and_refuse_what_they_do_not_know() {
     assert!(err.to_string().contains("unknown field `delta`"), "{err}");
     assert!(Loss::from_json(r#"{"name": "mean_squared_error"}"#).is_ok());
     assert!(Loss::from_json(r#"{"name": "huber", "delta": 2.0}"#).is_ok());
-    let err = Loss::from_json(r#"{"name": "hinge"}"#)
+    let err = Loss::from_json(r#"{"name": "hubber"}"#)
         .unwrap_err()
         .to_string();
-    assert!(err.contains("hinge") && err.contains("huber"), "{err}");
+    assert!(err.contains("hubber") && err.contains("huber"), "{err}");
     for bad in ["[1, 2]", "{}", r#"{"name": 3}"#, "{"] {
         let err = Loss::from_json(bad).unwrap_err().to_string();
         assert!(err.contains("invalid loss config"), "{err}");

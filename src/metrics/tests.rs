@@ -12,13 +12,17 @@ fn every_metric_is_registered_by_name_and_alias() {
             "auc",
             "binary_accuracy",
             "categorical_accuracy",
+            "f1_score",
             "mean_absolute_error",
             "mae",
             "mean_squared_error",
             "mse",
             "precision",
+            "r2_score",
             "recall",
             "sparse_categorical_accuracy",
+            "sparse_top_k_categorical_accuracy",
+            "top_k_categorical_accuracy",
         ]
     );
     for name in metric_names() {

@@ -40,17 +40,23 @@ mod schedules;
 mod adadelta;
 mod adagrad;
 mod adam;
+mod adamax;
 mod adamw;
+mod lion;
+mod nadam;
 mod rmsprop;
 mod sgd;
 
 pub use adadelta::Adadelta;
 pub use adagrad::Adagrad;
 pub use adam::Adam;
+pub use adamax::Adamax;
 pub use adamw::AdamW;
 pub use clipping::GradPrep;
 pub use config::OptimizerConfig;
 pub use fused::{MAX_SLOTS, Slots, fused};
+pub use lion::Lion;
+pub use nadam::Nadam;
 pub use optimizer::Optimizer;
 pub use rmsprop::Rmsprop;
 pub use rule::{OptimizerRule, UpdateRule};
@@ -71,6 +77,9 @@ const RULES: &[Entry<UpdateRule>] = &[
     entry::<Rmsprop>(),
     entry::<Adagrad>(),
     entry::<Adadelta>(),
+    entry::<Nadam>(),
+    entry::<Adamax>(),
+    entry::<Lion>(),
 ];
 
 #[cfg(test)]

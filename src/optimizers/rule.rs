@@ -321,7 +321,7 @@ mod tests {
             let err = serde_json::from_str::<UpdateRule>(&json).unwrap_err();
             assert!(err.to_string().contains("nope"), "{err}");
         }
-        let unknown = serde_json::from_str::<UpdateRule>(r#"{"name":"lion"}"#).unwrap_err();
+        let unknown = serde_json::from_str::<UpdateRule>(r#"{"name":"sophia"}"#).unwrap_err();
         assert!(unknown.to_string().contains("`adadelta`"), "{unknown}");
     }
 

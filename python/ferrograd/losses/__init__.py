@@ -36,14 +36,39 @@ from ferrograd.losses.categorical_crossentropy import (
     CategoricalCrossentropy,
     categorical_crossentropy,
 )
+from ferrograd.losses.categorical_focal_crossentropy import (
+    CategoricalFocalCrossentropy,
+    categorical_focal_crossentropy,
+)
+from ferrograd.losses.cosine_similarity import CosineSimilarity, cosine_similarity
+from ferrograd.losses.hinge import Hinge, hinge
 from ferrograd.losses.huber import Huber, huber
+from ferrograd.losses.kl_divergence import (
+    KLDivergence,
+    kl_divergence,
+    kld,
+    kullback_leibler_divergence,
+)
+from ferrograd.losses.log_cosh import LogCosh, log_cosh, logcosh
 from ferrograd.losses.loss import Loss
 from ferrograd.losses.mean_absolute_error import MeanAbsoluteError, mae, mean_absolute_error
+from ferrograd.losses.mean_absolute_percentage_error import (
+    MeanAbsolutePercentageError,
+    mape,
+    mean_absolute_percentage_error,
+)
 from ferrograd.losses.mean_squared_error import MeanSquaredError, mean_squared_error, mse
+from ferrograd.losses.mean_squared_logarithmic_error import (
+    MeanSquaredLogarithmicError,
+    mean_squared_logarithmic_error,
+    msle,
+)
+from ferrograd.losses.poisson import Poisson, poisson
 from ferrograd.losses.sparse_categorical_crossentropy import (
     SparseCategoricalCrossentropy,
     sparse_categorical_crossentropy,
 )
+from ferrograd.losses.squared_hinge import SquaredHinge, squared_hinge
 
 
 def _from_core(core: Any, name: str | None = None) -> Loss:
@@ -131,21 +156,44 @@ def deserialize(config: dict[str, Any]) -> Loss:
 __all__ = [
     "BinaryCrossentropy",
     "CategoricalCrossentropy",
+    "CategoricalFocalCrossentropy",
+    "CosineSimilarity",
+    "Hinge",
     "Huber",
+    "KLDivergence",
+    "LogCosh",
     "Loss",
     "MeanAbsoluteError",
+    "MeanAbsolutePercentageError",
     "MeanSquaredError",
+    "MeanSquaredLogarithmicError",
+    "Poisson",
     "SparseCategoricalCrossentropy",
+    "SquaredHinge",
     "bce",
     "binary_crossentropy",
     "categorical_crossentropy",
+    "categorical_focal_crossentropy",
+    "cosine_similarity",
     "deserialize",
     "get",
+    "hinge",
     "huber",
+    "kl_divergence",
+    "kld",
+    "kullback_leibler_divergence",
+    "log_cosh",
+    "logcosh",
     "mae",
+    "mape",
     "mean_absolute_error",
+    "mean_absolute_percentage_error",
     "mean_squared_error",
+    "mean_squared_logarithmic_error",
     "mse",
+    "msle",
+    "poisson",
     "serialize",
     "sparse_categorical_crossentropy",
+    "squared_hinge",
 ]

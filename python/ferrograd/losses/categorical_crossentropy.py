@@ -11,7 +11,7 @@ from ferrograd.losses.loss import Loss, per_sample
 def categorical_crossentropy(
     y_true: Any, y_pred: Any, from_logits: bool = False, label_smoothing: float = 0.0
 ) -> Tensor:
-    """The categorical cross-entropy of each sample (see `CategoricalCrossentropy`).
+    """Each sample's loss under `CategoricalCrossentropy`: the categorical cross-entropy.
 
     Args:
         y_true: The one-hot (or soft) labels, classes last.

@@ -9,7 +9,7 @@ from ferrograd.losses.loss import Loss, per_sample
 
 
 def huber(y_true: Any, y_pred: Any, delta: float = 1.0) -> Tensor:
-    """The Huber loss of each sample (see `Huber`).
+    """Each sample's loss under `Huber`: the Huber loss.
 
     Args:
         y_true: The targets.

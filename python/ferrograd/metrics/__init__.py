@@ -29,13 +29,17 @@ from ferrograd import _core
 from ferrograd.metrics.auc import AUC
 from ferrograd.metrics.binary_accuracy import BinaryAccuracy
 from ferrograd.metrics.categorical_accuracy import CategoricalAccuracy
+from ferrograd.metrics.f1_score import F1Score
 from ferrograd.metrics.mean_absolute_error import MeanAbsoluteError
 from ferrograd.metrics.mean_squared_error import MeanSquaredError
 from ferrograd.metrics.metric import Metric
 from ferrograd.metrics.precision import Precision
+from ferrograd.metrics.r2_score import R2Score
 from ferrograd.metrics.recall import Recall
 from ferrograd.metrics.resolve_accuracy import resolve_accuracy
 from ferrograd.metrics.sparse_categorical_accuracy import SparseCategoricalAccuracy
+from ferrograd.metrics.sparse_top_k_categorical_accuracy import SparseTopKCategoricalAccuracy
+from ferrograd.metrics.top_k_categorical_accuracy import TopKCategoricalAccuracy
 
 
 def _from_core_config(config: dict[str, Any], name: str | None) -> Metric:
@@ -136,12 +140,16 @@ __all__ = [
     "AUC",
     "BinaryAccuracy",
     "CategoricalAccuracy",
+    "F1Score",
     "MeanAbsoluteError",
     "MeanSquaredError",
     "Metric",
     "Precision",
+    "R2Score",
     "Recall",
     "SparseCategoricalAccuracy",
+    "SparseTopKCategoricalAccuracy",
+    "TopKCategoricalAccuracy",
     "deserialize",
     "get",
     "resolve_accuracy",

@@ -399,7 +399,12 @@ class Model(WeightViews):
             flat.extend(entry if isinstance(entry, (list, tuple)) else [entry])
         for spec in flat:
             if spec is not None and not (isinstance(spec, str) and spec in ("accuracy", "acc")):
-                metrics_module.get(spec)  # rejects unknown names now rather than in fit
+                metric = metrics_module.get(spec)  # rejects unknown names now, not in fit
+                if metric is not None and metric._core is None:
+                    raise ValueError(
+                        f"compile(metrics=...): {metric!r} gives one value per class, but fit "
+                        "logs one number per metric; use an average (e.g. average='macro')"
+                    )
 
     # --- several inputs and outputs --------------------------------------------------------
 

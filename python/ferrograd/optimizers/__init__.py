@@ -18,7 +18,10 @@ from ferrograd.optimizers import schedules
 from ferrograd.optimizers.adadelta import Adadelta
 from ferrograd.optimizers.adagrad import Adagrad
 from ferrograd.optimizers.adam import Adam
+from ferrograd.optimizers.adamax import Adamax
 from ferrograd.optimizers.adamw import AdamW
+from ferrograd.optimizers.lion import Lion
+from ferrograd.optimizers.nadam import Nadam
 from ferrograd.optimizers.optimizer import _REGISTRY, Optimizer
 from ferrograd.optimizers.rmsprop import RMSprop
 from ferrograd.optimizers.sgd import SGD
@@ -83,6 +86,9 @@ __all__ = [
     "Adagrad",
     "Adam",
     "AdamW",
+    "Adamax",
+    "Lion",
+    "Nadam",
     "Optimizer",
     "RMSprop",
     "deserialize",
