@@ -1,13 +1,9 @@
 """Models with several inputs and outputs: fit, evaluate and predict as in Keras 3.
 
 The model is the keras.io Functional API guide's ticket classifier ("Models with multiple
-inputs and outputs": title, body and tags -> priority and department), smaller, built through
-``_core.Graph`` with two outputs (so these tests do not depend on the functional API's Python
-structure for several outputs).
+inputs and outputs": title, body and tags -> priority and department), smaller, built with the
+functional API as the guide builds it.
 """
-
-import json
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -18,53 +14,21 @@ from ferrograd import _core, layers, losses
 NUM_TAGS, NUM_WORDS, NUM_DEPARTMENTS = 12, 200, 4
 
 
-def _core_layer(layer, name, input_shapes):
-    return _core.build_layer(
-        layer.kind, name, json.dumps(layer.settings()), input_shapes, "float32"
-    )
-
-
 def ticket_model(seed=0):
     """title (ints, 10 steps), body (ints, 20 steps), tags (12) -> Embedding + LSTM each,
     concatenated with the tags -> "priority" Dense(1) and "department" Dense(4)."""
     fg.utils.set_random_seed(seed)
-    built = [
-        _core_layer(layers.Embedding(NUM_WORDS, 8), "embedding", [[None, 10]]),
-        _core_layer(layers.Embedding(NUM_WORDS, 8), "embedding_1", [[None, 20]]),
-        _core_layer(layers.LSTM(8), "lstm", [[None, 10, 8]]),
-        _core_layer(layers.LSTM(4), "lstm_1", [[None, 20, 8]]),
-        _core.build_layer(
-            "Concatenate",
-            "concatenate",
-            json.dumps({"axis": -1}),
-            [[None, 8], [None, 4], [None, NUM_TAGS]],
-            "float32",
-        ),
-        _core_layer(layers.Dense(1), "priority", [[None, 8 + 4 + NUM_TAGS]]),
-        _core_layer(layers.Dense(NUM_DEPARTMENTS), "department", [[None, 8 + 4 + NUM_TAGS]]),
-    ]
-    nodes = [
-        ("input", [None, 10]),  # 0 title
-        ("input", [None, 20]),  # 1 body
-        ("input", [None, NUM_TAGS]),  # 2 tags
-        (0, [0]),  # 3
-        (1, [1]),  # 4
-        (2, [3]),  # 5
-        (3, [4]),  # 6
-        (4, [5, 6, 2]),  # 7
-        (5, [7]),  # 8 priority
-        (6, [7]),  # 9 department
-    ]
-    model = fg.Model(name="ticket_classifier")
-    model._graph = _core.Graph(built, nodes, [0, 1, 2], [8, 9], "float32")
-    # What a functional model knows of its inputs and outputs: the Input and output layers.
-    model.inputs = [
-        SimpleNamespace(_producer=SimpleNamespace(name=n)) for n in ("title", "body", "tags")
-    ]
-    model.outputs = [
-        SimpleNamespace(_producer=SimpleNamespace(name=n)) for n in ("priority", "department")
-    ]
-    return model
+    title = fg.Input(shape=(10,), name="title")
+    body = fg.Input(shape=(20,), name="body")
+    tags = fg.Input(shape=(NUM_TAGS,), name="tags")
+    title_features = layers.LSTM(8)(layers.Embedding(NUM_WORDS, 8)(title))
+    body_features = layers.LSTM(4)(layers.Embedding(NUM_WORDS, 8)(body))
+    features = layers.concatenate([title_features, body_features, tags])
+    priority = layers.Dense(1, name="priority")(features)
+    department = layers.Dense(NUM_DEPARTMENTS, name="department")(features)
+    return fg.Model(
+        inputs=[title, body, tags], outputs=[priority, department], name="ticket_classifier"
+    )
 
 
 def ticket_data(rows=128, seed=1):
@@ -248,3 +212,57 @@ def test_bad_multi_output_arguments_are_clear_errors():
         model.fit({"title": x[0], "body": x[1]}, y, verbose=0)
     with pytest.raises(ValueError, match="same number of samples"):
         model.fit(x, [y[0], y[1][:8]], verbose=0)
+
+
+def test_the_functional_guide_code_runs_with_only_the_import_changed():
+    """keras.io "The Functional API", "Models with multiple inputs and outputs", as written
+    there (outputs as a dict, variable-length inputs), with ``import ferrograd as keras``."""
+    import ferrograd as keras
+
+    num_tags, num_words, num_departments = 12, 10000, 4
+    title_input = keras.Input(shape=(None,), name="title")
+    body_input = keras.Input(shape=(None,), name="body")
+    tags_input = keras.Input(shape=(num_tags,), name="tags")
+    title_features = layers.Embedding(num_words, 64)(title_input)
+    body_features = layers.Embedding(num_words, 64)(body_input)
+    title_features = layers.LSTM(128)(title_features)
+    body_features = layers.LSTM(32)(body_features)
+    x = layers.concatenate([title_features, body_features, tags_input])
+    priority_pred = layers.Dense(1, name="priority")(x)
+    department_pred = layers.Dense(num_departments, name="department")(x)
+    model = keras.Model(
+        inputs=[title_input, body_input, tags_input],
+        outputs={"priority": priority_pred, "department": department_pred},
+    )
+    assert model.count_params() == 1_392_097
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(1e-3),
+        loss={
+            "priority": keras.losses.BinaryCrossentropy(from_logits=True),
+            "department": keras.losses.CategoricalCrossentropy(from_logits=True),
+        },
+        loss_weights={"priority": 1.0, "department": 0.2},
+    )
+    rng = np.random.default_rng(0)
+    title_data = rng.integers(num_words, size=(64, 10))
+    body_data = rng.integers(num_words, size=(64, 30))
+    tags_data = rng.integers(2, size=(64, num_tags)).astype("float32")
+    priority_targets = rng.random(size=(64, 1))
+    dept_targets = rng.integers(2, size=(64, num_departments))
+    history = model.fit(
+        {"title": title_data, "body": body_data, "tags": tags_data},
+        {"priority": priority_targets, "department": dept_targets},
+        epochs=2,
+        batch_size=32,
+        verbose=0,
+    )
+    assert set(history.history) == {"loss", "priority_loss", "department_loss"}
+    total = history.history["loss"][-1]
+    parts = history.history["priority_loss"][-1] + 0.2 * history.history["department_loss"][-1]
+    assert total == pytest.approx(parts, rel=1e-4)
+    predictions = model.predict(
+        {"title": title_data, "body": body_data, "tags": tags_data}, verbose=0
+    )
+    assert set(predictions) == {"priority", "department"}
+    assert predictions["priority"].shape == (64, 1)
+    assert predictions["department"].shape == (64, num_departments)

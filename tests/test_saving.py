@@ -480,3 +480,20 @@ def test_float64_weights_load_into_a_float32_model_only_when_they_fit(tmp_path):
         target.load_weights(path)
     for weight, original in zip(target.get_weights(), before, strict=True):
         np.testing.assert_array_equal(weight, original)
+
+
+@pytest.mark.parametrize("entry", ["optimizer", "loss"])
+def test_unknown_keys_in_the_compile_settings_are_refused(tmp_path, entry):
+    model = fg.Sequential([layers.Dense(2, input_shape=(3,))])
+    model.compile("adam", "mse")
+    model.save(tmp_path / "m.fgm")
+    with zipfile.ZipFile(tmp_path / "m.fgm") as zf:
+        entries = {name: zf.read(name) for name in zf.namelist()}
+    config = json.loads(entries["config.json"])
+    config["compile"][entry]["surprise"] = 1
+    entries["config.json"] = json.dumps(config).encode()
+    (tmp_path / "edited.fgm").write_bytes(archive(entries))
+    with pytest.raises(
+        FileFormatError, match=rf"compile.{entry} has unknown settings \['surprise'\]"
+    ):
+        fg.models.load_model(tmp_path / "edited.fgm")

@@ -365,3 +365,28 @@ def test_a_callback_error_propagates_and_fit_works_again(synthetic):
     with pytest.raises(Boom, match="from a callback"):
         model.fit(x_train, y_train, epochs=2, callbacks=[Explodes()], verbose=0)
     assert np.isfinite(model.fit(x_train, y_train, epochs=1, verbose=0).history["loss"][0])
+
+
+def test_ctrl_c_during_validation_stops_fit_within_a_batch():
+    rng = np.random.default_rng(0)
+    x_train = rng.normal(size=(32, 200, 8)).astype("float32")
+    y_train = rng.normal(size=(32, 1)).astype("float32")
+    x_val = rng.normal(size=(24000, 200, 8)).astype("float32")
+    y_val = rng.normal(size=(24000, 1)).astype("float32")
+    model = fg.Sequential([layers.LSTM(64, input_shape=(200, 8)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    start = time.perf_counter()
+    model.evaluate(x_val, y_val, batch_size=32, verbose=0)
+    validation_seconds = time.perf_counter() - start
+    # One training batch, then a validation pass long enough to be interrupted inside it.
+    delay = 0.2
+    timer = threading.Timer(delay, lambda: os.kill(os.getpid(), signal.SIGINT))
+    start = time.perf_counter()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(
+            x_train, y_train, epochs=1, batch_size=32, validation_data=(x_val, y_val), verbose=0
+        )
+    stopped_after = time.perf_counter() - start
+    assert validation_seconds > 4 * (delay + 0.25), validation_seconds
+    assert stopped_after < delay + 0.5 + validation_seconds / 4, (stopped_after, validation_seconds)

@@ -96,6 +96,10 @@ impl Hooks for PyHooks {
         self.every_batch
     }
 
+    fn check_interrupt(&mut self) -> Result<()> {
+        self.check_signals()
+    }
+
     fn on_epoch_begin(&mut self, epoch: usize) -> Result<()> {
         self.last_progress = None;
         self.call("on_epoch_begin", |py| (epoch,).into_pyobject(py))?;

@@ -406,8 +406,8 @@ pub fn fit(
         }
         let mut logs = statistics.logs("");
         if let Some(data) = validation.as_mut() {
-            let mut quiet = super::NoHooks;
-            let val = evaluate_with(compiled, &plan, data, &mut quiet)?;
+            let mut validation_hooks = super::ValidationHooks { training: hooks };
+            let val = evaluate_with(compiled, &plan, data, &mut validation_hooks)?;
             logs.extend(
                 val.into_iter()
                     .map(|(name, value)| (format!("val_{name}"), value)),

@@ -50,6 +50,29 @@ pub trait Hooks {
     fn on_epoch_end(&mut self, _epoch: usize, _logs: &Logs) -> Result<Control> {
         Ok(Control::Continue)
     }
+
+    /// Fails if the run must stop now (the user pressed Ctrl-C), without reporting a batch:
+    /// what the validation pass inside `fit` calls after each of its batches.
+    fn check_interrupt(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// The hooks of `fit`'s validation pass: no batch events reach the training's callbacks, but an
+/// interruption is noticed after every validation batch rather than when validation ends.
+pub struct ValidationHooks<'a> {
+    pub training: &'a mut dyn Hooks,
+}
+
+impl Hooks for ValidationHooks<'_> {
+    fn wants_every_batch(&self) -> bool {
+        false
+    }
+
+    fn on_batch_end(&mut self, _step: usize, _logs: &Logs) -> Result<Control> {
+        self.training.check_interrupt()?;
+        Ok(Control::Continue)
+    }
 }
 
 /// Hooks that do nothing (for Rust callers and tests).

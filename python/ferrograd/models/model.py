@@ -63,6 +63,7 @@ class Model(WeightViews):
         self._node_of_layer: dict[int, int] = {}
         self._trainable = True
         self._many_outputs = False
+        self._output_keys = None
         self._inputs = None
         self._outputs = None
         self.stop_training = False
@@ -76,11 +77,18 @@ class Model(WeightViews):
 
     def _init_functional(self, inputs, outputs) -> None:
         inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        # Outputs given as a dict (Keras 3's `outputs={"priority": ..., ...}`) are named by
+        # their keys, and predict returns a dict with those keys.
+        self._output_keys = None
+        if isinstance(outputs, dict):
+            self._output_keys = [str(key) for key in outputs]
+            self.output_names = list(self._output_keys)
+            outputs = list(outputs.values())
         self._many_outputs = isinstance(outputs, (list, tuple))
         outputs = list(outputs) if self._many_outputs else [outputs]
         if not outputs:
             raise ValueError("a functional Model needs at least one output")
-        if len(outputs) == 1:
+        if len(outputs) == 1 and self._output_keys is None:
             self._many_outputs = False
         for tensor in [*inputs, *outputs]:
             if not isinstance(tensor, KerasTensor):
@@ -808,6 +816,9 @@ class Model(WeightViews):
             data.x, batch_size=batch_size, hooks=progress, every_batch=progress.every_batch
         )
         progress.end({})
+        if getattr(self, "_output_keys", None) is not None:
+            outputs = outputs if isinstance(outputs, list) else [outputs]
+            return dict(zip(self._output_keys, outputs, strict=True))
         return outputs
 
     def predict_on_batch(self, x):

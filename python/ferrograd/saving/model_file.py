@@ -112,6 +112,19 @@ def load_model(path, compile: bool = True):
         if not isinstance(compile_config, dict):
             reader.fail("compile must be an object or null")
         reader.only_keys(compile_config, {"optimizer", "loss", "metrics"}, "compile")
+        # The schema is closed at every level: a key nothing reads is refused, not ignored.
+        serialized = [
+            ("compile.optimizer", compile_config.get("optimizer")),
+            ("compile.loss", compile_config.get("loss")),
+        ]
+        serialized += [
+            (f"compile.metrics[{i}]", spec)
+            for i, spec in enumerate(compile_config.get("metrics") or [])
+            if isinstance(spec, dict)
+        ]
+        for where, entry in serialized:
+            if isinstance(entry, dict):
+                reader.only_keys(entry, {"class_name", "config"}, where)
         try:
             optimizer = optimizers.deserialize(compile_config["optimizer"])
             loss = losses.deserialize(compile_config["loss"])
