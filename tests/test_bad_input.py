@@ -480,3 +480,55 @@ def test_a_small_model_file_describing_huge_weights_is_refused_without_allocatin
     assert lines[0].startswith(("FileFormatError:", "ValueError:")), completed.stdout
     # Refused before the sizes it names were touched: far below the gigabytes they describe.
     assert int(lines[1].split()[1]) < 200 * 1024, completed.stdout
+
+
+# --- every layer on an empty batch ------------------------------------------------------------
+
+EMPTY_BATCH_LAYERS = {
+    "Reshape": (lambda: layers.Reshape((2, 2)), (0, 4)),
+    "Permute": (lambda: layers.Permute((2, 1)), (0, 3, 2)),
+    "RepeatVector": (lambda: layers.RepeatVector(3), (0, 4)),
+    "Identity": (lambda: layers.Identity(), (0, 4)),
+    "Softmax": (lambda: layers.Softmax(), (0, 4)),
+    "ReLU": (lambda: layers.ReLU(max_value=6.0), (0, 4)),
+    "LeakyReLU": (lambda: layers.LeakyReLU(), (0, 4)),
+    "ELU": (lambda: layers.ELU(), (0, 4)),
+    "PReLU": (lambda: layers.PReLU(), (0, 4)),
+    "LayerNormalization": (lambda: layers.LayerNormalization(), (0, 4)),
+    "Conv1D": (lambda: layers.Conv1D(2, 3), (0, 8, 3)),
+    "Conv2D": (lambda: layers.Conv2D(2, 3), (0, 8, 8, 3)),
+    "MaxPooling2D": (lambda: layers.MaxPooling2D(), (0, 8, 8, 3)),
+    "AveragePooling1D": (lambda: layers.AveragePooling1D(), (0, 8, 3)),
+    "GlobalMaxPooling2D": (lambda: layers.GlobalMaxPooling2D(), (0, 8, 8, 3)),
+    "GlobalAveragePooling2D": (lambda: layers.GlobalAveragePooling2D(), (0, 8, 8, 3)),
+    "UpSampling2D": (lambda: layers.UpSampling2D(), (0, 4, 4, 3)),
+    "Embedding": (lambda: layers.Embedding(10, 3), (0, 5)),
+    "Bidirectional": (lambda: layers.Bidirectional(layers.LSTM(3)), (0, 5, 4)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EMPTY_BATCH_LAYERS))
+def test_every_layer_maps_an_empty_batch_to_an_empty_batch(name):
+    make, shape = EMPTY_BATCH_LAYERS[name]
+    layer = make()
+    out = layer(fg.tensor(np.zeros(shape, dtype="float32")), training=True)
+    assert out.shape[0] == 0
+    assert tuple(out.shape[1:]) == tuple(layer.compute_output_shape((None, *shape[1:]))[1:])
+
+
+@pytest.mark.parametrize(
+    "merge",
+    [
+        layers.Add,
+        layers.Subtract,
+        layers.Multiply,
+        layers.Average,
+        layers.Maximum,
+        layers.Minimum,
+        layers.Concatenate,
+        lambda: layers.Dot(axes=1),
+    ],
+)
+def test_every_merge_layer_maps_empty_batches_to_an_empty_batch(merge):
+    empty_inputs = [fg.tensor(np.zeros((0, 4), dtype="float32")) for _ in range(2)]
+    assert merge()(empty_inputs).shape[0] == 0
