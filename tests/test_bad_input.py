@@ -532,3 +532,52 @@ def test_every_layer_maps_an_empty_batch_to_an_empty_batch(name):
 def test_every_merge_layer_maps_empty_batches_to_an_empty_batch(merge):
     empty_inputs = [fg.tensor(np.zeros((0, 4), dtype="float32")) for _ in range(2)]
     assert merge()(empty_inputs).shape[0] == 0
+
+
+def test_a_zip_bomb_model_file_is_refused_in_a_limited_process(tmp_path):
+    import zipfile
+
+    model = fg.Sequential([layers.Dense(2, input_shape=(3,))])
+    model.save(tmp_path / "good.fgm")
+    with zipfile.ZipFile(tmp_path / "good.fgm") as archive:
+        entries = {name: archive.read(name) for name in archive.namelist()}
+    # 512 MiB of zeros after the real weights: well under 1 MB once deflated.
+    entries["model.safetensors"] += bytes(512 << 20)
+    bomb = tmp_path / "bomb.fgm"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    del entries
+    assert bomb.stat().st_size < 1 << 20
+    code = f"""
+        import resource
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        try:
+            fg.models.load_model({str(bomb)!r})
+        except ValueError as error:
+            print(type(error).__name__ + ":", error)
+        print("grew_kib", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+    """
+    completed = run_limited(code, address_space_gib=4)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    first, grown = completed.stdout.splitlines()[:2]
+    assert first.startswith("FileFormatError:") and "is compressed" in first, completed.stdout
+    assert int(grown.split()[1]) < 64 * 1024, completed.stdout
+
+
+@pytest.mark.parametrize("shape", [(0,), (0, 3), (4, 0)])
+def test_the_remaining_tensor_ops_on_empty_tensors(shape):
+    x = fg.tensor(empty(*shape), requires_grad=True)
+    values = empty(*shape)
+    np.testing.assert_array_equal(x.T.numpy(), values.T)
+    np.testing.assert_array_equal(x.astype("float64").numpy(), values)
+    np.testing.assert_array_equal(fg.where(x > 0, x, x * 2).numpy(), values)
+    np.testing.assert_array_equal((x**x).numpy(), values**values)
+    np.testing.assert_array_equal((x < 1).numpy(), values < 1)
+    np.testing.assert_array_equal(x[0:0].numpy(), values[0:0])
+    np.testing.assert_array_equal(x[..., :1].numpy(), values[..., :1])
+    if shape[0]:  # numpy has no maximum of zero values: reduce only a non-empty axis
+        np.testing.assert_array_equal(x.max(axis=0).numpy(), values.max(axis=0))
+    total = (x.exp() * x.sigmoid() + x.tanh()).sum()
+    total.backward()
+    assert x.grad.shape == shape
