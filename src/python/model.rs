@@ -42,9 +42,10 @@ fn parse_values(values: &Bound<'_, PyAny>) -> PyResult<Vec<ValueRef>> {
         .collect()
 }
 
-/// A node given from Python: `("input", shape)`, `(layer_index, [value, ...])` or
-/// `("model", graph, [value, ...], name)` (the name optional, "model" by default), where a
-/// value is a node index or a `(node, output_index)` pair.
+/// A node given from Python: `("input", shape)`, `(layer_index, [value, ...][, training])` or
+/// `("model", graph, [value, ...][, name[, training]])` (the name "model" by default), where a
+/// value is a node index or a `(node, output_index)` pair and `training` is None, True or False
+/// (Keras's `training=` argument of the call).
 fn parse_node(node: &Bound<'_, PyAny>) -> PyResult<GraphNode> {
     let items: Vec<Bound<'_, PyAny>> = node.extract()?;
     let Some(head) = items.first() else {
@@ -55,21 +56,22 @@ fn parse_node(node: &Bound<'_, PyAny>) -> PyResult<GraphNode> {
             ("input", [_, shape]) => Ok(GraphNode::Input {
                 shape: shape.extract()?,
             }),
-            ("model", [_, model, inputs, rest @ ..]) if rest.len() <= 1 => {
+            ("model", [_, model, inputs, rest @ ..]) if rest.len() <= 2 => {
                 let model: PyRef<'_, PyGraph> = model.extract()?;
-                let name = match rest {
-                    [name] => name.extract()?,
-                    _ => "model".to_string(),
+                let name = match rest.first() {
+                    Some(name) => name.extract()?,
+                    None => "model".to_string(),
                 };
                 Ok(GraphNode::Model {
                     name,
                     model: model.inner.clone(),
                     inputs: parse_values(inputs)?,
+                    training: rest.get(1).map(|t| t.extract()).transpose()?.flatten(),
                 })
             }
             ("input" | "model", _) => Err(PyValueError::new_err(format!(
                 "a {tag:?} graph node is (\"input\", shape) or (\"model\", graph, inputs[, \
-                 name]), received {node}"
+                 name[, training]]), received {node}"
             ))),
             _ => Err(PyValueError::new_err(format!(
                 "unknown graph node tag {tag:?}"
@@ -77,12 +79,13 @@ fn parse_node(node: &Bound<'_, PyAny>) -> PyResult<GraphNode> {
         };
     }
     match items.as_slice() {
-        [layer, inputs] => Ok(GraphNode::Apply {
+        [layer, inputs, rest @ ..] if rest.len() <= 1 => Ok(GraphNode::Apply {
             layer: layer.extract()?,
             inputs: parse_values(inputs)?,
+            training: rest.first().map(|t| t.extract()).transpose()?.flatten(),
         }),
         _ => Err(PyValueError::new_err(format!(
-            "a layer graph node is (layer_index, inputs), received {node}"
+            "a layer graph node is (layer_index, inputs[, training]), received {node}"
         ))),
     }
 }

@@ -52,6 +52,7 @@ fn model(features: usize, hidden: usize, dropout: bool, output: &str, dtype: DTy
         nodes.push(GraphNode::Apply {
             layer: index,
             inputs: vec![index.into()],
+            training: None,
         });
         shape = next_shape;
     }
@@ -994,6 +995,7 @@ fn two_head_model(dtype: DType) -> Graph {
     let apply = |layer: usize, inputs: &[usize]| GraphNode::Apply {
         layer,
         inputs: inputs.iter().map(|&i| i.into()).collect(),
+        training: None,
     };
     let nodes = vec![
         GraphNode::Input {

@@ -55,6 +55,7 @@ class Call:
         inputs: the symbolic tensors it read.
         many_inputs: whether it was called on a list.
         outputs: the symbolic tensors it made.
+        training: the ``training=`` the call was made with (None: it follows the pass).
 
     Example:
         >>> x = layers.Input(shape=(3,))
@@ -63,11 +64,12 @@ class Call:
         True
     """
 
-    def __init__(self, layer, inputs, many_inputs, outputs):
+    def __init__(self, layer, inputs, many_inputs, outputs, training=None):
         self.layer = layer
         self.inputs = list(inputs)
         self.many_inputs = many_inputs
         self.outputs = list(outputs)
+        self.training = training
 
     @property
     def input(self):
@@ -80,7 +82,7 @@ class Call:
         return self.outputs[0] if len(self.outputs) == 1 else list(self.outputs)
 
 
-def symbolic_call(layer, inputs, output_shape, dtype, many_inputs=False):
+def symbolic_call(layer, inputs, output_shape, dtype, many_inputs=False, training=None):
     """Records a call of ``layer`` on symbolic ``inputs`` and returns its output(s).
 
     Args:
@@ -89,6 +91,9 @@ def symbolic_call(layer, inputs, output_shape, dtype, many_inputs=False):
         output_shape: one shape, or a list of shapes for several outputs.
         dtype: the outputs' dtype.
         many_inputs: whether the layer was called on a list.
+        training: Keras's ``training=`` argument of the call: None follows the mode of each
+            pass; True or False fixes it (``base(x, training=False)`` keeps a base model in
+            inference mode while the outer model trains).
 
     Example:
         >>> x = layers.Input(shape=(3,))
@@ -98,7 +103,12 @@ def symbolic_call(layer, inputs, output_shape, dtype, many_inputs=False):
     many_outputs = isinstance(output_shape, list)
     shapes = output_shape if many_outputs else [output_shape]
     outputs = [KerasTensor(s, dtype, producer=layer, inputs=inputs) for s in shapes]
-    call = Call(layer, inputs, many_inputs, outputs)
+    if training is not None and not isinstance(training, bool):
+        raise TypeError(
+            f"training= of a symbolic call of {layer.name!r} must be None, True or False, "
+            f"received {training!r}"
+        )
+    call = Call(layer, inputs, many_inputs, outputs, training)
     for index, tensor in enumerate(outputs):
         tensor._call = call
         tensor._index = index

@@ -143,7 +143,7 @@ class Layer(WeightViews):
                 if not many:
                     raise
                 raise ValueError(f"layer {self.name!r}: {error}") from None
-            return symbolic_call(self, items, output_shape, self.dtype, many)
+            return symbolic_call(self, items, output_shape, self.dtype, many, training)
         items = [
             t if isinstance(t, Tensor) else _core.tensor(np.asarray(t), dtype=self.dtype)
             for t in items

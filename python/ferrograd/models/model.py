@@ -127,18 +127,21 @@ class Model(WeightViews):
                 # As a model file stores the wiring: a node index, or [node, output index].
                 sources = [r[0] if r[1] == 0 else list(r) for r in refs]
                 if isinstance(producer, Model):
-                    node = ("model", producer._require_graph(), refs, producer.name)
+                    node = ("model", producer._require_graph(), refs, producer.name, call.training)
                 else:
                     if id(producer) not in layer_index:
                         layer_index[id(producer)] = len(core_layers)
                         core_layers.append(producer)
-                    node = (layer_index[id(producer)], refs)
+                    node = (layer_index[id(producer)], refs, call.training)
                 if id(producer) not in self._node_of_layer:
                     self._layers.append(producer)
                     self._node_of_layer[id(producer)] = len(nodes)
                 node_of_call[id(call)] = len(nodes)
                 nodes.append(node)
-                self._wiring.append({"layer": producer.name, "inputs": sources})
+                wiring = {"layer": producer.name, "inputs": sources}
+                if call.training is not None:
+                    wiring["training"] = call.training
+                self._wiring.append(wiring)
             node_of[id(tensor)] = (node_of_call[id(call)], tensor._index)
         names = [layer.name for layer in self._layers]
         duplicates = sorted({n for n in names if names.count(n) > 1})
@@ -309,7 +312,7 @@ class Model(WeightViews):
 
     # --- calling -------------------------------------------------------------------------
 
-    def __call__(self, inputs, training=False, **kwargs):
+    def __call__(self, inputs, training=None, **kwargs):
         """The model applied to a batch (a Tensor that records a graph when gradients are
         enabled, for a hand-written training loop; a list of Tensors when the model has several
         outputs), or, on symbolic tensors, the model used as a layer of a functional graph.
@@ -317,7 +320,11 @@ class Model(WeightViews):
         Args:
             inputs: an array/Tensor, or a list of them for a model with several inputs; or the
                 symbolic tensor(s) of a functional graph.
-            training: whether the call is in training mode.
+            training: whether the call is in training mode (default: inference). On symbolic
+                tensors, None lets the nested model follow the outer model's mode, and
+                ``training=False`` keeps it in inference mode even while the outer model trains
+                (its dropout off, its batch normalisation on moving statistics), as in Keras's
+                transfer-learning recipe.
         """
         from ferrograd.layers.keras_tensor import symbolic_call
         from ferrograd.layers.layer import check_call_kwargs
@@ -339,7 +346,7 @@ class Model(WeightViews):
                 )
             shapes = [tuple(s) for s in graph.output_shapes]
             out = shapes if self._many_outputs else shapes[0]
-            return symbolic_call(self, items, out, self._dtype(), many)
+            return symbolic_call(self, items, out, self._dtype(), many, training)
         items = [
             t if isinstance(t, Tensor) else _core.tensor(np.asarray(t), dtype=self._dtype())
             for t in items

@@ -291,7 +291,12 @@ def model_from_config(config: dict, source: str = "model config"):
                 if not sources:
                     reader.fail(f"node {i} reads no node")
                 read = [pick(ref(s, i, f"node {i}.inputs"), i) for s in sources]
-                tensor = by_name[layer_name](read if len(read) > 1 else read[0])
+                training = node.get("training")
+                if training is not None and not isinstance(training, bool):
+                    reader.fail(f"node {i}.training must be true, false or absent")
+                tensor = by_name[layer_name](
+                    read if len(read) > 1 else read[0], training=training
+                )
             tensors.append(tensor)
         output = config.get("output")
         if isinstance(output, list) and output and isinstance(output[0], list):

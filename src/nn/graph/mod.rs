@@ -73,7 +73,7 @@ impl Graph {
         for (index, node) in nodes.iter().enumerate() {
             let node_shapes = match node {
                 GraphNode::Input { shape } => vec![shape.clone()],
-                GraphNode::Apply { layer, inputs } => {
+                GraphNode::Apply { layer, inputs, .. } => {
                     let built = layers.get(*layer).ok_or_else(|| {
                         Error::value(format!("graph node {index} names a missing layer {layer}"))
                     })?;
@@ -91,6 +91,7 @@ impl Graph {
                     name,
                     model,
                     inputs,
+                    ..
                 } => {
                     let input_shapes = read_shapes(index, inputs, &shapes)?;
                     let expected = model.input_shapes();

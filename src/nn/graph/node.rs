@@ -32,18 +32,34 @@ pub enum GraphNode {
     /// A model input of the given shape (batch dimension first, `None`).
     Input { shape: Shape },
     /// `layers[layer]` applied to values of earlier nodes. The same layer may be applied by
-    /// several nodes; they share its weights.
-    Apply { layer: usize, inputs: Vec<ValueRef> },
+    /// several nodes; they share its weights. `training` is Keras's `layer(x, training=...)`:
+    /// `Some` fixes the mode of this call whatever the mode of the pass (`None` follows it).
+    Apply {
+        layer: usize,
+        inputs: Vec<ValueRef>,
+        training: Option<bool>,
+    },
     /// A whole model applied to values of earlier nodes, its outputs the node's outputs. Its
-    /// weights are the outer model's too, named "{name}/{layer}/{weight}".
+    /// weights are the outer model's too, named "{name}/{layer}/{weight}". `training` as for
+    /// `Apply`: `base(x, training=False)` keeps a base model in inference mode while the
+    /// outer model trains (its dropout off, its batch normalisation on moving statistics).
     Model {
         name: String,
         model: Arc<Graph>,
         inputs: Vec<ValueRef>,
+        training: Option<bool>,
     },
 }
 
 impl GraphNode {
+    /// The mode the node fixes for its call, if any (Keras's `training=` argument).
+    pub fn training(&self) -> Option<bool> {
+        match self {
+            GraphNode::Input { .. } => None,
+            GraphNode::Apply { training, .. } | GraphNode::Model { training, .. } => *training,
+        }
+    }
+
     /// The values the node reads (none for an input).
     pub fn inputs(&self) -> &[ValueRef] {
         match self {
@@ -57,15 +73,26 @@ impl std::fmt::Debug for GraphNode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             GraphNode::Input { shape } => f.debug_struct("Input").field("shape", shape).finish(),
-            GraphNode::Apply { layer, inputs } => f
+            GraphNode::Apply {
+                layer,
+                inputs,
+                training,
+            } => f
                 .debug_struct("Apply")
                 .field("layer", layer)
                 .field("inputs", inputs)
+                .field("training", training)
                 .finish(),
-            GraphNode::Model { name, inputs, .. } => f
+            GraphNode::Model {
+                name,
+                inputs,
+                training,
+                ..
+            } => f
                 .debug_struct("Model")
                 .field("name", name)
                 .field("inputs", inputs)
+                .field("training", training)
                 .finish(),
         }
     }

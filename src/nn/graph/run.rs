@@ -63,51 +63,73 @@ impl Graph {
         }
         let leave_out_node = leave_out_activation.then(|| self.outputs[0].node);
         for (index, node) in self.nodes.iter().enumerate() {
-            let outputs = match node {
-                GraphNode::Input { .. } => continue,
-                GraphNode::Apply { layer, inputs } => {
-                    let (tensors, masks) = gather(&values, inputs)?;
-                    let layer = &self.layers[*layer].layer;
-                    let mask = first_mask(&masks);
-                    let count = self.shapes[index].len();
-                    let computed = if count > 1 {
-                        let outputs = layer.forward_outputs(&tensors, mask, ctx)?;
-                        if outputs.len() != count {
-                            return Err(Error::value(format!(
-                                "graph node {index}: a {} layer gave {} outputs, {count} expected",
-                                layer.kind(),
-                                outputs.len()
-                            )));
-                        }
-                        outputs
-                    } else if leave_out_node == Some(index) {
-                        vec![layer.forward_without_activation(&tensors, mask, ctx)?]
-                    } else {
-                        vec![layer.forward(&tensors, mask, ctx)?]
-                    };
-                    let mut output_masks = layer.output_masks(&tensors, &masks)?;
-                    output_masks.resize(count, None);
-                    computed
-                        .into_iter()
-                        .zip(output_masks)
-                        .map(|(tensor, mask)| Value { tensor, mask })
-                        .collect()
-                }
-                GraphNode::Model { model, inputs, .. } => {
-                    let read = inputs
-                        .iter()
-                        .map(|&value| read(&values, value).cloned())
-                        .collect::<Result<Vec<_>>>()?;
-                    let leave_out = leave_out_node == Some(index) && model.outputs.len() == 1;
-                    model.run(read, ctx, leave_out)?
-                }
-            };
-            values[index] = outputs;
+            if matches!(node, GraphNode::Input { .. }) {
+                continue;
+            }
+            // A call made with `training=` keeps its mode whatever the pass's; the pass's mode
+            // comes back afterwards even when the node fails.
+            let pass_training = ctx.training;
+            if let Some(mode) = node.training() {
+                ctx.training = mode;
+            }
+            let outputs = self.run_node(index, node, &values, ctx, leave_out_node);
+            ctx.training = pass_training;
+            values[index] = outputs?;
         }
         self.outputs
             .iter()
             .map(|&value| read(&values, value).cloned())
             .collect()
+    }
+
+    /// The outputs of one node, from the values of the nodes before it.
+    fn run_node(
+        &self,
+        index: usize,
+        node: &GraphNode,
+        values: &[Vec<Value>],
+        ctx: &mut Context<'_>,
+        leave_out_node: Option<usize>,
+    ) -> Result<Vec<Value>> {
+        match node {
+            GraphNode::Input { .. } => Ok(Vec::new()),
+            GraphNode::Apply { layer, inputs, .. } => {
+                let (tensors, masks) = gather(values, inputs)?;
+                let layer = &self.layers[*layer].layer;
+                let mask = first_mask(&masks);
+                let count = self.shapes[index].len();
+                let computed = if count > 1 {
+                    let outputs = layer.forward_outputs(&tensors, mask, ctx)?;
+                    if outputs.len() != count {
+                        return Err(Error::value(format!(
+                            "graph node {index}: a {} layer gave {} outputs, {count} expected",
+                            layer.kind(),
+                            outputs.len()
+                        )));
+                    }
+                    outputs
+                } else if leave_out_node == Some(index) {
+                    vec![layer.forward_without_activation(&tensors, mask, ctx)?]
+                } else {
+                    vec![layer.forward(&tensors, mask, ctx)?]
+                };
+                let mut output_masks = layer.output_masks(&tensors, &masks)?;
+                output_masks.resize(count, None);
+                Ok(computed
+                    .into_iter()
+                    .zip(output_masks)
+                    .map(|(tensor, mask)| Value { tensor, mask })
+                    .collect())
+            }
+            GraphNode::Model { model, inputs, .. } => {
+                let read = inputs
+                    .iter()
+                    .map(|&value| read(values, value).cloned())
+                    .collect::<Result<Vec<_>>>()?;
+                let leave_out = leave_out_node == Some(index) && model.outputs.len() == 1;
+                model.run(read, ctx, leave_out)
+            }
+        }
     }
 
     /// Every input must match its declared rank and known dimensions.

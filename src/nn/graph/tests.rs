@@ -35,6 +35,7 @@ fn apply(layer: usize, inputs: &[usize]) -> GraphNode {
     GraphNode::Apply {
         layer,
         inputs: inputs.iter().map(|&i| ValueRef::from(i)).collect(),
+        training: None,
     }
 }
 
@@ -170,6 +171,7 @@ fn a_nested_model_is_a_node_whose_weights_are_the_outer_models() {
                 name: "base".into(),
                 model: inner.clone(),
                 inputs: vec![ValueRef::from(0)],
+                training: None,
             },
             apply(0, &[1]),
         ],
@@ -219,6 +221,7 @@ fn a_nested_model_is_a_node_whose_weights_are_the_outer_models() {
                 name: "base".into(),
                 model: inner,
                 inputs: vec![ValueRef::from(0)],
+                training: None,
             },
         ],
         vec![0],
@@ -302,6 +305,7 @@ fn a_recurrent_layers_states_are_extra_outputs_other_nodes_read() {
             GraphNode::Apply {
                 layer: 1,
                 inputs: vec![ValueRef::new(1, 2)],
+                training: None,
             },
         ],
         vec![0],
@@ -353,6 +357,7 @@ fn wiring_errors_name_the_node_and_the_value() {
             GraphNode::Apply {
                 layer: 0,
                 inputs: vec![ValueRef::new(0, 1)],
+                training: None,
             },
         ],
         vec![ValueRef::from(1)],
@@ -524,6 +529,7 @@ fn a_nested_model_runs_with_the_outer_training_flag_rng_and_output_activation() 
                 name: "inner".into(),
                 model: inner.clone(),
                 inputs: vec![ValueRef::from(0)],
+                training: None,
             },
         ],
         vec![0],
@@ -648,4 +654,94 @@ fn masks_ride_along_the_values_through_branches_and_merges() {
     let out = forward(&graph, std::slice::from_ref(&ids)).to_f64_vec();
     assert_eq!(out, by_hand.to_f64_vec());
     assert_ne!(out, unmasked_mean.to_f64_vec());
+}
+
+/// Runs a graph in training mode.
+fn forward_training(graph: &Graph, inputs: &[Tensor]) -> Tensor {
+    with_ctx(|ctx| {
+        ctx.training = true;
+        let out = graph.forward(inputs, ctx).unwrap();
+        assert!(ctx.training, "a node's fixed mode leaked out of its call");
+        out
+    })
+}
+
+#[test]
+fn a_call_made_with_training_keeps_its_mode_whatever_the_pass() {
+    // A base model that only dropout separates from the identity.
+    let dropout = layer(
+        "Dropout",
+        "dropout",
+        json!({"rate": 0.5}),
+        &[vec![None, Some(4)]],
+    );
+    let base = Arc::new(
+        Graph::new(
+            vec![dropout.clone()],
+            vec![input(4), apply(0, &[0])],
+            vec![0],
+            1,
+            DType::F64,
+        )
+        .unwrap(),
+    );
+    let outer_with = |training: Option<bool>| {
+        Graph::new(
+            vec![],
+            vec![
+                input(4),
+                GraphNode::Model {
+                    name: "base".into(),
+                    model: base.clone(),
+                    inputs: vec![ValueRef::from(0)],
+                    training,
+                },
+            ],
+            vec![0],
+            1,
+            DType::F64,
+        )
+        .unwrap()
+    };
+    let x = randn(&[64, 4], 5);
+    // training=False: the identity, even in a training pass.
+    let frozen = outer_with(Some(false));
+    assert_eq!(
+        forward_training(&frozen, std::slice::from_ref(&x)).to_f64_vec(),
+        x.to_f64_vec()
+    );
+    // No override: a training pass drops about half of the values.
+    let following = outer_with(None);
+    let dropped = forward_training(&following, std::slice::from_ref(&x))
+        .to_f64_vec()
+        .iter()
+        .filter(|v| **v == 0.0)
+        .count();
+    assert!((64..192).contains(&dropped), "{dropped} of 256 dropped");
+    // training=True: dropout drops even in an inference pass (Monte Carlo dropout).
+    let always = outer_with(Some(true));
+    assert_ne!(
+        forward(&always, std::slice::from_ref(&x)).to_f64_vec(),
+        x.to_f64_vec()
+    );
+    // The same on a layer node.
+    let layer_node = Graph::new(
+        vec![dropout],
+        vec![
+            input(4),
+            GraphNode::Apply {
+                layer: 0,
+                inputs: vec![ValueRef::from(0)],
+                training: Some(false),
+            },
+        ],
+        vec![0],
+        1,
+        DType::F64,
+    )
+    .unwrap();
+    assert_eq!(
+        forward_training(&layer_node, std::slice::from_ref(&x)).to_f64_vec(),
+        x.to_f64_vec()
+    );
 }
