@@ -181,6 +181,11 @@ class Model(WeightViews):
         self._trainable = bool(value)
         if self._graph is not None:
             self._graph.trainable = self._trainable
+        # As in Keras, the flag reaches every layer, those of nested models too: after
+        # `model.trainable = False`, `inner_model.layers[0].trainable` reads False.
+        for layer in self._layers:
+            if not isinstance(layer, InputLayer):
+                layer.trainable = self._trainable
 
     @property
     def inputs(self):
