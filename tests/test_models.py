@@ -215,3 +215,17 @@ def test_calling_a_model_records_a_graph_for_a_hand_written_loop(rng):
     assert all(w.grad is None for w in model.trainable_weights)
     with fg.no_grad():
         assert not model(x).requires_grad
+
+
+def test_metrics_names_name_what_evaluate_returns(rng):
+    model = mlp(4)
+    model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy", metrics=["acc"])
+    assert model.metrics_names == []  # as in Keras: known once the model has run
+    x = rng.standard_normal((12, 4)).astype("float32")
+    y = rng.integers(0, 3, size=12)
+    model.fit(x, y, epochs=1, validation_split=0.25, verbose=0)
+    assert model.metrics_names == ["loss", "acc"]
+    results = model.evaluate(x, y, verbose=0)
+    assert dict(zip(model.metrics_names, results, strict=True)) == model.evaluate(
+        x, y, verbose=0, return_dict=True
+    )

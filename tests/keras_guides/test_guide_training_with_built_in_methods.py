@@ -82,6 +82,10 @@ def test_api_overview_a_first_end_to_end_example(mnist):
 
     results = model.evaluate(x_test, y_test, batch_size=128, verbose=0)
     test_loss, test_acc = results
+    assert dict(zip(model.metrics_names, results, strict=True)) == {
+        "loss": test_loss,
+        "sparse_categorical_accuracy": test_acc,
+    }
     assert 0.05 < test_loss < 0.8
     assert 0.8 < test_acc <= 1.0
 

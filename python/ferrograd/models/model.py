@@ -538,6 +538,19 @@ class Model(WeightViews):
         }
 
     @property
+    def metrics_names(self) -> list:
+        """The names of the values ``evaluate`` returns, in its order (``["loss",
+        "accuracy"]``), so that ``dict(zip(model.metrics_names, model.evaluate(x, y)))`` names
+        them; empty until the model has been trained or evaluated, as in Keras.
+
+        Example:
+            >>> results = model.evaluate(x_test, y_test, verbose=0)
+            >>> dict(zip(model.metrics_names, results))
+            {'loss': 0.31, 'accuracy': 0.89}
+        """
+        return list(getattr(self, "_metrics_names", []))
+
+    @property
     def compiled(self) -> bool:
         return self.optimizer is not None and self.loss is not None
 
@@ -720,6 +733,7 @@ class Model(WeightViews):
                 stacklevel=2,
             )
         callback_list.on_train_end()
+        self._metrics_names = [name for name in history.history if not name.startswith("val_")]
         return history
 
     def _check_targets_of(self, data: PreparedData) -> None:
@@ -790,6 +804,7 @@ class Model(WeightViews):
         )
         logs = dict(logs)
         progress.end(logs)
+        self._metrics_names = list(logs)
         if return_dict:
             return logs
         values = list(logs.values())
