@@ -229,3 +229,26 @@ def test_metrics_names_name_what_evaluate_returns(rng):
     assert dict(zip(model.metrics_names, results, strict=True)) == model.evaluate(
         x, y, verbose=0, return_dict=True
     )
+
+
+def test_summary_show_trainable_adds_keras_trainable_column():
+    base = fg.Sequential([fg.Input(shape=(3,)), layers.Dense(2)], name="base")
+    base.trainable = False
+    model = fg.Sequential([fg.Input(shape=(3,)), base, layers.Dropout(0.1), layers.Dense(1)])
+    lines = []
+    model.summary(show_trainable=True, print_fn=lines.append)
+    rows = [line for line in lines[0].splitlines() if line.startswith(("┃", "│"))]
+    assert [row.split("┃" if row.startswith("┃") else "│")[4].strip() for row in rows] == [
+        "Trainable",
+        "N",
+        "-",
+        "Y",
+    ]
+    # Every line of the table has the same width, the one asked for when given.
+    lines = []
+    model.summary(line_length=120, show_trainable=True, print_fn=lines.append)
+    table = lines[0].splitlines()[1:-3]
+    assert {len(line) for line in table} == {120}
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert "Trainable " not in lines[0].splitlines()[2]

@@ -222,6 +222,12 @@ def test_a_frozen_base_model_in_a_summary():
     assert "Trainable params: 17 " in text
     assert f"Non-trainable params: {n_base:,}" in text
 
+    # The end-to-end example's summary(show_trainable=True): the frozen base reads N.
+    lines = []
+    model.summary(show_trainable=True, print_fn=lines.append)
+    rows = [line for line in lines[0].splitlines() if line.startswith("│")]
+    assert [row.split("│")[4].strip() for row in rows] == ["-", "N", "Y"]
+
 
 @pytest.mark.xfail(strict=True, reason="needs layers.Rescaling: branch layers16b")
 def test_standardizing_the_inputs_with_rescaling():

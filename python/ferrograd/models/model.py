@@ -876,10 +876,21 @@ class Model(WeightViews):
 
     # --- summary -------------------------------------------------------------------------
 
-    def summary(self, line_length=None, print_fn=None):
-        """Prints a table of the layers with their output shapes and parameter counts."""
+    def summary(self, line_length=None, print_fn=None, show_trainable=False):
+        """Prints a table of the layers with their output shapes and parameter counts.
+
+        Args:
+            line_length: the least width of the table, in characters.
+            print_fn: what prints the table (default ``print``).
+            show_trainable: add a column that says whether each layer trains (``Y``/``N``,
+                ``-`` for a layer without weights), as Keras's.
+
+        Example:
+            >>> base_model.trainable = False
+            >>> model.summary(show_trainable=True)
+        """
         print_fn = print_fn or print
-        print_fn(summary_text(self, line_length))
+        print_fn(summary_text(self, line_length, show_trainable=show_trainable))
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r}, built={self.built}>"
