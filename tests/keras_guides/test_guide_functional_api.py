@@ -5,8 +5,8 @@ of CIFAR-10 (which ``keras.datasets`` here does not ship).
 
 Each test is one section of the guide and asserts what it shows: shapes, dtypes, the parameter
 counts of the summaries, the accuracy after training, equal predictions after a save and a
-load, the History keys of a model with two outputs. Left out: ``keras.utils.plot_model``
-(ferrograd has no graph drawing) and the pretrained VGG19 (a small Dense model stands in).
+load, the History keys of a model with two outputs. A small Dense model stands in for the
+pretrained VGG19.
 """
 
 import numpy as np
@@ -44,6 +44,18 @@ def test_the_input_node_and_the_first_model():
     assert "Total params: 55,050" in text
     assert model.count_params() == 55_050
     assert tuple(model.output_shape) == (None, 10)
+
+
+@pytest.mark.xfail(
+    strict=True, reason="not in ferrograd yet (reported): keras.utils.plot_model (AttributeError)"
+)
+def test_plot_the_model(tmp_path):
+    model = mnist_model()
+    keras.utils.plot_model(model, str(tmp_path / "my_first_model.png"))
+    keras.utils.plot_model(
+        model, str(tmp_path / "my_first_model_with_shape_info.png"), show_shapes=True
+    )
+    assert (tmp_path / "my_first_model_with_shape_info.png").stat().st_size > 0
 
 
 def test_training_evaluation_and_inference_then_save_and_load(tmp_path):
