@@ -288,6 +288,12 @@ def test_a_built_sequential_model_is_a_graph_of_symbolic_calls():
     np.testing.assert_allclose(hidden, model.layers[0](x).numpy(), rtol=1e-6)
     assert model.outputs[0] is model.layers[-1].output
     assert fg.Sequential([layers.Dense(2)]).inputs is None  # not built yet
+    # Popped out entirely, the model has no symbolic ends and the layers no calls left.
+    last = model.pop()
+    model.pop()
+    assert model.inputs is None and model.outputs is None
+    with pytest.raises(ValueError, match="never been called"):
+        _ = last.output
 
 
 def test_trainable_set_on_a_model_reaches_the_layers_of_nested_models():

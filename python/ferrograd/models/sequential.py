@@ -67,6 +67,8 @@ class Sequential(Model):
         self._graph = None
         if self._input_shape is not None and self._layers:
             self.build((None, *self._input_shape))
+        else:
+            self._forget_symbolic_calls()
         return layer
 
     def build(self, input_shape) -> None:
@@ -107,16 +109,19 @@ class Sequential(Model):
         forgotten first."""
         from ferrograd.layers.input_layer import Input
 
-        for layer, call in self._symbolic_calls:
-            calls = layer.__dict__.get("_calls", [])
-            if call in calls:
-                calls.remove(call)
-        self._symbolic_calls, self._symbolic_ends = [], None
+        self._forget_symbolic_calls()
         tensor = first = Input(shape=self._input_shape, dtype=self._input_dtype)
         for layer in self._layers:
             tensor = layer(tensor)
             self._symbolic_calls.append((layer, tensor._call))
         self._symbolic_ends = (first, tensor)
+
+    def _forget_symbolic_calls(self) -> None:
+        for layer, call in self._symbolic_calls:
+            calls = layer.__dict__.get("_calls", [])
+            if call in calls:
+                calls.remove(call)
+        self._symbolic_calls, self._symbolic_ends = [], None
 
     def _ensure_built(self, sample_shape) -> None:
         if self._graph is None:
