@@ -252,3 +252,17 @@ def test_summary_show_trainable_adds_keras_trainable_column():
     lines = []
     model.summary(print_fn=lines.append)
     assert "Trainable " not in lines[0].splitlines()[2]
+
+
+def test_summary_of_a_sequential_model_not_built_yet_lists_its_layers():
+    model = fg.Sequential([layers.Embedding(100, 8), layers.Dense(2)], name="unbuilt")
+    lines = []
+    model.summary(print_fn=lines.append)
+    rows = [line for line in lines[0].splitlines() if line.startswith("│")]
+    assert [row.split("│")[2:4] for row in rows] == [
+        [" ?                      ", "   0 (unbuilt) "],
+        [" ?                      ", "   0 (unbuilt) "],
+    ]
+    assert " Total params: 0 (0.00 B)" in lines[0]
+    with pytest.raises(ValueError, match="not built yet"):
+        fg.Sequential().summary()

@@ -22,18 +22,19 @@ def summary_text(model, line_length=None, show_trainable=False) -> str:
         >>> print(summary_text(model).splitlines()[0])
         Model: "tiny"
     """
-    graph = model._require_graph()
+    # A Sequential model not built yet lists its layers with unknown shapes, as Keras's does.
+    graph = model._graph if model.layers else model._require_graph()
     rows = []
     for layer in model.layers:
-        if isinstance(layer, InputLayer):
-            shape = layer.shape
+        if graph is None:
+            shape, params = "?", "0 (unbuilt)" if not layer.built else f"{layer.count_params():,}"
         else:
-            shape = graph.node_shape(model._node_of_layer[id(layer)])
-        row = [
-            f"{layer.name} ({layer_type(layer)})",
-            format_shape(shape),
-            f"{layer.count_params():,}",
-        ]
+            if isinstance(layer, InputLayer):
+                shape = format_shape(layer.shape)
+            else:
+                shape = format_shape(graph.node_shape(model._node_of_layer[id(layer)]))
+            params = f"{layer.count_params():,}"
+        row = [f"{layer.name} ({layer_type(layer)})", shape, params]
         if show_trainable:
             row.append(("Y" if layer.trainable else "N") if layer.weights else "-")
         rows.append(row)
