@@ -15,10 +15,12 @@ predicting the mean, and equal results after a save and a load.
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_diabetes
 
 import ferrograd as keras
 from ferrograd import layers
+
+# scikit-learn is in the test extra; without it, this tutorial is skipped, not an error.
+load_diabetes = pytest.importorskip("sklearn.datasets").load_diabetes
 
 
 @pytest.fixture(scope="module")
