@@ -548,7 +548,10 @@ class Model(WeightViews):
             >>> dict(zip(model.metrics_names, results))
             {'loss': 0.31, 'accuracy': 0.89}
         """
-        return list(getattr(self, "_metrics_names", []))
+        names = getattr(self, "_metrics_names", None)
+        if names is None and self.history is not None:
+            names = [name for name in self.history.history if not name.startswith("val_")]
+        return list(names or [])
 
     @property
     def compiled(self) -> bool:
@@ -733,7 +736,6 @@ class Model(WeightViews):
                 stacklevel=2,
             )
         callback_list.on_train_end()
-        self._metrics_names = [name for name in history.history if not name.startswith("val_")]
         return history
 
     def _check_targets_of(self, data: PreparedData) -> None:
