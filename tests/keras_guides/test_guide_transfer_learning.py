@@ -189,8 +189,9 @@ def test_a_frozen_batch_normalization_runs_in_inference_mode():
 
 @pytest.mark.xfail(
     strict=True,
-    reason="not in ferrograd yet (reported): base_model(inputs, training=False) in a functional "
-    "graph does not keep the nested model in inference mode; it runs with fit's training flag",
+    reason="not in ferrograd yet (reported; branch nested16 is adding training= to symbolic "
+    "calls): base_model(inputs, training=False) in a functional graph does not keep the nested "
+    "model in inference mode; it runs with fit's training flag",
 )
 def test_fine_tuning_keeps_a_base_called_with_training_false_in_inference_mode():
     base_model = pretrained_base_model()
