@@ -179,7 +179,9 @@ def test_a_frozen_batch_normalization_runs_in_inference_mode():
     base_model = pretrained_base_model()
     moving = [w.copy() for w in base_model.get_weights()[4:6]]
     base_model.trainable = False
-    model = transfer_model(base_model)
+    # Called without training=False: the frozen layer alone must keep inference mode.
+    inputs = keras.Input(shape=(20,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(base_model(inputs)))
     compile_for_the_new_task(model)
     x_train, y_train = new_task()
     model.fit(x_train, y_train, epochs=1, verbose=0)
