@@ -266,3 +266,24 @@ def test_summary_of_a_sequential_model_not_built_yet_lists_its_layers():
     assert " Total params: 0 (0.00 B)" in lines[0]
     with pytest.raises(ValueError, match="not built yet"):
         fg.Sequential().summary()
+
+
+def test_array_inputs_get_keras_rank_adjustment(rng):
+    # Keras's functional models: a column of values fits Input(shape=(1,)), and an extra last
+    # axis of 1 is squeezed; other ranks are refused.
+    model = fg.Sequential([layers.Dense(1, input_shape=(1,))])
+    model.compile(optimizer="adam", loss="mae")
+    x = rng.standard_normal(40).astype("float32")
+    history = model.fit(x, 2 * x, epochs=1, validation_data=(x[:8], 2 * x[:8]), verbose=0)
+    assert "val_loss" in history.history
+    np.testing.assert_array_equal(model.predict(x, verbose=0), model.predict(x[:, None], verbose=0))
+    assert model.evaluate(x, 2 * x, verbose=0) == model.evaluate(x[:, None], 2 * x, verbose=0)
+
+    inputs = [fg.Input(shape=(3,), name="a"), fg.Input(shape=(1,), name="b")]
+    both = fg.Model(inputs, layers.concatenate(inputs))
+    a, b = rng.standard_normal((5, 3, 1)), rng.standard_normal(5)
+    expected = np.concatenate([a[..., 0], b[:, None]], axis=1)
+    np.testing.assert_allclose(both.predict([a, b], verbose=0), expected, rtol=1e-6)
+    np.testing.assert_allclose(both.predict({"b": b, "a": a}, verbose=0), expected, rtol=1e-6)
+    with pytest.raises(ValueError):
+        model.predict(rng.standard_normal((4, 2, 2)), verbose=0)

@@ -58,7 +58,9 @@ def least_squares_error(x_train, y_train, x_test, y_test):
 
 def test_linear_regression_with_one_variable(data):
     train_features, train_labels, test_features, test_labels = data
-    bmi, test_bmi = standardize(train_features[:, BMI : BMI + 1], test_features[:, BMI : BMI + 1])
+    # One column, as the tutorial's train_features["Horsepower"]: a 1-D array.
+    bmi, test_bmi = standardize(train_features[:, BMI], test_features[:, BMI])
+    assert bmi.shape == (len(train_labels),)
 
     bmi_model = keras.Sequential([layers.Dense(units=1, input_shape=(1,))])
     assert bmi_model.count_params() == 2
@@ -74,6 +76,13 @@ def test_linear_regression_with_one_variable(data):
     mae = bmi_model.evaluate(test_bmi, test_labels, verbose=0)
     assert mae < mean_baseline(train_labels, test_labels)
     assert mae < 1.1 * least_squares_error(bmi, train_labels, test_bmi, test_labels)
+
+    # The tutorial's plot of the fitted line: predictions along a range of the input.
+    x = np.linspace(-3.0, 3.0, 251)
+    y = bmi_model.predict(x, verbose=0)
+    assert y.shape == (251, 1)
+    slope = np.diff(y[:, 0])
+    assert (slope > 0).all() and np.allclose(slope, slope[0], rtol=1e-3)  # a rising line
 
 
 def build_and_compile_model(norm=None):

@@ -488,12 +488,46 @@ class Model(WeightViews):
     def _prepare(self, x, y=None, **kwargs) -> PreparedData:
         """``prepare`` the data, as lists of arrays (one per input and output) for a model with
         several inputs or outputs."""
+        x = self._adjust_input_rank(x)
+        validation = kwargs.get("validation_data")
+        if isinstance(validation, (list, tuple)) and len(validation) >= 2:
+            kwargs["validation_data"] = (self._adjust_input_rank(validation[0]), *validation[1:])
         if self._is_multi():
             inputs, outputs = self._io_names()
             return prepare_columns(
                 x, y, dtype=self._dtype(), inputs=inputs, outputs=outputs, **kwargs
             )
         return prepare(x, y, dtype=self._dtype(), **kwargs)
+
+    def _adjust_input_rank(self, x):
+        """``x`` with Keras's rank adjustment of array inputs: an array one axis short of an
+        input whose last dimension is 1 gets that axis (a column of values, such as a pandas
+        Series, for ``Input(shape=(1,))``), and one with an extra last axis of 1 loses it.
+        Anything else is left for the data checks to accept or refuse."""
+        if self._graph is None:
+            return x
+        shapes = [list(shape) for shape in self._graph.input_shapes]
+
+        def adjusted(value, shape):
+            if isinstance(value, Tensor) or not hasattr(value, "ndim"):
+                return value
+            if value.ndim == len(shape) - 1 and shape[-1] == 1:
+                return np.expand_dims(np.asarray(value), -1)
+            if value.ndim == len(shape) + 1 and value.ndim > 0 and value.shape[-1] == 1:
+                return np.squeeze(np.asarray(value), -1)
+            return value
+
+        if len(shapes) == 1:
+            return adjusted(x, shapes[0])
+        if isinstance(x, dict):
+            names = self._io_names()[0]
+            return {
+                key: adjusted(value, shapes[names.index(key)]) if key in names else value
+                for key, value in x.items()
+            }
+        if isinstance(x, (list, tuple)) and len(x) == len(shapes):
+            return [adjusted(value, shape) for value, shape in zip(x, shapes, strict=True)]
+        return x
 
     def _core_compiled(self, y_shapes) -> dict:
         """The losses, metrics, loss weights and output names ``_core.fit``/``evaluate`` take
