@@ -297,3 +297,34 @@ def test_csv_logger_appends_without_a_second_header(data, tmp_path):
     assert lines[3].startswith("2;") and lines[4].startswith("3;")
     with pytest.raises(ValueError, match="separator"):
         fg.callbacks.CSVLogger(path, separator="::")
+
+
+def test_model_checkpoint_saves_every_save_freq_batches_across_epochs(data, tmp_path):
+    x, y = data  # 256 samples: 8 batches of 32 per epoch
+    model = small_model()
+    checkpoint = fg.callbacks.ModelCheckpoint(
+        str(tmp_path / "model-{epoch}-{batch}.fgm"), save_freq=5
+    )
+    model.fit(x, y, epochs=2, batch_size=32, callbacks=[checkpoint], verbose=0)
+    # Batches 5 and 10 and 15 of 16, counted across epochs (Keras's count), named by epoch
+    # and by the batch within the epoch.
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["model-1-5.fgm", "model-2-2.fgm", "model-2-7.fgm"]
+    restored = fg.models.load_model(tmp_path / "model-2-7.fgm")
+    assert restored.count_params() == model.count_params()
+    # Saving by epochs does not call into Python after each batch.
+    assert not fg.callbacks.ModelCheckpoint("m.fgm")._overrides("on_train_batch_end")
+    for bad in (0, -3, 2.5, True, "batch"):
+        with pytest.raises(ValueError, match="save_freq"):
+            fg.callbacks.ModelCheckpoint("m.fgm", save_freq=bad)
+
+
+def test_model_checkpoint_by_batches_formats_the_batch_logs(data, tmp_path):
+    x, y = data
+    model = small_model()
+    checkpoint = fg.callbacks.ModelCheckpoint(
+        str(tmp_path / "model-loss={loss:.2f}.fgm"), save_freq=8
+    )
+    model.fit(x, y, epochs=1, batch_size=32, callbacks=[checkpoint], verbose=0)
+    (saved,) = list(tmp_path.iterdir())
+    assert re.fullmatch(r"model-loss=\d+\.\d\d\.fgm", saved.name)

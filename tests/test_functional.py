@@ -271,3 +271,37 @@ def test_save_load_nested_and_multi_input(tmp_path):
     two.save(tmp_path / "two.fgm")
     loaded = fg.models.load_model(tmp_path / "two.fgm")
     np.testing.assert_array_equal(loaded([x, xb]).numpy(), two([x, xb]).numpy())
+
+
+def test_a_built_sequential_model_is_a_graph_of_symbolic_calls():
+    # As in Keras: layer.output and model.inputs of a Sequential model make feature extractors,
+    # and a rebuild (pop, add) forgets the calls of the earlier build.
+    model = fg.Sequential([fg.Input(shape=(4,)), layers.Dense(3, activation="relu")])
+    model.add(layers.Dense(5))
+    model.add(layers.Dense(7))
+    model.pop()
+    extractor = fg.Model(inputs=model.inputs, outputs=[layer.output for layer in model.layers])
+    x = rng().standard_normal((2, 4)).astype("float32")
+    hidden, out = extractor.predict(x, verbose=0)
+    assert hidden.shape == (2, 3)
+    np.testing.assert_allclose(out, model.predict(x, verbose=0), rtol=1e-6)
+    np.testing.assert_allclose(hidden, model.layers[0](x).numpy(), rtol=1e-6)
+    assert model.outputs[0] is model.layers[-1].output
+    assert fg.Sequential([layers.Dense(2)]).inputs is None  # not built yet
+    # Popped out entirely, the model has no symbolic ends and the layers no calls left.
+    last = model.pop()
+    model.pop()
+    assert model.inputs is None and model.outputs is None
+    with pytest.raises(ValueError, match="never been called"):
+        _ = last.output
+
+
+def test_trainable_set_on_a_model_reaches_the_layers_of_nested_models():
+    inner = fg.Sequential([fg.Input(shape=(3,)), layers.Dense(3), layers.Dense(3)])
+    outer = fg.Sequential([fg.Input(shape=(3,)), inner, layers.Dense(2)])
+    outer.trainable = False
+    assert inner.trainable is False
+    assert [layer.trainable for layer in inner.layers] == [False, False]
+    assert outer.layers[-1].trainable is False and outer.trainable_weights == []
+    outer.trainable = True
+    assert inner.layers[0].trainable is True and len(outer.trainable_weights) == 6

@@ -211,6 +211,23 @@ def test_regularizers_add_their_penalty(rng):
     assert layers.Dense(3).losses == []
 
 
+def test_regularizer_configs_are_keras_and_round_trip(rng):
+    # Keras's configs: each class names the factors it takes, and from_config rebuilds it.
+    assert fg.regularizers.L1(0.005).get_config() == {"l1": 0.005}
+    assert fg.regularizers.L2(0.5).get_config() == {"l2": 0.5}
+    assert fg.regularizers.L1L2(l1=0.1, l2=0.2).get_config() == {"l1": 0.1, "l2": 0.2}
+    kernel = fg.tensor(rng.standard_normal((4, 3)).astype("float32"))
+    for reg in (fg.regularizers.L1(0.3), fg.regularizers.L2(0.2), fg.regularizers.l1_l2()):
+        copy = type(reg).from_config(reg.get_config())
+        assert type(copy) is type(reg) and copy.get_config() == reg.get_config()
+        assert copy(kernel).item() == pytest.approx(reg(kernel).item(), rel=1e-6)
+    # A layer's L1 penalty keeps its L2 factor at zero.
+    layer = layers.Dense(3, kernel_regularizer=fg.regularizers.L1(0.1))
+    layer.build((None, 4))
+    (penalty,) = layer.losses
+    assert penalty.item() == pytest.approx(0.1 * np.abs(layer.kernel.numpy()).sum(), rel=1e-5)
+
+
 def test_frozen_layers_have_no_trainable_weights():
     layer = layers.Dense(2, trainable=False)
     layer.build((None, 3))

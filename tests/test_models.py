@@ -215,3 +215,75 @@ def test_calling_a_model_records_a_graph_for_a_hand_written_loop(rng):
     assert all(w.grad is None for w in model.trainable_weights)
     with fg.no_grad():
         assert not model(x).requires_grad
+
+
+def test_metrics_names_name_what_evaluate_returns(rng):
+    model = mlp(4)
+    model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy", metrics=["acc"])
+    assert model.metrics_names == []  # as in Keras: known once the model has run
+    x = rng.standard_normal((12, 4)).astype("float32")
+    y = rng.integers(0, 3, size=12)
+    model.fit(x, y, epochs=1, validation_split=0.25, verbose=0)
+    assert model.metrics_names == ["loss", "acc"]
+    results = model.evaluate(x, y, verbose=0)
+    assert dict(zip(model.metrics_names, results, strict=True)) == model.evaluate(
+        x, y, verbose=0, return_dict=True
+    )
+
+
+def test_summary_show_trainable_adds_keras_trainable_column():
+    base = fg.Sequential([fg.Input(shape=(3,)), layers.Dense(2)], name="base")
+    base.trainable = False
+    model = fg.Sequential([fg.Input(shape=(3,)), base, layers.Dropout(0.1), layers.Dense(1)])
+    lines = []
+    model.summary(show_trainable=True, print_fn=lines.append)
+    rows = [line for line in lines[0].splitlines() if line.startswith(("┃", "│"))]
+    assert [row.split("┃" if row.startswith("┃") else "│")[4].strip() for row in rows] == [
+        "Trainable",
+        "N",
+        "-",
+        "Y",
+    ]
+    # Every line of the table has the same width, the one asked for when given.
+    lines = []
+    model.summary(line_length=120, show_trainable=True, print_fn=lines.append)
+    table = lines[0].splitlines()[1:-3]
+    assert {len(line) for line in table} == {120}
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert "Trainable " not in lines[0].splitlines()[2]
+
+
+def test_summary_of_a_sequential_model_not_built_yet_lists_its_layers():
+    model = fg.Sequential([layers.Embedding(100, 8), layers.Dense(2)], name="unbuilt")
+    lines = []
+    model.summary(print_fn=lines.append)
+    rows = [line for line in lines[0].splitlines() if line.startswith("│")]
+    assert [row.split("│")[2:4] for row in rows] == [
+        [" ?                      ", "   0 (unbuilt) "],
+        [" ?                      ", "   0 (unbuilt) "],
+    ]
+    assert " Total params: 0 (0.00 B)" in lines[0]
+    with pytest.raises(ValueError, match="not built yet"):
+        fg.Sequential().summary()
+
+
+def test_array_inputs_get_keras_rank_adjustment(rng):
+    # Keras's functional models: a column of values fits Input(shape=(1,)), and an extra last
+    # axis of 1 is squeezed; other ranks are refused.
+    model = fg.Sequential([layers.Dense(1, input_shape=(1,))])
+    model.compile(optimizer="adam", loss="mae")
+    x = rng.standard_normal(40).astype("float32")
+    history = model.fit(x, 2 * x, epochs=1, validation_data=(x[:8], 2 * x[:8]), verbose=0)
+    assert "val_loss" in history.history
+    np.testing.assert_array_equal(model.predict(x, verbose=0), model.predict(x[:, None], verbose=0))
+    assert model.evaluate(x, 2 * x, verbose=0) == model.evaluate(x[:, None], 2 * x, verbose=0)
+
+    inputs = [fg.Input(shape=(3,), name="a"), fg.Input(shape=(1,), name="b")]
+    both = fg.Model(inputs, layers.concatenate(inputs))
+    a, b = rng.standard_normal((5, 3, 1)), rng.standard_normal(5)
+    expected = np.concatenate([a[..., 0], b[:, None]], axis=1)
+    np.testing.assert_allclose(both.predict([a, b], verbose=0), expected, rtol=1e-6)
+    np.testing.assert_allclose(both.predict({"b": b, "a": a}, verbose=0), expected, rtol=1e-6)
+    with pytest.raises(ValueError):
+        model.predict(rng.standard_normal((4, 2, 2)), verbose=0)

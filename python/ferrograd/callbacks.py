@@ -228,13 +228,22 @@ class EarlyStopping(Callback):
 
 
 class ModelCheckpoint(Callback):
-    """Saves the model (or its weights) after epochs, atomically.
+    """Saves the model (or its weights) after epochs, or every ``save_freq`` batches,
+    atomically.
 
     Args:
-        filepath: may hold ``{epoch}`` and log names, e.g.
-            ``"model-{epoch:02d}-{val_loss:.2f}.fgm"``.
+        filepath: may hold ``{epoch}``, ``{batch}`` (when saving by batches) and log names,
+            e.g. ``"model-{epoch:02d}-{val_loss:.2f}.fgm"``.
         monitor, mode, save_best_only: save only when ``monitor`` improves.
         save_weights_only: save the weights (safetensors) instead of the whole model.
+        save_freq: ``"epoch"`` (default) to save at the end of each epoch, or a number of
+            batches to save after every that many training batches (counted across epochs,
+            as Keras does; each save is a trip into Python during training).
+
+    Example:
+        >>> checkpoint = fg.callbacks.ModelCheckpoint("ckpt/model-loss={loss:.2f}.fgm",
+        ...                                           save_freq=100)
+        >>> model.fit(x, y, epochs=3, callbacks=[checkpoint])
     """
 
     def __init__(
@@ -248,24 +257,51 @@ class ModelCheckpoint(Callback):
         save_freq="epoch",
     ):
         super().__init__()
-        if save_freq != "epoch":
-            raise ValueError(f"save_freq must be 'epoch', received {save_freq!r}")
+        by_batches = isinstance(save_freq, int) and not isinstance(save_freq, bool)
+        if save_freq != "epoch" and not (by_batches and save_freq > 0):
+            raise ValueError(
+                "ModelCheckpoint: save_freq must be 'epoch' or a positive number of batches, "
+                f"received save_freq={save_freq!r}"
+            )
         self.filepath = str(filepath)
         self.monitor = monitor
         self.verbose = verbose
         self.save_best_only = save_best_only
         self.save_weights_only = save_weights_only
         self.mode = _monitor_mode(monitor, mode)
+        self.save_freq = save_freq
         self.best = None
+        self._epoch = 0
+        self._batches_since_save = 0
+
+    def _overrides(self, hook: str) -> bool:
+        # The loop calls into Python after each batch only when saving by batches.
+        if hook == "on_train_batch_end":
+            return self.save_freq != "epoch"
+        return super()._overrides(hook)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.save_freq == "epoch":
+            return
+        self._batches_since_save += 1
+        if self._batches_since_save >= self.save_freq:
+            self._batches_since_save = 0
+            self._save(self._epoch, _plain_logs(logs or {}), batch=batch)
 
     def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
+        if self.save_freq == "epoch":
+            self._save(epoch, logs or {})
+
+    def _save(self, epoch, logs, batch=None):
         if self.save_best_only:
             value = logs.get(self.monitor)
             if value is None:
                 warnings.warn(
                     f"ModelCheckpoint: {self.monitor!r} is not in the logs; nothing saved",
-                    stacklevel=2,
+                    stacklevel=3,
                 )
                 return
             better = (
@@ -276,7 +312,10 @@ class ModelCheckpoint(Callback):
             if not better:
                 return
             self.best = value
-        path = self.filepath.format(epoch=epoch + 1, **logs)
+        names = {"epoch": epoch + 1, **logs}
+        if batch is not None and "batch" not in logs:
+            names["batch"] = batch + 1
+        path = self.filepath.format(**names)
         if self.save_weights_only:
             self.model.save_weights(path)
         else:

@@ -25,6 +25,11 @@ class Regularizer:
     def get_config(self) -> dict:
         return {"l1": self.l1, "l2": self.l2}
 
+    @classmethod
+    def from_config(cls, config: dict):
+        """The regularizer of a ``get_config()`` dict, as Keras's ``cls(**config)``."""
+        return cls(**config)
+
     def __repr__(self):
         return f"{type(self).__name__}(l1={self.l1}, l2={self.l2})"
 
@@ -37,10 +42,17 @@ class L1(Regularizer):
     def __init__(self, l1=0.01):
         super().__init__(l1=l1)
 
+    def get_config(self) -> dict:
+        # Keras's: the one factor the class takes, so that L1.from_config rebuilds it.
+        return {"l1": self.l1}
+
 
 class L2(Regularizer):
     def __init__(self, l2=0.01):
         super().__init__(l2=l2)
+
+    def get_config(self) -> dict:
+        return {"l2": self.l2}
 
 
 def l1(l1=0.01):  # noqa: D103 - Keras's functional spelling

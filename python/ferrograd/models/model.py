@@ -184,6 +184,11 @@ class Model(WeightViews):
         self._trainable = bool(value)
         if self._graph is not None:
             self._graph.trainable = self._trainable
+        # As in Keras, the flag reaches every layer, those of nested models too: after
+        # `model.trainable = False`, `inner_model.layers[0].trainable` reads False.
+        for layer in self._layers:
+            if not isinstance(layer, InputLayer):
+                layer.trainable = self._trainable
 
     @property
     def inputs(self):
@@ -490,12 +495,46 @@ class Model(WeightViews):
     def _prepare(self, x, y=None, **kwargs) -> PreparedData:
         """``prepare`` the data, as lists of arrays (one per input and output) for a model with
         several inputs or outputs."""
+        x = self._adjust_input_rank(x)
+        validation = kwargs.get("validation_data")
+        if isinstance(validation, (list, tuple)) and len(validation) >= 2:
+            kwargs["validation_data"] = (self._adjust_input_rank(validation[0]), *validation[1:])
         if self._is_multi():
             inputs, outputs = self._io_names()
             return prepare_columns(
                 x, y, dtype=self._dtype(), inputs=inputs, outputs=outputs, **kwargs
             )
         return prepare(x, y, dtype=self._dtype(), **kwargs)
+
+    def _adjust_input_rank(self, x):
+        """``x`` with Keras's rank adjustment of array inputs: an array one axis short of an
+        input whose last dimension is 1 gets that axis (a column of values, such as a pandas
+        Series, for ``Input(shape=(1,))``), and one with an extra last axis of 1 loses it.
+        Anything else is left for the data checks to accept or refuse."""
+        if self._graph is None:
+            return x
+        shapes = [list(shape) for shape in self._graph.input_shapes]
+
+        def adjusted(value, shape):
+            if isinstance(value, Tensor) or not hasattr(value, "ndim"):
+                return value
+            if value.ndim == len(shape) - 1 and shape[-1] == 1:
+                return np.expand_dims(np.asarray(value), -1)
+            if value.ndim == len(shape) + 1 and value.ndim > 0 and value.shape[-1] == 1:
+                return np.squeeze(np.asarray(value), -1)
+            return value
+
+        if len(shapes) == 1:
+            return adjusted(x, shapes[0])
+        if isinstance(x, dict):
+            names = self._io_names()[0]
+            return {
+                key: adjusted(value, shapes[names.index(key)]) if key in names else value
+                for key, value in x.items()
+            }
+        if isinstance(x, (list, tuple)) and len(x) == len(shapes):
+            return [adjusted(value, shape) for value, shape in zip(x, shapes, strict=True)]
+        return x
 
     def _core_compiled(self, y_shapes) -> dict:
         """The losses, metrics, loss weights and output names ``_core.fit``/``evaluate`` take
@@ -538,6 +577,22 @@ class Model(WeightViews):
             "loss_weights": weights,
             "output_names": outputs,
         }
+
+    @property
+    def metrics_names(self) -> list:
+        """The names of the values ``evaluate`` returns, in its order (``["loss",
+        "accuracy"]``), so that ``dict(zip(model.metrics_names, model.evaluate(x, y)))`` names
+        them; empty until the model has been trained or evaluated, as in Keras.
+
+        Example:
+            >>> results = model.evaluate(x_test, y_test, verbose=0)
+            >>> dict(zip(model.metrics_names, results))
+            {'loss': 0.31, 'accuracy': 0.89}
+        """
+        names = getattr(self, "_metrics_names", None)
+        if names is None and self.history is not None:
+            names = [name for name in self.history.history if not name.startswith("val_")]
+        return list(names or [])
 
     @property
     def compiled(self) -> bool:
@@ -792,6 +847,7 @@ class Model(WeightViews):
         )
         logs = dict(logs)
         progress.end(logs)
+        self._metrics_names = list(logs)
         if return_dict:
             return logs
         values = list(logs.values())
@@ -863,10 +919,21 @@ class Model(WeightViews):
 
     # --- summary -------------------------------------------------------------------------
 
-    def summary(self, line_length=None, print_fn=None):
-        """Prints a table of the layers with their output shapes and parameter counts."""
+    def summary(self, line_length=None, print_fn=None, show_trainable=False):
+        """Prints a table of the layers with their output shapes and parameter counts.
+
+        Args:
+            line_length: the least width of the table, in characters.
+            print_fn: what prints the table (default ``print``).
+            show_trainable: add a column that says whether each layer trains (``Y``/``N``,
+                ``-`` for a layer without weights), as Keras's.
+
+        Example:
+            >>> base_model.trainable = False
+            >>> model.summary(show_trainable=True)
+        """
         print_fn = print_fn or print
-        print_fn(summary_text(self, line_length))
+        print_fn(summary_text(self, line_length, show_trainable=show_trainable))
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r}, built={self.built}>"

@@ -26,6 +26,10 @@ class Sequential(Model):
     def __init__(self, layers=None, name=None):
         super().__init__(name=name)
         self._input_shape = None
+        self._input_dtype = None
+        # The symbolic calls `build` records on the layers (see `_record_symbolic_calls`).
+        self._symbolic_calls: list = []
+        self._symbolic_ends = None
         for layer in layers or []:
             self.add(layer)
 
@@ -36,9 +40,11 @@ class Sequential(Model):
             if self._layers:
                 raise ValueError("an Input can only start a Sequential model")
             self._input_shape = layer.shape[1:]
+            self._input_dtype = layer.dtype
             return
         if isinstance(layer, InputLayer):
             self._input_shape = layer.shape[1:]
+            self._input_dtype = layer.dtype
             return
         if not isinstance(layer, (Layer, Model)):
             raise TypeError(f"Sequential.add takes a layer, received {layer!r}")
@@ -61,6 +67,8 @@ class Sequential(Model):
         self._graph = None
         if self._input_shape is not None and self._layers:
             self.build((None, *self._input_shape))
+        else:
+            self._forget_symbolic_calls()
         return layer
 
     def build(self, input_shape) -> None:
@@ -91,6 +99,29 @@ class Sequential(Model):
             [layer._core for layer in core_layers], nodes, [0], len(self._layers), self._dtype()
         )
         self._graph.trainable = self._trainable
+        self._record_symbolic_calls()
+
+    def _record_symbolic_calls(self) -> None:
+        """Calls the layers in turn on a symbolic ``Input``, as Keras's built Sequential model
+        is a functional graph, so that ``layer.input``, ``layer.output`` and ``model.inputs``
+        make feature extractors: ``Model(inputs=model.inputs, outputs=[l.output for l in
+        model.layers])``. The calls of an earlier build (before ``add`` or ``pop``) are
+        forgotten first."""
+        from ferrograd.layers.input_layer import Input
+
+        self._forget_symbolic_calls()
+        tensor = first = Input(shape=self._input_shape, dtype=self._input_dtype)
+        for layer in self._layers:
+            tensor = layer(tensor)
+            self._symbolic_calls.append((layer, tensor._call))
+        self._symbolic_ends = (first, tensor)
+
+    def _forget_symbolic_calls(self) -> None:
+        for layer, call in self._symbolic_calls:
+            calls = layer.__dict__.get("_calls", [])
+            if call in calls:
+                calls.remove(call)
+        self._symbolic_calls, self._symbolic_ends = [], None
 
     def _ensure_built(self, sample_shape) -> None:
         if self._graph is None:
@@ -98,13 +129,15 @@ class Sequential(Model):
 
     @property
     def inputs(self):
-        """One symbolic input of the model's input shape, or None before it is built."""
-        return [KerasTensor(self.input_shape)] if self._graph is not None else None
+        """The symbolic input the layers were called on (a list of one), or None before the
+        model is built."""
+        return None if self._symbolic_ends is None else [self._symbolic_ends[0]]
 
     @property
     def outputs(self):
-        """One symbolic output of the model's output shape, or None before it is built."""
-        return [KerasTensor(self.output_shape)] if self._graph is not None else None
+        """The symbolic output of the last layer (a list of one), or None before the model is
+        built."""
+        return None if self._symbolic_ends is None else [self._symbolic_ends[1]]
 
     def _reduce_unbuilt(self):
         # Not built yet: the pickle holds the layers' settings, and the copy is rebuilt from

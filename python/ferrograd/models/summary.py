@@ -8,35 +8,43 @@ from ferrograd.layers.input_layer import InputLayer
 from ferrograd.layers.shapes import format_shape
 
 
-def summary_text(model, line_length=None) -> str:
+def summary_text(model, line_length=None, show_trainable=False) -> str:
     """Keras's summary table: layers, output shapes, parameter counts and totals.
 
     Args:
         model: a built ``Model``.
         line_length: the least width of the table, in characters.
+        show_trainable: add Keras's "Trainable" column: ``Y`` or ``N`` for a layer with
+            weights, ``-`` for one without.
 
     Example:
         >>> model = fg.Sequential([layers.Dense(2, input_shape=(3,))], name="tiny")
         >>> print(summary_text(model).splitlines()[0])
         Model: "tiny"
     """
-    graph = model._require_graph()
+    # A Sequential model not built yet lists its layers with unknown shapes, as Keras's does.
+    graph = model._graph if model.layers else model._require_graph()
     rows = []
     for layer in model.layers:
-        if isinstance(layer, InputLayer):
-            shape = layer.shape
+        if graph is None:
+            shape, params = "?", "0 (unbuilt)" if not layer.built else f"{layer.count_params():,}"
         else:
-            shape = graph.node_shape(model._node_of_layer[id(layer)])
-        rows.append(
-            (
-                f"{layer.name} ({layer_type(layer)})",
-                format_shape(shape),
-                f"{layer.count_params():,}",
-            )
-        )
+            if isinstance(layer, InputLayer):
+                shape = format_shape(layer.shape)
+            else:
+                shape = format_shape(graph.node_shape(model._node_of_layer[id(layer)]))
+            params = f"{layer.count_params():,}"
+        row = [f"{layer.name} ({layer_type(layer)})", shape, params]
+        if show_trainable:
+            row.append(("Y" if layer.trainable else "N") if layer.weights else "-")
+        rows.append(row)
     widths = [max([31, *(len(r[0]) for r in rows)]), max([22, *(len(r[1]) for r in rows)]), 13]
+    headers = ["Layer (type)", "Output Shape", "Param #"]
+    if show_trainable:
+        widths.append(9)
+        headers.append("Trainable")
     if line_length:
-        widths[0] = max(widths[0], line_length - sum(widths[1:]) - 10)
+        widths[0] = max(widths[0], line_length - sum(widths[1:]) - 3 * len(widths) - 1)
 
     def line(left, mid, right, fill):
         return left + mid.join(fill * (w + 2) for w in widths) + right
@@ -46,11 +54,12 @@ def summary_text(model, line_length=None) -> str:
             f" {values[0]:<{widths[0]}} ",
             f" {values[1]:<{widths[1]}} ",
             f" {values[2]:>{widths[2]}} ",
+            *(f" {value:^{width}} " for value, width in zip(values[3:], widths[3:], strict=True)),
         ]
         return border + border.join(padded) + border
 
     out = [f'Model: "{model.name}"', line("┏", "┳", "┓", "━")]
-    out.append(cells(("Layer (type)", "Output Shape", "Param #"), "┃"))
+    out.append(cells(headers, "┃"))
     out.append(line("┡", "╇", "┩", "━"))
     for i, row in enumerate(rows):
         out.append(cells(row, "│"))
