@@ -143,7 +143,9 @@ def test_the_typical_transfer_learning_workflow_then_fine_tuning():
     history = model.fit(
         x_train[:500],
         y_train[:500],
-        epochs=20,
+        # 20 in the guide; the head on this small stand-in base learns more slowly with the base
+        # in inference mode (0.58 after 20 epochs, 0.68 after 40).
+        epochs=40,
         validation_data=(x_train[500:], y_train[500:]),
         verbose=0,
     )
@@ -189,12 +191,6 @@ def test_a_frozen_batch_normalization_runs_in_inference_mode():
         np.testing.assert_array_equal(before, after)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not in ferrograd yet (reported; branch nested16 is adding training= to symbolic "
-    "calls): base_model(inputs, training=False) in a functional graph does not keep the nested "
-    "model in inference mode; it runs with fit's training flag",
-)
 def test_fine_tuning_keeps_a_base_called_with_training_false_in_inference_mode():
     base_model = pretrained_base_model()
     moving = [w.copy() for w in base_model.get_weights()[4:6]]
