@@ -8,9 +8,11 @@ from ferrograd import _core
 class no_grad:  # noqa: N801 - named like PyTorch's, which users type from memory
     """Runs the enclosed code without recording a graph (per thread).
 
-    Example:
+    Examples:
         >>> with fg.no_grad():
-        ...     y = model(x)          # y.requires_grad is False
+        ...     out = model(x)
+        >>> out.requires_grad
+        False
     """
 
     def __enter__(self) -> None:

@@ -7,7 +7,7 @@ Each activation is one function here, registered by name with ``@_registered`` (
 its activations in one module too); the Rust core's ``Activation`` registry
 (``src/ops/activation.rs``) knows the same names.
 
-Example:
+Examples:
     >>> fg.activations.relu(fg.tensor([-1.0, 2.0]))
     tensor([0., 2.], shape=(2,), dtype=float32)
 """

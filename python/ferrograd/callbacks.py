@@ -4,9 +4,11 @@ The training loop runs in Rust; it calls back into Python at the start and end o
 and after batches only when a callback overrides a batch hook (a callback that does pays for a
 trip into Python on every batch). Each hook receives a plain dict of logs.
 
-Example:
+Examples:
     >>> stop = fg.callbacks.EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)
-    >>> model.fit(x, y, validation_split=0.1, epochs=100, callbacks=[stop])
+    >>> history = model.fit(x, y, validation_split=0.25, epochs=100, callbacks=[stop], verbose=0)
+    >>> len(history.history["loss"]) <= 100
+    True
 """
 
 from __future__ import annotations
@@ -438,9 +440,11 @@ class CSVLogger(Callback):
         append: add rows to an existing file (and write no header when it has content), as
             when training resumes; by default the file is started anew.
 
-    Example:
+    Examples:
         >>> logger = fg.callbacks.CSVLogger("training.csv")
-        >>> model.fit(x, y, epochs=10, callbacks=[logger])
+        >>> history = model.fit(x, y, epochs=3, callbacks=[logger], verbose=0)
+        >>> open("training.csv").readline().strip()
+        'epoch,loss'
     """
 
     def __init__(self, filename, separator: str = ",", append: bool = False):

@@ -1,12 +1,15 @@
 """Text preprocessing for sequence models, as in Keras: ``pad_sequences`` brings token lists to
 one length, and ``TextVectorization`` turns texts into token ids with a learned vocabulary.
 
-Example:
+Examples:
+    >>> train_texts = ["a good film", "a bad film", "good, good acting"]
     >>> vectorizer = fg.preprocessing.TextVectorization(max_tokens=10000,
-    ...                                                 output_sequence_length=200)
+    ...                                                 output_sequence_length=6)
     >>> vectorizer.adapt(train_texts)
-    >>> x_train = vectorizer(train_texts)          # (samples, 200) int64, 0 = padding
-    >>> model = fg.Sequential([layers.Embedding(10000, 128, mask_zero=True), ...])
+    >>> x_train = vectorizer(train_texts)          # int64 token ids, 0 = padding
+    >>> x_train.shape
+    (3, 6)
+    >>> model = fg.Sequential([layers.Embedding(10000, 8, mask_zero=True), layers.LSTM(4)])
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ def pad_sequences(
     Returns:
         A numpy array of shape ``(len(sequences), maxlen, *item_shape)``.
 
-    Example:
+    Examples:
         >>> pad_sequences([[1], [2, 3], [4, 5, 6]])
         array([[0, 0, 1],
                [0, 2, 3],
@@ -122,7 +125,7 @@ class TextVectorization:
             each call's texts to its longest).
         vocabulary: a list of tokens to use instead of ``adapt``.
 
-    Example:
+    Examples:
         >>> vectorizer = TextVectorization(output_sequence_length=4)
         >>> vectorizer.adapt(["the cat sat", "the dog"])
         >>> vectorizer.get_vocabulary()

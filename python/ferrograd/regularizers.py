@@ -1,8 +1,8 @@
 """Weight penalties added to the training loss, as in Keras:
 ``l1 * sum(|w|) + l2 * sum(w ** 2)``.
 
-Example:
-    >>> layers.Dense(64, kernel_regularizer=fg.regularizers.l2(1e-4))
+Examples:
+    >>> dense = layers.Dense(64, kernel_regularizer=fg.regularizers.l2(1e-4))
 """
 
 from ferrograd import _core

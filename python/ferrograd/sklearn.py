@@ -19,14 +19,19 @@ model from the data. A model it returns already compiled keeps its compile setti
 the estimator compiles it with ``optimizer``, ``loss`` (a default that suits the targets when
 None) and ``compile__*``.
 
-Example:
+Examples:
     >>> def build(units=32, n_features_in_=None, n_classes_=None):
     ...     return fg.Sequential([
     ...         fg.layers.Dense(units, activation="relu", input_shape=(n_features_in_,)),
     ...         fg.layers.Dense(n_classes_, activation="softmax"),
     ...     ])
-    >>> clf = ferrograd.sklearn.Classifier(build, model__units=64, epochs=20, random_state=0)
-    >>> GridSearchCV(clf, {"model__units": [16, 64]}, cv=3).fit(X, y)
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> X = np.random.default_rng(0).normal(size=(60, 4)).astype("float32")
+    >>> y = (X[:, 0] > 0).astype("int64")
+    >>> clf = fg.sklearn.Classifier(build, model__units=8, epochs=3, random_state=0, verbose=0)
+    >>> search = GridSearchCV(clf, {"model__units": [4, 8]}, cv=3).fit(X, y)
+    >>> sorted(search.best_params_)
+    ['model__units']
 """
 
 from __future__ import annotations

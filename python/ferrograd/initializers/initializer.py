@@ -18,7 +18,7 @@ class Initializer:
     A subclass in ``ferrograd.initializers`` sets ``_name``, the name of its Rust initializer
     (``src/initializers/<name>.rs``), and ``get_config()``, its arguments; the draw runs in Rust.
 
-    Example:
+    Examples:
 
     >>> w = fg.initializers.GlorotUniform()((3, 2))
     >>> w.shape

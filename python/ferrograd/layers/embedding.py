@@ -24,7 +24,7 @@ class Embedding(MaskAwareLayer):
     Input shape: ``(batch, time)`` of integer ids (any numeric dtype holding integers; a
     model's float32 input holds them exactly). Output shape: ``(batch, time, output_dim)``.
 
-    Example:
+    Examples:
         >>> embedding = layers.Embedding(1000, 64, mask_zero=True)
         >>> embedding(np.array([[4, 20, 0]])).shape
         (1, 3, 64)

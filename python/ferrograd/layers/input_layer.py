@@ -21,7 +21,7 @@ class InputLayer(Layer):
         name: the layer's name (``input_layer``, ``input_layer_1``... when omitted).
         dtype: ``"float32"`` (default) or ``"float64"``.
 
-    Example:
+    Examples:
         >>> layer = layers.InputLayer((784,), name="pixels")
         >>> layer.output
         <KerasTensor shape=(None, 784), dtype=float32, produced by 'pixels'>
@@ -74,7 +74,7 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, batch_shape=None):
             ids (fed to the model in its float dtype).
         batch_shape: the shape with the batch axis first, instead of ``shape``.
 
-    Example:
+    Examples:
         >>> inputs = layers.Input(shape=(784,))
         >>> outputs = layers.Dense(10, activation="softmax")(inputs)
         >>> model = fg.Model(inputs=inputs, outputs=outputs)

@@ -16,7 +16,7 @@ class KerasTensor:
         producer: the layer whose call made it (None for a free-standing tensor).
         inputs: the symbolic tensors that call read.
 
-    Example:
+    Examples:
         >>> inputs = layers.Input(shape=(4,))
         >>> layers.Dense(2)(inputs)
         <KerasTensor shape=(None, 2), dtype=float32, produced by 'dense'>
@@ -56,7 +56,7 @@ class Call:
         many_inputs: whether it was called on a list.
         outputs: the symbolic tensors it made.
 
-    Example:
+    Examples:
         >>> x = layers.Input(shape=(3,))
         >>> y = layers.Dense(2, name="d")(x)
         >>> y._call.inputs == [x]
@@ -90,7 +90,7 @@ def symbolic_call(layer, inputs, output_shape, dtype, many_inputs=False):
         dtype: the outputs' dtype.
         many_inputs: whether the layer was called on a list.
 
-    Example:
+    Examples:
         >>> x = layers.Input(shape=(3,))
         >>> symbolic_call(layers.Dense(2, name="d"), [x], (None, 2), "float32").shape
         (None, 2)
@@ -113,7 +113,7 @@ def first_call(layer) -> Call:
     Args:
         layer: a layer.
 
-    Example:
+    Examples:
         >>> first_call(layers.Dense(2, name="d"))
         Traceback (most recent call last):
         ValueError: ...

@@ -33,7 +33,7 @@ class Layer(WeightViews):
         input_shape: the shape of one sample (without the batch axis), for the first layer of
             a ``Sequential`` model. ``input_dim=n`` means ``input_shape=(n,)``.
 
-    Example:
+    Examples:
         >>> layer = layers.Dense(4, name="hidden")
         >>> layer.built, layer.name
         (False, 'hidden')
@@ -219,7 +219,7 @@ def regularizer_settings(regularizer):
     Args:
         regularizer: what ``fg.regularizers.get`` accepts.
 
-    Example:
+    Examples:
         >>> regularizer_settings(None) is None, regularizer_settings("l2")["l2"]
         (True, 0.01)
     """
@@ -235,7 +235,7 @@ def check_call_kwargs(layer, kwargs: dict) -> None:
         layer: the layer being called.
         kwargs: the extra keyword arguments of the call.
 
-    Example:
+    Examples:
         >>> check_call_kwargs(layers.Dense(2, name="d"), {})
     """
     if "initial_state" in kwargs:

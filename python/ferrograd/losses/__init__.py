@@ -96,7 +96,7 @@ def get(identifier: Any) -> Loss | None:
     Returns:
         A `Loss` instance (with default parameters for a name).
 
-    Example:
+    Examples:
 
     >>> fg.losses.get("bce")
     BinaryCrossentropy(from_logits=False, label_smoothing=0.0)
@@ -131,7 +131,7 @@ def get(identifier: Any) -> Loss | None:
 def serialize(loss: Loss) -> dict[str, Any]:
     """Keras's form of a loss's config: ``{"class_name": ..., "config": {...}}``.
 
-    Example:
+    Examples:
 
     >>> fg.losses.serialize(fg.losses.Huber())["class_name"]
     'Huber'
@@ -142,7 +142,7 @@ def serialize(loss: Loss) -> dict[str, Any]:
 def deserialize(config: dict[str, Any]) -> Loss:
     """The loss of a config written by `serialize` (or any form `get` accepts).
 
-    Example:
+    Examples:
 
     >>> fg.losses.deserialize({"class_name": "Huber", "config": {"delta": 2.0}})
     Huber(delta=2.0)

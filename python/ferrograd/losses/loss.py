@@ -28,7 +28,7 @@ class Loss:
             ``"sum_over_batch_size"`` (their mean, the default), ``"sum"`` or ``"none"``.
             Training with ``fit`` always uses the mean.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> fg.losses.Loss({"name": "huber", "delta": 2.0}).get_config()["delta"]
@@ -106,7 +106,7 @@ class Loss:
 def per_sample(config: dict[str, Any], y_true: Any, y_pred: Any) -> Tensor:
     """The loss of each sample under the Rust config ``config`` (the loss functions' form).
 
-    Example:
+    Examples:
 
     >>> per_sample({"name": "mean_squared_error"}, [[0.0, 1.0]], [[1.0, 1.0]]).shape
     (1,)

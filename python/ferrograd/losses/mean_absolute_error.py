@@ -14,7 +14,7 @@ def mean_absolute_error(y_true: Any, y_pred: Any) -> Tensor:
     Returns:
         A tensor of shape ``y_pred.shape[:-1]``.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> fg.losses.mean_absolute_error([[0.0, 1.0]], [[1.0, 0.0]]).numpy().tolist()
@@ -35,7 +35,7 @@ class MeanAbsoluteError(
         name: The name of the loss. Defaults to ``"mean_absolute_error"``.
         reduction: ``"sum_over_batch_size"`` (default), ``"sum"`` or ``"none"``.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> fg.losses.MeanAbsoluteError()([[0.0, 1.0]], fg.tensor([[1.0, 0.0]])).item()

@@ -70,7 +70,7 @@ def get(
         y_true_shape, y_pred_shape: The shapes of labels and predictions, needed to resolve
             ``"accuracy"`` / ``"acc"`` (see `resolve_accuracy`).
 
-    Example:
+    Examples:
 
     >>> fg.metrics.get("acc", (32,), (32, 10))
     SparseCategoricalAccuracy(name='acc')
@@ -114,7 +114,7 @@ def get(
 def serialize(metric: Metric) -> dict[str, Any]:
     """Keras's form of a metric's config: ``{"class_name": ..., "config": {...}}``.
 
-    Example:
+    Examples:
 
     >>> fg.metrics.serialize(fg.metrics.Recall())
     {'class_name': 'Recall', 'config': {'name': 'recall', 'thresholds': 0.5}}
@@ -125,7 +125,7 @@ def serialize(metric: Metric) -> dict[str, Any]:
 def deserialize(config: dict[str, Any]) -> Metric:
     """The metric of a config written by `serialize` (or any form `get` accepts).
 
-    Example:
+    Examples:
 
     >>> fg.metrics.deserialize({"class_name": "AUC", "config": {"curve": "PR"}}).name
     'auc'

@@ -35,7 +35,7 @@ class F1Score(Metric, registered_as="f1_score"):
         name: The name shown in logs. Defaults to ``"f1_score"``.
         dtype: Accepted for Keras compatibility; results are Python floats.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> y = [[1, 1, 1], [1, 0, 0], [1, 1, 0]]

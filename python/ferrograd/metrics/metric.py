@@ -20,7 +20,7 @@ class Metric:
             ``{"name": "binary_accuracy", "threshold": 0.5}``.
         name: The name shown in logs. Defaults to the Keras snake_case name.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> m = fg.metrics.Metric({"name": "binary_accuracy"}, name="acc")

@@ -4,13 +4,17 @@ structure, weights, ``compile``, ``fit``/``evaluate``/``predict``, saving and ``
 The loops of ``fit``, ``evaluate`` and ``predict`` run in Rust with the GIL released; Python is
 called back only for the progress bar and the callbacks.
 
-Example:
+Examples:
+    >>> x20 = np.random.default_rng(0).normal(size=(64, 20)).astype("float32")
+    >>> y20 = (x20[:, 0] > 0).astype("float32")
     >>> model = fg.Sequential([
     ...     layers.Dense(64, activation="relu", input_shape=(20,)),
     ...     layers.Dense(1, activation="sigmoid"),
     ... ])
     >>> model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
-    >>> history = model.fit(x, y, epochs=10, batch_size=32, validation_split=0.1)
+    >>> history = model.fit(x20, y20, epochs=10, batch_size=32, validation_split=0.1, verbose=0)
+    >>> sorted(history.history)
+    ['accuracy', 'loss', 'val_accuracy', 'val_loss']
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ class Model(WeightViews):
         outputs: the tensor the layer calls produced from them.
         name: the model's name.
 
-    Example:
+    Examples:
         >>> inputs = layers.Input(shape=(784,))
         >>> hidden = layers.Dense(128, activation="relu")(inputs)
         >>> outputs = layers.Dense(10, activation="softmax")(hidden)
@@ -228,8 +232,9 @@ class Model(WeightViews):
             name: the layer's name.
             index: its position in ``model.layers``.
 
-        Example:
-            >>> model.get_layer("dense").units
+        Examples:
+            >>> model.get_layer(index=0).units
+            2
         """
         if (name is None) == (index is None):
             raise ValueError("get_layer takes exactly one of name= and index=")
@@ -366,7 +371,7 @@ class Model(WeightViews):
                 several outputs, a list with one entry (a metric or a list) per output, or a
                 dict by output name. Logged as ``{output}_{metric}``.
 
-        Example:
+        Examples:
             >>> model.compile(optimizer="adam", loss={"priority": "mse", "department":
             ...     "categorical_crossentropy"}, loss_weights=[1.0, 0.2],
             ...     metrics={"department": ["accuracy"]})
@@ -626,9 +631,10 @@ class Model(WeightViews):
             A ``History`` (also ``model.history``): ``history.history["loss"]``, ...; with
             several outputs also ``{output}_loss`` and ``{output}_{metric}`` (and ``val_...``).
 
-        Example:
-            >>> history = model.fit(x, y, epochs=5, batch_size=32, validation_split=0.2)
-            >>> history.history["val_loss"][-1]
+        Examples:
+            >>> history = model.fit(x, y, epochs=5, batch_size=8, validation_split=0.25, verbose=0)
+            >>> len(history.history["val_loss"])
+            5
         """
         self._require_compiled()
         # Every argument is checked before the first step, so that a bad one never fails after
@@ -758,8 +764,11 @@ class Model(WeightViews):
             ...]``; with several outputs ``[loss, out1_loss, ..., out1_metric, ...]`` in
             Keras's order (or a dict with ``return_dict=True``).
 
-        Example:
+        Examples:
+            >>> model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
             >>> loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
+            >>> 0.0 <= accuracy <= 1.0
+            True
         """
         self._require_compiled()
         batch_size = _data.positive_int(batch_size, "batch_size", default=32)
@@ -802,8 +811,10 @@ class Model(WeightViews):
             steps: the number of batches to read from an iterable (default: all).
             callbacks: ``fg.callbacks`` instances.
 
-        Example:
+        Examples:
             >>> probabilities = model.predict(x_test, verbose=0)
+            >>> probabilities.shape
+            (8, 1)
         """
         batch_size = _data.positive_int(batch_size, "batch_size", default=32)
         steps = _data.optional_positive_int(steps, "steps")

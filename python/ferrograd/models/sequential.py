@@ -18,7 +18,7 @@ class Sequential(Model):
             ``input_shape=``, or the list may start with ``layers.Input(shape=...)``;
             otherwise the model is built from the data at the first call or ``fit``.
 
-    Example:
+    Examples:
         >>> model = fg.Sequential([layers.Dense(64, activation="relu", input_shape=(20,)),
         ...                        layers.Dense(1, activation="sigmoid")])
     """

@@ -66,7 +66,7 @@ def get(identifier: Any) -> Optimizer | None:
     Returns:
         An ``Optimizer``, or ``None`` for ``None``.
 
-    Example:
+    Examples:
 
     >>> fg.optimizers.get("adam").learning_rate
     0.001

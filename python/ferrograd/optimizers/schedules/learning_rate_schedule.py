@@ -42,7 +42,7 @@ class LearningRateSchedule:
     A schedule written in Python is evaluated in Python before every update, so it costs a little
     more per step than the built-in schedules, which run in Rust.
 
-    Example:
+    Examples:
 
     ```python
     class InverseSqrt(fg.optimizers.schedules.LearningRateSchedule):
