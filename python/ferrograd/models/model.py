@@ -213,7 +213,19 @@ class Model(WeightViews):
         return outputs[0] if len(outputs) == 1 and not self._many_outputs else list(outputs)
 
     def compute_output_shape(self, input_shape):
-        """The output shape(s) of the model used as a layer (building a ``Sequential``)."""
+        """The output shape(s) of the model used as a layer (building a ``Sequential``).
+
+        Args:
+            input_shape: the input shape, batch axis first (``(None, 3)``), or a list of
+                shapes for a model with several inputs.
+
+        Returns:
+            The output shape as a tuple, or a list of tuples for a model with several outputs.
+
+        Examples:
+            >>> model.compute_output_shape((None, 3))
+            (None, 1)
+        """
         from ferrograd.layers.shapes import shape_list
 
         shapes = shape_list(input_shape)
@@ -291,12 +303,44 @@ class Model(WeightViews):
         return [(path, tensor) for path, tensor, _ in self._weight_entries()]
 
     def get_weights(self) -> list:
+        """The values of every weight (trainable or not), as numpy arrays in ``weights`` order.
+
+        Returns:
+            A list of numpy arrays, copies of the weights.
+
+        Examples:
+            >>> [w.shape for w in model.get_weights()]
+            [(3, 2), (2,), (2, 1), (1,)]
+        """
         return [w.numpy() for w in self.weights]
 
     def set_weights(self, weights) -> None:
+        """Sets every weight from arrays in ``weights`` order (what ``get_weights`` returns).
+
+        Args:
+            weights: a list of arrays, one per weight, of the weights' shapes.
+
+        Raises:
+            ValueError: the number of arrays or a shape differs; no weight has changed then.
+
+        Examples:
+            >>> values = model.get_weights()
+            >>> model.set_weights(values)
+            >>> np.array_equal(model.get_weights()[0], values[0])
+            True
+        """
         set_tensor_values(self.weights, weights, f"model {self.name!r}")
 
     def count_params(self) -> int:
+        """The number of values in all the weights, trainable or not.
+
+        Returns:
+            An int.
+
+        Examples:
+            >>> model.count_params()  # (3 * 2 + 2) + (2 * 1 + 1)
+            11
+        """
         return int(sum(w.size for w in self.weights))
 
     def zero_grad(self) -> None:
@@ -833,25 +877,78 @@ class Model(WeightViews):
         return outputs
 
     def predict_on_batch(self, x):
+        """The model's outputs for ``x`` taken as one batch, as numpy arrays.
+
+        Args:
+            x: the inputs: an array, or a list of arrays for a model with several inputs.
+
+        Returns:
+            A numpy array (a list of them for a model with several outputs).
+
+        Examples:
+            >>> model.predict_on_batch(x_test).shape
+            (8, 1)
+        """
         return self.predict(x, batch_size=max(len(x), 1), verbose=0)
 
     # --- saving --------------------------------------------------------------------------
 
     def save(self, filepath, include_optimizer=True) -> None:
         """Saves the architecture, the compile settings, the weights and (by default) the
-        optimizer's state in one file, atomically; see ``ferrograd.saving``."""
+        optimizer's state in one file, atomically; see ``ferrograd.saving``.
+
+        ``fg.models.load_model`` reads it back.
+
+        Args:
+            filepath: the file to write (``.fgm`` by convention), a ``str`` or path.
+            include_optimizer: also save the optimizer's state, to continue training where it
+                stopped (default True).
+
+        Examples:
+            >>> model.save("my_model.fgm")
+            >>> fg.models.load_model("my_model.fgm").count_params()
+            11
+        """
         saving.save_model(self, filepath, include_optimizer=include_optimizer)
 
     def save_weights(self, filepath) -> None:
-        """Saves the weights as a safetensors file (names like ``dense/kernel``), atomically."""
+        """Saves the weights as a safetensors file (names like ``dense/kernel``), atomically.
+
+        Args:
+            filepath: the file to write, a ``str`` or path.
+
+        Examples:
+            >>> model.save_weights("my.weights.safetensors")
+        """
         saving.save_weights(self, filepath)
 
     def load_weights(self, filepath) -> None:
         """Loads weights saved by ``save_weights``; every name and shape is checked before any
-        weight changes."""
+        weight changes.
+
+        Args:
+            filepath: the safetensors file, a ``str`` or path.
+
+        Raises:
+            FileFormatError: the file is invalid or does not match the model.
+
+        Examples:
+            >>> model.save_weights("my.weights.safetensors")
+            >>> model.load_weights("my.weights.safetensors")
+        """
         saving.load_weights(self, filepath)
 
     def get_config(self) -> dict:
+        """The architecture as a JSON-ready dict: the class, the name, the layers' settings
+        and, for a ``Sequential``, the input shape (what a model file stores).
+
+        Returns:
+            A dict.
+
+        Examples:
+            >>> sorted(model.get_config())
+            ['class', 'input_shape', 'layers', 'name']
+        """
         return saving.model_config(self)
 
     def __reduce__(self):
@@ -868,7 +965,18 @@ class Model(WeightViews):
     # --- summary -------------------------------------------------------------------------
 
     def summary(self, line_length=None, print_fn=None):
-        """Prints a table of the layers with their output shapes and parameter counts."""
+        """Prints a table of the layers with their output shapes and parameter counts.
+
+        Args:
+            line_length: the width of the table in characters; None for the default
+                (default None).
+            print_fn: called with the whole table as one string instead of ``print``
+                (default None).
+
+        Examples:
+            >>> model.summary(print_fn=lambda text: print(text.splitlines()[0]))
+            Model: "sequential"
+        """
         print_fn = print_fn or print
         print_fn(summary_text(self, line_length))
 
