@@ -56,7 +56,18 @@ class InputLayer(Layer):
         return {"name": self.name, "dtype": self.dtype, "batch_shape": list(self.shape)}
 
     def compute_output_shape(self, input_shape) -> tuple:
-        """The input's own shape, batch axis first."""
+        """The input's own shape, batch axis first (an input does not transform anything).
+
+        Args:
+            input_shape: ignored.
+
+        Returns:
+            The tuple ``shape``.
+
+        Examples:
+            >>> layers.InputLayer((3,)).compute_output_shape((None, 3))
+            (None, 3)
+        """
         return self.shape
 
     def __call__(self, inputs, training=None, **kwargs):
