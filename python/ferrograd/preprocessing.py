@@ -187,7 +187,24 @@ class TextVectorization:
 
     def adapt(self, data) -> None:
         """Learns the vocabulary from ``data``, a list (or array) of strings, replacing any
-        earlier one."""
+        earlier one.
+
+        Tokens are ranked by frequency (ties by the token, in reverse order, as in Keras) and
+        cut to ``max_tokens`` with padding and ``"[UNK]"`` counted.
+
+        Args:
+            data: the texts: a list, tuple or array of strings or bytes, of shape ``(n,)`` or
+                ``(n, 1)``.
+
+        Raises:
+            ValueError: ``data`` of another shape.
+
+        Examples:
+            >>> vectorizer = fg.preprocessing.TextVectorization()
+            >>> vectorizer.adapt(["the cat sat", "the dog"])
+            >>> vectorizer.get_vocabulary()
+            ['', '[UNK]', 'the', 'sat', 'dog', 'cat']
+        """
         counts: Counter = Counter()
         for text in _texts(data):
             counts.update(self._tokens(text))
@@ -200,7 +217,21 @@ class TextVectorization:
 
     def set_vocabulary(self, vocabulary) -> None:
         """Uses ``vocabulary`` (tokens, most frequent first; a leading ``""`` and ``"[UNK]"``
-        are allowed and skipped)."""
+        are allowed and skipped).
+
+        Args:
+            vocabulary: the tokens, in the order of their ids (from 2).
+
+        Raises:
+            ValueError: repeated tokens, ``""`` or ``"[UNK]"`` elsewhere than at the start, or
+                more tokens than ``max_tokens`` allows.
+
+        Examples:
+            >>> vectorizer = fg.preprocessing.TextVectorization()
+            >>> vectorizer.set_vocabulary(["cat", "dog"])
+            >>> vectorizer(["dog cat bird"])
+            array([[3, 2, 1]])
+        """
         tokens = [str(t) for t in vocabulary]
         if tokens[:2] == ["", "[UNK]"]:
             tokens = tokens[2:]
@@ -222,10 +253,32 @@ class TextVectorization:
         self._index = {token: i + 2 for i, token in enumerate(tokens)}
 
     def get_vocabulary(self, include_special_tokens=True) -> list:
-        """The tokens by id: ``""`` (padding), ``"[UNK]"``, then the learned tokens."""
+        """The tokens by id: ``""`` (padding), ``"[UNK]"``, then the learned tokens.
+
+        Args:
+            include_special_tokens: include ``""`` and ``"[UNK]"`` (default True).
+
+        Returns:
+            A list of strings.
+
+        Examples:
+            >>> vectorizer = fg.preprocessing.TextVectorization(vocabulary=["cat", "dog"])
+            >>> vectorizer.get_vocabulary(include_special_tokens=False)
+            ['cat', 'dog']
+        """
         return list(self._vocabulary if include_special_tokens else self._vocabulary[2:])
 
     def vocabulary_size(self) -> int:
+        """The number of ids, padding and ``"[UNK]"`` included (``input_dim`` for an
+        ``Embedding``).
+
+        Returns:
+            An int.
+
+        Examples:
+            >>> fg.preprocessing.TextVectorization(vocabulary=["cat", "dog"]).vocabulary_size()
+            4
+        """
         return len(self._vocabulary)
 
     # --- vectorizing ---------------------------------------------------------------------
@@ -264,6 +317,16 @@ class TextVectorization:
         return [text]
 
     def get_config(self) -> dict:
+        """The constructor's arguments, without the vocabulary (a function given as
+        ``standardize`` or ``split`` is reported as None).
+
+        Returns:
+            A dict.
+
+        Examples:
+            >>> fg.preprocessing.TextVectorization(max_tokens=100).get_config()["max_tokens"]
+            100
+        """
         return {
             "max_tokens": self.max_tokens,
             "standardize": self.standardize if isinstance(self.standardize, str) else None,
