@@ -94,7 +94,20 @@ class Loss:
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Loss:
-        """The loss of the constructor arguments that `get_config` returns."""
+        """The loss of the constructor arguments that ``get_config`` returns.
+
+        Args:
+            config: the dict ``get_config`` returned.
+
+        Returns:
+            A new loss of this class.
+
+        Examples:
+            >>> loss = fg.losses.BinaryCrossentropy(from_logits=True)
+            >>> copy = fg.losses.BinaryCrossentropy.from_config(loss.get_config())
+            >>> copy.get_config()["from_logits"]
+            True
+        """
         return cls(**config)
 
     def __repr__(self) -> str:

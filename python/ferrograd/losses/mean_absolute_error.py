@@ -11,14 +11,18 @@ from ferrograd.losses.loss import Loss, per_sample
 def mean_absolute_error(y_true: Any, y_pred: Any) -> Tensor:
     """The mean absolute error of each sample, ``mean(abs(y_true - y_pred), axis=-1)``.
 
+    ``mae`` is the same function.
+
+    Args:
+        y_true: The targets: a tensor, numpy array or list.
+        y_pred: The predictions, of the same shape.
+
     Returns:
         A tensor of shape ``y_pred.shape[:-1]``.
 
     Examples:
-
-    >>> import ferrograd as fg
-    >>> fg.losses.mean_absolute_error([[0.0, 1.0]], [[1.0, 0.0]]).numpy().tolist()
-    [1.0]
+        >>> fg.losses.mean_absolute_error([[0.0, 1.0]], [[1.0, 0.0]]).numpy().tolist()
+        [1.0]
     """
     return per_sample({"name": "mean_absolute_error"}, y_true, y_pred)
 
