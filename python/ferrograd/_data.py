@@ -24,7 +24,7 @@ def is_batch_iterable(x) -> bool:
     Args:
         x: what the user passed as ``x``.
 
-    Example:
+    Examples:
         >>> is_batch_iterable(np.ones(3)), is_batch_iterable(iter([]))
         (False, True)
     """
@@ -40,7 +40,7 @@ class SequenceBatches:
     Args:
         dataset: the object; ``dataset[i]`` is batch ``i``.
 
-    Example:
+    Examples:
         >>> len(SequenceBatches([(np.ones((2, 3)), np.ones(2))]))
         1
     """
@@ -66,7 +66,7 @@ def as_batches(x):
     Args:
         x: an object ``is_batch_iterable`` accepts.
 
-    Example:
+    Examples:
         >>> batches = as_batches(iter([(np.ones((2, 3)), np.ones(2))]))
     """
     if isinstance(x, PyDataset):
@@ -90,7 +90,7 @@ def as_rows(values, dtype: str, what: str) -> np.ndarray:
         TypeError: the values are not real numbers.
         ValueError: a scalar (no batch axis).
 
-    Example:
+    Examples:
         >>> as_rows([[1, 2]], "float32", "x").dtype
         dtype('float32')
     """
@@ -157,7 +157,7 @@ def check_finite(array: np.ndarray, what: str) -> None:
         array: the rows to scan.
         what: how the error names them.
 
-    Example:
+    Examples:
         >>> check_finite(np.ones(3), "x")
     """
     if isinstance(array, np.memmap) or array.dtype.kind != "f":
@@ -182,7 +182,7 @@ def check_lengths(x: np.ndarray, y: np.ndarray) -> None:
     Args:
         x, y: the rows of samples and of targets.
 
-    Example:
+    Examples:
         >>> check_lengths(np.ones((4, 2)), np.ones(4))
     """
     if len(x) != len(y):
@@ -202,7 +202,7 @@ def split_validation(x, y, validation_split: float):
     Returns:
         ``(x_train, y_train, (x_val, y_val))``, or ``(x, y, None)`` for a split of 0.
 
-    Example:
+    Examples:
         >>> x_train, y_train, (x_val, y_val) = split_validation(np.ones(10), np.ones(10), 0.2)
         >>> len(x_train), len(x_val)
         (8, 2)
@@ -231,7 +231,7 @@ def positive_int(value, name: str, default: int | None = None) -> int:
         name: its name, for the error.
         default: what None means, or None when None is not allowed.
 
-    Example:
+    Examples:
         >>> positive_int(None, "batch_size", default=32), positive_int(8, "batch_size")
         (32, 8)
     """
@@ -251,7 +251,7 @@ def optional_positive_int(value, name: str) -> int | None:
         value: the argument.
         name: its name, for the error.
 
-    Example:
+    Examples:
         >>> optional_positive_int(None, "steps"), optional_positive_int(3, "steps")
         (None, 3)
     """
@@ -265,7 +265,7 @@ def non_negative_int(value, name: str) -> int:
         value: the argument.
         name: its name, for the error.
 
-    Example:
+    Examples:
         >>> non_negative_int(0, "initial_epoch")
         0
     """
@@ -285,7 +285,7 @@ def peek(batches):
     Raises:
         ValueError: the iterable yields nothing.
 
-    Example:
+    Examples:
         >>> batches, first = peek(iter([1, 2]))
         >>> first, list(batches)
         (1, [1, 2])
@@ -309,7 +309,7 @@ def batch_shapes(batch) -> tuple[tuple, tuple]:
     Returns:
         ``(sample_shape, y_shape)``; ``y_shape`` is ``(None,)`` without targets.
 
-    Example:
+    Examples:
         >>> batch_shapes((np.ones((8, 3)), np.ones(8)))
         ((3,), (8,))
     """
@@ -327,7 +327,7 @@ def length_or_none(batches) -> int | None:
     Args:
         batches: an iterable of batches.
 
-    Example:
+    Examples:
         >>> length_or_none([1, 2]), length_or_none(iter([1, 2]))
         (2, None)
     """

@@ -46,12 +46,12 @@ def from_dlpack(obj) -> Tensor:
         BufferError: ``obj`` lives on a device the CPU cannot read (move it first, e.g.
             ``t.cpu()``).
 
-    Example:
+    Examples:
         >>> source = torch.arange(6.0).reshape(2, 3)
         >>> t = fg.from_dlpack(source)
         >>> source[0, 0] = 10.0
         >>> t.shape, t.dtype, t.numpy()[0, 0]
-        ((2, 3), 'float32', np.float32(10.0))
+        ((2, 3), dtype('float32'), np.float32(10.0))
     """
     if isinstance(obj, Tensor):
         return obj.detach()

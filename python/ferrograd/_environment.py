@@ -15,7 +15,7 @@ def check_num_threads_variable(threads_in_use: int) -> None:
     Args:
         threads_in_use: the thread count the core chose instead (said in the warning).
 
-    Example:
+    Examples:
         >>> check_num_threads_variable(2)  # silent when the variable is unset or valid
     """
     value = os.environ.get(NUM_THREADS_VARIABLE)

@@ -6,11 +6,24 @@ from ferrograd import _core
 
 
 class no_grad:  # noqa: N801 - named like PyTorch's, which users type from memory
-    """Runs the enclosed code without recording a graph (per thread).
+    """Runs the enclosed code without recording a graph (per thread), as ``torch.no_grad``.
 
-    Example:
+    Use it as a context manager (``with fg.no_grad():``) or as a decorator (``@fg.no_grad()``);
+    the constructor takes no argument. Grad mode is restored on exit, also after an exception.
+
+    Args:
+        function: (when the instance decorates one) the function to run without a graph.
+
+    Examples:
         >>> with fg.no_grad():
-        ...     y = model(x)          # y.requires_grad is False
+        ...     out = model(x)
+        >>> out.requires_grad
+        False
+        >>> @fg.no_grad()
+        ... def predict(inputs):
+        ...     return model(inputs)
+        >>> predict(x).requires_grad
+        False
     """
 
     def __enter__(self) -> None:

@@ -4,9 +4,11 @@ The training loop runs in Rust; it calls back into Python at the start and end o
 and after batches only when a callback overrides a batch hook (a callback that does pays for a
 trip into Python on every batch). Each hook receives a plain dict of logs.
 
-Example:
+Examples:
     >>> stop = fg.callbacks.EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)
-    >>> model.fit(x, y, validation_split=0.1, epochs=100, callbacks=[stop])
+    >>> history = model.fit(x, y, validation_split=0.25, epochs=100, callbacks=[stop], verbose=0)
+    >>> len(history.history["loss"]) <= 100
+    True
 """
 
 from __future__ import annotations
@@ -33,11 +35,24 @@ _OLD_NAMES = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "o
 
 
 class Callback:
-    """Base class: override the hooks you need.
+    """Base class of the callbacks: subclass it and override the hooks you need.
+
+    ``fit`` calls ``on_train_begin``, then for each epoch ``on_epoch_begin``, the batch hooks
+    and ``on_epoch_end``, then ``on_train_end``; ``evaluate`` and ``predict`` call their
+    ``on_test_*`` and ``on_predict_*`` hooks. Batch hooks are called only when a callback
+    overrides them, since each call is a trip from the Rust loop into Python.
 
     Attributes:
         model: the model being trained (set before ``on_train_begin``).
         params: ``{"epochs": ..., "steps": ..., "verbose": ...}``.
+
+    Examples:
+        >>> class PrintLoss(fg.callbacks.Callback):
+        ...     def on_epoch_end(self, epoch, logs=None):
+        ...         print(epoch, "loss" in logs)
+        >>> history = model.fit(x, y, epochs=2, callbacks=[PrintLoss()], verbose=0)
+        0 True
+        1 True
     """
 
     def __init__(self):
@@ -45,36 +60,316 @@ class Callback:
         self.params = {}
 
     def set_model(self, model) -> None:
+        """Sets ``self.model``; ``fit``, ``evaluate`` and ``predict`` call it before the hooks.
+
+        Args:
+            model: the model the callback watches.
+
+        Examples:
+            >>> callback = fg.callbacks.Callback()
+            >>> callback.set_model(model)
+            >>> callback.model is model
+            True
+        """
         self.model = model
 
     def set_params(self, params: dict) -> None:
+        """Sets ``self.params``, the loop's parameters, before the hooks are called.
+
+        Args:
+            params: a dict such as ``{"epochs": 10, "steps": 4, "verbose": 0}``.
+
+        Examples:
+            >>> callback = fg.callbacks.Callback()
+            >>> callback.set_params({"epochs": 2, "steps": 1, "verbose": 0})
+            >>> callback.params["epochs"]
+            2
+        """
         self.params = params
 
-    def on_train_begin(self, logs=None): ...
-    def on_train_end(self, logs=None): ...
-    def on_epoch_begin(self, epoch, logs=None): ...
-    def on_epoch_end(self, epoch, logs=None): ...
+    def on_train_begin(self, logs=None):
+        """Called once at the start of ``fit``.
+
+        Override it in a subclass; the base class does nothing.
+
+        Args:
+            logs: ``None`` (default ``None``).
+
+        Examples:
+            >>> class Watch(fg.callbacks.Callback):
+            ...     def on_train_begin(self, logs=None):
+            ...         print("training starts")
+            >>> history = model.fit(x, y, epochs=1, callbacks=[Watch()], verbose=0)
+            training starts
+        """
+
+    def on_train_end(self, logs=None):
+        """Called once at the end of ``fit``, also when training stopped early.
+
+        Override it in a subclass; the base class does nothing.
+
+        Args:
+            logs: ``None`` (default ``None``).
+
+        Examples:
+            >>> class Watch(fg.callbacks.Callback):
+            ...     def on_train_end(self, logs=None):
+            ...         print("training ends")
+            >>> history = model.fit(x, y, epochs=1, callbacks=[Watch()], verbose=0)
+            training ends
+        """
+
+    def on_epoch_begin(self, epoch, logs=None):
+        """Called at the start of every epoch of ``fit``.
+
+        Override it in a subclass; the base class does nothing.
+
+        Args:
+            epoch: the index of the epoch, from 0.
+            logs: an empty dict (default ``None``).
+
+        Examples:
+            >>> class Watch(fg.callbacks.Callback):
+            ...     def on_epoch_begin(self, epoch, logs=None):
+            ...         print("epoch", epoch)
+            >>> history = model.fit(x, y, epochs=2, callbacks=[Watch()], verbose=0)
+            epoch 0
+            epoch 1
+        """
+
+    def on_epoch_end(self, epoch, logs=None):
+        """Called at the end of every epoch of ``fit``, after validation.
+
+        Override it in a subclass; the base class does nothing.
+
+        Args:
+            epoch: the index of the epoch, from 0.
+            logs: the epoch's values as floats: ``loss``, the metrics and the ``val_*``
+                values (default ``None``). A callback may add entries, which ``History``
+                then records.
+
+        Examples:
+            >>> class Watch(fg.callbacks.Callback):
+            ...     def on_epoch_end(self, epoch, logs=None):
+            ...         print(epoch, sorted(logs))
+            >>> history = model.fit(x, y, epochs=1, callbacks=[Watch()], verbose=0)
+            0 ['loss']
+        """
+
     def on_batch_begin(self, batch, logs=None):
-        """Keras 2's name for ``on_train_batch_begin``, which calls it."""
+        """Keras 2's name for ``on_train_batch_begin``, which calls it.
+
+        Args:
+            batch: the index of the batch within the epoch, from 0.
+            logs: an empty dict (default ``None``).
+
+        Examples:
+            >>> class Count(fg.callbacks.Callback):
+            ...     batches = 0
+            ...     def on_batch_begin(self, batch, logs=None):
+            ...         Count.batches += 1
+            >>> history = model.fit(x, y, batch_size=8, epochs=1, callbacks=[Count()], verbose=0)
+            >>> Count.batches
+            4
+        """
 
     def on_batch_end(self, batch, logs=None):
-        """Keras 2's name for ``on_train_batch_end``, which calls it."""
+        """Keras 2's name for ``on_train_batch_end``, which calls it.
+
+        Args:
+            batch: the index of the batch within the epoch, from 0.
+            logs: the batch's values, such as ``loss`` (default ``None``).
+
+        Examples:
+            >>> class Count(fg.callbacks.Callback):
+            ...     batches = 0
+            ...     def on_batch_end(self, batch, logs=None):
+            ...         Count.batches += 1
+            >>> history = model.fit(x, y, batch_size=8, epochs=1, callbacks=[Count()], verbose=0)
+            >>> Count.batches
+            4
+        """
 
     def on_train_batch_begin(self, batch, logs=None):
+        """Called before each training batch; by default calls ``on_batch_begin``.
+
+        Overriding it (or ``on_batch_begin``) makes the Rust loop call into Python on every
+        batch.
+
+        Args:
+            batch: the index of the batch within the epoch, from 0.
+            logs: an empty dict (default ``None``).
+
+        Examples:
+            >>> class Watch(fg.callbacks.Callback):
+            ...     def on_train_batch_begin(self, batch, logs=None):
+            ...         print("batch", batch)
+            >>> history = model.fit(x, y, batch_size=16, epochs=1, callbacks=[Watch()], verbose=0)
+            batch 0
+            batch 1
+        """
         # As in Keras 3: a callback written with the old name still sees every training batch.
         self.on_batch_begin(batch, logs=logs)
 
     def on_train_batch_end(self, batch, logs=None):
+        """Called after each training batch; by default calls ``on_batch_end``.
+
+        Overriding it (or ``on_batch_end``) makes the Rust loop call into Python on every
+        batch. Setting ``self.model.stop_training = True`` stops training after this batch.
+
+        Args:
+            batch: the index of the batch within the epoch, from 0.
+            logs: the batch's values, such as ``loss`` (default ``None``).
+
+        Examples:
+            >>> class Watch(fg.callbacks.Callback):
+            ...     def on_train_batch_end(self, batch, logs=None):
+            ...         print("batch", batch, "loss" in logs)
+            >>> history = model.fit(x, y, batch_size=16, epochs=1, callbacks=[Watch()], verbose=0)
+            batch 0 True
+            batch 1 True
+        """
         self.on_batch_end(batch, logs=logs)
 
-    def on_test_begin(self, logs=None): ...
-    def on_test_end(self, logs=None): ...
-    def on_test_batch_begin(self, batch, logs=None): ...
-    def on_test_batch_end(self, batch, logs=None): ...
-    def on_predict_begin(self, logs=None): ...
-    def on_predict_end(self, logs=None): ...
-    def on_predict_batch_begin(self, batch, logs=None): ...
-    def on_predict_batch_end(self, batch, logs=None): ...
+    def on_test_begin(self, logs=None):
+        """Called at the start of ``evaluate``.
+
+        Override it in a subclass; the base class does nothing.
+
+        Args:
+            logs: an empty dict (default ``None``).
+
+        Examples:
+            >>> class Watch(fg.callbacks.Callback):
+            ...     def on_test_begin(self, logs=None):
+            ...         print("evaluation starts")
+            >>> loss = model.evaluate(x_test, y_test, callbacks=[Watch()], verbose=0)
+            evaluation starts
+        """
+
+    def on_test_end(self, logs=None):
+        """Called at the end of ``evaluate``.
+
+        Override it in a subclass; the base class does nothing.
+
+        Args:
+            logs: the final values, such as ``loss`` (default ``None``).
+
+        Examples:
+            >>> class Watch(fg.callbacks.Callback):
+            ...     def on_test_end(self, logs=None):
+            ...         print("loss" in logs)
+            >>> loss = model.evaluate(x_test, y_test, callbacks=[Watch()], verbose=0)
+            True
+        """
+
+    def on_test_batch_begin(self, batch, logs=None):
+        """Called before each batch of ``evaluate``.
+
+        Override it in a subclass (at the cost of a call into Python per batch); the base
+        class does nothing.
+
+        Args:
+            batch: the index of the batch, from 0.
+            logs: an empty dict (default ``None``).
+
+        Examples:
+            >>> class Watch(fg.callbacks.Callback):
+            ...     def on_test_batch_begin(self, batch, logs=None):
+            ...         print("batch", batch)
+            >>> loss = model.evaluate(x_test, y_test, batch_size=4, callbacks=[Watch()], verbose=0)
+            batch 0
+            batch 1
+        """
+
+    def on_test_batch_end(self, batch, logs=None):
+        """Called after each batch of ``evaluate``.
+
+        Override it in a subclass (at the cost of a call into Python per batch); the base
+        class does nothing.
+
+        Args:
+            batch: the index of the batch, from 0.
+            logs: the running values, such as ``loss`` (default ``None``).
+
+        Examples:
+            >>> class Watch(fg.callbacks.Callback):
+            ...     def on_test_batch_end(self, batch, logs=None):
+            ...         print("batch", batch)
+            >>> loss = model.evaluate(x_test, y_test, batch_size=4, callbacks=[Watch()], verbose=0)
+            batch 0
+            batch 1
+        """
+
+    def on_predict_begin(self, logs=None):
+        """Called at the start of ``predict``.
+
+        Override it in a subclass; the base class does nothing.
+
+        Args:
+            logs: an empty dict (default ``None``).
+
+        Examples:
+            >>> class Watch(fg.callbacks.Callback):
+            ...     def on_predict_begin(self, logs=None):
+            ...         print("prediction starts")
+            >>> predictions = model.predict(x_test, callbacks=[Watch()], verbose=0)
+            prediction starts
+        """
+
+    def on_predict_end(self, logs=None):
+        """Called at the end of ``predict``.
+
+        Override it in a subclass; the base class does nothing.
+
+        Args:
+            logs: a dict (default ``None``).
+
+        Examples:
+            >>> class Watch(fg.callbacks.Callback):
+            ...     def on_predict_end(self, logs=None):
+            ...         print("prediction ends")
+            >>> predictions = model.predict(x_test, callbacks=[Watch()], verbose=0)
+            prediction ends
+        """
+
+    def on_predict_batch_begin(self, batch, logs=None):
+        """Called before each batch of ``predict``.
+
+        Override it in a subclass (at the cost of a call into Python per batch); the base
+        class does nothing.
+
+        Args:
+            batch: the index of the batch, from 0.
+            logs: an empty dict (default ``None``).
+
+        Examples:
+            >>> class Watch(fg.callbacks.Callback):
+            ...     def on_predict_batch_begin(self, batch, logs=None):
+            ...         print("batch", batch)
+            >>> predictions = model.predict(x_test, batch_size=4, callbacks=[Watch()], verbose=0)
+            batch 0
+            batch 1
+        """
+
+    def on_predict_batch_end(self, batch, logs=None):
+        """Called after each batch of ``predict``.
+
+        Override it in a subclass (at the cost of a call into Python per batch); the base
+        class does nothing.
+
+        Args:
+            batch: the index of the batch, from 0.
+            logs: a dict (default ``None``).
+
+        Examples:
+            >>> class Watch(fg.callbacks.Callback):
+            ...     def on_predict_batch_end(self, batch, logs=None):
+            ...         print("batch", batch)
+            >>> predictions = model.predict(x_test, batch_size=4, callbacks=[Watch()], verbose=0)
+            batch 0
+            batch 1
+        """
 
     def _overrides(self, hook: str) -> bool:
         """Whether this callback's class defines ``hook`` (or the old name it calls), so that
@@ -107,7 +402,19 @@ class History(Callback):
 
 
 class ProgbarLogger(Callback):
-    """Shows Keras's progress bar (``verbose=1``) or one line per epoch (``verbose=2``)."""
+    """Shows Keras's progress bar (``verbose=1``) or one line per epoch (``verbose=2``).
+
+    ``fit`` adds one itself when ``verbose`` is not 0; it is rarely made by hand.
+
+    Args:
+        verbose: 1 for a progress bar updated during the epoch, 2 for one line per epoch
+            (default 1).
+
+    Examples:
+        >>> bar = fg.callbacks.ProgbarLogger(verbose=2)
+        >>> history = model.fit(x, y, epochs=1, callbacks=[bar], verbose=0)
+        1/1 ...
+    """
 
     def __init__(self, verbose: int = 1):
         super().__init__()
@@ -240,10 +547,12 @@ class ModelCheckpoint(Callback):
             batches to save after every that many training batches (counted across epochs,
             as Keras does; each save is a trip into Python during training).
 
-    Example:
-        >>> checkpoint = fg.callbacks.ModelCheckpoint("ckpt/model-loss={loss:.2f}.fgm",
-        ...                                           save_freq=100)
-        >>> model.fit(x, y, epochs=3, callbacks=[checkpoint])
+    Examples:
+        >>> checkpoint = fg.callbacks.ModelCheckpoint("model-{epoch}.fgm", save_freq=2)
+        >>> history = model.fit(x, y, epochs=1, batch_size=8, callbacks=[checkpoint], verbose=0)
+        >>> import os
+        >>> os.path.exists("model-1.fgm")
+        True
     """
 
     def __init__(
@@ -326,7 +635,24 @@ class ModelCheckpoint(Callback):
 
 class LearningRateScheduler(Callback):
     """Sets the learning rate at the start of each epoch to ``schedule(epoch, lr)`` (or
-    ``schedule(epoch)``)."""
+    ``schedule(epoch)``).
+
+    The rate in use is also written to the epoch's logs as ``learning_rate``.
+
+    Args:
+        schedule: a function of the epoch index (from 0) and the current learning rate, or of
+            the epoch alone, returning the new rate as a finite number.
+        verbose: 1 prints each change (default 0).
+
+    Raises:
+        ValueError: from ``fit``, when the schedule returns NaN or an infinity.
+
+    Examples:
+        >>> halve = fg.callbacks.LearningRateScheduler(lambda epoch, lr: lr * 0.5)
+        >>> history = model.fit(x, y, epochs=2, callbacks=[halve], verbose=0)
+        >>> history.history["learning_rate"]
+        [0.0005..., 0.00025...]
+    """
 
     def __init__(self, schedule, verbose=0):
         super().__init__()
@@ -355,7 +681,30 @@ class LearningRateScheduler(Callback):
 
 class ReduceLROnPlateau(Callback):
     """Multiplies the learning rate by ``factor`` when ``monitor`` has not improved for
-    ``patience`` epochs (then waits ``cooldown`` epochs), never below ``min_lr``."""
+    ``patience`` epochs (then waits ``cooldown`` epochs), never below ``min_lr``.
+
+    The rate in use is also written to the epoch's logs as ``learning_rate``.
+
+    Args:
+        monitor: the log to watch (default ``"val_loss"``).
+        factor: the multiplier of the learning rate, in (0, 1) (default 0.1).
+        patience: epochs without improvement before reducing (default 10).
+        verbose: 1 prints each reduction (default 0).
+        mode: ``"min"``, ``"max"`` or ``"auto"`` (from the name: accuracy-like logs are
+            maximised) (default ``"auto"``).
+        min_delta: the smallest change that counts as an improvement (default 1e-4).
+        cooldown: epochs to wait after a reduction before counting again (default 0).
+        min_lr: the lowest learning rate (default 0.0).
+
+    Raises:
+        ValueError: when ``factor`` is not in (0, 1), or ``mode`` is unknown.
+
+    Examples:
+        >>> reduce = fg.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1)
+        >>> history = model.fit(x, y, epochs=3, callbacks=[reduce], verbose=0)
+        >>> len(history.history["learning_rate"])
+        3
+    """
 
     def __init__(
         self,
@@ -426,6 +775,27 @@ class LambdaCallback(Callback):
 
     As in Keras 3, any other hook of ``Callback`` may be given by name too
     (``on_predict_batch_end=...``); an unknown name is a ``TypeError``.
+
+    Args:
+        on_epoch_begin: ``f(epoch, logs)``, called at the start of each epoch (default None).
+        on_epoch_end: ``f(epoch, logs)``, called at the end of each epoch (default None).
+        on_train_begin: ``f(logs)``, called at the start of ``fit`` (default None).
+        on_train_end: ``f(logs)``, called at the end of ``fit`` (default None).
+        on_train_batch_begin: ``f(batch, logs)``, called before each batch (default None).
+        on_train_batch_end: ``f(batch, logs)``, called after each batch (default None).
+        **other_hooks: any other hook of ``Callback``, by name.
+
+    Raises:
+        TypeError: for a keyword that is not a hook of ``Callback``.
+
+    Examples:
+        >>> losses = []
+        >>> record = fg.callbacks.LambdaCallback(
+        ...     on_epoch_end=lambda epoch, logs: losses.append(logs["loss"])
+        ... )
+        >>> history = model.fit(x, y, epochs=2, callbacks=[record], verbose=0)
+        >>> len(losses)
+        2
     """
 
     def __init__(
@@ -477,9 +847,11 @@ class CSVLogger(Callback):
         append: add rows to an existing file (and write no header when it has content), as
             when training resumes; by default the file is started anew.
 
-    Example:
+    Examples:
         >>> logger = fg.callbacks.CSVLogger("training.csv")
-        >>> model.fit(x, y, epochs=10, callbacks=[logger])
+        >>> history = model.fit(x, y, epochs=3, callbacks=[logger], verbose=0)
+        >>> open("training.csv").readline().strip()
+        'epoch,loss'
     """
 
     def __init__(self, filename, separator: str = ",", append: bool = False):
@@ -528,7 +900,27 @@ class CallbackList:
     """The callbacks of one ``fit``/``evaluate``/``predict``, dispatched in order.
 
     It is also what the Rust loop calls between batches and epochs (``on_batch_end`` and
-    ``on_epoch_end`` return True to stop).
+    ``on_epoch_end`` return True to stop). ``fit``, ``evaluate`` and ``predict`` make it;
+    users pass plain lists of callbacks.
+
+    Args:
+        callbacks: the ``Callback`` instances, in the order they are called.
+        model: the model; each callback's ``set_model`` receives it.
+        params: the loop's parameters; each callback's ``set_params`` receives them.
+        mode: ``"train"``, ``"test"`` or ``"predict"``: which batch hooks ``on_batch_begin``
+            and ``on_batch_end`` call (default ``"train"``).
+
+    Raises:
+        TypeError: when an item is not a ``Callback``.
+
+    Examples:
+        >>> history = fg.callbacks.History()
+        >>> hooks = fg.callbacks.CallbackList([history], model, {"epochs": 1})
+        >>> hooks.on_train_begin()
+        >>> hooks.on_epoch_end(0, {"loss": 0.5})
+        False
+        >>> history.history
+        {'loss': [0.5]}
     """
 
     def __init__(self, callbacks, model, params: dict, mode: str = "train"):
@@ -552,26 +944,90 @@ class CallbackList:
             getattr(callback, hook)(*args)
 
     def on_train_begin(self, logs=None):
+        """Calls every callback's ``on_train_begin``.
+
+        Args:
+            logs: passed on to each callback (default ``None``).
+
+        Examples:
+            >>> hooks = fg.callbacks.CallbackList([fg.callbacks.History()], model, {})
+            >>> hooks.on_train_begin()
+        """
         self._call("on_train_begin", logs)
 
     def on_train_end(self, logs=None):
+        """Calls every callback's ``on_train_end``.
+
+        Args:
+            logs: passed on to each callback (default ``None``).
+
+        Examples:
+            >>> hooks = fg.callbacks.CallbackList([fg.callbacks.History()], model, {})
+            >>> hooks.on_train_end()
+        """
         self._call("on_train_end", logs)
 
     # The names below are the ones the Rust hooks call.
     def on_epoch_begin(self, epoch):
+        """Calls every callback's ``on_epoch_begin`` with empty logs (in ``"train"`` mode only).
+
+        Args:
+            epoch: the index of the epoch, from 0.
+
+        Examples:
+            >>> hooks = fg.callbacks.CallbackList([fg.callbacks.History()], model, {})
+            >>> hooks.on_epoch_begin(0)
+        """
         if self.mode == "train":
             self._call("on_epoch_begin", epoch, {})
 
     def on_batch_begin(self, step):
+        """Calls every callback's batch-begin hook of the mode (``on_train_batch_begin``...).
+
+        Args:
+            step: the index of the batch, from 0.
+
+        Examples:
+            >>> hooks = fg.callbacks.CallbackList([fg.callbacks.History()], model, {})
+            >>> hooks.on_batch_begin(0)
+        """
         self._call(f"on_{self.mode}_batch_begin", step, {})
 
     def on_batch_end(self, step, logs):
+        """Calls every callback's batch-end hook of the mode (``on_train_batch_end``...).
+
+        Args:
+            step: the index of the batch, from 0.
+            logs: the batch's values, passed on as they are.
+
+        Returns:
+            True when a callback set ``model.stop_training``, so that the loop stops.
+
+        Examples:
+            >>> hooks = fg.callbacks.CallbackList([fg.callbacks.History()], model, {})
+            >>> hooks.on_batch_end(0, {"loss": 0.5})
+            False
+        """
         hook = f"on_{self.mode}_batch_end"
         for callback in self.callbacks:
             getattr(callback, hook)(step, logs)
         return bool(getattr(self.model, "stop_training", False))
 
     def on_epoch_end(self, epoch, logs):
+        """Calls every callback's ``on_epoch_end`` with the logs as a dict of floats.
+
+        Args:
+            epoch: the index of the epoch, from 0.
+            logs: the epoch's values (a mapping of names to numbers).
+
+        Returns:
+            True when a callback set ``model.stop_training``, so that the loop stops.
+
+        Examples:
+            >>> hooks = fg.callbacks.CallbackList([fg.callbacks.History()], model, {})
+            >>> hooks.on_epoch_end(0, {"loss": 0.5})
+            False
+        """
         logs = _plain_logs(logs)
         self._call("on_epoch_end", epoch, logs)
         return bool(getattr(self.model, "stop_training", False))

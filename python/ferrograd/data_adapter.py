@@ -4,7 +4,7 @@ read, with the shapes a model is built from and the number of steps the progress
 
 ``prepare`` is called once per ``fit``/``evaluate``/``predict`` call, never per batch.
 
-Example:
+Examples:
     >>> data = prepare(np.ones((100, 20)), np.ones(100), mode="fit", dtype="float32",
     ...                batch_size=32, validation_split=0.2)
     >>> data.sample_shape, data.steps, len(data.validation.x)
@@ -40,7 +40,7 @@ class PreparedData:
         steps: the number of batches the progress bar counts (None when unknown).
         validation: for ``fit``, the prepared validation data (given, or split off).
 
-    Example:
+    Examples:
         >>> data = prepare(np.ones((10, 3)), mode="predict", dtype="float32", batch_size=4)
         >>> data.is_stream, data.steps
         (False, 3)
@@ -103,7 +103,7 @@ def prepare(
         ValueError: missing, empty, mismatched, non-finite (``fit``) or misplaced data.
         TypeError: values that are not real numbers.
 
-    Example:
+    Examples:
         >>> data = prepare(np.ones((10, 3)), np.zeros(10), mode="evaluate", dtype="float32",
         ...                batch_size=4)
         >>> data.sample_shape, data.y_shape, data.steps
@@ -239,7 +239,7 @@ class Restructured:
         batches: the iterable of ``(x, y)`` batches.
         inputs, outputs: the model's input and output names.
 
-    Example:
+    Examples:
         >>> list(Restructured([({"a": 1, "b": 2}, 3)], ["b", "a"], ["o"]))
         [((2, 1), 3)]
     """
@@ -292,7 +292,7 @@ def prepare_columns(
         iterable, ``x`` the restructured batches; ``sample_shape`` is a list of shapes (one per
         input) and ``y_shape`` a list of target shapes.
 
-    Example:
+    Examples:
         >>> data = prepare_columns([np.ones((10, 3)), np.ones((10, 2))], [np.ones(10)],
         ...     mode="evaluate", dtype="float32", inputs=["a", "b"], outputs=["o"],
         ...     batch_size=4)

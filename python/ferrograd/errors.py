@@ -6,23 +6,77 @@ keeps working.
 
 
 class ShapeError(ValueError):
-    """Shapes that an operation cannot accept or combine; the message names both."""
+    """Shapes that an operation cannot accept or combine; the message names both.
+
+    Args:
+        *args: the message, as for any exception.
+
+    Examples:
+        >>> try:
+        ...     fg.ones(2, 3) @ fg.ones(2, 3)
+        ... except fg.errors.ShapeError as error:
+        ...     print(isinstance(error, ValueError))
+        True
+    """
 
 
 class DTypeError(TypeError):
-    """Tensors of different dtypes where one dtype is needed."""
+    """Tensors of different dtypes where one dtype is needed.
+
+    Args:
+        *args: the message, as for any exception.
+
+    Examples:
+        >>> issubclass(fg.errors.DTypeError, TypeError)
+        True
+    """
 
 
 class AutogradError(RuntimeError, ValueError):
-    """A backward pass that cannot run: no graph, a freed graph, or a non-scalar root."""
+    """A backward pass that cannot run: no graph, a freed graph, or a non-scalar root.
+
+    Args:
+        *args: the message, as for any exception.
+
+    Examples:
+        >>> try:
+        ...     fg.ones(2, requires_grad=True).backward()
+        ... except fg.errors.AutogradError as error:
+        ...     print(isinstance(error, RuntimeError))
+        True
+    """
 
 
 class NotCompiledError(RuntimeError, ValueError):
-    """Training or evaluating a model that has not been compiled."""
+    """Training or evaluating a model that has not been compiled.
+
+    Args:
+        *args: the message, as for any exception.
+
+    Examples:
+        >>> raw = fg.Sequential([layers.Dense(1, input_shape=(3,))])
+        >>> try:
+        ...     raw.fit(x, y, verbose=0)
+        ... except fg.errors.NotCompiledError as error:
+        ...     print("not compiled")
+        not compiled
+    """
 
 
 class FileFormatError(ValueError):
-    """A file that is truncated, corrupt, hostile or not of the expected kind."""
+    """A file that is truncated, corrupt, hostile or not of the expected kind.
+
+    Args:
+        *args: the message, as for any exception.
+
+    Examples:
+        >>> _ = open("broken.fgm", "wb").write(b"not a model")
+        >>> try:
+        ...     fg.models.load_model("broken.fgm")
+        ... except fg.errors.FileFormatError as error:
+        ...     print(isinstance(error, ValueError))
+        True
+    """
 
 
 __all__ = ["AutogradError", "DTypeError", "FileFormatError", "NotCompiledError", "ShapeError"]

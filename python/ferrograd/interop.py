@@ -62,8 +62,10 @@ def to_torch_state_dict(model, *, prefixes=None, as_numpy=False) -> OrderedDict:
         An ``OrderedDict`` from keys like ``"dense.weight"`` to ``torch.Tensor`` (CPU, the
         model's dtype) when ``torch`` can be imported, else to numpy arrays.
 
-    Example:
-        >>> torch_model.load_state_dict(fg.interop.to_torch_state_dict(model, prefixes=["0", "2"]))
+    Examples:
+        >>> state = fg.interop.to_torch_state_dict(model, prefixes=["0", "2"])
+        >>> torch_model.load_state_dict(state)
+        <All keys matched successfully>
     """
     arrays = OrderedDict()
     for layer, prefix in _layers_with_prefixes(model, prefixes):
@@ -94,7 +96,7 @@ def load_torch_state_dict(model, state_dict, *, prefixes=None) -> None:
         ValueError: the keys or shapes do not match the model.
         TypeError: ``state_dict`` is not a mapping, or a value is not floating point.
 
-    Example:
+    Examples:
         >>> fg.interop.load_torch_state_dict(model, torch_model.state_dict(), prefixes=["0", "2"])
     """
     if not isinstance(state_dict, Mapping):

@@ -10,13 +10,13 @@ the model leaves open (``Input(shape=(None,))``) is named ``"input_dim_{axis}"``
 The ``onnx`` package is needed (``pip install ferrograd[onnx]``, which also installs
 ``onnxruntime`` to run the file); it is imported only when exporting.
 
-Example:
+Examples:
     >>> model = fg.Sequential([layers.Dense(1, activation="sigmoid", input_shape=(20,))])
     >>> fg.onnx.export(model, "model.onnx")
     >>> import onnxruntime
     >>> session = onnxruntime.InferenceSession("model.onnx")
-    >>> session.run(["output"], {"input": x.astype("float32")})[0].shape
-    (len(x), 1)
+    >>> session.run(["output"], {"input": np.zeros((5, 20), dtype="float32")})[0].shape
+    (5, 1)
 """
 
 from __future__ import annotations
@@ -92,10 +92,12 @@ def export(model, path, opset=None) -> None:
             express faithfully (the message names the layer and the setting), or ``opset`` is
             out of range.
 
-    Example:
+    Examples:
+        >>> import onnxruntime
         >>> fg.onnx.export(model, "model.onnx")
         >>> session = onnxruntime.InferenceSession("model.onnx")
-        >>> probabilities = session.run(["output"], {"input": x})[0]
+        >>> session.run(["output"], {"input": x})[0].shape
+        (32, 1)
     """
     onnx = _import_onnx()
     from ferrograd.models import Model

@@ -1,12 +1,15 @@
 """Text preprocessing for sequence models, as in Keras: ``pad_sequences`` brings token lists to
 one length, and ``TextVectorization`` turns texts into token ids with a learned vocabulary.
 
-Example:
+Examples:
+    >>> train_texts = ["a good film", "a bad film", "good, good acting"]
     >>> vectorizer = fg.preprocessing.TextVectorization(max_tokens=10000,
-    ...                                                 output_sequence_length=200)
+    ...                                                 output_sequence_length=6)
     >>> vectorizer.adapt(train_texts)
-    >>> x_train = vectorizer(train_texts)          # (samples, 200) int64, 0 = padding
-    >>> model = fg.Sequential([layers.Embedding(10000, 128, mask_zero=True), ...])
+    >>> x_train = vectorizer(train_texts)          # int64 token ids, 0 = padding
+    >>> x_train.shape
+    (3, 6)
+    >>> model = fg.Sequential([layers.Embedding(10000, 8, mask_zero=True), layers.LSTM(4)])
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ def pad_sequences(
     Returns:
         A numpy array of shape ``(len(sequences), maxlen, *item_shape)``.
 
-    Example:
+    Examples:
         >>> pad_sequences([[1], [2, 3], [4, 5, 6]])
         array([[0, 0, 1],
                [0, 2, 3],
@@ -122,7 +125,7 @@ class TextVectorization:
             each call's texts to its longest).
         vocabulary: a list of tokens to use instead of ``adapt``.
 
-    Example:
+    Examples:
         >>> vectorizer = TextVectorization(output_sequence_length=4)
         >>> vectorizer.adapt(["the cat sat", "the dog"])
         >>> vectorizer.get_vocabulary()
@@ -184,7 +187,24 @@ class TextVectorization:
 
     def adapt(self, data) -> None:
         """Learns the vocabulary from ``data``, a list (or array) of strings, replacing any
-        earlier one."""
+        earlier one.
+
+        Tokens are ranked by frequency (ties by the token, in reverse order, as in Keras) and
+        cut to ``max_tokens`` with padding and ``"[UNK]"`` counted.
+
+        Args:
+            data: the texts: a list, tuple or array of strings or bytes, of shape ``(n,)`` or
+                ``(n, 1)``.
+
+        Raises:
+            ValueError: ``data`` of another shape.
+
+        Examples:
+            >>> vectorizer = fg.preprocessing.TextVectorization()
+            >>> vectorizer.adapt(["the cat sat", "the dog"])
+            >>> vectorizer.get_vocabulary()
+            ['', '[UNK]', 'the', 'sat', 'dog', 'cat']
+        """
         counts: Counter = Counter()
         for text in _texts(data):
             counts.update(self._tokens(text))
@@ -197,7 +217,21 @@ class TextVectorization:
 
     def set_vocabulary(self, vocabulary) -> None:
         """Uses ``vocabulary`` (tokens, most frequent first; a leading ``""`` and ``"[UNK]"``
-        are allowed and skipped)."""
+        are allowed and skipped).
+
+        Args:
+            vocabulary: the tokens, in the order of their ids (from 2).
+
+        Raises:
+            ValueError: repeated tokens, ``""`` or ``"[UNK]"`` elsewhere than at the start, or
+                more tokens than ``max_tokens`` allows.
+
+        Examples:
+            >>> vectorizer = fg.preprocessing.TextVectorization()
+            >>> vectorizer.set_vocabulary(["cat", "dog"])
+            >>> vectorizer(["dog cat bird"])
+            array([[3, 2, 1]])
+        """
         tokens = [str(t) for t in vocabulary]
         if tokens[:2] == ["", "[UNK]"]:
             tokens = tokens[2:]
@@ -219,10 +253,32 @@ class TextVectorization:
         self._index = {token: i + 2 for i, token in enumerate(tokens)}
 
     def get_vocabulary(self, include_special_tokens=True) -> list:
-        """The tokens by id: ``""`` (padding), ``"[UNK]"``, then the learned tokens."""
+        """The tokens by id: ``""`` (padding), ``"[UNK]"``, then the learned tokens.
+
+        Args:
+            include_special_tokens: include ``""`` and ``"[UNK]"`` (default True).
+
+        Returns:
+            A list of strings.
+
+        Examples:
+            >>> vectorizer = fg.preprocessing.TextVectorization(vocabulary=["cat", "dog"])
+            >>> vectorizer.get_vocabulary(include_special_tokens=False)
+            ['cat', 'dog']
+        """
         return list(self._vocabulary if include_special_tokens else self._vocabulary[2:])
 
     def vocabulary_size(self) -> int:
+        """The number of ids, padding and ``"[UNK]"`` included (``input_dim`` for an
+        ``Embedding``).
+
+        Returns:
+            An int.
+
+        Examples:
+            >>> fg.preprocessing.TextVectorization(vocabulary=["cat", "dog"]).vocabulary_size()
+            4
+        """
         return len(self._vocabulary)
 
     # --- vectorizing ---------------------------------------------------------------------
@@ -261,6 +317,16 @@ class TextVectorization:
         return [text]
 
     def get_config(self) -> dict:
+        """The constructor's arguments, without the vocabulary (a function given as
+        ``standardize`` or ``split`` is reported as None).
+
+        Returns:
+            A dict.
+
+        Examples:
+            >>> fg.preprocessing.TextVectorization(max_tokens=100).get_config()["max_tokens"]
+            100
+        """
         return {
             "max_tokens": self.max_tokens,
             "standardize": self.standardize if isinstance(self.standardize, str) else None,

@@ -19,14 +19,19 @@ model from the data. A model it returns already compiled keeps its compile setti
 the estimator compiles it with ``optimizer``, ``loss`` (a default that suits the targets when
 None) and ``compile__*``.
 
-Example:
+Examples:
     >>> def build(units=32, n_features_in_=None, n_classes_=None):
     ...     return fg.Sequential([
     ...         fg.layers.Dense(units, activation="relu", input_shape=(n_features_in_,)),
     ...         fg.layers.Dense(n_classes_, activation="softmax"),
     ...     ])
-    >>> clf = ferrograd.sklearn.Classifier(build, model__units=64, epochs=20, random_state=0)
-    >>> GridSearchCV(clf, {"model__units": [16, 64]}, cv=3).fit(X, y)
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> X = np.random.default_rng(0).normal(size=(60, 4)).astype("float32")
+    >>> y = (X[:, 0] > 0).astype("int64")
+    >>> clf = fg.sklearn.Classifier(build, model__units=8, epochs=3, random_state=0, verbose=0)
+    >>> search = GridSearchCV(clf, {"model__units": [4, 8]}, cv=3).fit(X, y)
+    >>> sorted(search.best_params_)
+    ['model__units']
 """
 
 from __future__ import annotations
@@ -93,11 +98,39 @@ class _FerrogradEstimator(BaseEstimator):
     # --- parameters: the constructor's, plus the routed ones --------------------------------
 
     def get_params(self, deep=True):
+        """The estimator's parameters, the routed ones (``model__units``...) included, as
+        scikit-learn's ``clone`` and ``GridSearchCV`` read them.
+
+        Args:
+            deep: also list the parameters of nested estimators, as scikit-learn does
+                (default True).
+
+        Returns:
+            A dict of parameter names to values.
+
+        Examples:
+            >>> clf = fg.sklearn.Classifier(None, model__units=8)
+            >>> clf.get_params()["model__units"], clf.get_params()["epochs"]
+            (8, 10)
+        """
         params = super().get_params(deep=deep)
         params.update(self._routed_params)
         return params
 
     def set_params(self, **params):
+        """Sets parameters by name, the routed ones (``fit__batch_size``...) included.
+
+        Args:
+            **params: the parameters, by name; routed names are checked at ``fit``.
+
+        Returns:
+            The estimator itself.
+
+        Examples:
+            >>> clf = fg.sklearn.Classifier(None).set_params(epochs=2, fit__batch_size=8)
+            >>> clf.epochs, clf.get_params()["fit__batch_size"]
+            (2, 8)
+        """
         named = set(self._get_param_names())
         for key in [key for key in params if key not in named]:
             self._routed_params[key] = params.pop(key)
@@ -117,6 +150,27 @@ class _FerrogradEstimator(BaseEstimator):
 
         ``fit_params`` go to ``model.fit`` (``validation_data=``, ``callbacks=``, ...), over the
         estimator's own settings.
+
+        Args:
+            X: the features, ``(n_samples, n_features)``.
+            y: the targets: labels for a ``Classifier``, values (1-D or
+                ``(n_samples, n_outputs)``) for a ``Regressor``.
+            **fit_params: more arguments for ``model.fit``.
+
+        Returns:
+            The estimator itself, with ``model_`` and ``history_`` set.
+
+        Raises:
+            ValueError: a routed parameter with an unknown prefix, or a model whose number of
+                outputs does not suit the targets.
+
+        Examples:
+            >>> def build(n_features_in_=None, n_classes_=None):
+            ...     output = layers.Dense(n_classes_, activation="softmax")
+            ...     return fg.Sequential([fg.Input((n_features_in_,)), output])
+            >>> clf = fg.sklearn.Classifier(build, epochs=2, random_state=0)
+            >>> len(clf.fit(x, y[:, 0]).history_["loss"])
+            2
         """
         for key in self._routed_params:
             _check_routed_name(key)
@@ -280,7 +334,22 @@ class Classifier(ClassifierMixin, _FerrogradEstimator):
         return labels.astype(np.float32).reshape(-1, 1) if _output_units(model) == 1 else labels
 
     def predict_proba(self, X) -> np.ndarray:
-        """The probability of each class, ``(n_samples, n_classes_)``, in ``classes_``'s order."""
+        """The probability of each class, ``(n_samples, n_classes_)``, in ``classes_``'s order.
+
+        Args:
+            X: the features, ``(n_samples, n_features)``.
+
+        Returns:
+            A numpy array whose rows sum to 1.
+
+        Examples:
+            >>> def build(n_features_in_=None, n_classes_=None):
+            ...     output = layers.Dense(n_classes_, activation="softmax")
+            ...     return fg.Sequential([fg.Input((n_features_in_,)), output])
+            >>> clf = fg.sklearn.Classifier(build, epochs=2, random_state=0).fit(x, y[:, 0])
+            >>> clf.predict_proba(x_test).shape
+            (8, 2)
+        """
         outputs = self._raw_predict(X)
         if outputs.shape[1] == 1 and self.n_classes_ <= 2:
             positive = outputs[:, 0]
@@ -289,7 +358,25 @@ class Classifier(ClassifierMixin, _FerrogradEstimator):
         return outputs
 
     def predict(self, X) -> np.ndarray:
-        """The most probable class of each sample, as one of ``classes_``."""
+        """The most probable class of each sample, as one of ``classes_``.
+
+        Args:
+            X: the features, ``(n_samples, n_features)``.
+
+        Returns:
+            A 1-D numpy array of labels.
+
+        Examples:
+            >>> def build(n_features_in_=None, n_classes_=None):
+            ...     output = layers.Dense(n_classes_, activation="softmax")
+            ...     return fg.Sequential([fg.Input((n_features_in_,)), output])
+            >>> labels = np.where(y[:, 0] > 0, "yes", "no")
+            >>> clf = fg.sklearn.Classifier(build, epochs=2, random_state=0).fit(x, labels)
+            >>> clf.classes_
+            array(['no', 'yes'], dtype='<U3')
+            >>> clf.predict(x_test).shape
+            (8,)
+        """
         probabilities = self.predict_proba(X)
         return self.classes_[np.argmax(probabilities, axis=1)]
 
@@ -307,6 +394,31 @@ class Regressor(RegressorMixin, _FerrogradEstimator):
     (predictions are then 1-D) or ``(n_samples, n_outputs)``. ``score`` is R².
 
     Attributes (after fit): ``model_``, ``history_``, ``n_features_in_``, ``n_outputs_``.
+
+    Args:
+        model: a function returning a ``fg.Sequential``/``fg.Model`` (it may name
+            ``n_features_in_``, ``n_outputs_``, ``meta`` and take ``model__*`` arguments), or
+            a built model, copied with fresh weights at each fit.
+        optimizer: a name or an ``fg.optimizers`` instance (copied at each fit); default
+            ``"adam"``.
+        loss: default None, which means ``"mse"``.
+        metrics: passed to ``compile`` (default None).
+        batch_size: passed to ``fit`` (default 32).
+        epochs: passed to ``fit`` (default 10).
+        verbose: passed to ``fit`` (default 0).
+        validation_split: passed to ``fit`` (default 0.0).
+        shuffle: passed to ``fit`` (default True).
+        callbacks: passed to ``fit`` (default None).
+        random_state: an int (or ``np.random.RandomState``) to seed ``fg.set_seed`` with before
+            each fit; None leaves the seed alone (default None).
+        **routed: ``model__*``, ``fit__*``, ``compile__*``, ``optimizer__*``, ``predict__*``.
+
+    Examples:
+        >>> def build(n_features_in_=None, n_outputs_=None):
+        ...     return fg.Sequential([layers.Dense(n_outputs_, input_shape=(n_features_in_,))])
+        >>> reg = fg.sklearn.Regressor(build, epochs=2, random_state=0)
+        >>> reg.fit(x, x[:, 0] * 2.0).predict(x_test).shape
+        (8,)
     """
 
     _numeric_targets = True
@@ -340,7 +452,21 @@ class Regressor(RegressorMixin, _FerrogradEstimator):
         return targets
 
     def predict(self, X) -> np.ndarray:
-        """The model's outputs: 1-D when fitted on 1-D targets, else ``(n, n_outputs_)``."""
+        """The model's outputs: 1-D when fitted on 1-D targets, else ``(n, n_outputs_)``.
+
+        Args:
+            X: the features, ``(n_samples, n_features)``.
+
+        Returns:
+            A float64 numpy array.
+
+        Examples:
+            >>> def build(n_features_in_=None, n_outputs_=None):
+            ...     return fg.Sequential([layers.Dense(n_outputs_, input_shape=(n_features_in_,))])
+            >>> reg = fg.sklearn.Regressor(build, epochs=2, random_state=0).fit(x, x[:, :2])
+            >>> reg.predict(x_test).shape
+            (8, 2)
+        """
         # scikit-learn's regressors answer in float64, whatever the precision of the model.
         outputs = self._raw_predict(X).astype(np.float64)
         return outputs.reshape(-1) if self.target_ndim_ == 1 else outputs

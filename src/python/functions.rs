@@ -17,7 +17,29 @@ fn leaf(tensor: Tensor, requires_grad: bool) -> PyResult<PyTensor> {
     Ok(PyTensor::wrap(tensor))
 }
 
-/// A tensor from a numpy array, a list or a number (float32 unless `dtype` says otherwise).
+/// A tensor from a numpy array, a list or a number (float32 unless ``dtype`` says otherwise).
+///
+/// Like ``torch.tensor``: the values are copied.
+///
+/// Args:
+///     data: a numpy array, a (nested) list of numbers, a number, or a tensor.
+///     dtype: ``"float32"`` or ``"float64"`` (or the numpy dtypes); None means float32
+///         (default None).
+///     requires_grad: record the operations made with the tensor, for ``backward``
+///         (default False).
+///
+/// Returns:
+///     A new leaf tensor.
+///
+/// Raises:
+///     TypeError: ragged lists, values that are not numbers, or an unknown dtype.
+///
+/// Examples:
+///     >>> fg.tensor([[1, 2], [3, 4]])
+///     tensor([[1., 2.],
+///             [3., 4.]], shape=(2, 2), dtype=float32)
+///     >>> fg.tensor(np.arange(3.0), dtype="float64", requires_grad=True).requires_grad
+///     True
 #[pyfunction]
 #[pyo3(signature = (data, dtype=None, requires_grad=false))]
 fn tensor(
@@ -34,6 +56,27 @@ fn tensor(
     })
 }
 
+/// A tensor of zeros of the given shape, as ``torch.zeros``.
+///
+/// Args:
+///     *shape: the dimensions, as separate ints or one tuple or list: ``zeros(2, 3)`` or
+///         ``zeros((2, 3))``.
+///     dtype: ``"float32"`` or ``"float64"`` (or the numpy dtypes); None means float32
+///         (default None).
+///     requires_grad: record the operations made with the tensor, for ``backward``
+///         (default False).
+///
+/// Returns:
+///     A new leaf tensor.
+///
+/// Raises:
+///     ValueError: a negative dimension.
+///     TypeError: an unknown dtype.
+///
+/// Examples:
+///     >>> fg.zeros(2, 3)
+///     tensor([[0., 0., 0.],
+///             [0., 0., 0.]], shape=(2, 3), dtype=float32)
 #[pyfunction]
 #[pyo3(signature = (*shape, dtype=None, requires_grad=false))]
 fn zeros(
@@ -44,6 +87,26 @@ fn zeros(
     full_impl(shape, 0.0, dtype, requires_grad)
 }
 
+/// A tensor of ones of the given shape, as ``torch.ones``.
+///
+/// Args:
+///     *shape: the dimensions, as separate ints or one tuple or list: ``ones(2, 3)`` or
+///         ``ones((2, 3))``.
+///     dtype: ``"float32"`` or ``"float64"`` (or the numpy dtypes); None means float32
+///         (default None).
+///     requires_grad: record the operations made with the tensor, for ``backward``
+///         (default False).
+///
+/// Returns:
+///     A new leaf tensor.
+///
+/// Raises:
+///     ValueError: a negative dimension.
+///     TypeError: an unknown dtype.
+///
+/// Examples:
+///     >>> fg.ones((2,), dtype="float64")
+///     tensor([1., 1.], shape=(2,), dtype=float64)
 #[pyfunction]
 #[pyo3(signature = (*shape, dtype=None, requires_grad=false))]
 fn ones(
@@ -54,6 +117,27 @@ fn ones(
     full_impl(shape, 1.0, dtype, requires_grad)
 }
 
+/// A tensor of the given shape with every element ``fill_value``, as ``torch.full``.
+///
+/// Args:
+///     shape: the dimensions, an int or a tuple or list of ints.
+///     fill_value: the value of every element.
+///     dtype: ``"float32"`` or ``"float64"`` (or the numpy dtypes); None means float32
+///         (default None).
+///     requires_grad: record the operations made with the tensor, for ``backward``
+///         (default False).
+///
+/// Returns:
+///     A new leaf tensor.
+///
+/// Raises:
+///     ValueError: a negative dimension.
+///     TypeError: an unknown dtype.
+///
+/// Examples:
+///     >>> fg.full((2, 2), 7.0)
+///     tensor([[7., 7.],
+///             [7., 7.]], shape=(2, 2), dtype=float32)
 #[pyfunction]
 #[pyo3(signature = (shape, fill_value, dtype=None, requires_grad=false))]
 fn full(
@@ -76,7 +160,31 @@ fn full_impl(
     guarded(|| leaf(Tensor::full(&shape, value, dtype)?, requires_grad))
 }
 
-/// Samples of the standard normal distribution, from the seeded generator.
+/// Samples of the standard normal distribution, from the seeded generator (``torch.randn``).
+///
+/// ``fg.set_seed`` makes the draws repeatable.
+///
+/// Args:
+///     *shape: the dimensions, as separate ints or one tuple or list: ``randn(2, 3)`` or
+///         ``randn((2, 3))``.
+///     dtype: ``"float32"`` or ``"float64"`` (or the numpy dtypes); None means float32
+///         (default None).
+///     requires_grad: record the operations made with the tensor, for ``backward``
+///         (default False).
+///
+/// Returns:
+///     A new leaf tensor.
+///
+/// Raises:
+///     ValueError: a negative dimension.
+///     TypeError: an unknown dtype.
+///
+/// Examples:
+///     >>> fg.set_seed(0)
+///     >>> a = fg.randn(2, 3)
+///     >>> fg.set_seed(0)
+///     >>> bool((fg.randn(2, 3) == a).numpy().all())
+///     True
 #[pyfunction]
 #[pyo3(signature = (*shape, dtype=None, requires_grad=false))]
 fn randn(
@@ -88,7 +196,30 @@ fn randn(
     guarded(|| leaf(creation::randn(&shape, dtype)?, requires_grad))
 }
 
-/// Uniform samples in [0, 1), from the seeded generator.
+/// Uniform samples in [0, 1), from the seeded generator (``torch.rand``).
+///
+/// ``fg.set_seed`` makes the draws repeatable.
+///
+/// Args:
+///     *shape: the dimensions, as separate ints or one tuple or list: ``rand(2, 3)`` or
+///         ``rand((2, 3))``.
+///     dtype: ``"float32"`` or ``"float64"`` (or the numpy dtypes); None means float32
+///         (default None).
+///     requires_grad: record the operations made with the tensor, for ``backward``
+///         (default False).
+///
+/// Returns:
+///     A new leaf tensor.
+///
+/// Raises:
+///     ValueError: a negative dimension.
+///     TypeError: an unknown dtype.
+///
+/// Examples:
+///     >>> fg.set_seed(0)
+///     >>> u = fg.rand(1000)
+///     >>> bool(((u >= 0.0) * (u < 1.0)).numpy().all())
+///     True
 #[pyfunction]
 #[pyo3(name = "rand", signature = (*shape, dtype=None, requires_grad=false))]
 fn rand_uniform(
@@ -100,7 +231,31 @@ fn rand_uniform(
     guarded(|| leaf(creation::uniform(&shape, 0.0, 1.0, dtype)?, requires_grad))
 }
 
-/// `arange(stop)` or `arange(start, stop, step)`, like numpy.
+/// Evenly spaced values: ``arange(stop)`` or ``arange(start, stop, step)``, like numpy.
+///
+/// The values run from ``start`` (included) to ``stop`` (excluded).
+///
+/// Args:
+///     start: the first value; with no ``stop``, the end (and the start is 0).
+///     stop: the end, excluded (default None).
+///     step: the spacing, not 0 (default 1.0).
+///     dtype: ``"float32"`` or ``"float64"`` (or the numpy dtypes); None means float32
+///         (default None).
+///     requires_grad: record the operations made with the tensor, for ``backward``
+///         (default False).
+///
+/// Returns:
+///     A new 1-D leaf tensor.
+///
+/// Raises:
+///     ValueError: a step of 0 or bounds that are not finite.
+///     TypeError: an unknown dtype.
+///
+/// Examples:
+///     >>> fg.arange(4)
+///     tensor([0., 1., 2., 3.], shape=(4,), dtype=float32)
+///     >>> fg.arange(1, 2, 0.25)
+///     tensor([1.  , 1.25, 1.5 , 1.75], shape=(4,), dtype=float32)
 #[pyfunction]
 #[pyo3(signature = (start, stop=None, step=1.0, dtype=None, requires_grad=false))]
 fn arange(
@@ -119,6 +274,22 @@ fn arange(
 }
 
 /// Seeds the library's generator: initialisation, shuffling and dropout become repeatable.
+///
+/// Runs are bit-identical for a seed on any number of threads (as ``keras.utils.set_random_seed``).
+///
+/// Args:
+///     seed: an integer in [0, 2**64).
+///
+/// Raises:
+///     ValueError: a negative or too large seed.
+///     TypeError: a seed that is not an integer (a bool included).
+///
+/// Examples:
+///     >>> fg.set_seed(42)
+///     >>> first = fg.rand(3).tolist()
+///     >>> fg.set_seed(42)
+///     >>> fg.rand(3).tolist() == first
+///     True
 #[pyfunction]
 fn set_seed(seed: &Bound<'_, PyAny>) -> PyResult<()> {
     // Taken as any object so that a negative or oversized seed is a ValueError naming it, not
@@ -144,7 +315,22 @@ fn set_seed(seed: &Bound<'_, PyAny>) -> PyResult<()> {
 }
 
 /// Sets how many threads the kernels use (the default is the machine's cores, or
-/// `FERROGRAD_NUM_THREADS`).
+/// ``FERROGRAD_NUM_THREADS``).
+///
+/// Results do not depend on the count: the kernels split work the same way on any number of threads.
+///
+/// Args:
+///     n: the number of threads, from 1 to 256.
+///
+/// Raises:
+///     ValueError: a count outside 1 to 256.
+///
+/// Examples:
+///     >>> previous = fg.get_num_threads()
+///     >>> fg.set_num_threads(1)
+///     >>> fg.get_num_threads()
+///     1
+///     >>> fg.set_num_threads(previous)
 #[pyfunction]
 fn set_num_threads(n: i64) -> PyResult<()> {
     // Taken as a signed integer so that a negative count is a ValueError naming it, not the
@@ -157,11 +343,30 @@ fn set_num_threads(n: i64) -> PyResult<()> {
     Ok(parallel::set_num_threads(count)?)
 }
 
+/// The number of threads the kernels use (``torch.get_num_threads``).
+///
+/// Returns:
+///     The count, at least 1.
+///
+/// Examples:
+///     >>> fg.get_num_threads() >= 1
+///     True
 #[pyfunction]
 fn get_num_threads() -> usize {
     parallel::num_threads()
 }
 
+/// Whether this thread records operations for ``backward`` (False inside ``fg.no_grad()``).
+///
+/// Returns:
+///     True unless grad mode was turned off, as ``torch.is_grad_enabled``.
+///
+/// Examples:
+///     >>> fg.is_grad_enabled()
+///     True
+///     >>> with fg.no_grad():
+///     ...     print(fg.is_grad_enabled())
+///     False
 #[pyfunction]
 fn is_grad_enabled() -> bool {
     autograd::is_grad_enabled()
@@ -182,6 +387,25 @@ fn tensors_arg(items: &Bound<'_, PyAny>) -> PyResult<Vec<Tensor>> {
     items.iter().map(|i| tensor_arg(i, dtype)).collect()
 }
 
+/// Joins tensors along an existing axis (``keras.ops.concatenate``, ``torch.cat``).
+///
+/// Args:
+///     tensors: a sequence of tensors (or array-likes) whose shapes match except along ``axis``.
+///     axis: the axis to join along; negative counts from the end (default 0).
+///
+/// Returns:
+///     A new tensor; gradients flow back to each input.
+///
+/// Raises:
+///     ValueError: an empty sequence, shapes that do not match, or an axis out of range.
+///
+/// Examples:
+///     >>> fg.concat([fg.ones(1, 2), fg.zeros(2, 2)])
+///     tensor([[1., 1.],
+///             [0., 0.],
+///             [0., 0.]], shape=(3, 2), dtype=float32)
+///     >>> fg.concat([fg.ones(2, 1), fg.zeros(2, 1)], axis=1).shape
+///     (2, 2)
 #[pyfunction]
 #[pyo3(signature = (tensors, axis=0))]
 fn concat(tensors: &Bound<'_, PyAny>, axis: isize) -> PyResult<PyTensor> {
@@ -189,6 +413,23 @@ fn concat(tensors: &Bound<'_, PyAny>, axis: isize) -> PyResult<PyTensor> {
     guarded(|| Ok(PyTensor::wrap(ops::join::concat(&tensors, axis)?)))
 }
 
+/// Stacks tensors of one shape along a new axis (``keras.ops.stack``, ``torch.stack``).
+///
+/// Args:
+///     tensors: a sequence of tensors (or array-likes) of the same shape.
+///     axis: the position of the new axis; negative counts from the end (default 0).
+///
+/// Returns:
+///     A new tensor with one more axis; gradients flow back to each input.
+///
+/// Raises:
+///     ValueError: an empty sequence, shapes that differ, or an axis out of range.
+///
+/// Examples:
+///     >>> fg.stack([fg.ones(3), fg.zeros(3)]).shape
+///     (2, 3)
+///     >>> fg.stack([fg.ones(3), fg.zeros(3)], axis=-1).shape
+///     (3, 2)
 #[pyfunction]
 #[pyo3(signature = (tensors, axis=0))]
 fn stack(tensors: &Bound<'_, PyAny>, axis: isize) -> PyResult<PyTensor> {
@@ -196,7 +437,27 @@ fn stack(tensors: &Bound<'_, PyAny>, axis: isize) -> PyResult<PyTensor> {
     guarded(|| Ok(PyTensor::wrap(ops::join::stack(&tensors, axis)?)))
 }
 
-/// `x` where `condition` holds (is nonzero), `y` elsewhere, broadcast together.
+/// ``x`` where ``condition`` holds (is nonzero), ``y`` elsewhere, broadcast together.
+///
+/// As ``torch.where`` and ``keras.ops.where`` with three arguments; gradients flow to ``x``
+/// and ``y``.
+///
+/// Args:
+///     condition: a tensor, array-like or number; nonzero means true.
+///     x: the values where the condition holds (a tensor, array-like or number).
+///     y: the values elsewhere (a tensor, array-like or number).
+///
+/// Returns:
+///     A tensor of the broadcast shape, of the dtype of the tensors among ``x`` and ``y``
+///     (float32 when neither is one).
+///
+/// Raises:
+///     ValueError: shapes that do not broadcast.
+///
+/// Examples:
+///     >>> t = fg.tensor([-1.0, 2.0, -3.0])
+///     >>> fg.where(t > 0, t, 0.0)
+///     tensor([0., 2., 0.], shape=(3,), dtype=float32)
 #[pyfunction]
 #[pyo3(name = "where")]
 fn where_(

@@ -20,6 +20,27 @@ use crate::tensor::Tensor;
 
 /// An n-dimensional array of float32 or float64 values that can record the operations made
 /// with it and backpropagate through them.
+///
+/// ``Tensor(data)`` is ``fg.tensor(data)``. Arithmetic (``+ - * / ** @``), comparisons,
+/// indexing and numpy conversion (``np.asarray(t)``) work as with ``torch.Tensor``.
+///
+/// Args:
+///     data: a numpy array, a (nested) list of numbers, a number, or a tensor (copied).
+///     dtype: ``"float32"`` or ``"float64"`` (or the numpy dtypes); None means float32
+///         (default None).
+///     requires_grad: record the operations made with the tensor, for ``backward``
+///         (default False).
+///
+/// Raises:
+///     TypeError: ragged lists, values that are not numbers, or an unknown dtype.
+///
+/// Examples:
+///     >>> t = fg.Tensor([[1.0, 2.0]], requires_grad=True)
+///     >>> t.shape, t.dtype
+///     ((1, 2), dtype('float32'))
+///     >>> (t * 3).sum().backward()
+///     >>> t.grad
+///     tensor([[3., 3.]], shape=(1, 2), dtype=float32)
 #[pyclass(name = "Tensor", module = "ferrograd", frozen, weakref)]
 pub struct PyTensor {
     pub inner: Tensor,
@@ -268,7 +289,28 @@ impl PyTensor {
         Ok(self.inner.set_grad(grad)?)
     }
 
-    /// Backpropagates from this tensor into the `.grad` of every leaf that requires one.
+    /// Backpropagates from this tensor into the ``.grad`` of every leaf that requires one.
+    ///
+    /// As ``torch.Tensor.backward``: gradients accumulate into ``.grad`` until reset with
+    /// ``zero_grad``, and the graph is freed unless ``retain_graph`` is set.
+    ///
+    /// Args:
+    ///     gradient: the gradient of the final result with respect to this tensor, of its shape;
+    ///         None for a one-element tensor, where it is 1 (default None).
+    ///     retain_graph: keep the graph so that ``backward`` can run through it again
+    ///         (default False).
+    ///
+    /// Raises:
+    ///     AutogradError: the tensor has no graph and does not require grad, the graph was
+    ///         freed by an earlier backward pass, or ``gradient`` is None for a tensor of more than
+    ///         one element.
+    ///     ShapeError: ``gradient`` does not have the tensor's shape.
+    ///
+    /// Examples:
+    ///     >>> w = fg.tensor([1.0, 2.0], requires_grad=True)
+    ///     >>> (w * w).sum().backward()
+    ///     >>> w.grad
+    ///     tensor([2., 4.], shape=(2,), dtype=float32)
     #[pyo3(signature = (gradient=None, retain_graph=false))]
     fn backward(&self, gradient: Option<&Bound<'_, PyAny>>, retain_graph: bool) -> PyResult<()> {
         let gradient = match gradient {
@@ -278,6 +320,15 @@ impl PyTensor {
         guarded(|| Ok(self.inner.backward(gradient, retain_graph)?))
     }
 
+    /// The same values, cut from the graph: a new leaf that does not require grad (``torch.Tensor.detach``).
+    ///
+    /// Returns:
+    ///     A tensor sharing this one's values, with no history.
+    ///
+    /// Examples:
+    ///     >>> w = fg.ones(2, requires_grad=True)
+    ///     >>> (w * 2).detach().requires_grad
+    ///     False
     fn detach(&self) -> PyTensor {
         PyTensor::wrap(self.inner.detach())
     }
@@ -348,14 +399,49 @@ impl PyTensor {
         }
     }
 
+    /// The value of a one-element tensor as a Python float (``torch.Tensor.item``).
+    ///
+    /// Returns:
+    ///     A float.
+    ///
+    /// Raises:
+    ///     ShapeError: the tensor has more or fewer than one element.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([[2.5]]).item()
+    ///     2.5
     fn item(&self) -> PyResult<f64> {
         Ok(self.inner.item()?)
     }
 
+    /// The values as nested Python lists of floats (a number for a 0-d tensor).
+    ///
+    /// Returns:
+    ///     A list, nested once per axis.
+    ///
+    /// Examples:
+    ///     >>> fg.ones(2, 2).tolist()
+    ///     [[1.0, 1.0], [1.0, 1.0]]
     fn tolist<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.numpy(py)?.call_method0("tolist")
     }
 
+    /// A copy converted to another dtype (``float32`` or ``float64``), as numpy's ``astype``.
+    ///
+    /// Gradients flow back through the conversion.
+    ///
+    /// Args:
+    ///     dtype: ``"float32"`` or ``"float64"`` (or the numpy dtypes).
+    ///
+    /// Returns:
+    ///     A new tensor of that dtype.
+    ///
+    /// Raises:
+    ///     TypeError: a dtype other than float32 and float64.
+    ///
+    /// Examples:
+    ///     >>> fg.ones(2).astype("float64").dtype
+    ///     dtype('float64')
     fn astype(&self, dtype: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
         let dtype = parse_dtype(Some(dtype))?;
         guarded(|| Ok(PyTensor::wrap(self.inner.astype(dtype)?)))
@@ -536,6 +622,21 @@ impl PyTensor {
         guarded(|| Ok(PyTensor::wrap(other.matmul(&self.inner)?)))
     }
 
+    /// The matrix product ``self @ other``, with numpy's broadcasting of batch axes.
+    ///
+    /// Args:
+    ///     other: a tensor, array-like or number-array whose last-but-one axis matches this
+    ///         tensor's last (a 1-D operand is a vector).
+    ///
+    /// Returns:
+    ///     A new tensor; gradients flow to both operands.
+    ///
+    /// Raises:
+    ///     ShapeError: the inner dimensions do not match.
+    ///
+    /// Examples:
+    ///     >>> fg.ones(2, 3).matmul(fg.ones(3, 4)).shape
+    ///     (2, 4)
     fn matmul(&self, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
         self.__matmul__(other)
     }
@@ -575,38 +676,116 @@ impl PyTensor {
         guarded(|| Ok(PyTensor::wrap(self.inner.index(&items)?)))
     }
 
+    /// ``exp(x)``, element by element.
+    ///
+    /// Returns:
+    ///     A new tensor of the same shape; gradients flow through it.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([-1.0, 0.0, 2.0]).exp().numpy().round(4)
+    ///     array([0.3679, 1.    , 7.3891], dtype=float32)
     fn exp(&self) -> PyResult<PyTensor> {
         self.unary(UnaryFn::Exp)
     }
 
+    /// The natural logarithm, element by element (NaN below 0, ``-inf`` at 0, as numpy).
+    ///
+    /// Returns:
+    ///     A new tensor of the same shape; gradients flow through it.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([1.0, 4.0, 9.0]).log().numpy().round(4)
+    ///     array([0.    , 1.3863, 2.1972], dtype=float32)
     fn log(&self) -> PyResult<PyTensor> {
         self.unary(UnaryFn::Log)
     }
 
+    /// The square root, element by element (NaN below 0, as numpy).
+    ///
+    /// Returns:
+    ///     A new tensor of the same shape; gradients flow through it.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([1.0, 4.0, 9.0]).sqrt()
+    ///     tensor([1., 2., 3.], shape=(3,), dtype=float32)
     fn sqrt(&self) -> PyResult<PyTensor> {
         self.unary(UnaryFn::Sqrt)
     }
 
+    /// ``|x|``, element by element (also ``abs(t)``).
+    ///
+    /// Returns:
+    ///     A new tensor of the same shape; gradients flow through it.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([-1.0, 0.0, 2.0]).abs().numpy().round(4)
+    ///     array([1., 0., 2.], dtype=float32)
     fn abs(&self) -> PyResult<PyTensor> {
         self.unary(UnaryFn::Abs)
     }
 
+    /// ``x ** 2``, element by element.
+    ///
+    /// Returns:
+    ///     A new tensor of the same shape; gradients flow through it.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([-1.0, 0.0, 2.0]).square().numpy().round(4)
+    ///     array([1., 0., 4.], dtype=float32)
     fn square(&self) -> PyResult<PyTensor> {
         self.unary(UnaryFn::Square)
     }
 
+    /// ``max(x, 0)``, element by element.
+    ///
+    /// Returns:
+    ///     A new tensor of the same shape; gradients flow through it.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([-1.0, 0.0, 2.0]).relu().numpy().round(4)
+    ///     array([0., 0., 2.], dtype=float32)
     fn relu(&self) -> PyResult<PyTensor> {
         self.unary(UnaryFn::Relu)
     }
 
+    /// ``1 / (1 + exp(-x))``, element by element, stable for large ``|x|``.
+    ///
+    /// Returns:
+    ///     A new tensor of the same shape; gradients flow through it.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([-1.0, 0.0, 2.0]).sigmoid().numpy().round(4)
+    ///     array([0.2689, 0.5   , 0.8808], dtype=float32)
     fn sigmoid(&self) -> PyResult<PyTensor> {
         self.unary(UnaryFn::Sigmoid)
     }
 
+    /// The hyperbolic tangent, element by element.
+    ///
+    /// Returns:
+    ///     A new tensor of the same shape; gradients flow through it.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([-1.0, 0.0, 2.0]).tanh().numpy().round(4)
+    ///     array([-0.7616,  0.    ,  0.964 ], dtype=float32)
     fn tanh(&self) -> PyResult<PyTensor> {
         self.unary(UnaryFn::Tanh)
     }
 
+    /// ``exp(x) / sum(exp(x))`` along ``axis``, shifted by the maximum for stability.
+    ///
+    /// Args:
+    ///     axis: the axis that sums to 1; negative counts from the end (default -1).
+    ///
+    /// Returns:
+    ///     A new tensor of the same shape; gradients flow through it.
+    ///
+    /// Raises:
+    ///     ShapeError: ``axis`` is out of range.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([1.0, 2.0, 3.0]).softmax().numpy().round(4)
+    ///     array([0.09  , 0.2447, 0.6652], dtype=float32)
     // pyo3 writes a negative default as `...` in `__text_signature__`; help() and stubtest
     // should read -1.
     #[pyo3(signature = (axis=-1), text_signature = "($self, axis=-1)")]
@@ -614,35 +793,141 @@ impl PyTensor {
         guarded(|| Ok(PyTensor::wrap(self.inner.softmax(axis)?)))
     }
 
+    /// ``log(softmax(x))`` along ``axis``, computed stably (``x - logsumexp(x)``).
+    ///
+    /// Args:
+    ///     axis: the axis of the softmax; negative counts from the end (default -1).
+    ///
+    /// Returns:
+    ///     A new tensor of the same shape; gradients flow through it.
+    ///
+    /// Raises:
+    ///     ShapeError: ``axis`` is out of range.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([0.0, 0.0]).log_softmax().numpy().round(4)
+    ///     array([-0.6931, -0.6931], dtype=float32)
     #[pyo3(signature = (axis=-1), text_signature = "($self, axis=-1)")]
     fn log_softmax(&self, axis: isize) -> PyResult<PyTensor> {
         guarded(|| Ok(PyTensor::wrap(self.inner.log_softmax(axis)?)))
     }
 
+    /// The sum over ``axis`` (every axis by default), as ``torch.sum`` and numpy's ``sum``.
+    ///
+    /// Args:
+    ///     axis: an int, a tuple of ints, or None for every axis; negative counts from the end
+    ///         (default None).
+    ///     keepdims: keep the reduced axes with size 1, for broadcasting (default False).
+    ///
+    /// Returns:
+    ///     A new tensor; gradients flow through it.
+    ///
+    /// Raises:
+    ///     ShapeError: an axis out of range.
+    ///     TypeError: ``axis`` is not None, an int or a tuple of ints.
+    ///
+    /// Examples:
+    ///     >>> t = fg.tensor([[1.0, 2.0], [3.0, 4.0]])
+    ///     >>> t.sum()
+    ///     tensor(10., shape=(), dtype=float32)
+    ///     >>> t.sum(axis=0)
+    ///     tensor([4., 6.], shape=(2,), dtype=float32)
+    ///     >>> t.sum(axis=1, keepdims=True).shape
+    ///     (2, 1)
     #[pyo3(signature = (axis=None, keepdims=false))]
     fn sum(&self, axis: Option<&Bound<'_, PyAny>>, keepdims: bool) -> PyResult<PyTensor> {
         let axes = axes_arg(axis)?;
         guarded(|| Ok(PyTensor::wrap(self.inner.sum(axes.as_deref(), keepdims)?)))
     }
 
+    /// The mean over ``axis`` (every axis by default), as ``torch.mean`` and numpy's ``mean``.
+    ///
+    /// Args:
+    ///     axis: an int, a tuple of ints, or None for every axis; negative counts from the end
+    ///         (default None).
+    ///     keepdims: keep the reduced axes with size 1, for broadcasting (default False).
+    ///
+    /// Returns:
+    ///     A new tensor; gradients flow through it.
+    ///
+    /// Raises:
+    ///     ShapeError: an axis out of range.
+    ///     TypeError: ``axis`` is not None, an int or a tuple of ints.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([[1.0, 2.0], [3.0, 4.0]]).mean(axis=-1)
+    ///     tensor([1.5, 3.5], shape=(2,), dtype=float32)
     #[pyo3(signature = (axis=None, keepdims=false))]
     fn mean(&self, axis: Option<&Bound<'_, PyAny>>, keepdims: bool) -> PyResult<PyTensor> {
         let axes = axes_arg(axis)?;
         guarded(|| Ok(PyTensor::wrap(self.inner.mean(axes.as_deref(), keepdims)?)))
     }
 
+    /// The maximum over ``axis`` (every axis by default), as numpy's ``max``.
+    ///
+    /// The gradient goes to the maximal elements.
+    ///
+    /// Args:
+    ///     axis: an int, a tuple of ints, or None for every axis; negative counts from the end
+    ///         (default None).
+    ///     keepdims: keep the reduced axes with size 1, for broadcasting (default False).
+    ///
+    /// Returns:
+    ///     A new tensor; gradients flow through it.
+    ///
+    /// Raises:
+    ///     ShapeError: an axis out of range.
+    ///     TypeError: ``axis`` is not None, an int or a tuple of ints.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([[1.0, 5.0], [3.0, 4.0]]).max(axis=0)
+    ///     tensor([3., 5.], shape=(2,), dtype=float32)
     #[pyo3(signature = (axis=None, keepdims=false))]
     fn max(&self, axis: Option<&Bound<'_, PyAny>>, keepdims: bool) -> PyResult<PyTensor> {
         let axes = axes_arg(axis)?;
         guarded(|| Ok(PyTensor::wrap(self.inner.max(axes.as_deref(), keepdims)?)))
     }
 
+    /// The same values in another shape, as numpy and PyTorch: ``reshape(2, 3)`` or ``reshape((2, 3))``.
+    ///
+    /// Args:
+    ///     *shape: the new dimensions, as separate ints or one tuple; one of them may be -1,
+    ///         inferred from the size.
+    ///
+    /// Returns:
+    ///     A new tensor; gradients flow through it.
+    ///
+    /// Raises:
+    ///     ShapeError: the new shape does not hold the same number of elements.
+    ///
+    /// Examples:
+    ///     >>> fg.arange(6).reshape(2, -1)
+    ///     tensor([[0., 1., 2.],
+    ///             [3., 4., 5.]], shape=(2, 3), dtype=float32)
     #[pyo3(signature = (*shape))]
     fn reshape(&self, shape: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
         let dims = dims_arg(shape)?;
         guarded(|| Ok(PyTensor::wrap(self.inner.reshape(&dims)?)))
     }
 
+    /// The axes permuted: reversed with no argument (as ``t.T``), or in the order given.
+    ///
+    /// As numpy's ``transpose``; ``transpose(1, 0, 2)`` and ``transpose((1, 0, 2))`` both work.
+    ///
+    /// Args:
+    ///     *axes: a permutation of the axes, as separate ints or one tuple; none reverses them.
+    ///
+    /// Returns:
+    ///     A new tensor; gradients flow through it.
+    ///
+    /// Raises:
+    ///     ValueError: ``axes`` is not a permutation of the tensor's axes.
+    ///
+    /// Examples:
+    ///     >>> fg.ones(2, 3, 4).transpose().shape
+    ///     (4, 3, 2)
+    ///     >>> fg.ones(2, 3, 4).transpose(1, 0, 2).shape
+    ///     (3, 2, 4)
     #[pyo3(signature = (*axes))]
     fn transpose(&self, axes: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
         let axes = if axes.is_empty() {
@@ -658,6 +943,20 @@ impl PyTensor {
         guarded(|| Ok(PyTensor::wrap(self.inner.transpose(None)?)))
     }
 
+    /// Each value limited to ``[min, max]`` (``torch.clamp``, numpy's ``clip``).
+    ///
+    /// The gradient is 1 inside the range and 0 where a value was clipped.
+    ///
+    /// Args:
+    ///     min: the lower bound, or None for none (default None).
+    ///     max: the upper bound, or None for none (default None).
+    ///
+    /// Returns:
+    ///     A new tensor of the same shape.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([-2.0, 0.5, 3.0]).clip(-1.0, 1.0)
+    ///     tensor([-1. ,  0.5,  1. ], shape=(3,), dtype=float32)
     #[pyo3(signature = (min=None, max=None))]
     fn clip(&self, min: Option<f64>, max: Option<f64>) -> PyResult<PyTensor> {
         guarded(|| Ok(PyTensor::wrap(self.inner.clip(min, max)?)))

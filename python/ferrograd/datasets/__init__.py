@@ -8,7 +8,7 @@ are downloaded into the cache from the public mirrors, or from the base URLs in
 ``FERROGRAD_MIRRORS`` (separated by commas, tried in order). Every file is checked against the
 SHA-256 of its original content before it is used.
 
-Example:
+Examples:
 
 >>> import ferrograd as fg
 >>> (x_train, y_train), (x_test, y_test) = fg.datasets.mnist.load_data()

@@ -42,7 +42,7 @@ def load_data(
         FileNotFoundError: a file is nowhere and cannot be downloaded; the message says
             where to put it.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> (x_train, y_train), (x_test, y_test) = fg.datasets.fashion_mnist.load_data()

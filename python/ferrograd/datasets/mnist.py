@@ -37,7 +37,7 @@ def load_data(
         FileNotFoundError: a file is nowhere and cannot be downloaded; the message says
             where to put it.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> (x_train, y_train), (x_test, y_test) = fg.datasets.mnist.load_data()

@@ -2,7 +2,7 @@
 
 Every draw comes from the library's generator, so ``fg.set_seed(n)`` makes them repeatable.
 
-Example:
+Examples:
     >>> layer = fg.layers.Dense(64, kernel_initializer="he_normal")
     >>> w = fg.initializers.GlorotUniform()((784, 64))
 """
@@ -38,7 +38,7 @@ def get(identifier) -> Initializer:
         ValueError: For an unknown name (the message lists the known ones).
         TypeError: For anything else.
 
-    Example:
+    Examples:
 
     >>> fg.initializers.get({"name": "orthogonal", "gain": 2.0})
     Orthogonal(gain=2.0)

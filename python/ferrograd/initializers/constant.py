@@ -4,7 +4,15 @@ from ferrograd.initializers.initializer import Initializer
 
 
 class Constant(Initializer):
-    """Every element ``value``."""
+    """Every element ``value``.
+
+    Args:
+        value: the value of every element (default 0.0).
+
+    Examples:
+        >>> fg.initializers.Constant(2.0)((2,))
+        tensor([2., 2.], shape=(2,), dtype=float32)
+    """
 
     _name = "constant"
 
@@ -12,4 +20,13 @@ class Constant(Initializer):
         self.value = float(value)
 
     def get_config(self):
+        """The constructor's arguments, as ``{"value": ...}``.
+
+        Returns:
+            A dict that ``Constant(**config)`` turns back into an equal initializer.
+
+        Examples:
+            >>> fg.initializers.Constant().get_config()
+            {'value': 0.0}
+        """
         return {"value": self.value}

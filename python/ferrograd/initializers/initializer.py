@@ -18,11 +18,14 @@ class Initializer:
     A subclass in ``ferrograd.initializers`` sets ``_name``, the name of its Rust initializer
     (``src/initializers/<name>.rs``), and ``get_config()``, its arguments; the draw runs in Rust.
 
-    Example:
+    Args:
+        shape: (of a call) the shape of the tensor to make, a tuple of ints.
+        dtype: (of a call) ``"float32"`` or ``"float64"``; None means float32 (default None).
 
-    >>> w = fg.initializers.GlorotUniform()((3, 2))
-    >>> w.shape
-    (3, 2)
+    Examples:
+        >>> w = fg.initializers.GlorotUniform()((3, 2))
+        >>> w.shape
+        (3, 2)
     """
 
     _name = ""
@@ -34,6 +37,15 @@ class Initializer:
             _REGISTRY[cls._name] = cls
 
     def get_config(self) -> dict:
+        """The constructor's arguments (none for the base class and the parameterless ones).
+
+        Returns:
+            A dict of the arguments, for saving and ``get``.
+
+        Examples:
+            >>> fg.initializers.GlorotUniform().get_config()
+            {}
+        """
         return {}
 
     def _settings(self) -> dict:

@@ -4,7 +4,18 @@ from ferrograd.initializers.initializer import Initializer
 
 
 class RandomUniform(Initializer):
-    """Uniform draws in ``[minval, maxval)``."""
+    """Uniform draws in ``[minval, maxval)``.
+
+    Args:
+        minval: the lower bound, included (default -0.05).
+        maxval: the upper bound, excluded (default 0.05).
+
+    Examples:
+        >>> fg.set_seed(0)
+        >>> w = fg.initializers.RandomUniform(minval=0.0, maxval=1.0)((100,))
+        >>> bool(((w >= 0.0) * (w < 1.0)).numpy().all())
+        True
+    """
 
     _name = "random_uniform"
 
@@ -12,4 +23,13 @@ class RandomUniform(Initializer):
         self.minval, self.maxval = float(minval), float(maxval)
 
     def get_config(self):
+        """The constructor's arguments, as ``{"minval": ..., "maxval": ...}``.
+
+        Returns:
+            A dict that ``RandomUniform(**config)`` turns back into an equal initializer.
+
+        Examples:
+            >>> fg.initializers.RandomUniform().get_config()
+            {'minval': -0.05, 'maxval': 0.05}
+        """
         return {"minval": self.minval, "maxval": self.maxval}

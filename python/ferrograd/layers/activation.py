@@ -13,7 +13,7 @@ class Activation(Layer):
         activation: a name (``"relu"``, ``"softmax"``, ...) or a function of
             ``fg.activations``.
 
-    Example:
+    Examples:
         >>> layers.Activation("relu")(np.array([[-1.0, 2.0]], dtype="float32")).numpy()
         array([[0., 2.]], dtype=float32)
     """

@@ -11,7 +11,7 @@ class Add(Layer):
     Args:
         **kwargs: ``name``, ``trainable``, ``dtype`` (as every layer).
 
-    Example:
+    Examples:
         >>> a, b = layers.Input(shape=(4,)), layers.Input(shape=(4,))
         >>> layers.Add()([a, b]).shape
         (None, 4)
@@ -30,7 +30,7 @@ def add(inputs, **kwargs):
         inputs: a list of input tensors (symbolic or values).
         **kwargs: the layer's arguments (``name``, ...).
 
-    Example:
+    Examples:
         >>> a, b = layers.Input(shape=(4,)), layers.Input(shape=(4,))
         >>> layers.add([a, b]).shape
         (None, 4)

@@ -11,7 +11,7 @@ class Average(Layer):
     Args:
         **kwargs: ``name``, ``trainable``, ``dtype`` (as every layer).
 
-    Example:
+    Examples:
         >>> a, b = layers.Input(shape=(4,)), layers.Input(shape=(4,))
         >>> layers.Average()([a, b]).shape
         (None, 4)
@@ -30,7 +30,7 @@ def average(inputs, **kwargs):
         inputs: a list of input tensors (symbolic or values).
         **kwargs: the layer's arguments (``name``, ...).
 
-    Example:
+    Examples:
         >>> a, b = layers.Input(shape=(4,)), layers.Input(shape=(4,))
         >>> layers.average([a, b]).shape
         (None, 4)

@@ -15,7 +15,7 @@ class AveragePooling1D(MaxPooling1D):
         padding: ``"valid"`` (default) or ``"same"``.
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
 
-    Example:
+    Examples:
         >>> layers.AveragePooling1D()(np.ones((1, 6, 3), dtype="float32")).shape
         (1, 3, 3)
     """

@@ -15,7 +15,7 @@ class AveragePooling2D(MaxPooling2D):
         padding: ``"valid"`` (default) or ``"same"``.
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
 
-    Example:
+    Examples:
         >>> layers.AveragePooling2D()(np.ones((1, 4, 4, 3), dtype="float32")).shape
         (1, 2, 2, 3)
     """

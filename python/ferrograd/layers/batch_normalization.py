@@ -18,7 +18,7 @@ class BatchNormalization(Layer):
         moving_mean_initializer, moving_variance_initializer: default ``"zeros"`` and
             ``"ones"``.
 
-    Example:
+    Examples:
         >>> norm = layers.BatchNormalization()
         >>> norm(np.ones((4, 3), dtype="float32"), training=True).shape
         (4, 3)

@@ -26,7 +26,7 @@ class Bidirectional(MaskAwareLayer):
     units for ``"concat"``; with ``return_state``, the output then the forward and backward
     states.
 
-    Example:
+    Examples:
         >>> model = fg.Sequential([
         ...     layers.Embedding(10000, 64, mask_zero=True),
         ...     layers.Bidirectional(layers.LSTM(32)),

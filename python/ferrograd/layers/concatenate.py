@@ -12,7 +12,7 @@ class Concatenate(Layer):
         axis: the axis to join along (default the last one; not the batch axis).
         **kwargs: ``name``, ``trainable``, ``dtype`` (as every layer).
 
-    Example:
+    Examples:
         >>> a, b = layers.Input(shape=(4,)), layers.Input(shape=(3,))
         >>> layers.Concatenate()([a, b]).shape
         (None, 7)
@@ -38,7 +38,7 @@ def concatenate(inputs, axis=-1, **kwargs):
         axis: the axis to join along.
         **kwargs: the layer's arguments (``name``, ...).
 
-    Example:
+    Examples:
         >>> a, b = layers.Input(shape=(4,)), layers.Input(shape=(3,))
         >>> layers.concatenate([a, b]).shape
         (None, 7)

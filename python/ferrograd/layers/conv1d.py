@@ -22,11 +22,15 @@ class Conv1D(Conv2D):
             ``"channels_first"`` (``(batch, channels, steps)``).
         dilation_rate: default 1.
         groups: default 1.
-        activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
-            bias_regularizer: as for ``Conv2D``. Constraints and ``activity_regularizer``
-            are not supported (ValueError).
+        activation: as for ``Conv2D``.
+        use_bias: as for ``Conv2D``.
+        kernel_initializer: as for ``Conv2D``.
+        bias_initializer: as for ``Conv2D``.
+        kernel_regularizer: as for ``Conv2D``.
+        bias_regularizer: as for ``Conv2D``. Constraints and ``activity_regularizer`` are not
+            supported (ValueError).
 
-    Example:
+    Examples:
         >>> conv = layers.Conv1D(4, 3, padding="causal")
         >>> conv(np.ones((2, 10, 3), dtype="float32")).shape
         (2, 10, 4)

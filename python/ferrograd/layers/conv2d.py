@@ -41,7 +41,7 @@ class Conv2D(Layer):
     Input shape: ``(batch, height, width, channels)`` (channels last). Output shape:
     ``(batch, new_height, new_width, filters)``.
 
-    Example:
+    Examples:
         >>> conv = layers.Conv2D(4, 3, activation="relu")
         >>> conv(np.ones((2, 8, 8, 3), dtype="float32")).shape
         (2, 6, 6, 4)

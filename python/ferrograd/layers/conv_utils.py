@@ -15,7 +15,7 @@ def normalize_tuple(value, n, name, layer, allow_zero=False):
         layer: the layer's class name, for messages.
         allow_zero: accept 0.
 
-    Example:
+    Examples:
         >>> normalize_tuple(3, 2, "kernel_size", "Conv2D")
         (3, 3)
     """
@@ -47,7 +47,7 @@ def normalize_padding(padding, layer, allowed=("valid", "same")):
         layer: the layer's class name, for messages.
         allowed: the accepted names.
 
-    Example:
+    Examples:
         >>> normalize_padding("SAME", "Conv2D")
         'same'
     """
@@ -67,7 +67,7 @@ def normalize_data_format(data_format, layer):
         data_format: ``"channels_last"``, ``"channels_first"`` or None.
         layer: the layer's class name, for messages.
 
-    Example:
+    Examples:
         >>> normalize_data_format(None, "Conv2D")
         'channels_last'
     """
@@ -88,7 +88,7 @@ def refuse_unsupported(layer, **arguments):
         layer: the layer's class name, for messages.
         **arguments: the unsupported arguments as given (None means not given).
 
-    Example:
+    Examples:
         >>> refuse_unsupported("Conv2D", kernel_constraint=None)
     """
     for name, value in arguments.items():

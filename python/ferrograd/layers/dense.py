@@ -23,7 +23,7 @@ class Dense(Layer):
 
     Input shape: ``(batch, ..., input_features)``. Output shape: ``(batch, ..., units)``.
 
-    Example:
+    Examples:
         >>> layer = layers.Dense(3, activation="relu")
         >>> layer(np.ones((2, 4), dtype="float32")).shape
         (2, 3)

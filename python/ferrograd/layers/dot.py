@@ -15,7 +15,7 @@ class Dot(Layer):
         normalize: L2-normalise the inputs along the axes first (a cosine similarity).
         **kwargs: ``name``, ``trainable``, ``dtype`` (as every layer).
 
-    Example:
+    Examples:
         >>> a, b = layers.Input(shape=(4,)), layers.Input(shape=(4,))
         >>> layers.Dot(axes=1)([a, b]).shape
         (None, 1)
@@ -49,7 +49,7 @@ def dot(inputs, axes=-1, normalize=False, **kwargs):
         normalize: L2-normalise the inputs first.
         **kwargs: the layer's arguments (``name``, ...).
 
-    Example:
+    Examples:
         >>> a, b = layers.Input(shape=(4,)), layers.Input(shape=(4,))
         >>> layers.dot([a, b], axes=1).shape
         (None, 1)

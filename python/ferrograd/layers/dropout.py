@@ -12,7 +12,7 @@ class Dropout(Layer):
     Args:
         rate: the fraction to drop, in [0, 1).
 
-    Example:
+    Examples:
         >>> dropout = layers.Dropout(0.5)
         >>> dropout(np.ones((1, 4), dtype="float32"), training=False).numpy()
         array([[1., 1., 1., 1.]], dtype=float32)

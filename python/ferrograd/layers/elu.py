@@ -13,7 +13,7 @@ class ELU(Layer):
     Args:
         alpha: the scale of the negative part (a finite number).
 
-    Example:
+    Examples:
         >>> layers.ELU()(np.array([[0.0, 2.0]], dtype="float32")).numpy()
         array([[0., 2.]], dtype=float32)
     """

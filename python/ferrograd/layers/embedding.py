@@ -24,7 +24,7 @@ class Embedding(MaskAwareLayer):
     Input shape: ``(batch, time)`` of integer ids (any numeric dtype holding integers; a
     model's float32 input holds them exactly). Output shape: ``(batch, time, output_dim)``.
 
-    Example:
+    Examples:
         >>> embedding = layers.Embedding(1000, 64, mask_zero=True)
         >>> embedding(np.array([[4, 20, 0]])).shape
         (1, 3, 64)
@@ -65,7 +65,21 @@ class Embedding(MaskAwareLayer):
         }
 
     def compute_mask(self, inputs, mask=None):
-        """``inputs != 0`` with ``mask_zero``, else None."""
+        """``inputs != 0`` with ``mask_zero``, else None: the mask that later layers
+        (recurrent layers, pooling) use to skip padding.
+
+        Args:
+            inputs: the token ids, a tensor or array.
+            mask: the incoming mask, unused (default None).
+
+        Returns:
+            A boolean numpy array of the shape of ``inputs``, or None.
+
+        Examples:
+            >>> embedding = layers.Embedding(10, 2, mask_zero=True)
+            >>> embedding.compute_mask(np.array([[3, 1, 0]]))
+            array([[ True,  True, False]])
+        """
         if not self.mask_zero:
             return None
         ids = inputs.numpy() if isinstance(inputs, Tensor) else np.asarray(inputs)

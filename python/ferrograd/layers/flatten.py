@@ -11,7 +11,7 @@ class Flatten(Layer):
     Args:
         **kwargs: the ``Layer`` arguments (``name``, ``input_shape``, ...).
 
-    Example:
+    Examples:
         >>> layers.Flatten()(np.ones((2, 28, 28), dtype="float32")).shape
         (2, 784)
     """

@@ -17,7 +17,7 @@ class GlobalAveragePooling1D(MaskAwareLayer):
 
     Input shape: ``(batch, time, features)``. Output shape: ``(batch, features)``.
 
-    Example:
+    Examples:
         >>> pool = layers.GlobalAveragePooling1D()
         >>> pool(np.ones((2, 5, 3), dtype="float32")).shape
         (2, 3)

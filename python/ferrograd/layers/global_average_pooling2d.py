@@ -12,7 +12,7 @@ class GlobalAveragePooling2D(GlobalMaxPooling2D):
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
         keepdims: keep the spatial axes with size 1 (default False: ``(batch, c)``).
 
-    Example:
+    Examples:
         >>> layers.GlobalAveragePooling2D()(np.ones((2, 4, 4, 3), dtype="float32")).shape
         (2, 3)
     """

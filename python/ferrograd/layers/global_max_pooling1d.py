@@ -13,7 +13,7 @@ class GlobalMaxPooling1D(GlobalMaxPooling2D):
             ``"channels_first"``.
         keepdims: keep the steps axis with size 1 (default False: ``(batch, c)``).
 
-    Example:
+    Examples:
         >>> layers.GlobalMaxPooling1D()(np.ones((2, 5, 3), dtype="float32")).shape
         (2, 3)
     """

@@ -14,7 +14,7 @@ class GlobalMaxPooling2D(Layer):
             ``"channels_first"`` (``(batch, c, h, w)``).
         keepdims: keep the spatial axes with size 1 (default False: ``(batch, c)``).
 
-    Example:
+    Examples:
         >>> layers.GlobalMaxPooling2D()(np.ones((2, 4, 4, 3), dtype="float32")).shape
         (2, 3)
     """

@@ -31,7 +31,7 @@ class GRU(_RNN):
     Output shape: ``(batch, time, units)`` with ``return_sequences``, else ``(batch, units)``;
     with ``return_state`` a list ``[output, h]``.
 
-    Example:
+    Examples:
         >>> gru = layers.GRU(4)
         >>> gru(np.random.rand(32, 10, 8).astype("float32")).shape
         (32, 4)

@@ -11,7 +11,7 @@ class Identity(Layer):
     Args:
         **kwargs: the ``Layer`` arguments (``name``, ``input_shape``, ...).
 
-    Example:
+    Examples:
         >>> layers.Identity()(np.array([[1.0, -2.0]], dtype="float32")).numpy()
         array([[ 1., -2.]], dtype=float32)
     """

@@ -21,7 +21,7 @@ class InputLayer(Layer):
         name: the layer's name (``input_layer``, ``input_layer_1``... when omitted).
         dtype: ``"float32"`` (default) or ``"float64"``.
 
-    Example:
+    Examples:
         >>> layer = layers.InputLayer((784,), name="pixels")
         >>> layer.output
         <KerasTensor shape=(None, 784), dtype=float32, produced by 'pixels'>
@@ -56,7 +56,18 @@ class InputLayer(Layer):
         return {"name": self.name, "dtype": self.dtype, "batch_shape": list(self.shape)}
 
     def compute_output_shape(self, input_shape) -> tuple:
-        """The input's own shape, batch axis first."""
+        """The input's own shape, batch axis first (an input does not transform anything).
+
+        Args:
+            input_shape: ignored.
+
+        Returns:
+            The tuple ``shape``.
+
+        Examples:
+            >>> layers.InputLayer((3,)).compute_output_shape((None, 3))
+            (None, 3)
+        """
         return self.shape
 
     def __call__(self, inputs, training=None, **kwargs):
@@ -74,7 +85,7 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, batch_shape=None):
             ids (fed to the model in its float dtype).
         batch_shape: the shape with the batch axis first, instead of ``shape``.
 
-    Example:
+    Examples:
         >>> inputs = layers.Input(shape=(784,))
         >>> outputs = layers.Dense(10, activation="softmax")(inputs)
         >>> model = fg.Model(inputs=inputs, outputs=outputs)

@@ -16,7 +16,7 @@ class KerasTensor:
         producer: the layer whose call made it (None for a free-standing tensor).
         inputs: the symbolic tensors that call read.
 
-    Example:
+    Examples:
         >>> inputs = layers.Input(shape=(4,))
         >>> layers.Dense(2)(inputs)
         <KerasTensor shape=(None, 2), dtype=float32, produced by 'dense'>
@@ -57,7 +57,7 @@ class Call:
         outputs: the symbolic tensors it made.
         training: the ``training=`` the call was made with (None: it follows the pass).
 
-    Example:
+    Examples:
         >>> x = layers.Input(shape=(3,))
         >>> y = layers.Dense(2, name="d")(x)
         >>> y._call.inputs == [x]
@@ -95,7 +95,7 @@ def symbolic_call(layer, inputs, output_shape, dtype, many_inputs=False, trainin
             pass; True or False fixes it (``base(x, training=False)`` keeps a base model in
             inference mode while the outer model trains).
 
-    Example:
+    Examples:
         >>> x = layers.Input(shape=(3,))
         >>> symbolic_call(layers.Dense(2, name="d"), [x], (None, 2), "float32").shape
         (None, 2)
@@ -123,7 +123,7 @@ def first_call(layer) -> Call:
     Args:
         layer: a layer.
 
-    Example:
+    Examples:
         >>> first_call(layers.Dense(2, name="d"))
         Traceback (most recent call last):
         ValueError: ...

@@ -33,7 +33,7 @@ class Layer(WeightViews):
         input_shape: the shape of one sample (without the batch axis), for the first layer of
             a ``Sequential`` model. ``input_dim=n`` means ``input_shape=(n,)``.
 
-    Example:
+    Examples:
         >>> layer = layers.Dense(4, name="hidden")
         >>> layer.built, layer.name
         (False, 'hidden')
@@ -78,12 +78,37 @@ class Layer(WeightViews):
     @classmethod
     def from_settings(cls, settings: dict, **options):
         """A layer from the settings ``settings()`` returned (and ``name``/``trainable``/
-        ``dtype`` options); what model files are read with."""
+        ``dtype`` options); what model files are read with.
+
+        Args:
+            settings: the dict ``settings()`` returned (the layer's own arguments).
+            **options: ``name``, ``trainable`` or ``dtype``.
+
+        Returns:
+            A new layer, not built.
+
+        Examples:
+            >>> dense = layers.Dense(4)
+            >>> layers.Dense.from_settings(dense.settings(), name="copy").name
+            'copy'
+        """
         return cls(**settings, **options)
 
     @classmethod
     def from_config(cls, config: dict):
-        """The layer ``get_config`` described."""
+        """The layer ``get_config`` described (a new layer, not built, without weights).
+
+        Args:
+            config: the dict ``get_config`` returned.
+
+        Returns:
+            A new layer.
+
+        Examples:
+            >>> dense = layers.Dense(4, activation="relu")
+            >>> layers.Dense.from_config(dense.get_config()).units
+            4
+        """
         return cls(**config)
 
     # --- building ------------------------------------------------------------------------
@@ -95,7 +120,22 @@ class Layer(WeightViews):
 
     def build(self, input_shape) -> None:
         """Creates the weights for inputs of ``input_shape`` (batch axis first; a list of
-        shapes for a layer that merges several inputs)."""
+        shapes for a layer that merges several inputs).
+
+        Layers build themselves on first use; call it to create the weights before.
+
+        Args:
+            input_shape: the input shape, batch axis first (``(None, 3)``), or a list of shapes.
+
+        Raises:
+            ValueError: the layer does not accept inputs of that shape.
+
+        Examples:
+            >>> dense = layers.Dense(4)
+            >>> dense.build((None, 3))
+            >>> dense.kernel.shape
+            (3, 4)
+        """
         shapes = shape_list(input_shape)
         self._core = _core.build_layer(
             self.kind, self.name, json.dumps(self.settings()), [list(s) for s in shapes], self.dtype
@@ -109,7 +149,21 @@ class Layer(WeightViews):
 
     def compute_output_shape(self, input_shape):
         """The output shape for inputs of ``input_shape`` (building the layer if needed); a
-        list of shapes for a layer with several outputs."""
+        list of shapes for a layer with several outputs.
+
+        Args:
+            input_shape: the input shape, batch axis first (``(None, 3)``), or a list of shapes.
+
+        Returns:
+            A tuple, or a list of tuples.
+
+        Raises:
+            ValueError: the layer does not accept inputs of that shape.
+
+        Examples:
+            >>> layers.Dense(4).compute_output_shape((None, 5, 3))
+            (None, 5, 4)
+        """
         shapes = shape_list(input_shape)
         self._ensure_built(shapes[0] if len(shapes) == 1 else shapes)
         outputs = [tuple(s) for s in self._core.output_shapes([list(s) for s in shapes])]
@@ -193,7 +247,22 @@ class Layer(WeightViews):
         return [w.numpy() for w in self.weights]
 
     def set_weights(self, weights) -> None:
-        """Overwrites the weights with numpy arrays (every shape checked first)."""
+        """Overwrites the weights with numpy arrays (every shape checked first).
+
+        Args:
+            weights: one array per weight, in ``weights`` order (``[kernel, bias]`` for
+                ``Dense``).
+
+        Raises:
+            ValueError: the number of arrays or a shape differs; no weight has changed then.
+
+        Examples:
+            >>> dense = layers.Dense(4)
+            >>> dense.build((None, 3))
+            >>> dense.set_weights([np.ones((3, 4)), np.zeros(4)])
+            >>> float(dense(np.ones((1, 3))).numpy().sum())
+            12.0
+        """
         set_tensor_values(self.weights, weights, f"layer {self.name!r}")
 
     def count_params(self) -> int:
@@ -219,7 +288,7 @@ def regularizer_settings(regularizer):
     Args:
         regularizer: what ``fg.regularizers.get`` accepts.
 
-    Example:
+    Examples:
         >>> regularizer_settings(None) is None, regularizer_settings("l2")["l2"]
         (True, 0.01)
     """
@@ -235,7 +304,7 @@ def check_call_kwargs(layer, kwargs: dict) -> None:
         layer: the layer being called.
         kwargs: the extra keyword arguments of the call.
 
-    Example:
+    Examples:
         >>> check_call_kwargs(layers.Dense(2, name="d"), {})
     """
     if "initial_state" in kwargs:

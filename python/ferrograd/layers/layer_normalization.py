@@ -24,10 +24,10 @@ class LayerNormalization(Layer):
         beta_regularizer, gamma_regularizer: e.g. ``fg.regularizers.l2(1e-4)``.
         beta_constraint, gamma_constraint: not supported (must be None).
 
-    Example:
+    Examples:
         >>> norm = layers.LayerNormalization()
         >>> norm(np.array([[1.0, 3.0]], dtype="float32")).numpy().round(3)
-        array([[-0.999,  0.999]], dtype=float32)
+        array([[-1.,  1.]], dtype=float32)
     """
 
     kind = "LayerNormalization"

@@ -15,7 +15,7 @@ class LeakyReLU(Layer):
         negative_slope: the slope below zero (>= 0); Keras 3's default is 0.3. The Keras 2
             name ``alpha`` is accepted with a warning, as Keras 3 does.
 
-    Example:
+    Examples:
         >>> layers.LeakyReLU()(np.array([[-1.0, 2.0]], dtype="float32")).numpy()
         array([[-0.3,  2. ]], dtype=float32)
     """

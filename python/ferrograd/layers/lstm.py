@@ -38,7 +38,7 @@ class LSTM(_RNN):
     Output shape: ``(batch, time, units)`` with ``return_sequences``, else ``(batch, units)``;
     with ``return_state`` a list ``[output, h, c]``.
 
-    Example:
+    Examples:
         >>> lstm = layers.LSTM(4, return_sequences=True, return_state=True)
         >>> output, h, c = lstm(np.random.rand(32, 10, 8).astype("float32"))
         >>> output.shape, h.shape, c.shape

@@ -15,7 +15,7 @@ class MaxPooling1D(MaxPooling2D):
         data_format: ``"channels_last"`` (default; ``(batch, steps, channels)``) or
             ``"channels_first"``.
 
-    Example:
+    Examples:
         >>> layers.MaxPooling1D()(np.ones((1, 6, 3), dtype="float32")).shape
         (1, 3, 3)
     """

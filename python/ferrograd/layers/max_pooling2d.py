@@ -18,7 +18,7 @@ class MaxPooling2D(Layer):
     Input shape: ``(batch, height, width, channels)``. Output shape:
     ``(batch, pooled_height, pooled_width, channels)``.
 
-    Example:
+    Examples:
         >>> layers.MaxPooling2D()(np.ones((1, 4, 4, 3), dtype="float32")).shape
         (1, 2, 2, 3)
     """

@@ -16,7 +16,7 @@ def unique_name(base: str) -> str:
     Args:
         base: the stem, usually the class name in snake_case.
 
-    Example:
+    Examples:
         >>> clear_session()
         >>> unique_name("dense"), unique_name("dense")
         ('dense', 'dense_1')
@@ -29,10 +29,7 @@ def clear_session() -> None:
     """Restarts the automatic names (``dense``, ``dense_1``, ...), like
     ``keras.backend.clear_session``.
 
-    Args:
-        None.
-
-    Example:
+    Examples:
         >>> clear_session()
         >>> unique_name("dense")
         'dense'
@@ -46,7 +43,7 @@ def snake_case(name: str) -> str:
     Args:
         name: a CamelCase class name.
 
-    Example:
+    Examples:
         >>> snake_case("BatchNormalization"), snake_case("LSTM")
         ('batch_normalization', 'lstm')
     """

@@ -15,7 +15,7 @@ class Permute(Layer):
 
     Input shape: ``(batch, d1, ..., dn)``. Output shape: ``(batch, d_dims[0], ...)``.
 
-    Example:
+    Examples:
         >>> layers.Permute((2, 1))(np.ones((2, 3, 4), dtype="float32")).shape
         (2, 4, 3)
     """

@@ -17,7 +17,7 @@ class PReLU(Layer):
         shared_axes: the axes (1-based, the batch axis is 0) that share one slope, e.g.
             ``[1]`` for one slope per feature of a ``(batch, time, features)`` input.
 
-    Example:
+    Examples:
         >>> prelu = layers.PReLU(alpha_initializer=fg.initializers.Constant(0.25))
         >>> prelu(np.array([[-4.0, 2.0]], dtype="float32")).numpy()
         array([[-1.,  2.]], dtype=float32)

@@ -25,7 +25,7 @@ def register_layer(cls: type) -> type:
     Returns:
         ``cls``, so that this also works as a decorator.
 
-    Example:
+    Examples:
         >>> registered_layers()["Dense"] is layers.Dense
         True
     """
@@ -47,7 +47,7 @@ def registered_layers() -> dict[str, type]:
     Args:
         None.
 
-    Example:
+    Examples:
         >>> registered_layers()["Dense"].__name__, "Add" in registered_layers()
         ('Dense', True)
     """

@@ -30,7 +30,7 @@ class ReLU(Layer):
         negative_slope: the slope below the threshold (>= 0).
         threshold: where the unit turns on (>= 0).
 
-    Example:
+    Examples:
         >>> layers.ReLU(max_value=1.0)(np.array([[-1.0, 0.5, 3.0]], dtype="float32")).numpy()
         array([[0. , 0.5, 1. ]], dtype=float32)
     """

@@ -11,7 +11,7 @@ class RepeatVector(Layer):
     Args:
         n: the number of repeats, a positive integer.
 
-    Example:
+    Examples:
         >>> layers.RepeatVector(3)(np.ones((2, 4), dtype="float32")).shape
         (2, 3, 4)
     """

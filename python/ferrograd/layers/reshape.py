@@ -14,7 +14,7 @@ class Reshape(Layer):
 
     Input shape: ``(batch, ...)``. Output shape: ``(batch, *target_shape)``.
 
-    Example:
+    Examples:
         >>> layers.Reshape((3, -1))(np.ones((2, 12), dtype="float32")).shape
         (2, 3, 4)
     """

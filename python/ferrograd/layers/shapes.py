@@ -16,7 +16,7 @@ def normalize_shape(shape) -> tuple:
         TypeError: ``shape`` is not iterable.
         ValueError: a size is negative or not an int.
 
-    Example:
+    Examples:
         >>> normalize_shape(3), normalize_shape([None, np.int64(4)])
         ((3,), (None, 4))
     """
@@ -38,7 +38,7 @@ def format_shape(shape) -> str:
     Args:
         shape: a tuple of ints and Nones.
 
-    Example:
+    Examples:
         >>> format_shape((None, 10)), format_shape((None,))
         ('(None, 10)', '(None,)')
     """
@@ -53,7 +53,7 @@ def shape_list(shape) -> list:
     Args:
         shape: a shape, or a list/tuple of shapes.
 
-    Example:
+    Examples:
         >>> shape_list((None, 3)), shape_list([(None, 3), (None, 4)])
         ([(None, 3)], [(None, 3), (None, 4)])
     """

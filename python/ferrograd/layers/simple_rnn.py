@@ -30,7 +30,7 @@ class SimpleRNN(_RNN):
     Output shape: ``(batch, time, units)`` with ``return_sequences``, else ``(batch, units)``;
     with ``return_state`` a list ``[output, h]``.
 
-    Example:
+    Examples:
         >>> rnn = layers.SimpleRNN(4)
         >>> rnn(np.random.rand(32, 10, 8).astype("float32")).shape
         (32, 4)

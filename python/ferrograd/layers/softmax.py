@@ -16,7 +16,7 @@ class Softmax(Layer):
         axis: the axis to normalise, an integer (negative counts from the end; the batch
             axis cannot be chosen). Keras's tuple of axes is not supported.
 
-    Example:
+    Examples:
         >>> layers.Softmax()(np.array([[0.0, 0.0]], dtype="float32")).numpy()
         array([[0.5, 0.5]], dtype=float32)
     """

@@ -12,7 +12,7 @@ class UpSampling1D(Layer):
     Args:
         size: the factor (default 2).
 
-    Example:
+    Examples:
         >>> layers.UpSampling1D(3)(np.ones((1, 2, 4), dtype="float32")).shape
         (1, 6, 4)
     """

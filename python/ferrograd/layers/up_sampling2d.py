@@ -17,7 +17,7 @@ class UpSampling2D(Layer):
         interpolation: ``"nearest"`` (default) or ``"bilinear"`` (Keras's other methods are
             not supported: ValueError).
 
-    Example:
+    Examples:
         >>> layers.UpSampling2D()(np.ones((1, 2, 3, 4), dtype="float32")).shape
         (1, 4, 6, 4)
     """

@@ -15,7 +15,7 @@ class WeightViews:
     Args:
         None: a subclass supplies ``_weight_entries``.
 
-    Example:
+    Examples:
         >>> layer = layers.Dense(2)
         >>> _ = layer(np.ones((1, 3), dtype="float32"))
         >>> [tuple(w.shape) for w in layer.trainable_weights]
@@ -56,7 +56,7 @@ def set_tensor_values(tensors, values, owner: str) -> None:
     Raises:
         ValueError: the counts or a shape differ; no weight has changed then.
 
-    Example:
+    Examples:
         >>> layer = layers.Dense(1)
         >>> _ = layer(np.ones((1, 2), dtype="float32"))
         >>> set_tensor_values(layer.weights, [np.ones((2, 1)), np.zeros(1)], "layer 'dense'")

@@ -96,7 +96,7 @@ def get(identifier: Any) -> Loss | None:
     Returns:
         A `Loss` instance (with default parameters for a name).
 
-    Example:
+    Examples:
 
     >>> fg.losses.get("bce")
     BinaryCrossentropy(from_logits=False, label_smoothing=0.0)
@@ -131,21 +131,34 @@ def get(identifier: Any) -> Loss | None:
 def serialize(loss: Loss) -> dict[str, Any]:
     """Keras's form of a loss's config: ``{"class_name": ..., "config": {...}}``.
 
-    Example:
+    Args:
+        loss: a ``Loss`` instance.
 
-    >>> fg.losses.serialize(fg.losses.Huber())["class_name"]
-    'Huber'
+    Returns:
+        A JSON-ready dict.
+
+    Examples:
+        >>> fg.losses.serialize(fg.losses.Huber())["class_name"]
+        'Huber'
     """
     return {"class_name": type(loss).__name__, "config": loss.get_config()}
 
 
 def deserialize(config: dict[str, Any]) -> Loss:
-    """The loss of a config written by `serialize` (or any form `get` accepts).
+    """The loss of a config written by ``serialize`` (or any form ``get`` accepts).
 
-    Example:
+    Args:
+        config: ``{"class_name": ..., "config": {...}}``, a name, or a ``Loss``.
 
-    >>> fg.losses.deserialize({"class_name": "Huber", "config": {"delta": 2.0}})
-    Huber(delta=2.0)
+    Returns:
+        A ``Loss``.
+
+    Raises:
+        ValueError: None, or a config that names no known loss.
+
+    Examples:
+        >>> fg.losses.deserialize({"class_name": "Huber", "config": {"delta": 2.0}})
+        Huber(delta=2.0)
     """
     loss = get(config)
     if loss is None:

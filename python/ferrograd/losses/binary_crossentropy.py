@@ -20,7 +20,7 @@ def binary_crossentropy(
         from_logits: Whether ``y_pred`` holds logits. Defaults to ``False``.
         label_smoothing: In ``[0, 1]``. Defaults to ``0.0``.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> fg.losses.binary_crossentropy([[0, 1], [0, 0]], [[0.6, 0.4], [0.4, 0.6]]).shape
@@ -53,7 +53,7 @@ class BinaryCrossentropy(
 
     Labels of shape ``(N,)`` against predictions of shape ``(N, 1)`` are accepted.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> bce = fg.losses.BinaryCrossentropy()

@@ -19,7 +19,7 @@ def categorical_crossentropy(
         from_logits: Whether ``y_pred`` holds logits. Defaults to ``False``.
         label_smoothing: In ``[0, 1]``. Defaults to ``0.0``.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> loss = fg.losses.categorical_crossentropy([[0, 1, 0]], [[0.05, 0.95, 0]])
@@ -49,7 +49,7 @@ class CategoricalCrossentropy(
         name: The name of the loss. Defaults to ``"categorical_crossentropy"``.
         reduction: ``"sum_over_batch_size"`` (default), ``"sum"`` or ``"none"``.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> cce = fg.losses.CategoricalCrossentropy()

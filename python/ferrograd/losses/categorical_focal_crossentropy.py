@@ -48,7 +48,7 @@ def categorical_focal_crossentropy(
     Returns:
         A tensor of shape ``y_pred.shape[:-1]``.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> y_true = [[0, 1, 0], [0, 0, 1]]
@@ -82,7 +82,7 @@ class CategoricalFocalCrossentropy(
         name: The name of the loss. Defaults to ``"categorical_focal_crossentropy"``.
         reduction: ``"sum_over_batch_size"`` (default), ``"sum"`` or ``"none"``.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> loss = fg.losses.CategoricalFocalCrossentropy()

@@ -27,7 +27,7 @@ def cosine_similarity(y_true: Any, y_pred: Any, axis: int = -1) -> Tensor:
     Returns:
         A tensor of shape ``y_pred.shape[:-1]``, each value in ``[-1, 1]``.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> loss = fg.losses.cosine_similarity([[1.0, 0.0], [1.0, 1.0]], [[1.0, 1.0], [1.0, 1.0]])
@@ -50,7 +50,7 @@ class CosineSimilarity(Loss, registered_as="cosine_similarity", function=cosine_
         name: The name of the loss. Defaults to ``"cosine_similarity"``.
         reduction: ``"sum_over_batch_size"`` (default), ``"sum"`` or ``"none"``.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> fg.losses.CosineSimilarity()([[0, 1], [1, 1]], [[1, 0], [1, 1]]).item()

@@ -18,7 +18,7 @@ def hinge(y_true: Any, y_pred: Any) -> Tensor:
     Returns:
         A tensor of shape ``y_pred.shape[:-1]``.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> fg.losses.hinge([[0.0, 1.0]], [[0.6, 0.4]]).numpy().round(4).tolist()
@@ -39,7 +39,7 @@ class Hinge(Loss, registered_as="hinge", function=hinge):
         name: The name of the loss. Defaults to ``"hinge"``.
         reduction: ``"sum_over_batch_size"`` (default), ``"sum"`` or ``"none"``.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> round(fg.losses.Hinge()([[0, 1], [0, 0]], [[0.6, 0.4], [0.4, 0.6]]).item(), 4)

@@ -16,7 +16,7 @@ def huber(y_true: Any, y_pred: Any, delta: float = 1.0) -> Tensor:
         y_pred: The predictions.
         delta: Where the loss turns from quadratic to linear. Defaults to ``1.0``.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> fg.losses.huber([[0.0, 1.0]], [[0.5, 3.0]]).numpy().tolist()
@@ -34,7 +34,7 @@ class Huber(Loss, registered_as="huber", function=huber):
         name: The name of the loss. Defaults to ``"huber"``.
         reduction: ``"sum_over_batch_size"`` (default), ``"sum"`` or ``"none"``.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> round(fg.losses.Huber()([[0, 1], [0, 0]], [[0.6, 0.4], [0.4, 0.6]]).item(), 3)

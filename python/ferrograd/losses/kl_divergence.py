@@ -22,7 +22,7 @@ def kl_divergence(y_true: Any, y_pred: Any) -> Tensor:
     Returns:
         A tensor of shape ``y_pred.shape[:-1]``.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> fg.losses.kl_divergence([[0.0, 1.0]], [[0.5, 0.5]]).numpy().round(4).tolist()
@@ -51,7 +51,7 @@ class KLDivergence(
         name: The name of the loss. Defaults to ``"kl_divergence"``.
         reduction: ``"sum_over_batch_size"`` (default), ``"sum"`` or ``"none"``.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> round(fg.losses.KLDivergence()([[0, 1], [0, 0]], [[0.6, 0.4], [0.4, 0.6]]).item(), 4)

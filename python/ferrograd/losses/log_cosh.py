@@ -22,7 +22,7 @@ def log_cosh(y_true: Any, y_pred: Any) -> Tensor:
     Returns:
         A tensor of shape ``y_pred.shape[:-1]``.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> fg.losses.log_cosh([[0.0, 0.0]], [[1.0, 0.0]]).numpy().round(4).tolist()
@@ -44,7 +44,7 @@ class LogCosh(Loss, registered_as="log_cosh", function=log_cosh, aliases=("logco
         name: The name of the loss. Defaults to ``"log_cosh"``.
         reduction: ``"sum_over_batch_size"`` (default), ``"sum"`` or ``"none"``.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> round(fg.losses.LogCosh()([[0, 1], [0, 0]], [[1.0, 1.0], [0.0, 0.0]]).item(), 4)

@@ -28,7 +28,7 @@ class Loss:
             ``"sum_over_batch_size"`` (their mean, the default), ``"sum"`` or ``"none"``.
             Training with ``fit`` always uses the mean.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> fg.losses.Loss({"name": "huber", "delta": 2.0}).get_config()["delta"]
@@ -94,7 +94,20 @@ class Loss:
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Loss:
-        """The loss of the constructor arguments that `get_config` returns."""
+        """The loss of the constructor arguments that ``get_config`` returns.
+
+        Args:
+            config: the dict ``get_config`` returned.
+
+        Returns:
+            A new loss of this class.
+
+        Examples:
+            >>> loss = fg.losses.BinaryCrossentropy(from_logits=True)
+            >>> copy = fg.losses.BinaryCrossentropy.from_config(loss.get_config())
+            >>> copy.get_config()["from_logits"]
+            True
+        """
         return cls(**config)
 
     def __repr__(self) -> str:
@@ -106,7 +119,7 @@ class Loss:
 def per_sample(config: dict[str, Any], y_true: Any, y_pred: Any) -> Tensor:
     """The loss of each sample under the Rust config ``config`` (the loss functions' form).
 
-    Example:
+    Examples:
 
     >>> per_sample({"name": "mean_squared_error"}, [[0.0, 1.0]], [[1.0, 1.0]]).shape
     (1,)

@@ -11,14 +11,18 @@ from ferrograd.losses.loss import Loss, per_sample
 def mean_absolute_error(y_true: Any, y_pred: Any) -> Tensor:
     """The mean absolute error of each sample, ``mean(abs(y_true - y_pred), axis=-1)``.
 
+    ``mae`` is the same function.
+
+    Args:
+        y_true: The targets: a tensor, numpy array or list.
+        y_pred: The predictions, of the same shape.
+
     Returns:
         A tensor of shape ``y_pred.shape[:-1]``.
 
-    Example:
-
-    >>> import ferrograd as fg
-    >>> fg.losses.mean_absolute_error([[0.0, 1.0]], [[1.0, 0.0]]).numpy().tolist()
-    [1.0]
+    Examples:
+        >>> fg.losses.mean_absolute_error([[0.0, 1.0]], [[1.0, 0.0]]).numpy().tolist()
+        [1.0]
     """
     return per_sample({"name": "mean_absolute_error"}, y_true, y_pred)
 
@@ -35,7 +39,7 @@ class MeanAbsoluteError(
         name: The name of the loss. Defaults to ``"mean_absolute_error"``.
         reduction: ``"sum_over_batch_size"`` (default), ``"sum"`` or ``"none"``.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> fg.losses.MeanAbsoluteError()([[0.0, 1.0]], fg.tensor([[1.0, 0.0]])).item()

@@ -22,7 +22,7 @@ def mean_squared_logarithmic_error(y_true: Any, y_pred: Any) -> Tensor:
     Returns:
         A tensor of shape ``y_pred.shape[:-1]``.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> loss = fg.losses.mean_squared_logarithmic_error([[0.0, 1.0]], [[1.0, 1.0]])
@@ -49,7 +49,7 @@ class MeanSquaredLogarithmicError(
         name: The name of the loss. Defaults to ``"mean_squared_logarithmic_error"``.
         reduction: ``"sum_over_batch_size"`` (default), ``"sum"`` or ``"none"``.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> loss = fg.losses.MeanSquaredLogarithmicError()

@@ -20,7 +20,7 @@ def poisson(y_true: Any, y_pred: Any) -> Tensor:
     Returns:
         A tensor of shape ``y_pred.shape[:-1]``.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> fg.losses.poisson([[0.0, 1.0]], [[1.0, 1.0]]).numpy().round(4).tolist()
@@ -41,7 +41,7 @@ class Poisson(Loss, registered_as="poisson", function=poisson):
         name: The name of the loss. Defaults to ``"poisson"``.
         reduction: ``"sum_over_batch_size"`` (default), ``"sum"`` or ``"none"``.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> round(fg.losses.Poisson()([[0, 1], [0, 0]], [[1.0, 1.0], [0.0, 0.6]]).item(), 4)

@@ -17,7 +17,7 @@ def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool 
         y_pred: The predictions: probabilities, or logits with ``from_logits=True``.
         from_logits: Whether ``y_pred`` holds logits. Defaults to ``False``.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> loss = fg.losses.sparse_categorical_crossentropy([1], [[0.05, 0.95, 0]])
@@ -45,7 +45,7 @@ class SparseCategoricalCrossentropy(
     and must be integers in ``[0, classes)`` (a ``ValueError`` names the first one that is
     not).
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> scce = fg.losses.SparseCategoricalCrossentropy()

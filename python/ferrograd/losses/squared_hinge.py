@@ -20,7 +20,7 @@ def squared_hinge(y_true: Any, y_pred: Any) -> Tensor:
     Returns:
         A tensor of shape ``y_pred.shape[:-1]``.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> fg.losses.squared_hinge([[0.0, 1.0]], [[0.6, 0.4]]).numpy().round(4).tolist()
@@ -38,7 +38,7 @@ class SquaredHinge(Loss, registered_as="squared_hinge", function=squared_hinge):
         name: The name of the loss. Defaults to ``"squared_hinge"``.
         reduction: ``"sum_over_batch_size"`` (default), ``"sum"`` or ``"none"``.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> round(fg.losses.SquaredHinge()([[0, 1], [0, 0]], [[0.6, 0.4], [0.4, 0.6]]).item(), 4)

@@ -70,7 +70,7 @@ def get(
         y_true_shape, y_pred_shape: The shapes of labels and predictions, needed to resolve
             ``"accuracy"`` / ``"acc"`` (see `resolve_accuracy`).
 
-    Example:
+    Examples:
 
     >>> fg.metrics.get("acc", (32,), (32, 10))
     SparseCategoricalAccuracy(name='acc')
@@ -114,21 +114,34 @@ def get(
 def serialize(metric: Metric) -> dict[str, Any]:
     """Keras's form of a metric's config: ``{"class_name": ..., "config": {...}}``.
 
-    Example:
+    Args:
+        metric: a ``Metric`` instance.
 
-    >>> fg.metrics.serialize(fg.metrics.Recall())
-    {'class_name': 'Recall', 'config': {'name': 'recall', 'thresholds': 0.5}}
+    Returns:
+        A JSON-ready dict.
+
+    Examples:
+        >>> fg.metrics.serialize(fg.metrics.Recall())
+        {'class_name': 'Recall', 'config': {'name': 'recall', 'thresholds': 0.5}}
     """
     return {"class_name": type(metric).__name__, "config": metric.get_config()}
 
 
 def deserialize(config: dict[str, Any]) -> Metric:
-    """The metric of a config written by `serialize` (or any form `get` accepts).
+    """The metric of a config written by ``serialize`` (or any form ``get`` accepts).
 
-    Example:
+    Args:
+        config: ``{"class_name": ..., "config": {...}}``, a name, or a ``Metric``.
 
-    >>> fg.metrics.deserialize({"class_name": "AUC", "config": {"curve": "PR"}}).name
-    'auc'
+    Returns:
+        A ``Metric``, with no state.
+
+    Raises:
+        ValueError: None, or a config that names no known metric.
+
+    Examples:
+        >>> fg.metrics.deserialize({"class_name": "AUC", "config": {"curve": "PR"}}).name
+        'auc'
     """
     metric = get(config)
     if metric is None:

@@ -19,7 +19,7 @@ class AUC(Metric, registered_as="auc"):
         name: The name shown in logs. Defaults to ``"auc"``.
         dtype: Accepted for Keras compatibility; results are Python floats.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> m = fg.metrics.AUC(num_thresholds=3)

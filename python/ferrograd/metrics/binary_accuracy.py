@@ -16,7 +16,7 @@ class BinaryAccuracy(Metric, registered_as="binary_accuracy"):
         dtype: Accepted for Keras compatibility; results are Python floats.
         threshold: In ``[0, 1]``. Defaults to ``0.5``.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> m = fg.metrics.BinaryAccuracy()

@@ -14,7 +14,7 @@ class CategoricalAccuracy(Metric, registered_as="categorical_accuracy"):
         name: The name shown in logs. Defaults to ``"categorical_accuracy"``.
         dtype: Accepted for Keras compatibility; results are Python floats.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> m = fg.metrics.CategoricalAccuracy()

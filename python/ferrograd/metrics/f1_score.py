@@ -35,7 +35,7 @@ class F1Score(Metric, registered_as="f1_score"):
         name: The name shown in logs. Defaults to ``"f1_score"``.
         dtype: Accepted for Keras compatibility; results are Python floats.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> y = [[1, 1, 1], [1, 0, 0], [1, 1, 0]]
@@ -84,7 +84,21 @@ class F1Score(Metric, registered_as="f1_score"):
         self._counts: np.ndarray | None = None
 
     def update_state(self, y_true: Any, y_pred: Any) -> None:
-        """Accumulates one batch of ``(samples, classes)`` labels and predictions."""
+        """Accumulates one batch of ``(samples, classes)`` labels and predictions.
+
+        Args:
+            y_true: one-hot (or multi-label 0/1) rows, ``(samples, classes)``.
+            y_pred: the predicted scores, of the same shape.
+
+        Raises:
+            ValueError: inputs that are not 2-D of the same shape.
+
+        Examples:
+            >>> f1 = fg.metrics.F1Score(average="micro", threshold=0.5)
+            >>> f1.update_state([[1, 0], [0, 1]], [[0.9, 0.2], [0.6, 0.4]])
+            >>> round(f1.result(), 4)
+            0.5
+        """
         if self._core is not None:
             super().update_state(y_true, y_pred)
             return

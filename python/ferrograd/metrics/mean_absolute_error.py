@@ -15,7 +15,7 @@ class MeanAbsoluteError(Metric, registered_as="mean_absolute_error", aliases=("m
         name: The name shown in logs. Defaults to ``"mean_absolute_error"``.
         dtype: Accepted for Keras compatibility; results are Python floats.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> m = fg.metrics.MeanAbsoluteError()

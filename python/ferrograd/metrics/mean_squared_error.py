@@ -15,7 +15,7 @@ class MeanSquaredError(Metric, registered_as="mean_squared_error", aliases=("mse
         name: The name shown in logs. Defaults to ``"mean_squared_error"``.
         dtype: Accepted for Keras compatibility; results are Python floats.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> m = fg.metrics.MeanSquaredError()

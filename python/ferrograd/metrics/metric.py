@@ -20,7 +20,7 @@ class Metric:
             ``{"name": "binary_accuracy", "threshold": 0.5}``.
         name: The name shown in logs. Defaults to the Keras snake_case name.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> m = fg.metrics.Metric({"name": "binary_accuracy"}, name="acc")
@@ -80,7 +80,19 @@ class Metric:
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Metric:
-        """The metric of the constructor arguments that `get_config` returns."""
+        """The metric of the constructor arguments that ``get_config`` returns.
+
+        Args:
+            config: the dict ``get_config`` returned.
+
+        Returns:
+            A new metric of this class, with no state.
+
+        Examples:
+            >>> auc = fg.metrics.AUC(curve="PR")
+            >>> fg.metrics.AUC.from_config(auc.get_config()).get_config() == auc.get_config()
+            True
+        """
         return cls(**config)
 
     @classmethod

@@ -18,7 +18,7 @@ class Precision(Metric, registered_as="precision"):
         name: The name shown in logs. Defaults to ``"precision"``.
         dtype: Accepted for Keras compatibility; results are Python floats.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> m = fg.metrics.Precision()

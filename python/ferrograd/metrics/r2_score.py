@@ -27,7 +27,7 @@ class R2Score(Metric, registered_as="r2_score"):
         name: The name shown in logs. Defaults to ``"r2_score"``.
         dtype: Accepted for Keras compatibility; results are Python floats.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> m = fg.metrics.R2Score()

@@ -18,7 +18,7 @@ class Recall(Metric, registered_as="recall"):
         name: The name shown in logs. Defaults to ``"recall"``.
         dtype: Accepted for Keras compatibility; results are Python floats.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> m = fg.metrics.Recall()

@@ -23,7 +23,7 @@ def resolve_accuracy(
         loss: Optional: the loss (a `ferrograd.losses.Loss` or an identifier). With binary
             cross-entropy, accuracy is always binary (multi-label outputs).
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> fg.metrics.resolve_accuracy((32,), (32, 10))

@@ -15,7 +15,7 @@ class SparseCategoricalAccuracy(Metric, registered_as="sparse_categorical_accura
         name: The name shown in logs. Defaults to ``"sparse_categorical_accuracy"``.
         dtype: Accepted for Keras compatibility; results are Python floats.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> m = fg.metrics.SparseCategoricalAccuracy()

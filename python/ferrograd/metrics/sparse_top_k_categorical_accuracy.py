@@ -22,7 +22,7 @@ class SparseTopKCategoricalAccuracy(Metric, registered_as="sparse_top_k_categori
         from_sorted_ids: Keras's option for predictions that are already sorted class ids;
             only ``False`` (the default) is supported.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> m = fg.metrics.SparseTopKCategoricalAccuracy(k=1)

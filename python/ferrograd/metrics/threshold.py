@@ -13,7 +13,7 @@ def single_threshold(thresholds: Any, metric: str) -> float:
         thresholds: What the user passed.
         metric: The metric's name, for errors.
 
-    Example:
+    Examples:
 
     >>> single_threshold([0.3], "precision")
     0.3

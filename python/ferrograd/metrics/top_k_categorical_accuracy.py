@@ -25,7 +25,7 @@ class TopKCategoricalAccuracy(Metric, registered_as="top_k_categorical_accuracy"
         name: The name shown in logs. Defaults to ``"top_k_categorical_accuracy"``.
         dtype: Accepted for Keras compatibility; results are Python floats.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> m = fg.metrics.TopKCategoricalAccuracy(k=1)

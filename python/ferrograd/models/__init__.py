@@ -7,13 +7,17 @@ called back only for the progress bar and the callbacks. The package holds one t
 (what the loops call back), ``topology.py`` (the order of a functional graph); the data
 preparation shared by the three loops is ``ferrograd.data_adapter``.
 
-Example:
+Examples:
+    >>> x20 = np.random.default_rng(0).normal(size=(64, 20)).astype("float32")
+    >>> y20 = (x20[:, 0] > 0).astype("float32")
     >>> model = fg.Sequential([
     ...     layers.Dense(64, activation="relu", input_shape=(20,)),
     ...     layers.Dense(1, activation="sigmoid"),
     ... ])
     >>> model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
-    >>> history = model.fit(x, y, epochs=10, batch_size=32, validation_split=0.1)
+    >>> history = model.fit(x20, y20, epochs=10, batch_size=32, validation_split=0.1, verbose=0)
+    >>> sorted(history.history)
+    ['accuracy', 'loss', 'val_accuracy', 'val_loss']
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ def load_model(filepath, compile=True):
         filepath: the ``.fgm`` file.
         compile: restore the compile settings and the optimizer's state (default True).
 
-    Example:
+    Examples:
         >>> model.save("model.fgm")
         >>> same = fg.models.load_model("model.fgm")
     """

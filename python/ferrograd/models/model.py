@@ -4,13 +4,17 @@ structure, weights, ``compile``, ``fit``/``evaluate``/``predict``, saving and ``
 The loops of ``fit``, ``evaluate`` and ``predict`` run in Rust with the GIL released; Python is
 called back only for the progress bar and the callbacks.
 
-Example:
+Examples:
+    >>> x20 = np.random.default_rng(0).normal(size=(64, 20)).astype("float32")
+    >>> y20 = (x20[:, 0] > 0).astype("float32")
     >>> model = fg.Sequential([
     ...     layers.Dense(64, activation="relu", input_shape=(20,)),
     ...     layers.Dense(1, activation="sigmoid"),
     ... ])
     >>> model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
-    >>> history = model.fit(x, y, epochs=10, batch_size=32, validation_split=0.1)
+    >>> history = model.fit(x20, y20, epochs=10, batch_size=32, validation_split=0.1, verbose=0)
+    >>> sorted(history.history)
+    ['accuracy', 'loss', 'val_accuracy', 'val_loss']
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ class Model(WeightViews):
         outputs: the tensor the layer calls produced from them.
         name: the model's name.
 
-    Example:
+    Examples:
         >>> inputs = layers.Input(shape=(784,))
         >>> hidden = layers.Dense(128, activation="relu")(inputs)
         >>> outputs = layers.Dense(10, activation="softmax")(hidden)
@@ -217,7 +221,19 @@ class Model(WeightViews):
         return outputs[0] if len(outputs) == 1 and not self._many_outputs else list(outputs)
 
     def compute_output_shape(self, input_shape):
-        """The output shape(s) of the model used as a layer (building a ``Sequential``)."""
+        """The output shape(s) of the model used as a layer (building a ``Sequential``).
+
+        Args:
+            input_shape: the input shape, batch axis first (``(None, 3)``), or a list of
+                shapes for a model with several inputs.
+
+        Returns:
+            The output shape as a tuple, or a list of tuples for a model with several outputs.
+
+        Examples:
+            >>> model.compute_output_shape((None, 3))
+            (None, 1)
+        """
         from ferrograd.layers.shapes import shape_list
 
         shapes = shape_list(input_shape)
@@ -236,8 +252,9 @@ class Model(WeightViews):
             name: the layer's name.
             index: its position in ``model.layers``.
 
-        Example:
-            >>> model.get_layer("dense").units
+        Examples:
+            >>> model.get_layer(index=0).units
+            2
         """
         if (name is None) == (index is None):
             raise ValueError("get_layer takes exactly one of name= and index=")
@@ -294,12 +311,44 @@ class Model(WeightViews):
         return [(path, tensor) for path, tensor, _ in self._weight_entries()]
 
     def get_weights(self) -> list:
+        """The values of every weight (trainable or not), as numpy arrays in ``weights`` order.
+
+        Returns:
+            A list of numpy arrays, copies of the weights.
+
+        Examples:
+            >>> [w.shape for w in model.get_weights()]
+            [(3, 2), (2,), (2, 1), (1,)]
+        """
         return [w.numpy() for w in self.weights]
 
     def set_weights(self, weights) -> None:
+        """Sets every weight from arrays in ``weights`` order (what ``get_weights`` returns).
+
+        Args:
+            weights: a list of arrays, one per weight, of the weights' shapes.
+
+        Raises:
+            ValueError: the number of arrays or a shape differs; no weight has changed then.
+
+        Examples:
+            >>> values = model.get_weights()
+            >>> model.set_weights(values)
+            >>> np.array_equal(model.get_weights()[0], values[0])
+            True
+        """
         set_tensor_values(self.weights, weights, f"model {self.name!r}")
 
     def count_params(self) -> int:
+        """The number of values in all the weights, trainable or not.
+
+        Returns:
+            An int.
+
+        Examples:
+            >>> model.count_params()  # (3 * 2 + 2) + (2 * 1 + 1)
+            11
+        """
         return int(sum(w.size for w in self.weights))
 
     def zero_grad(self) -> None:
@@ -378,7 +427,7 @@ class Model(WeightViews):
                 several outputs, a list with one entry (a metric or a list) per output, or a
                 dict by output name. Logged as ``{output}_{metric}``.
 
-        Example:
+        Examples:
             >>> model.compile(optimizer="adam", loss={"priority": "mse", "department":
             ...     "categorical_crossentropy"}, loss_weights=[1.0, 0.2],
             ...     metrics={"department": ["accuracy"]})
@@ -584,10 +633,11 @@ class Model(WeightViews):
         "accuracy"]``), so that ``dict(zip(model.metrics_names, model.evaluate(x, y)))`` names
         them; empty until the model has been trained or evaluated, as in Keras.
 
-        Example:
+        Examples:
+            >>> model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
             >>> results = model.evaluate(x_test, y_test, verbose=0)
-            >>> dict(zip(model.metrics_names, results))
-            {'loss': 0.31, 'accuracy': 0.89}
+            >>> model.metrics_names
+            ['loss', 'accuracy']
         """
         names = getattr(self, "_metrics_names", None)
         if names is None and self.history is not None:
@@ -688,9 +738,10 @@ class Model(WeightViews):
             A ``History`` (also ``model.history``): ``history.history["loss"]``, ...; with
             several outputs also ``{output}_loss`` and ``{output}_{metric}`` (and ``val_...``).
 
-        Example:
-            >>> history = model.fit(x, y, epochs=5, batch_size=32, validation_split=0.2)
-            >>> history.history["val_loss"][-1]
+        Examples:
+            >>> history = model.fit(x, y, epochs=5, batch_size=8, validation_split=0.25, verbose=0)
+            >>> len(history.history["val_loss"])
+            5
         """
         self._require_compiled()
         # Every argument is checked before the first step, so that a bad one never fails after
@@ -820,8 +871,11 @@ class Model(WeightViews):
             ...]``; with several outputs ``[loss, out1_loss, ..., out1_metric, ...]`` in
             Keras's order (or a dict with ``return_dict=True``).
 
-        Example:
+        Examples:
+            >>> model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
             >>> loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
+            >>> 0.0 <= accuracy <= 1.0
+            True
         """
         self._require_compiled()
         batch_size = _data.positive_int(batch_size, "batch_size", default=32)
@@ -865,8 +919,10 @@ class Model(WeightViews):
             steps: the number of batches to read from an iterable (default: all).
             callbacks: ``fg.callbacks`` instances.
 
-        Example:
+        Examples:
             >>> probabilities = model.predict(x_test, verbose=0)
+            >>> probabilities.shape
+            (8, 1)
         """
         batch_size = _data.positive_int(batch_size, "batch_size", default=32)
         steps = _data.optional_positive_int(steps, "steps")
@@ -885,25 +941,78 @@ class Model(WeightViews):
         return outputs
 
     def predict_on_batch(self, x):
+        """The model's outputs for ``x`` taken as one batch, as numpy arrays.
+
+        Args:
+            x: the inputs: an array, or a list of arrays for a model with several inputs.
+
+        Returns:
+            A numpy array (a list of them for a model with several outputs).
+
+        Examples:
+            >>> model.predict_on_batch(x_test).shape
+            (8, 1)
+        """
         return self.predict(x, batch_size=max(len(x), 1), verbose=0)
 
     # --- saving --------------------------------------------------------------------------
 
     def save(self, filepath, include_optimizer=True) -> None:
         """Saves the architecture, the compile settings, the weights and (by default) the
-        optimizer's state in one file, atomically; see ``ferrograd.saving``."""
+        optimizer's state in one file, atomically; see ``ferrograd.saving``.
+
+        ``fg.models.load_model`` reads it back.
+
+        Args:
+            filepath: the file to write (``.fgm`` by convention), a ``str`` or path.
+            include_optimizer: also save the optimizer's state, to continue training where it
+                stopped (default True).
+
+        Examples:
+            >>> model.save("my_model.fgm")
+            >>> fg.models.load_model("my_model.fgm").count_params()
+            11
+        """
         saving.save_model(self, filepath, include_optimizer=include_optimizer)
 
     def save_weights(self, filepath) -> None:
-        """Saves the weights as a safetensors file (names like ``dense/kernel``), atomically."""
+        """Saves the weights as a safetensors file (names like ``dense/kernel``), atomically.
+
+        Args:
+            filepath: the file to write, a ``str`` or path.
+
+        Examples:
+            >>> model.save_weights("my.weights.safetensors")
+        """
         saving.save_weights(self, filepath)
 
     def load_weights(self, filepath) -> None:
         """Loads weights saved by ``save_weights``; every name and shape is checked before any
-        weight changes."""
+        weight changes.
+
+        Args:
+            filepath: the safetensors file, a ``str`` or path.
+
+        Raises:
+            FileFormatError: the file is invalid or does not match the model.
+
+        Examples:
+            >>> model.save_weights("my.weights.safetensors")
+            >>> model.load_weights("my.weights.safetensors")
+        """
         saving.load_weights(self, filepath)
 
     def get_config(self) -> dict:
+        """The architecture as a JSON-ready dict: the class, the name, the layers' settings
+        and, for a ``Sequential``, the input shape (what a model file stores).
+
+        Returns:
+            A dict.
+
+        Examples:
+            >>> sorted(model.get_config())
+            ['class', 'input_shape', 'layers', 'name']
+        """
         return saving.model_config(self)
 
     def __reduce__(self):
@@ -923,14 +1032,16 @@ class Model(WeightViews):
         """Prints a table of the layers with their output shapes and parameter counts.
 
         Args:
-            line_length: the least width of the table, in characters.
-            print_fn: what prints the table (default ``print``).
+            line_length: the least width of the table, in characters; None for the default
+                (default None).
+            print_fn: called with the whole table as one string instead of ``print``
+                (default None).
             show_trainable: add a column that says whether each layer trains (``Y``/``N``,
-                ``-`` for a layer without weights), as Keras's.
+                ``-`` for a layer without weights), as Keras's (default False).
 
-        Example:
-            >>> base_model.trainable = False
-            >>> model.summary(show_trainable=True)
+        Examples:
+            >>> model.summary(print_fn=lambda text: print(text.splitlines()[0]))
+            Model: "sequential"
         """
         print_fn = print_fn or print
         print_fn(summary_text(self, line_length, show_trainable=show_trainable))

@@ -13,7 +13,7 @@ def verbosity(verbose) -> int:
     Args:
         verbose: ``"auto"`` (1), 0, 1 or 2.
 
-    Example:
+    Examples:
         >>> verbosity("auto"), verbosity(2)
         (1, 2)
     """
@@ -34,7 +34,7 @@ class LoopProgress:
         total: the number of batches, or None when unknown.
         verbose: 0 or 1 (a progress bar).
 
-    Example:
+    Examples:
         >>> progress = LoopProgress(None, model, "predict", total=4, verbose=0)
         >>> progress.begin()
     """
@@ -74,7 +74,7 @@ class PythonScheduleSync(callbacks_module.Callback):
     Args:
         optimizer: the optimizer whose schedule is a Python callable.
 
-    Example:
+    Examples:
         >>> sync = PythonScheduleSync(model.optimizer)
     """
 

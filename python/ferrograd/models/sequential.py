@@ -18,7 +18,7 @@ class Sequential(Model):
             ``input_shape=``, or the list may start with ``layers.Input(shape=...)``;
             otherwise the model is built from the data at the first call or ``fit``.
 
-    Example:
+    Examples:
         >>> model = fg.Sequential([layers.Dense(64, activation="relu", input_shape=(20,)),
         ...                        layers.Dense(1, activation="sigmoid")])
     """
@@ -35,7 +35,22 @@ class Sequential(Model):
 
     def add(self, layer) -> None:
         """Appends ``layer`` (an ``Input`` may come first), rebuilding the model when its input
-        shape is known."""
+        shape is known.
+
+        Args:
+            layer: a layer, a model, or, as the first item only, an ``Input``.
+
+        Raises:
+            ValueError: an ``Input`` after other layers.
+            TypeError: something that is not a layer.
+
+        Examples:
+            >>> seq = fg.Sequential()
+            >>> seq.add(fg.Input((3,)))
+            >>> seq.add(layers.Dense(4))
+            >>> seq.output_shape
+            (None, 4)
+        """
         if isinstance(layer, KerasTensor) and isinstance(layer._producer, InputLayer):
             if self._layers:
                 raise ValueError("an Input can only start a Sequential model")
@@ -72,7 +87,23 @@ class Sequential(Model):
         return layer
 
     def build(self, input_shape) -> None:
-        """Builds every layer for inputs of ``input_shape`` (batch axis first)."""
+        """Builds every layer for inputs of ``input_shape`` (batch axis first).
+
+        Args:
+            input_shape: the shape of the inputs, batch axis first: ``(None, 3)``.
+
+        Raises:
+            ValueError: the model has no layers, a layer has several outputs, or a layer does
+                not accept the shape it receives.
+
+        Examples:
+            >>> seq = fg.Sequential([layers.Dense(4)])
+            >>> seq.built
+            False
+            >>> seq.build((None, 3))
+            >>> seq.layers[0].kernel.shape
+            (3, 4)
+        """
         shape = normalize_shape(input_shape)
         if not self._layers:
             raise ValueError("a Sequential model needs at least one layer")

@@ -17,7 +17,7 @@ def summary_text(model, line_length=None, show_trainable=False) -> str:
         show_trainable: add Keras's "Trainable" column: ``Y`` or ``N`` for a layer with
             weights, ``-`` for one without.
 
-    Example:
+    Examples:
         >>> model = fg.Sequential([layers.Dense(2, input_shape=(3,))], name="tiny")
         >>> print(summary_text(model).splitlines()[0])
         Model: "tiny"
@@ -84,7 +84,7 @@ def format_bytes(size: int) -> str:
     Args:
         size: the number of bytes.
 
-    Example:
+    Examples:
         >>> format_bytes(512), format_bytes(4096)
         ('512.00 B', '4.00 KB')
     """
@@ -102,7 +102,7 @@ def layer_type(layer) -> str:
     Args:
         layer: a layer or a nested model.
 
-    Example:
+    Examples:
         >>> layer_type(layers.Dense(2))
         'Dense'
     """

@@ -10,7 +10,7 @@ def topological_order(output) -> list:
     Args:
         output: the symbolic tensor a model outputs, or a list of them.
 
-    Example:
+    Examples:
         >>> inputs = layers.Input(shape=(3,))
         >>> outputs = layers.Dense(2)(inputs)
         >>> topological_order(outputs) == [inputs, outputs]

@@ -40,12 +40,40 @@ def _class_of(name: str, custom_objects: dict[str, Any] | None = None) -> type[O
 
 
 def serialize(optimizer: Optimizer) -> dict[str, Any]:
-    """The optimizer as ``{"class_name": ..., "config": ...}``."""
+    """The optimizer as ``{"class_name": ..., "config": ...}`` (Keras's format, without state).
+
+    Args:
+        optimizer: an optimizer.
+
+    Returns:
+        A JSON-ready dict.
+
+    Examples:
+        >>> config = fg.optimizers.serialize(fg.optimizers.SGD(learning_rate=0.1))
+        >>> config["class_name"], config["config"]["learning_rate"]
+        ('SGD', 0.1)
+    """
     return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
 
 
 def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Optimizer:
-    """The optimizer described by ``serialize``'s output."""
+    """The optimizer described by ``serialize``'s output.
+
+    Args:
+        config: ``{"class_name": ..., "config": ...}``.
+        custom_objects: user-defined optimizer or schedule classes by name (default None).
+
+    Returns:
+        A new optimizer (without the state).
+
+    Raises:
+        ValueError: ``config`` is not such a dict, or names an unknown optimizer.
+
+    Examples:
+        >>> config = fg.optimizers.serialize(fg.optimizers.SGD(learning_rate=0.1))
+        >>> fg.optimizers.deserialize(config)
+        <SGD name='SGD' learning_rate=0.1 iterations=0>
+    """
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(
             "A serialized optimizer is a dict with 'class_name' and 'config'. "
@@ -66,7 +94,7 @@ def get(identifier: Any) -> Optimizer | None:
     Returns:
         An ``Optimizer``, or ``None`` for ``None``.
 
-    Example:
+    Examples:
 
     >>> fg.optimizers.get("adam").learning_rate
     0.001

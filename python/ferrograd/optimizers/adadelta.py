@@ -27,7 +27,7 @@ class Adadelta(Optimizer):
         epsilon: Positive float, defaults to ``1e-7``.
         {{base_optimizer_keyword_args}}
 
-    Example:
+    Examples:
 
     >>> w = fg.tensor([1.0], requires_grad=True)
     >>> opt = fg.optimizers.Adadelta(learning_rate=1.0)

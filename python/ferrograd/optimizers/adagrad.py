@@ -27,7 +27,7 @@ class Adagrad(Optimizer):
         epsilon: Positive float, defaults to ``1e-7``.
         {{base_optimizer_keyword_args}}
 
-    Example:
+    Examples:
 
     >>> w = fg.tensor([1.0], requires_grad=True)
     >>> opt = fg.optimizers.Adagrad(learning_rate=0.1, initial_accumulator_value=0.0)

@@ -36,7 +36,7 @@ class Adam(Optimizer):
             al., 2018).
         {{base_optimizer_keyword_args}}
 
-    Example:
+    Examples:
 
     >>> w = fg.tensor([1.0, -1.0], requires_grad=True)
     >>> opt = fg.optimizers.Adam(learning_rate=0.1)

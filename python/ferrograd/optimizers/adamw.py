@@ -24,7 +24,7 @@ class AdamW(Optimizer):
         amsgrad: Boolean, defaults to ``False``. Whether to apply the AMSGrad variant.
         {{base_optimizer_keyword_args}}
 
-    Example:
+    Examples:
 
     >>> w = fg.tensor([1.0, -1.0], requires_grad=True)
     >>> opt = fg.optimizers.AdamW(learning_rate=0.1, weight_decay=0.5)

@@ -27,7 +27,7 @@ class Lion(Optimizer):
         beta_2: Float in ``[0, 1]``, defaults to ``0.99``. The decay rate of the momentum.
         {{base_optimizer_keyword_args}}
 
-    Example:
+    Examples:
 
     >>> w = fg.tensor([1.0, -1.0], requires_grad=True)
     >>> opt = fg.optimizers.Lion(learning_rate=0.1)

@@ -35,7 +35,7 @@ class Nadam(Optimizer):
         epsilon: Positive float, defaults to ``1e-7``. A constant for numerical stability.
         {{base_optimizer_keyword_args}}
 
-    Example:
+    Examples:
 
     >>> w = fg.tensor([1.0, -1.0], requires_grad=True)
     >>> opt = fg.optimizers.Nadam(learning_rate=0.1)

@@ -86,14 +86,34 @@ class Optimizer:
     Subclasses only describe their update rule; the base class holds the learning rate (a float
     or a schedule), gradient clipping and weight decay, and applies updates.
 
-    A training step written by hand:
+    Users make the subclasses; the arguments below are the ones they share.
 
-    ```python
-    opt = fg.optimizers.Adam(learning_rate=1e-3)
-    loss = loss_fn(y, model(x))
-    loss.backward()
-    opt.apply_gradients(zip([w.grad for w in model.trainable_weights], model.trainable_weights))
-    ```
+    Args:
+        learning_rate: a float, a ``LearningRateSchedule``, or a callable of the step.
+        rule: the subclass's update rule and its hyperparameters, as the Rust core reads it.
+        weight_decay: decoupled weight decay applied at each update, or None (default None).
+        clipnorm: clip each gradient to this norm, or None (default None).
+        clipvalue: clip each gradient element to ``[-clipvalue, clipvalue]``, or None
+            (default None).
+        global_clipnorm: clip all gradients together to this global norm, or None
+            (default None).
+        name: the optimizer's name; None for the class name in snake case (default None).
+        **kwargs: any other Keras argument, which is refused.
+
+    Raises:
+        ValueError: an argument this optimizer does not support, or a value that is not a
+            finite number.
+
+    Examples:
+        A training step written by hand:
+
+        >>> opt = fg.optimizers.SGD(learning_rate=0.1)
+        >>> w = fg.tensor([1.0, 2.0], requires_grad=True)
+        >>> (w * w).sum().backward()
+        >>> opt.apply_gradients([(w.grad, w)])
+        1
+        >>> w
+        tensor([0.8, 1.6], shape=(2,), dtype=float32, requires_grad=True)
     """
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -218,6 +238,23 @@ class Optimizer:
 
         ``trainable_variables`` may be left out after the first call, to update the variables
         the optimizer was first used with.
+
+        Args:
+            grads: the gradients (Tensors or numpy arrays; None leaves its variable alone,
+                with a warning).
+            trainable_variables: the tensors to update, one per gradient; None for the
+                variables of the first call (default None).
+
+        Raises:
+            ValueError: no variables known yet, counts that differ, or only None gradients.
+
+        Examples:
+            >>> opt = fg.optimizers.SGD(learning_rate=0.1)
+            >>> w = fg.tensor([1.0, 2.0], requires_grad=True)
+            >>> opt.apply([np.array([1.0, 1.0], dtype="float32")], [w])
+            >>> opt.apply([np.array([1.0, 1.0], dtype="float32")])
+            >>> w.numpy().round(4)
+            array([0.8, 1.8], dtype=float32)
         """
         grads = list(grads)
         if not grads:
@@ -254,7 +291,20 @@ class Optimizer:
 
     def save_own_variables(self, store: dict[str, Any]) -> None:
         """Writes the optimizer's state into ``store``: ``"iterations"`` and one array per slot
-        variable, named ``"{variable index}/{slot name}"``."""
+        variable, named ``"{variable index}/{slot name}"``.
+
+        Args:
+            store: a dict to fill with numpy arrays.
+
+        Examples:
+            >>> w = fg.tensor([1.0, 2.0], requires_grad=True)
+            >>> adam = fg.optimizers.Adam()
+            >>> adam.apply([np.ones(2, "float32")], [w])
+            >>> store = {}
+            >>> adam.save_own_variables(store)
+            >>> sorted(store)
+            ['0/momentum', '0/velocity', 'iterations']
+        """
         store["iterations"] = np.asarray(self.iterations, dtype=np.int64)
         for name, value in self._core.slots(self._variables or []):
             store[name] = value
@@ -262,7 +312,27 @@ class Optimizer:
     def load_own_variables(self, store: dict[str, Any]) -> None:
         """Reads back what ``save_own_variables`` wrote; checks everything before changing
         anything. The optimizer must know its variables (``apply`` called once, or
-        ``build(variables)``)."""
+        ``build(variables)``).
+
+        Args:
+            store: the dict ``save_own_variables`` filled.
+
+        Raises:
+            ValueError: slot variables for an optimizer that does not know its variables yet,
+                a negative ``iterations``, or names or shapes that do not match.
+
+        Examples:
+            >>> w = fg.tensor([1.0, 2.0], requires_grad=True)
+            >>> adam = fg.optimizers.Adam()
+            >>> adam.apply([np.ones(2, "float32")], [w])
+            >>> store = {}
+            >>> adam.save_own_variables(store)
+            >>> fresh = fg.optimizers.Adam()
+            >>> fresh.build([w])
+            >>> fresh.load_own_variables(store)
+            >>> fresh.iterations
+            1
+        """
         slots = [(k, v) for k, v in store.items() if k != "iterations"]
         if slots and self._variables is None:
             raise ValueError(
@@ -277,7 +347,18 @@ class Optimizer:
 
     def build(self, variables: Iterable[Any]) -> None:
         """Tells the optimizer the variables it will update (their slots are made on the first
-        update)."""
+        update).
+
+        Args:
+            variables: the tensors to update, in the order gradients will be given.
+
+        Examples:
+            >>> w = fg.tensor([1.0, 2.0], requires_grad=True)
+            >>> opt = fg.optimizers.Adam()
+            >>> opt.build([w])
+            >>> len(opt.variables)
+            1
+        """
         self._variables = list(variables)
 
     @property
@@ -313,7 +394,21 @@ class Optimizer:
     def from_config(
         cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None
     ) -> Optimizer:
-        """Creates an optimizer from the output of ``get_config()``."""
+        """Creates an optimizer from the output of ``get_config()`` (without the state).
+
+        Args:
+            config: the dict ``get_config`` returned.
+            custom_objects: user-defined learning-rate schedule classes by name, for a
+                schedule in the config (default None).
+
+        Returns:
+            A new optimizer of this class.
+
+        Examples:
+            >>> opt = fg.optimizers.SGD(learning_rate=0.1, momentum=0.9)
+            >>> fg.optimizers.SGD.from_config(opt.get_config()).momentum
+            0.9
+        """
         config = dict(config)
         if isinstance(config.get("learning_rate"), dict):
             config["learning_rate"] = _schedules.deserialize(

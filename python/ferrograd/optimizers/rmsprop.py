@@ -33,7 +33,7 @@ class RMSprop(Optimizer):
             variance of the gradient instead of its uncentered second moment.
         {{base_optimizer_keyword_args}}
 
-    Example:
+    Examples:
 
     >>> w = fg.tensor([10.0], requires_grad=True)
     >>> opt = fg.optimizers.RMSprop(learning_rate=0.1)

@@ -38,7 +38,7 @@ class SGD(Optimizer):
         nesterov: Boolean, defaults to ``False``. Whether to apply Nesterov momentum.
         {{base_optimizer_keyword_args}}
 
-    Example:
+    Examples:
 
     >>> w = fg.tensor([1.0, 2.0], requires_grad=True)
     >>> opt = fg.optimizers.SGD(learning_rate=0.1)

@@ -43,7 +43,7 @@ def write_archive(file, config: dict, metadata: dict, weights: bytes) -> None:
         metadata: the content of ``metadata.json``.
         weights: the safetensors bytes of ``model.safetensors``.
 
-    Example:
+    Examples:
         >>> buffer = io.BytesIO()
         >>> write_archive(buffer, {"format": FORMAT}, {"format": FORMAT}, b"")
     """
@@ -66,7 +66,7 @@ def read_archive(path) -> tuple[dict, dict, bytes]:
         FileFormatError: not a valid model archive (the message says why).
         IsADirectoryError: ``path`` is a folder.
 
-    Example:
+    Examples:
         >>> config, metadata, weights = read_archive("model.fgm")
     """
     path = os.fspath(path)
@@ -186,7 +186,7 @@ def parse_json(data: bytes, entry: str, path: str) -> dict:
     Raises:
         FileFormatError: not JSON, or not an object.
 
-    Example:
+    Examples:
         >>> parse_json(b'{"format_version": 1}', "config.json", "model.fgm")
         {'format_version': 1}
     """
@@ -209,7 +209,7 @@ def decode_weights(data: bytes, source: str) -> dict[str, np.ndarray]:
     Raises:
         FileFormatError: the bytes are not a valid safetensors file.
 
-    Example:
+    Examples:
         >>> arrays = decode_weights(open("w.safetensors", "rb").read(), "'w.safetensors'")
     """
     try:

@@ -60,7 +60,7 @@ def atomic_write(path, write) -> None:
         FileNotFoundError: the folder does not exist.
         PermissionError: the folder is not writable.
 
-    Example:
+    Examples:
         >>> atomic_write("notes.bin", lambda file: file.write(b"all or nothing"))
     """
     path = os.fspath(path)

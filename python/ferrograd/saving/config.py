@@ -19,10 +19,7 @@ def layer_classes() -> dict[str, type]:
     """The layer classes a model file may name, by kind: the registered layers whose kind the
     Rust core builds.
 
-    Args:
-        None.
-
-    Example:
+    Examples:
         >>> layer_classes()["Dense"] is layers.Dense
         True
     """
@@ -38,7 +35,7 @@ def layer_entry(layer) -> dict:
     Args:
         layer: a layer.
 
-    Example:
+    Examples:
         >>> layer_entry(layers.Dropout(0.5, name="drop"))["settings"]
         {'rate': 0.5}
     """
@@ -66,7 +63,7 @@ def model_config(model) -> dict:
     Args:
         model: a built ``Model`` or ``Sequential``.
 
-    Example:
+    Examples:
         >>> model_config(model)["class"]
         'Sequential'
     """
@@ -106,7 +103,7 @@ def compile_config(model) -> dict | None:
     Args:
         model: a model.
 
-    Example:
+    Examples:
         >>> compile_config(model)["loss"]["class_name"]
         'BinaryCrossentropy'
     """
@@ -130,7 +127,7 @@ class ConfigReader:
     Args:
         source: how errors name the file (``"'model.fgm'"``).
 
-    Example:
+    Examples:
         >>> reader = ConfigReader("'model.fgm'")
         >>> reader.get({"units": 4}, "units", int, "layer 0")
         4
@@ -180,7 +177,7 @@ def model_from_config(config: dict, source: str = "model config"):
     Raises:
         FileFormatError: the description breaks the schema or cannot be built.
 
-    Example:
+    Examples:
         >>> copy = model_from_config(model_config(model))
     """
     from ferrograd import layers as layer_module
@@ -318,7 +315,7 @@ def unbuilt_sequential(name: str, entries: list):
         name: the model's name.
         entries: one ``layer_entry`` per layer.
 
-    Example:
+    Examples:
         >>> model = unbuilt_sequential("mlp", [layer_entry(layers.Dense(2))])
     """
     from ferrograd.models import Sequential

@@ -35,7 +35,7 @@ def save_model(model, path, include_optimizer: bool = True) -> None:
         path: the file to write (``.fgm``).
         include_optimizer: also save the optimizer's state, to continue training later.
 
-    Example:
+    Examples:
         >>> save_model(model, "model.fgm")
     """
     from ferrograd import __version__
@@ -79,7 +79,7 @@ def load_model(path, compile: bool = True):
     Raises:
         FileFormatError: the file is invalid (the message says where and why).
 
-    Example:
+    Examples:
         >>> model = load_model("model.fgm")
     """
     from ferrograd import losses, metrics, optimizers
@@ -162,7 +162,7 @@ def model_to_bytes(model) -> bytes:
     Args:
         model: a built model.
 
-    Example:
+    Examples:
         >>> data = model_to_bytes(model)
     """
     with tempfile.TemporaryDirectory() as folder:
@@ -193,7 +193,7 @@ def model_from_bytes(data: bytes):
     Args:
         data: the bytes of a model file.
 
-    Example:
+    Examples:
         >>> copy = model_from_bytes(model_to_bytes(model))
     """
     with tempfile.TemporaryDirectory() as folder:

@@ -27,7 +27,7 @@ def check_and_assign(model, arrays: dict[str, np.ndarray], source: str) -> None:
     Raises:
         FileFormatError: a name is missing or unexpected, or a shape or dtype differs.
 
-    Example:
+    Examples:
         >>> check_and_assign(model, dict((n, t.numpy()) for n, t in model.named_weights()), "x")
     """
     named = dict(model.named_weights())
@@ -75,7 +75,7 @@ def weight_arrays(model) -> list[tuple[str, Any]]:
     Args:
         model: a built model.
 
-    Example:
+    Examples:
         >>> [name for name, _ in weight_arrays(model)][:2]
         ['dense/kernel', 'dense/bias']
     """
@@ -89,7 +89,7 @@ def save_weights(model, path) -> None:
         model: a built model.
         path: the file to write.
 
-    Example:
+    Examples:
         >>> save_weights(model, "w.safetensors")
     """
     data = _core.safetensors_dumps(weight_arrays(model), {"format": "ferrograd.weights"})
@@ -107,7 +107,7 @@ def load_weights(model, path) -> None:
     Raises:
         FileFormatError: the file is invalid or does not match the model.
 
-    Example:
+    Examples:
         >>> load_weights(model, "w.safetensors")
     """
     path = os.fspath(path)

@@ -20,7 +20,7 @@ def normalize(x, axis: int = -1, order: int = 2):
     Returns:
         An array of the same shape (a tensor when ``x`` is one, without gradient history).
 
-    Example:
+    Examples:
         >>> import ferrograd as fg
         >>> fg.utils.normalize([[3.0, 4.0], [0.0, 0.0]])
         array([[0.6, 0.8],

@@ -34,7 +34,7 @@ def pad_sequences(
         ValueError: an unknown ``padding`` or ``truncating``, a negative ``maxlen``, elements
             of different shapes, or a string padding value for a numeric dtype.
 
-    Example:
+    Examples:
         >>> import ferrograd as fg
         >>> fg.utils.pad_sequences([[1, 2, 3], [4, 5], [6]], maxlen=2)
         array([[2, 3],

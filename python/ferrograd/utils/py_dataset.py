@@ -22,7 +22,7 @@ class PyDataset:
             ``True`` raises a ``ValueError`` (use ``workers`` for threads).
         max_queue_size: how many batches the threads may compute ahead (default 10).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> import ferrograd as fg
         >>> class Batches(fg.utils.PyDataset):

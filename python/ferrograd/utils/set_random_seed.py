@@ -21,7 +21,7 @@ def set_random_seed(seed: int) -> None:
         TypeError: ``seed`` is not an integer.
         ValueError: ``seed`` is negative or not below 2**32.
 
-    Example:
+    Examples:
         >>> import ferrograd as fg
         >>> fg.utils.set_random_seed(42)
         >>> a = fg.randn(3).numpy()

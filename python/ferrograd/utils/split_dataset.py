@@ -28,7 +28,7 @@ def split_dataset(dataset, left_size=None, right_size=None, shuffle: bool = Fals
         ValueError: both sizes are None, a size is out of range, the sizes add up to more rows
             than there are, or the arrays' lengths differ.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> import ferrograd as fg
         >>> x, y = np.arange(10).reshape(5, 2), np.arange(5)

@@ -29,7 +29,7 @@ def to_categorical(y: ArrayLike, num_classes: int | None = None, dtype: DTypeLik
             ``num_classes`` is below 1, or cannot be inferred from an empty ``y``.
         TypeError: ``y`` does not hold numbers, or ``num_classes`` is not an integer.
 
-    Example:
+    Examples:
 
     >>> import ferrograd as fg
     >>> fg.utils.to_categorical([0, 2, 1])

@@ -32,15 +32,43 @@ from ferrograd.optimizers.schedules.step_decay import StepDecay
 
 
 def serialize(schedule: LearningRateSchedule) -> dict[str, Any]:
-    """The schedule as ``{"class_name": ..., "config": ...}``."""
+    """The schedule as ``{"class_name": ..., "config": ...}`` (Keras's format).
+
+    Args:
+        schedule: a ``LearningRateSchedule`` whose ``get_config`` works.
+
+    Returns:
+        A JSON-ready dict.
+
+    Examples:
+        >>> schedule = fg.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)
+        >>> fg.optimizers.schedules.serialize(schedule)["class_name"]
+        'ExponentialDecay'
+    """
     return {"class_name": type(schedule).__name__, "config": schedule.get_config()}
 
 
 def deserialize(
     config: dict[str, Any], custom_objects: dict[str, Any] | None = None
 ) -> LearningRateSchedule:
-    """The schedule described by ``serialize``'s output (``custom_objects`` maps the names of
-    user-defined schedules to their classes)."""
+    """The schedule described by ``serialize``'s output.
+
+    Args:
+        config: ``{"class_name": ..., "config": ...}``.
+        custom_objects: the names of user-defined schedules mapped to their classes
+            (default None).
+
+    Returns:
+        A new schedule.
+
+    Raises:
+        ValueError: ``config`` is not such a dict, or names an unknown schedule.
+
+    Examples:
+        >>> schedule = fg.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)
+        >>> fg.optimizers.schedules.deserialize(fg.optimizers.schedules.serialize(schedule))
+        ExponentialDecay(initial_learning_rate=0.1, decay_steps=10, decay_rate=0.5, staircase=False)
+    """
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(
             "A serialized schedule is a dict with 'class_name' and 'config'. "

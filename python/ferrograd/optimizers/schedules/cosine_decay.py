@@ -31,7 +31,7 @@ class CosineDecay(_BuiltinSchedule):
         warmup_target: Float or ``None`` (default: no warmup). The rate the warmup reaches.
         warmup_steps: Number, defaults to ``0``. The length of the warmup.
 
-    Example:
+    Examples:
 
     >>> s = fg.optimizers.schedules.CosineDecay(0.0, 100, warmup_target=0.1, warmup_steps=10)
     >>> round(s(5), 6), round(s(10), 6), s(110)

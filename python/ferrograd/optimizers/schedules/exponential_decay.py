@@ -24,7 +24,7 @@ class ExponentialDecay(_DecayByRate):
         staircase: Boolean, defaults to ``False``. Whether to decay at discrete intervals.
         name: String, defaults to ``"ExponentialDecay"``.
 
-    Example:
+    Examples:
 
     >>> s = fg.optimizers.schedules.ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)
     >>> s(20)

@@ -22,7 +22,7 @@ class InverseTimeDecay(_DecayByRate):
         staircase: Boolean, defaults to ``False``.
         name: String, defaults to ``"InverseTimeDecay"``.
 
-    Example:
+    Examples:
 
     >>> s = fg.optimizers.schedules.InverseTimeDecay(0.1, decay_steps=1, decay_rate=0.5)
     >>> s(2)

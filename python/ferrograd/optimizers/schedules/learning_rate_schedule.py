@@ -42,21 +42,22 @@ class LearningRateSchedule:
     A schedule written in Python is evaluated in Python before every update, so it costs a little
     more per step than the built-in schedules, which run in Rust.
 
-    Example:
+    Args:
+        step: (of a call) the number of updates made so far, an int from 0.
 
-    ```python
-    class InverseSqrt(fg.optimizers.schedules.LearningRateSchedule):
-        def __init__(self, initial_learning_rate):
-            self.initial_learning_rate = initial_learning_rate
-
-        def __call__(self, step):
-            return self.initial_learning_rate / (step + 1) ** 0.5
-
-        def get_config(self):
-            return {"initial_learning_rate": self.initial_learning_rate}
-
-    opt = fg.optimizers.SGD(learning_rate=InverseSqrt(0.1))
-    ```
+    Examples:
+        >>> class InverseSqrt(fg.optimizers.schedules.LearningRateSchedule):
+        ...     def __init__(self, initial_learning_rate):
+        ...         self.initial_learning_rate = initial_learning_rate
+        ...
+        ...     def __call__(self, step):
+        ...         return self.initial_learning_rate / (step + 1) ** 0.5
+        ...
+        ...     def get_config(self):
+        ...         return {"initial_learning_rate": self.initial_learning_rate}
+        >>> InverseSqrt(0.1)(3)
+        0.05
+        >>> opt = fg.optimizers.SGD(learning_rate=InverseSqrt(0.1))
     """
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -72,6 +73,21 @@ class LearningRateSchedule:
         )
 
     def get_config(self) -> dict[str, Any]:
+        """The schedule's constructor arguments, from which ``from_config`` makes it again.
+
+        Subclasses written by users override it; the base class raises.
+
+        Returns:
+            A JSON-ready dict.
+
+        Raises:
+            NotImplementedError: in the base class.
+
+        Examples:
+            >>> schedule = fg.optimizers.schedules.StepDecay(0.1, step_size=10, gamma=0.5)
+            >>> schedule.get_config()["gamma"]
+            0.5
+        """
         raise NotImplementedError(
             f"Learning rate schedule '{type(self).__name__}' must override `get_config()` in "
             "order to be serializable."
@@ -79,7 +95,20 @@ class LearningRateSchedule:
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> LearningRateSchedule:
-        """Creates a schedule from the output of its ``get_config()``."""
+        """Creates a schedule from the output of its ``get_config()``.
+
+        Args:
+            config: the dict ``get_config`` returned (the constructor's keyword arguments).
+
+        Returns:
+            A new schedule of this class.
+
+        Examples:
+            >>> fg.optimizers.schedules.CosineDecay.from_config(
+            ...     {"initial_learning_rate": 0.1, "decay_steps": 100}
+            ... )
+            CosineDecay(initial_learning_rate=0.1, decay_steps=100, alpha=0.0, ...)
+        """
         return cls(**config)
 
 

@@ -19,7 +19,7 @@ class PiecewiseConstantDecay(_BuiltinSchedule):
         values: List of floats, one more than ``boundaries``.
         name: String, defaults to ``"PiecewiseConstant"``.
 
-    Example:
+    Examples:
 
     >>> s = fg.optimizers.schedules.PiecewiseConstantDecay([100, 200], [1.0, 0.5, 0.1])
     >>> s(100), s(101), s(201)

@@ -29,7 +29,7 @@ class PolynomialDecay(_BuiltinSchedule):
         cycle: Boolean, defaults to ``False``. Whether to cycle beyond ``decay_steps``.
         name: String, defaults to ``"PolynomialDecay"``.
 
-    Example:
+    Examples:
 
     >>> s = fg.optimizers.schedules.PolynomialDecay(0.1, 10, end_learning_rate=0.0)
     >>> round(s(5), 6), s(20)

@@ -23,7 +23,7 @@ class StepDecay(_BuiltinSchedule):
         gamma: Float, defaults to ``0.1``. The factor of each decay.
         name: String, defaults to ``"StepDecay"``.
 
-    Example:
+    Examples:
 
     >>> s = fg.optimizers.schedules.StepDecay(1.0, step_size=100, gamma=0.5)
     >>> s(99), s(100), s(250)
