@@ -331,6 +331,8 @@ class KerasConfigReader:
                 neutral = NEUTRAL_ARGUMENTS.get(key)
                 if neutral is not None and any(_same(value, n) for n in neutral):
                     continue
+                if value is None and key.endswith(("_regularizer", "_constraint")):
+                    continue  # no penalty, no constraint: what the layer does without them
                 dependent = DEPENDENT_ARGUMENTS.get(key)
                 if dependent is not None and config.get(dependent) in NEUTRAL_ARGUMENTS[dependent]:
                     continue
