@@ -69,6 +69,8 @@ NEUTRAL_ARGUMENTS: dict[str, tuple] = {
     "seed": (None,),
     "axis": (-1,),
     "noise_shape": (None,),
+    # ferrograd's layers are channels-last, Keras's default.
+    "data_format": ("channels_last",),
 }
 
 #: Neutral arguments that only mean something together with another (``renorm_momentum``
@@ -398,6 +400,7 @@ class KerasConfigReader:
         from ferrograd.models import Model
 
         layer_of: dict[str, Any] = {}
+        self._masked_tokens: set = set()
         calls: list[tuple[str, int, list]] = []
         outputs_of: dict[tuple[str, int], Any] = {}
         for i, entry in enumerate(entries):
@@ -419,6 +422,15 @@ class KerasConfigReader:
                     batch_shape=tuple(shape), name=layer_name, dtype=dtype
                 )
                 continue
+            if entry_class == "NotEqual" and str(entry.get("module", "")).startswith(
+                "keras.src.ops"
+            ):
+                # Keras draws the padding mask of Embedding(mask_zero=True) as an op,
+                # not_equal(tokens, 0), passed as the next layer's `mask`; ferrograd's
+                # masks ride along with the values, so that op is only checked, never run.
+                layer_of[layer_name] = None
+                outputs_of[(layer_name, 0)] = self._padding_mask(entry, entry_where)
+                continue
             layer_of[layer_name] = self.layer(entry, entry_where)
             nodes = entry.get("inbound_nodes", [])
             if not isinstance(nodes, list):
@@ -436,6 +448,8 @@ class KerasConfigReader:
                     continue
                 inputs, training = arguments
                 layer = layer_of[layer_name]
+                if isinstance(layer, layer_module.Embedding) and layer.mask_zero:
+                    self._masked_tokens.add(self._key(_history_of(node), node_where))
                 try:
                     if training is None:
                         outputs_of[(layer_name, node_index)] = layer(inputs)
@@ -481,6 +495,15 @@ class KerasConfigReader:
         for key, value in kwargs.items():
             if key == "mask" and value is None:
                 continue
+            if key == "mask" and isinstance(value, dict):
+                history = value.get("config", {}).get("keras_history")
+                mask = outputs_of.get(self._key(history, where))
+                if not isinstance(mask, _PaddingMask) or mask.tokens not in self._masked_tokens:
+                    self.fail(
+                        f"{where}: an explicit mask is supported only as the padding mask of an "
+                        "Embedding(mask_zero=True) on the same tokens"
+                    )
+                continue
             if key == "training" and isinstance(value, bool):
                 training = value
                 continue
@@ -497,6 +520,27 @@ class KerasConfigReader:
                 return None
             tensors.append(_pick(outputs_of[key], history[2], where, self))
         return (tensors if isinstance(argument, list) else tensors[0]), training
+
+    def _padding_mask(self, entry: dict, where: str) -> _PaddingMask:
+        """The ``not_equal(tokens, 0)`` op of a padding mask, checked to be exactly that."""
+        nodes = entry.get("inbound_nodes")
+        if not isinstance(nodes, list) or len(nodes) != 1 or not isinstance(nodes[0], dict):
+            self.fail(f"{where}: a NotEqual op must have one call")
+        args = nodes[0].get("args")
+        if (
+            not isinstance(args, list)
+            or len(args) != 2
+            or not isinstance(args[0], dict)
+            or args[1] != 0
+            or isinstance(args[1], bool)
+            or nodes[0].get("kwargs")
+        ):
+            self.fail(
+                f"{where}: only not_equal(tokens, 0), the padding mask of "
+                "Embedding(mask_zero=True), is supported among Keras's ops"
+            )
+        history = args[0].get("config", {}).get("keras_history")
+        return _PaddingMask(self._key(history, where))
 
     def _key(self, history: Any, where: str) -> tuple[str, int]:
         if not (
@@ -518,7 +562,23 @@ class KerasConfigReader:
 _INIT_NEUTRAL = ("seed", "input_axes", "output_axes")
 
 
+class _PaddingMask:
+    """Where a padding mask op (``not_equal(tokens, 0)``) stands in a Keras graph: the key
+    ``(layer, node)`` of the tokens it reads."""
+
+    def __init__(self, tokens: tuple):
+        self.tokens = tokens
+
+
+def _history_of(node: dict) -> Any:
+    """The keras_history of a call's single tensor argument (None for a list)."""
+    argument = node.get("args", [None])[0]
+    return argument.get("config", {}).get("keras_history") if isinstance(argument, dict) else None
+
+
 def _pick(value, index: int, where: str, reader: KerasConfigReader):
+    if isinstance(value, _PaddingMask):
+        reader.fail(f"{where} reads a padding mask op as a tensor, which is not supported")
     if isinstance(value, list):
         if index >= len(value):
             reader.fail(f"{where} reads output {index} of a call with {len(value)}")
