@@ -135,7 +135,17 @@ def masked_recurrent():
     return keras.Model(inputs, kl.Dense(1)(kl.LSTM(5)(embedded)))
 
 
+def recurrent_states():
+    inputs = keras.Input((5, 3))
+    output, state_h, state_c = kl.LSTM(4, return_state=True)(inputs)
+    sequences, state = kl.GRU(2, return_sequences=True, return_state=True)(inputs)
+    pooled = kl.GlobalAveragePooling1D()(sequences)
+    merged = kl.Concatenate()([output, state_h, state_c, state, pooled])
+    return keras.Model(inputs, kl.Dense(2)(merged))
+
+
 BUILDERS = {
+    "recurrent_states": (recurrent_states, "short sequence"),
     "conv2d": (conv2d, "image"),
     "activations_and_shapes": (activations_and_shapes, "float"),
     "two_inputs_two_outputs": (two_inputs_two_outputs, "pair"),
@@ -150,6 +160,8 @@ BUILDERS = {
 
 def sample(kind, rows=16):
     rng = np.random.default_rng(1)
+    if kind == "short sequence":
+        return rng.standard_normal((rows, 5, 3)).astype("float32")
     if kind == "image":
         return rng.standard_normal((rows, 8, 8, 2)).astype("float32")
     if kind == "pair":
@@ -305,3 +317,18 @@ def test_truncated_and_corrupt_keras_files_are_refused_cleanly(keras_files, tmp_
     (tmp_path / "corrupt.keras").write_bytes(bytes(corrupt))
     with pytest.raises(FileFormatError):
         fg.models.load_model(tmp_path / "corrupt.keras")
+
+
+def test_a_legacy_or_foreign_hdf5_file_is_refused_by_name(tmp_path):
+    import h5py
+
+    with h5py.File(tmp_path / "legacy.h5", "w") as legacy:
+        legacy.create_group("model_weights")
+        legacy.attrs["layer_names"] = [b"dense"]
+    model = fg.Sequential([layers.Dense(2, input_shape=(3,))])
+    with pytest.raises(FileFormatError, match="a Keras 2 \\(legacy .h5\\) file"):
+        model.load_weights(tmp_path / "legacy.h5")
+    with h5py.File(tmp_path / "other.h5", "w") as other:
+        other["x"] = np.zeros(3)
+    with pytest.raises(FileFormatError, match="not a Keras 3 weights file"):
+        model.load_weights(tmp_path / "other.h5")

@@ -791,6 +791,13 @@ def assign_keras_weights(model, weights_file, source: str) -> None:
     Example:
         >>> assign_keras_weights(model, h5py.File("m.weights.h5", "r"), "'m.weights.h5'")
     """
+    if "layers" not in weights_file and model.weights:
+        legacy = "model_weights" in weights_file or "layer_names" in weights_file.attrs
+        raise FileFormatError(
+            f"{source} is "
+            + ("a Keras 2 (legacy .h5) file" if legacy else "not a Keras 3 weights file")
+            + "; ferrograd reads the .weights.h5 and .keras files of Keras 3"
+        )
     try:
         plan = planned_assignments(model, weights_file, "")
     except FileFormatError as error:
