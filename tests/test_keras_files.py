@@ -332,3 +332,16 @@ def test_a_legacy_or_foreign_hdf5_file_is_refused_by_name(tmp_path):
         other["x"] = np.zeros(3)
     with pytest.raises(FileFormatError, match="not a Keras 3 weights file"):
         model.load_weights(tmp_path / "other.h5")
+
+
+def test_model_from_json_reads_keras_json():
+    model = merge_functional()
+    randomize(model, seed=3)
+    x = sample("float")
+    copy = fg.models.model_from_json(model.to_json())
+    assert [w.shape for w in copy.weights] == [tuple(w.shape) for w in model.weights]
+    copy.set_weights([np.asarray(w) for w in model.get_weights()])
+    assert_close(copy.predict(x, verbose=0), model.predict(x, verbose=0))
+    text = model.to_json().replace('"class_name": "Dense"', '"class_name": "Lambda"', 1)
+    with pytest.raises(FileFormatError, match="Lambda holding Python code"):
+        fg.models.model_from_json(text)
