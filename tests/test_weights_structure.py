@@ -84,3 +84,10 @@ def test_an_hdf5_file_without_h5py_says_what_it_is(tmp_path, monkeypatch):
         model.load_weights(path)
     for a, b in zip(before, model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_an_hdf5_file_given_to_load_model_says_what_it_is(tmp_path):
+    path = tmp_path / "model.h5"
+    path.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 100)
+    with pytest.raises(FileFormatError, match="is an HDF5 file .* model.load_weights"):
+        fg.models.load_model(path)

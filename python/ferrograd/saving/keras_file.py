@@ -122,6 +122,23 @@ def is_keras_archive(path) -> bool:
         return False
 
 
+def is_hdf5(path) -> bool:
+    """Whether ``path`` is a file that starts with the HDF5 signature.
+
+    Args:
+        path: a file.
+
+    Example:
+        >>> is_hdf5("model.weights.h5")
+        True
+    """
+    try:
+        with open(os.fspath(path), "rb") as file:
+            return file.read(8) == b"\x89HDF\r\n\x1a\n"
+    except OSError:
+        return False
+
+
 # --- the archive -----------------------------------------------------------------------------
 
 
@@ -260,8 +277,6 @@ class KerasConfigReader:
         module = value.get("module") or ""
         if key.endswith("_initializer") or module.startswith("keras.initializers"):
             settings = {k: v for k, v in config.items() if not (k in _INIT_NEUTRAL and v is None)}
-            if "seed" in settings:
-                return self._seeded_initializer(class_name, settings, f"{where}.{key}")
             try:
                 return initializers.get({"name": class_name, **settings})
             except (TypeError, ValueError) as error:
@@ -274,14 +289,6 @@ class KerasConfigReader:
         if class_name == "DTypePolicy":
             return config.get("name")
         self.fail(f"{where}.{key}: the object {class_name} is not supported as an argument")
-
-    def _seeded_initializer(self, class_name: str, settings: dict, where: str):
-        from ferrograd import initializers
-
-        try:
-            return initializers.get({"name": class_name, **settings})
-        except (TypeError, ValueError) as error:
-            self.fail(f"{where}: the initializer {class_name} {settings} is not supported: {error}")
 
     def dtype(self, value: Any, where: str) -> str:
         """A layer's dtype from Keras's dtype policy (float32 or float64)."""
@@ -301,7 +308,6 @@ class KerasConfigReader:
 
     def layer(self, spec: Any, where: str):
         """The ferrograd layer (or nested model) a Keras layer config describes."""
-        from ferrograd import layers as layer_module
 
         class_name, config = self.check_object(spec, where)
         if class_name in MODEL_CLASSES:
@@ -343,10 +349,6 @@ class KerasConfigReader:
                     "ferrograd"
                 )
             arguments[key] = self.value(key, value, where)
-        if class_name == "Bidirectional" and isinstance(arguments.get("layer"), layer_module.Layer):
-            # Keras names the wrapped layers forward_<name> and backward_<name>; ferrograd's
-            # Bidirectional names its own.
-            pass
         try:
             return cls(**arguments)
         except (TypeError, ValueError) as error:

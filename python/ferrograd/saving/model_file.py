@@ -90,6 +90,12 @@ def load_model(path, compile: bool = True):
 
     if keras_file.is_keras_archive(path):
         return keras_file.load_keras_model(os.fspath(path), compile=compile)
+    if keras_file.is_hdf5(path):
+        raise FileFormatError(
+            f"{source} is an HDF5 file (a Keras 2 .h5 model or a .weights.h5 file), not a model "
+            "file; ferrograd loads its own model files and Keras 3 .keras files here, and "
+            ".weights.h5 files with model.load_weights"
+        )
     config, metadata, weight_bytes = read_archive(path)
     reader = ConfigReader(source)
     if config.get("format") != FORMAT or metadata.get("format") != FORMAT:
