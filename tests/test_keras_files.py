@@ -144,7 +144,20 @@ def recurrent_states():
     return keras.Model(inputs, kl.Dense(2)(merged))
 
 
+def pooling_and_upsampling():
+    image = keras.Input((8, 8, 2))
+    x = kl.UpSampling2D(2)(kl.AveragePooling2D(2)(image))
+    sequence = kl.UpSampling1D(2)(kl.AveragePooling1D(2)(kl.Reshape((8, 16))(x)))
+    pooled = [
+        kl.GlobalMaxPooling2D()(x),
+        kl.GlobalAveragePooling2D()(x),
+        kl.GlobalAveragePooling1D()(kl.Identity()(sequence)),
+    ]
+    return keras.Model(image, kl.Dense(2)(kl.Concatenate()(pooled)))
+
+
 BUILDERS = {
+    "pooling_and_upsampling": (pooling_and_upsampling, "image"),
     "recurrent_states": (recurrent_states, "short sequence"),
     "conv2d": (conv2d, "image"),
     "activations_and_shapes": (activations_and_shapes, "float"),
