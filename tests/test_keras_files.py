@@ -358,3 +358,29 @@ def test_model_from_json_reads_keras_json():
     text = model.to_json().replace('"class_name": "Dense"', '"class_name": "Lambda"', 1)
     with pytest.raises(FileFormatError, match="Lambda holding Python code"):
         fg.models.model_from_json(text)
+
+
+def test_keras_seeded_initializers_and_variance_scaling_are_read(tmp_path):
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            kl.Dense(
+                3,
+                kernel_initializer=keras.initializers.VarianceScaling(
+                    scale=2.0, mode="fan_out", distribution="uniform", seed=5
+                ),
+                bias_initializer=keras.initializers.RandomNormal(stddev=0.1, seed=7),
+            ),
+        ]
+    )
+    model.save(tmp_path / "seeded.keras")
+    loaded = fg.models.load_model(tmp_path / "seeded.keras")
+    dense = loaded.layers[-1]
+    assert dense.kernel_initializer.get_config() == {
+        "scale": 2.0,
+        "mode": "fan_out",
+        "distribution": "uniform",
+        "seed": 5,
+    }
+    assert dense.bias_initializer.seed == 7
+    np.testing.assert_allclose(loaded.get_weights()[0], np.asarray(model.get_weights()[0]))
