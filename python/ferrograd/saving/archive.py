@@ -226,7 +226,10 @@ def decode_weights_and_metadata(data: bytes, source: str) -> tuple[dict, dict]:
         FileFormatError: the bytes are not a valid safetensors file.
 
     Example:
+        >>> data = open("w.safetensors", "rb").read()
         >>> arrays, metadata = decode_weights_and_metadata(data, "'w.safetensors'")
+        >>> metadata["format"]
+        'ferrograd.weights'
     """
     try:
         tensors, metadata = _core.safetensors_loads(data)

@@ -78,7 +78,8 @@ def check_and_assign_by_structure(model, arrays: dict, order: list, source: str)
         FileFormatError: the counts, a shape or a dtype differ.
 
     Example:
-        >>> check_and_assign_by_structure(model, arrays, ["dense/kernel", "dense/bias"], "x")
+        >>> arrays = {name: tensor.numpy() for name, tensor in model.named_weights()}
+        >>> check_and_assign_by_structure(model, arrays, list(arrays), "x")
     """
     named = list(model.named_weights())
     problems = []
