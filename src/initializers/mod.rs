@@ -51,6 +51,7 @@ pub use orthogonal::Orthogonal;
 pub use random_normal::RandomNormal;
 pub use random_uniform::RandomUniform;
 pub use truncated_normal::TruncatedNormal;
+pub use variance_scaling::VarianceScaling;
 pub use zeros::Zeros;
 
 use crate::config_registry::{self, Entry};
@@ -74,6 +75,7 @@ const INITIALIZERS: &[Entry<Initializer>] = &[
     entry::<LecunNormal>(),
     entry::<LecunUniform>(),
     entry::<Orthogonal>(),
+    entry::<VarianceScaling>(),
 ];
 
 /// One weight initializer. The type is its own config: its fields are the arguments, serialized
@@ -129,13 +131,26 @@ impl<I: WeightInitializer> AnyInitializer for I {
     }
 }
 
-/// A weight initializer, any registered `WeightInitializer`.
+/// A weight initializer, any registered `WeightInitializer`, and its `seed`: a seeded
+/// initializer draws from a generator of that seed, so every call gives the same values (as
+/// Keras 3's seeded initializers do); without a seed it draws from the library's stream.
 #[derive(Clone, Debug)]
-pub struct Initializer(Arc<dyn AnyInitializer>);
+pub struct Initializer(Arc<dyn AnyInitializer>, Option<u64>);
 
 impl Initializer {
     pub fn new<I: WeightInitializer>(initializer: I) -> Initializer {
-        Initializer(Arc::new(initializer))
+        Initializer(Arc::new(initializer), None)
+    }
+
+    /// The same initializer drawing from a generator seeded with `seed` (None: the library's).
+    pub fn with_seed(mut self, seed: Option<u64>) -> Initializer {
+        self.1 = seed;
+        self
+    }
+
+    /// The seed, if any.
+    pub fn seed(&self) -> Option<u64> {
+        self.1
     }
 
     /// The initializer of a Keras name (`"he_normal"`) with its default settings.
@@ -164,7 +179,10 @@ impl Initializer {
         if DEFERRED.get() {
             return Ok(Tensor::new(Storage::lazy_zeros(dtype, shape)?, false));
         }
-        self.0.tensor(shape, dtype)
+        match self.1 {
+            Some(seed) => crate::rng::with_seed(seed, || self.0.tensor(shape, dtype)),
+            None => self.0.tensor(shape, dtype),
+        }
     }
 }
 
@@ -194,19 +212,42 @@ impl<I: WeightInitializer> From<I> for Initializer {
 
 impl PartialEq for Initializer {
     fn eq(&self, other: &Initializer) -> bool {
-        self.0.equals(&*other.0)
+        self.0.equals(&*other.0) && self.1 == other.1
     }
 }
 
 impl Serialize for Initializer {
     fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        config_registry::serialize(serializer, self.name(), self.0.fields())
+        let fields = self.0.fields().map(|fields| match (fields, self.1) {
+            (serde_json::Value::Object(mut map), Some(seed)) => {
+                map.insert("seed".to_string(), seed.into());
+                serde_json::Value::Object(map)
+            }
+            (serde_json::Value::Null, Some(seed)) => serde_json::json!({ "seed": seed }),
+            (fields, _) => fields,
+        });
+        config_registry::serialize(serializer, self.name(), fields)
     }
 }
 
 impl<'de> Deserialize<'de> for Initializer {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        config_registry::deserialize(deserializer, INITIALIZERS)
+        use serde::de::Error as _;
+        // `seed` belongs to every initializer (null or a non-negative integer); the rest are the
+        // kind's own fields.
+        let mut fields = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
+        let seed = match fields.remove("seed") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(value) => Some(value.as_u64().ok_or_else(|| {
+                D::Error::custom(format!(
+                    "an initializer's seed must be a non-negative integer or null, received {value}"
+                ))
+            })?),
+        };
+        let initializer: Initializer =
+            config_registry::deserialize(serde_json::Value::Object(fields), INITIALIZERS)
+                .map_err(D::Error::custom)?;
+        Ok(initializer.with_seed(seed))
     }
 }
 
@@ -234,5 +275,35 @@ mod tests {
         assert!(Initializer::parse("constant").is_err());
         let extra = serde_json::from_str::<Initializer>(r#"{"name":"zeros","x":1}"#);
         assert!(extra.is_err());
+    }
+
+    #[test]
+    fn a_seeded_initializer_draws_the_same_values_each_call_and_leaves_the_stream() {
+        let seeded: Initializer =
+            serde_json::from_str(r#"{"name":"glorot_uniform","seed":7}"#).unwrap();
+        assert_eq!(seeded.seed(), Some(7));
+        assert_eq!(
+            serde_json::to_string(&seeded).unwrap(),
+            r#"{"name":"glorot_uniform","seed":7}"#
+        );
+        crate::rng::set_seed(3);
+        let a = seeded.tensor(&[4, 3], DType::F64).unwrap().to_f64_vec();
+        let after_seeded = crate::creation::randn(&[2], DType::F64)
+            .unwrap()
+            .to_f64_vec();
+        crate::rng::set_seed(3);
+        let b = seeded.tensor(&[4, 3], DType::F64).unwrap().to_f64_vec();
+        let c = seeded.tensor(&[4, 3], DType::F64).unwrap().to_f64_vec();
+        assert_eq!(a, b);
+        assert_eq!(a, c);
+        crate::rng::set_seed(3);
+        let unseeded_stream = crate::creation::randn(&[2], DType::F64)
+            .unwrap()
+            .to_f64_vec();
+        assert_eq!(after_seeded, unseeded_stream);
+        let other: Initializer =
+            serde_json::from_str(r#"{"name":"glorot_uniform","seed":8}"#).unwrap();
+        assert_ne!(other.tensor(&[4, 3], DType::F64).unwrap().to_f64_vec(), a);
+        assert!(serde_json::from_str::<Initializer>(r#"{"name":"zeros","seed":-1}"#).is_err());
     }
 }

@@ -1,6 +1,8 @@
 """Weight initializers, with Keras's names and defaults; one file per initializer, as in Rust.
 
-Every draw comes from the library's generator, so ``fg.set_seed(n)`` makes them repeatable.
+Every draw comes from the library's generator, so ``fg.set_seed(n)`` makes them repeatable; an
+initializer given a ``seed`` draws from a generator of its own seeded so, and gives the same
+values at every call, as Keras 3's seeded initializers do.
 
 Examples:
     >>> layer = fg.layers.Dense(64, kernel_initializer="he_normal")
@@ -12,7 +14,7 @@ from ferrograd.initializers.glorot_normal import GlorotNormal
 from ferrograd.initializers.glorot_uniform import GlorotUniform
 from ferrograd.initializers.he_normal import HeNormal
 from ferrograd.initializers.he_uniform import HeUniform
-from ferrograd.initializers.initializer import _REGISTRY, Initializer
+from ferrograd.initializers.initializer import _REGISTRY, Initializer, RandomInitializer
 from ferrograd.initializers.lecun_normal import LecunNormal
 from ferrograd.initializers.lecun_uniform import LecunUniform
 from ferrograd.initializers.ones import Ones
@@ -20,6 +22,7 @@ from ferrograd.initializers.orthogonal import Orthogonal
 from ferrograd.initializers.random_normal import RandomNormal
 from ferrograd.initializers.random_uniform import RandomUniform
 from ferrograd.initializers.truncated_normal import TruncatedNormal
+from ferrograd.initializers.variance_scaling import VarianceScaling
 from ferrograd.initializers.zeros import Zeros
 
 
@@ -74,9 +77,11 @@ __all__ = [
     "LecunUniform",
     "Ones",
     "Orthogonal",
+    "RandomInitializer",
     "RandomNormal",
     "RandomUniform",
     "TruncatedNormal",
+    "VarianceScaling",
     "Zeros",
     "get",
 ]

@@ -1,13 +1,15 @@
 """Keras's ``GlorotUniform`` (the Rust initializer ``src/initializers/glorot_uniform.rs``)."""
 
-from ferrograd.initializers.initializer import Initializer
+from ferrograd.initializers.initializer import RandomInitializer
 
 
-class GlorotUniform(Initializer):
+class GlorotUniform(RandomInitializer):
     """Uniform in ``[-limit, limit]`` with ``limit = sqrt(6 / (fan_in + fan_out))`` (the Keras
     default for kernels).
 
     Args:
+        seed: None (the default) draws from the library's generator (``fg.set_seed``); an
+            integer gives the same values at every call, as a seeded Keras 3 initializer does.
         shape: (of a call) the shape of the tensor to make, a tuple of ints.
         dtype: (of a call) ``"float32"`` or ``"float64"``; None means float32 (default None).
 

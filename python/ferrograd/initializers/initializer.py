@@ -58,3 +58,40 @@ class Initializer:
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
+
+
+class RandomInitializer(Initializer):
+    """Base class of the initializers that draw random values.
+
+    Args:
+        seed: None (the default) draws from the library's generator (``fg.set_seed``); an
+            integer draws from a generator of that seed, so that every call gives the same
+            values, as a seeded Keras 3 initializer does.
+
+    Examples:
+        >>> init = fg.initializers.GlorotUniform(seed=1)
+        >>> bool((init((3, 2)).numpy() == init((3, 2)).numpy()).all())
+        True
+    """
+
+    def __init__(self, seed=None):
+        if seed is not None and (
+            isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64
+        ):
+            raise ValueError(
+                f"{type(self).__name__}: seed must be None or a non-negative integer. "
+                f"Received: seed={seed!r}"
+            )
+        self.seed = seed
+
+    def get_config(self) -> dict:
+        """The seed, when one was given (``{"seed": 1}``), else an empty dict.
+
+        Returns:
+            A dict of the constructor's arguments.
+
+        Examples:
+            >>> fg.initializers.GlorotUniform(seed=1).get_config()
+            {'seed': 1}
+        """
+        return {} if self.seed is None else {"seed": self.seed}

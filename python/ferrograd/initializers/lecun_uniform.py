@@ -1,12 +1,14 @@
 """Keras's ``LecunUniform`` (the Rust initializer ``src/initializers/lecun_uniform.rs``)."""
 
-from ferrograd.initializers.initializer import Initializer
+from ferrograd.initializers.initializer import RandomInitializer
 
 
-class LecunUniform(Initializer):
+class LecunUniform(RandomInitializer):
     """Uniform with ``limit = sqrt(3 / fan_in)``.
 
     Args:
+        seed: None (the default) draws from the library's generator (``fg.set_seed``); an
+            integer gives the same values at every call, as a seeded Keras 3 initializer does.
         shape: (of a call) the shape of the tensor to make, a tuple of ints.
         dtype: (of a call) ``"float32"`` or ``"float64"``; None means float32 (default None).
 

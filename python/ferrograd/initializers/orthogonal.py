@@ -1,12 +1,14 @@
 """Keras's ``Orthogonal`` (the Rust initializer ``src/initializers/orthogonal.rs``)."""
 
-from ferrograd.initializers.initializer import Initializer
+from ferrograd.initializers.initializer import RandomInitializer
 
 
-class Orthogonal(Initializer):
+class Orthogonal(RandomInitializer):
     """A random orthogonal matrix times ``gain`` (Keras's default for recurrent kernels).
 
     Args:
+        seed: None (the default) draws from the library's generator (``fg.set_seed``); an
+            integer gives the same values at every call, as a seeded Keras 3 initializer does.
         gain: the multiplier of the orthogonal matrix (default 1.0).
 
     Examples:
@@ -18,7 +20,8 @@ class Orthogonal(Initializer):
 
     _name = "orthogonal"
 
-    def __init__(self, gain=1.0):
+    def __init__(self, gain=1.0, seed=None):
+        super().__init__(seed)
         self.gain = float(gain)
 
     def get_config(self):
@@ -31,4 +34,4 @@ class Orthogonal(Initializer):
             >>> fg.initializers.Orthogonal().get_config()
             {'gain': 1.0}
         """
-        return {"gain": self.gain}
+        return {"gain": self.gain, **super().get_config()}

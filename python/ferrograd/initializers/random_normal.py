@@ -1,12 +1,14 @@
 """Keras's ``RandomNormal`` (the Rust initializer ``src/initializers/random_normal.rs``)."""
 
-from ferrograd.initializers.initializer import Initializer
+from ferrograd.initializers.initializer import RandomInitializer
 
 
-class RandomNormal(Initializer):
+class RandomNormal(RandomInitializer):
     """Normal draws of mean ``mean`` and standard deviation ``stddev``.
 
     Args:
+        seed: None (the default) draws from the library's generator (``fg.set_seed``); an
+            integer gives the same values at every call, as a seeded Keras 3 initializer does.
         mean: the mean (default 0.0).
         stddev: the standard deviation (default 0.05).
 
@@ -19,7 +21,8 @@ class RandomNormal(Initializer):
 
     _name = "random_normal"
 
-    def __init__(self, mean=0.0, stddev=0.05):
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        super().__init__(seed)
         self.mean, self.stddev = float(mean), float(stddev)
 
     def get_config(self):
@@ -32,4 +35,4 @@ class RandomNormal(Initializer):
             >>> fg.initializers.RandomNormal().get_config()
             {'mean': 0.0, 'stddev': 0.05}
         """
-        return {"mean": self.mean, "stddev": self.stddev}
+        return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}

@@ -1,12 +1,14 @@
 """Keras's ``RandomUniform`` (the Rust initializer ``src/initializers/random_uniform.rs``)."""
 
-from ferrograd.initializers.initializer import Initializer
+from ferrograd.initializers.initializer import RandomInitializer
 
 
-class RandomUniform(Initializer):
+class RandomUniform(RandomInitializer):
     """Uniform draws in ``[minval, maxval)``.
 
     Args:
+        seed: None (the default) draws from the library's generator (``fg.set_seed``); an
+            integer gives the same values at every call, as a seeded Keras 3 initializer does.
         minval: the lower bound, included (default -0.05).
         maxval: the upper bound, excluded (default 0.05).
 
@@ -19,7 +21,8 @@ class RandomUniform(Initializer):
 
     _name = "random_uniform"
 
-    def __init__(self, minval=-0.05, maxval=0.05):
+    def __init__(self, minval=-0.05, maxval=0.05, seed=None):
+        super().__init__(seed)
         self.minval, self.maxval = float(minval), float(maxval)
 
     def get_config(self):
@@ -32,4 +35,4 @@ class RandomUniform(Initializer):
             >>> fg.initializers.RandomUniform().get_config()
             {'minval': -0.05, 'maxval': 0.05}
         """
-        return {"minval": self.minval, "maxval": self.maxval}
+        return {"minval": self.minval, "maxval": self.maxval, **super().get_config()}

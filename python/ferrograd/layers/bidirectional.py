@@ -37,6 +37,8 @@ class Bidirectional(MaskAwareLayer):
     kind = "Bidirectional"
 
     def __init__(self, layer, merge_mode="concat", *, backward_layer=None, **kwargs):
+        layer = _wrapped_layer(layer)
+        backward_layer = None if backward_layer is None else _wrapped_layer(backward_layer)
         if not isinstance(layer, _RNN):
             raise ValueError(
                 f"Bidirectional wraps a SimpleRNN, LSTM or GRU layer. Received: layer={layer!r}"
@@ -77,3 +79,19 @@ class Bidirectional(MaskAwareLayer):
                 "Bidirectional with return_state=True or merge_mode=None has several outputs, "
                 "and a Sequential model chains layers of one: use the functional API"
             )
+
+
+def _wrapped_layer(layer):
+    """The wrapped layer, built from its ``{"class_name", "config"}`` description (what
+    ``get_config`` and model files hold) when it is one; only a registered recurrent layer."""
+    if not isinstance(layer, dict):
+        return layer
+    from ferrograd.layers.registry import registered_layers
+
+    cls = registered_layers().get(layer.get("class_name"))
+    if cls is None or not issubclass(cls, _RNN) or not isinstance(layer.get("config"), dict):
+        raise ValueError(
+            "Bidirectional wraps a SimpleRNN, LSTM or GRU layer; the description "
+            f"{layer!r:.100} names none"
+        )
+    return cls(**layer["config"])

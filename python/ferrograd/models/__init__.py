@@ -23,15 +23,18 @@ Examples:
 from __future__ import annotations
 
 from ferrograd import saving
+from ferrograd.models.cloning import clone_model
 from ferrograd.models.model import Model
 from ferrograd.models.sequential import Sequential
 
 
 def load_model(filepath, compile=True):
-    """The model saved by ``model.save(filepath)``, ready to predict and to continue training.
+    """The model saved by ``model.save(filepath)``, ready to predict and to continue training;
+    or the model of a ``.keras`` file that Keras 3 wrote (its optimizer's state starts fresh;
+    needs h5py: ``pip install 'ferrograd[keras]'``).
 
     Args:
-        filepath: the ``.fgm`` file.
+        filepath: the ``.fgm`` file, or a Keras 3 ``.keras`` file.
         compile: restore the compile settings and the optimizer's state (default True).
 
     Examples:
@@ -41,4 +44,16 @@ def load_model(filepath, compile=True):
     return saving.load_model(filepath, compile=compile)
 
 
-__all__ = ["Model", "Sequential", "load_model"]
+def model_from_json(json_string):
+    """A new model (fresh weights) from ``model.to_json()``'s text, ferrograd's or Keras 3's.
+
+    Args:
+        json_string: the JSON text.
+
+    Example:
+        >>> copy = fg.models.model_from_json(model.to_json())
+    """
+    return saving.model_from_json(json_string)
+
+
+__all__ = ["Model", "Sequential", "clone_model", "load_model", "model_from_json"]

@@ -358,11 +358,17 @@ class Model(WeightViews):
 
     @property
     def losses(self) -> list:
-        """The weight penalties of the layers' regularizers."""
+        """The weight penalties of the layers' regularizers, one scalar tensor per regularized
+        trainable weight, as Keras lists them (their sum is what training adds to the loss)."""
         if self._graph is None:
             return []
-        penalty = self._graph.regularization_loss()
-        return [] if penalty is None else [penalty]
+        terms = []
+        for layer in self.layers:
+            if isinstance(layer, Model):
+                terms += layer.losses if layer.trainable else []
+            elif not isinstance(layer, InputLayer) and layer.built and layer.trainable:
+                terms += _weight_penalties(layer)
+        return terms
 
     # --- calling -------------------------------------------------------------------------
 
@@ -1003,17 +1009,50 @@ class Model(WeightViews):
         saving.load_weights(self, filepath)
 
     def get_config(self) -> dict:
-        """The architecture as a JSON-ready dict: the class, the name, the layers' settings
-        and, for a ``Sequential``, the input shape (what a model file stores).
+        """The declarative description of the architecture (``from_config`` rebuilds it): the
+        class, the name, the layers' settings and, for a ``Sequential``, the input shape.
 
         Returns:
-            A dict.
+            A JSON-ready dict.
 
         Examples:
             >>> sorted(model.get_config())
             ['class', 'input_shape', 'layers', 'name']
         """
         return saving.model_config(self)
+
+    @classmethod
+    def from_config(cls, config: dict):
+        """A new model (fresh weights) from ``get_config()``'s description.
+
+        Args:
+            config: a dict as ``get_config()`` returns it.
+
+        Returns:
+            A new, built model.
+
+        Examples:
+            >>> clone = fg.Model.from_config(model.get_config())
+            >>> clone.count_params() == model.count_params()
+            True
+        """
+        return saving.model_from_config(config)
+
+    def to_json(self, **kwargs) -> str:
+        """The architecture as JSON text (``fg.models.model_from_json`` rebuilds it).
+
+        Args:
+            **kwargs: passed to ``json.dumps`` (``indent=2``).
+
+        Returns:
+            A string.
+
+        Examples:
+            >>> text = model.to_json()
+            >>> fg.models.model_from_json(text).count_params() == model.count_params()
+            True
+        """
+        return saving.model_to_json(self, **kwargs)
 
     def __reduce__(self):
         """Pickling and ``copy.deepcopy`` (which scikit-learn's ``clone`` uses) go through the
@@ -1048,3 +1087,19 @@ class Model(WeightViews):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r}, built={self.built}>"
+
+
+def _weight_penalties(layer) -> list:
+    """One penalty per regularized weight of ``layer`` (its ``<weight>_regularizer``); a layer
+    whose penalties are not per named weight (a wrapper) gives its total as one term."""
+    terms = []
+    for name, tensor, trainable in layer._weight_entries():
+        attribute = "recurrent_regularizer" if name == "recurrent_kernel" else f"{name}_regularizer"
+        regularizer = getattr(layer, attribute, None)
+        if trainable and regularizer is not None:
+            terms.append(regularizer(tensor))
+    if not terms:
+        total = layer._core.regularization_loss()
+        if total is not None:
+            terms.append(total)
+    return terms

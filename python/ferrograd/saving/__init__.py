@@ -30,7 +30,8 @@ Guarantees:
 
 One thing per file: ``atomic.py`` (atomic writes), ``archive.py`` (the zip and its entries),
 ``config.py`` (the description and its closed-schema reader), ``weights_file.py`` (the weights
-alone), ``model_file.py`` (whole models, and their bytes for pickling).
+alone), ``model_file.py`` (whole models, and their bytes for pickling), ``keras_file.py``
+(Keras 3's ``.keras`` and ``.weights.h5`` files, read with the same closed schema).
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ from ferrograd.saving.config import (
     layer_entry,
     model_config,
     model_from_config,
+    model_from_json,
+    model_to_json,
     unbuilt_sequential,
 )
 from ferrograd.saving.model_file import load_model, model_from_bytes, model_to_bytes, save_model
@@ -77,7 +80,9 @@ __all__ = [
     "model_config",
     "model_from_bytes",
     "model_from_config",
+    "model_from_json",
     "model_to_bytes",
+    "model_to_json",
     "save_model",
     "save_weights",
     "unbuilt_sequential",

@@ -212,8 +212,27 @@ def decode_weights(data: bytes, source: str) -> dict[str, np.ndarray]:
     Examples:
         >>> arrays = decode_weights(open("w.safetensors", "rb").read(), "'w.safetensors'")
     """
+    return decode_weights_and_metadata(data, source)[0]
+
+
+def decode_weights_and_metadata(data: bytes, source: str) -> tuple[dict, dict]:
+    """The named arrays of a safetensors file and its ``__metadata__`` strings.
+
+    Args:
+        data: the safetensors bytes.
+        source: how errors name the file.
+
+    Raises:
+        FileFormatError: the bytes are not a valid safetensors file.
+
+    Example:
+        >>> data = open("w.safetensors", "rb").read()
+        >>> arrays, metadata = decode_weights_and_metadata(data, "'w.safetensors'")
+        >>> metadata["format"]
+        'ferrograd.weights'
+    """
     try:
-        tensors, _ = _core.safetensors_loads(data)
+        tensors, metadata = _core.safetensors_loads(data)
     except ValueError as error:
         raise FileFormatError(f"{source}: {error}") from error
-    return dict(tensors)
+    return dict(tensors), dict(metadata)

@@ -8,6 +8,7 @@ the kinds of the Rust core), a ``name``, a ``dtype``, ``trainable`` and its ``se
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ferrograd import _core
@@ -331,3 +332,47 @@ def unbuilt_sequential(name: str, entries: list):
         for entry in entries
     ]
     return Sequential(layers, name=name)
+
+
+def model_to_json(model, **kwargs) -> str:
+    """The JSON text of ``model``'s architecture (``model.to_json()``), which
+    ``model_from_json`` rebuilds with fresh weights.
+
+    Args:
+        model: a built model.
+        **kwargs: passed to ``json.dumps`` (``indent=2``).
+
+    Example:
+        >>> text = model_to_json(model)
+    """
+    return json.dumps(
+        {"class_name": model_config(model)["class"], "config": model_config(model)}, **kwargs
+    )
+
+
+def model_from_json(json_string: str):
+    """A new model (fresh weights) from ``model.to_json()``'s text, ferrograd's or Keras 3's
+    (read with the same closed schema as their files: no code, no custom objects).
+
+    Args:
+        json_string: the JSON text.
+
+    Raises:
+        FileFormatError: the text is not JSON or breaks the schema.
+
+    Example:
+        >>> copy = model_from_json(model.to_json())
+    """
+    from ferrograd.saving.archive import parse_json
+
+    if not isinstance(json_string, (str, bytes)):
+        raise TypeError(f"model_from_json takes a JSON string, received {json_string!r:.80}")
+    data = json_string.encode("utf-8") if isinstance(json_string, str) else json_string
+    spec = parse_json(data, "the JSON text", "model_from_json")
+    if "module" in spec or "registered_name" in spec:
+        from ferrograd.saving.keras_file import KerasConfigReader
+
+        return KerasConfigReader("model_from_json").model(spec)
+    reader = ConfigReader("model_from_json")
+    reader.only_keys(spec, {"class_name", "config"}, "the JSON text")
+    return model_from_config(reader.get(spec, "config", dict, "the JSON text"), "model_from_json")

@@ -70,7 +70,8 @@ def save_model(model, path, include_optimizer: bool = True) -> None:
 
 def load_model(path, compile: bool = True):
     """The model saved at ``path`` (``model.save``), with its weights, its compile settings
-    and, when saved, its optimizer's state, so that training continues where it stopped.
+    and, when saved, its optimizer's state, so that training continues where it stopped. A
+    Keras 3 ``.keras`` file is read by ``ferrograd.saving.keras_file``.
 
     Args:
         path: the model file.
@@ -85,6 +86,16 @@ def load_model(path, compile: bool = True):
     from ferrograd import losses, metrics, optimizers
 
     source = repr(os.fspath(path))
+    from ferrograd.saving import keras_file
+
+    if keras_file.is_keras_archive(path):
+        return keras_file.load_keras_model(os.fspath(path), compile=compile)
+    if keras_file.is_hdf5(path):
+        raise FileFormatError(
+            f"{source} is an HDF5 file (a Keras 2 .h5 model or a .weights.h5 file), not a model "
+            "file; ferrograd loads its own model files and Keras 3 .keras files here, and "
+            ".weights.h5 files with model.load_weights"
+        )
     config, metadata, weight_bytes = read_archive(path)
     reader = ConfigReader(source)
     if config.get("format") != FORMAT or metadata.get("format") != FORMAT:

@@ -1,9 +1,15 @@
 """The weights file (``model.save_weights``): the weights alone, as a plain safetensors file
 named like ``dense/kernel``, and their checked assignment to a model (all or nothing).
+
+The file's metadata lists the weights in the model's order (``order``), and ``load_weights``
+matches them by that structure (layer order, then weight order), as Keras 3 does: a model built
+a second time in the same process, whose generated names differ (``dense_1`` for ``dense``),
+loads the weights of the first. A file written without that list is matched by name.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -11,7 +17,7 @@ import numpy as np
 
 from ferrograd import _core
 from ferrograd.errors import FileFormatError
-from ferrograd.saving.archive import decode_weights
+from ferrograd.saving.archive import decode_weights_and_metadata
 from ferrograd.saving.atomic import atomic_write
 
 
@@ -57,6 +63,65 @@ def check_and_assign(model, arrays: dict[str, np.ndarray], source: str) -> None:
         _core.assign(tensor, arrays[name])
 
 
+def check_and_assign_by_structure(model, arrays: dict, order: list, source: str) -> None:
+    """Assigns the file's weights to the model's weights position by position (the file's
+    ``order``, the model's ``named_weights()`` order), after checking the count, every shape and
+    every dtype; on any difference nothing is assigned and the error lists them all.
+
+    Args:
+        model: the model to overwrite.
+        arrays: the file's arrays by name.
+        order: the names of ``arrays`` in the order they were saved (the saved model's order).
+        source: how errors name where the arrays came from.
+
+    Raises:
+        FileFormatError: the counts, a shape or a dtype differ.
+
+    Example:
+        >>> arrays = {name: tensor.numpy() for name, tensor in model.named_weights()}
+        >>> check_and_assign_by_structure(model, arrays, list(arrays), "x")
+    """
+    named = list(model.named_weights())
+    problems = []
+    if len(named) != len(order):
+        problems.append(
+            f"the model has {len(named)} weights ({_layer_list(n for n, _ in named)}), the file "
+            f"{len(order)} ({_layer_list(order)})"
+        )
+    for (name, tensor), file_name in zip(named, order, strict=False):
+        layer, _, weight = name.rpartition("/")
+        values = arrays[file_name]
+        expected, found = tuple(tensor.shape), tuple(values.shape)
+        where = f"layer {layer!r} weight {weight!r}"
+        if expected != found:
+            problems.append(
+                f"{where} has shape {expected}, the file's {file_name!r} has shape {found}"
+            )
+        if values.dtype.kind != "f":
+            problems.append(f"{where}: expected floats, the file's {file_name!r} is {values.dtype}")
+        elif expected == found:
+            overflow = _overflow(values, tensor.dtype)
+            if overflow is not None:
+                problems.append(
+                    f"{where}: the {values.dtype} value {overflow!r} of {file_name!r} does not fit "
+                    f"the model's {tensor.dtype} weight (it would become infinite)"
+                )
+    if problems:
+        raise FileFormatError(f"{source} does not match the model: " + "; ".join(problems))
+    for (_, tensor), file_name in zip(named, order, strict=False):
+        _core.assign(tensor, arrays[file_name])
+
+
+def _layer_list(names) -> str:
+    """The layers of weight paths, in order and once each: ``layers dense, dense_1``."""
+    layers: list[str] = []
+    for name in names:
+        layer = name.rpartition("/")[0]
+        if not layers or layers[-1] != layer:
+            layers.append(layer)
+    return "layers " + ", ".join(layers) if layers else "no layers"
+
+
 def _overflow(values: np.ndarray, dtype: str):
     """The first finite value of ``values`` too large for ``dtype``, or None: weights are
     converted to the model's dtype, but only when every value keeps its meaning."""
@@ -92,17 +157,29 @@ def save_weights(model, path) -> None:
     Examples:
         >>> save_weights(model, "w.safetensors")
     """
-    data = _core.safetensors_dumps(weight_arrays(model), {"format": "ferrograd.weights"})
+    tensors = weight_arrays(model)
+    metadata = {
+        "format": "ferrograd.weights",
+        # The structure the loader matches by: the weights' paths in the model's order.
+        "order": json.dumps([name for name, _ in tensors]),
+    }
+    data = _core.safetensors_dumps(tensors, metadata)
     atomic_write(path, lambda file: file.write(data))
 
 
+#: The first bytes of every HDF5 file (Keras's ``.weights.h5`` and ``.h5`` files).
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
 def load_weights(model, path) -> None:
-    """Reads the weights ``save_weights`` wrote into ``model``; every name and shape is checked
-    before any weight changes.
+    """Reads the weights ``save_weights`` wrote into ``model``, matched by structure (layer
+    order, then weight order, as Keras 3 does); every count, shape and dtype is checked before
+    any weight changes. An HDF5 file (Keras 3's ``.weights.h5``) is read by
+    ``ferrograd.saving.keras_file`` when h5py is installed.
 
     Args:
         model: a built model of the same architecture.
-        path: the safetensors file.
+        path: the safetensors file, or a Keras ``.weights.h5`` file.
 
     Raises:
         FileFormatError: the file is invalid or does not match the model.
@@ -113,5 +190,32 @@ def load_weights(model, path) -> None:
     path = os.fspath(path)
     with open(path, "rb") as file:
         data = file.read()
-    arrays = decode_weights(data, repr(path))
-    check_and_assign(model, arrays, repr(path))
+    if data.startswith(HDF5_SIGNATURE):
+        from ferrograd.saving import keras_file
+
+        keras_file.load_keras_weights(model, path)
+        return
+    arrays, metadata = decode_weights_and_metadata(data, repr(path))
+    order = _saved_order(metadata, arrays)
+    if order is None:
+        check_and_assign(model, arrays, repr(path))
+    else:
+        check_and_assign_by_structure(model, arrays, order, repr(path))
+
+
+def _saved_order(metadata: dict, arrays: dict) -> list | None:
+    """The saved order of the weights, when the file records one that names each array once."""
+    text = metadata.get("order")
+    if not isinstance(text, str):
+        return None
+    try:
+        order = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as error:
+        raise FileFormatError(f"the weights file's order is not valid JSON ({error})") from error
+    if (
+        not isinstance(order, list)
+        or not all(isinstance(name, str) for name in order)
+        or sorted(order) != sorted(arrays)
+    ):
+        raise FileFormatError("the weights file's order does not name each of its weights once")
+    return order
