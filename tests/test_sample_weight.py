@@ -219,6 +219,10 @@ def test_several_outputs_take_weights_per_output_by_list_dict_or_one_for_all(rng
     # One array serves every output (as in Keras 3).
     shared = model.evaluate(x, y, sample_weight=w_kind, verbose=0, return_dict=True)
     assert shared["score_loss"] == pytest.approx((w_kind * score_l).sum() / 18, rel=1e-5)
+    # One input and two outputs train too (x comes as one array).
+    history = model.fit(x, y, sample_weight=[w_score, w_kind], epochs=2, verbose=0)
+    assert np.isfinite(history.history["loss"]).all() and len(history.history["kind_loss"]) == 2
+    assert [p.shape for p in model.predict(x, verbose=0)] == [(18, 1), (18, 3)]
     with pytest.raises(ValueError, match="class_weight is for models with one output"):
         model.fit(x, y, class_weight={0: 1.0}, verbose=0)
     with pytest.raises(ValueError, match=r"sample_weight names outputs \['other'\]"):
@@ -240,6 +244,16 @@ def test_batches_of_x_y_and_weights(data):
     )
     with pytest.raises(ValueError, match="sample_weight is for arrays"):
         model.fit(batches(), sample_weight=w, verbose=0)
+
+    class Weighted(fg.utils.PyDataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, index):
+            part = slice(6 * index, 6 * index + 6)
+            return x[part], y[part], w[part]
+
+    assert model.evaluate(Weighted(), verbose=0) == pytest.approx(from_batches, rel=1e-12)
 
 
 def test_validation_split_splits_the_weights_too(data):
