@@ -618,7 +618,7 @@ class BackupAndRestore(Callback):
         metadata = {
             "format": self._FORMAT,
             "epoch": str(epoch + 1),
-            "seed": str(int(getattr(model, "_fit_seed", 0))),
+            "seed": str(int(getattr(model, "_fit_seed", None) or 0)),
         }
         data = _core.safetensors_dumps(tensors, metadata)
         os.makedirs(self.backup_dir, exist_ok=True)
