@@ -21,6 +21,7 @@ __all__ = [
     "rand",
     "arange",
     "set_seed",
+    "random_seed",
     "set_num_threads",
     "get_num_threads",
     "is_grad_enabled",
@@ -207,6 +208,9 @@ def arange(
     requires_grad: bool = False,
 ) -> Tensor:
     """``arange(stop)`` or ``arange(start, stop, step)``, like numpy."""
+
+def random_seed() -> int:
+    """A 64-bit integer drawn from the library's generator (follows ``set_seed``)."""
 
 def set_seed(seed: int) -> None:
     """Seeds the library's generator: initialisation, shuffling and dropout become
@@ -434,9 +438,13 @@ def fit(
     every_batch: bool = False,
     loss_weights: Sequence[float] | None = None,
     output_names: Sequence[str] | None = None,
+    sample_weight: Sequence[_Data] | None = None,
+    validation_freq: int | Sequence[int] | None = None,
+    seed: int | None = None,
 ) -> dict[str, Any]:
     """Trains ``graph``. For several outputs: ``loss`` one per output, ``metrics`` one list per
-    output, ``x``/``y`` lists of arrays (one per input/output)."""
+    output, ``x``/``y`` lists of arrays (one per input/output); ``sample_weight`` one array of
+    per-sample weights per output."""
 
 def evaluate(
     graph: Graph,
@@ -451,6 +459,7 @@ def evaluate(
     every_batch: bool = False,
     loss_weights: Sequence[float] | None = None,
     output_names: Sequence[str] | None = None,
+    sample_weight: Sequence[_Data] | None = None,
 ) -> list[tuple[str, float]]: ...
 
 # --- files -------------------------------------------------------------------------------------

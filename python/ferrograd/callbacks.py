@@ -19,6 +19,8 @@ import os
 import sys
 import warnings
 
+import numpy as np
+
 from ferrograd._progbar import Progbar
 
 _BATCH_HOOKS = (
@@ -404,24 +406,36 @@ class History(Callback):
 class ProgbarLogger(Callback):
     """Shows Keras's progress bar (``verbose=1``) or one line per epoch (``verbose=2``).
 
-    ``fit`` adds one itself when ``verbose`` is not 0; it is rarely made by hand.
+    ``fit`` adds one itself when ``verbose`` is not 0; one given in ``callbacks`` takes its
+    place (and, made without ``verbose``, follows ``fit``'s, as in Keras 3).
 
     Args:
-        verbose: 1 for a progress bar updated during the epoch, 2 for one line per epoch
-            (default 1).
+        verbose: 1 (a bar), 2 (a line per epoch) or 0 (silent); None (the default) takes the
+            ``verbose`` of the ``fit`` call.
 
     Examples:
-        >>> bar = fg.callbacks.ProgbarLogger(verbose=2)
+        >>> bar = fg.callbacks.ProgbarLogger()
         >>> history = model.fit(x, y, epochs=1, callbacks=[bar], verbose=0)
-        1/1 ...
+        >>> bar.verbose
+        0
     """
 
-    def __init__(self, verbose: int = 1):
+    def __init__(self, verbose: int | None = None):
         super().__init__()
-        self.verbose = verbose
+        self._given_verbose = verbose
+        self.verbose = 1 if verbose is None else verbose
         self._bar = None
 
+    def set_params(self, params: dict) -> None:
+        super().set_params(params)
+        if self._given_verbose is None:
+            verbose = params.get("verbose", 1)
+            self.verbose = 1 if verbose == "auto" else int(verbose)
+
     def on_epoch_begin(self, epoch, logs=None):
+        if not self.verbose:
+            self._bar = None
+            return
         epochs = self.params.get("epochs", 1)
         if epochs > 1:
             sys.stdout.write(f"Epoch {epoch + 1}/{epochs}\n")
@@ -896,6 +910,134 @@ class CSVLogger(Callback):
         self._writer = None
 
 
+class BackupAndRestore(Callback):
+    """Backs up the training state at the end of every epoch, and resumes an interrupted
+    ``fit`` from it, as ``keras.callbacks.BackupAndRestore``.
+
+    The backup is one file in ``backup_dir``, replaced atomically at each epoch's end: the
+    weights, the optimizer's state (its slots and iteration count), the number of epochs done
+    and the seed of the run's shuffling and dropout. A new ``fit`` with a backup in
+    ``backup_dir`` loads it in ``on_train_begin`` and continues at the next epoch; since each
+    epoch draws its shuffle and dropout from the run's seed and the epoch's number, the resumed
+    run ends with the weights the uninterrupted run would have had, bit for bit. The model and
+    its ``compile`` and ``fit`` arguments must be the same as when the backup was written.
+
+    Args:
+        backup_dir: the folder of the backup (not to be shared with anything else).
+        save_freq: ``"epoch"`` (backing up every ``n`` batches is not supported yet).
+        delete_checkpoint: delete the backup when training ends without an error (default
+            True); False keeps it.
+
+    Example:
+        >>> backup = fg.callbacks.BackupAndRestore(backup_dir="/tmp/backup")
+        >>> model.fit(x, y, epochs=10, callbacks=[backup])  # interrupted at epoch 4...
+        >>> model.fit(x, y, epochs=10, callbacks=[backup])  # ... runs epochs 5 to 10
+    """
+
+    _FILE = "latest.backup.safetensors"
+    _FORMAT = "ferrograd-backup"
+
+    def __init__(self, backup_dir, save_freq="epoch", delete_checkpoint=True):
+        super().__init__()
+        if not backup_dir:
+            raise ValueError("BackupAndRestore: backup_dir must be a non-empty path")
+        if save_freq != "epoch":
+            if isinstance(save_freq, int) and not isinstance(save_freq, bool):
+                raise ValueError(
+                    f"BackupAndRestore: save_freq={save_freq} (a backup every {save_freq} "
+                    "batches) is not supported yet; use save_freq='epoch'"
+                )
+            raise ValueError(
+                f"BackupAndRestore: save_freq must be 'epoch', received save_freq={save_freq!r}"
+            )
+        self.backup_dir = os.fspath(backup_dir)
+        self.save_freq = save_freq
+        self.delete_checkpoint = bool(delete_checkpoint)
+
+    @property
+    def _path(self) -> str:
+        return os.path.join(self.backup_dir, self._FILE)
+
+    def on_train_begin(self, logs=None):
+        if not os.path.exists(self._path):
+            return
+        from ferrograd import _core
+        from ferrograd.errors import FileFormatError
+        from ferrograd.saving.archive import OPTIMIZER_PREFIX
+        from ferrograd.saving.weights_file import check_and_assign
+
+        source = f"BackupAndRestore backup {self._path!r}"
+        with open(self._path, "rb") as file:
+            data = file.read()
+        try:
+            tensors, metadata = _core.safetensors_loads(data)
+        except ValueError as error:
+            raise FileFormatError(f"{source}: {error}") from error
+        try:
+            if metadata.get("format") != self._FORMAT:
+                raise ValueError(f"format {metadata.get('format')!r}")
+            epoch, seed = int(metadata["epoch"]), int(metadata["seed"])
+            if epoch < 0 or not 0 <= seed < 2**64:
+                raise ValueError(f"epoch {epoch}, seed {seed}")
+        except (KeyError, ValueError) as error:
+            raise FileFormatError(f"{source}: invalid training state ({error})") from error
+        arrays = dict(tensors)
+        state = {
+            name[len(OPTIMIZER_PREFIX) :]: value
+            for name, value in arrays.items()
+            if name.startswith(OPTIMIZER_PREFIX)
+        }
+        weights = {n: v for n, v in arrays.items() if not n.startswith(OPTIMIZER_PREFIX)}
+        iterations = state.pop("iterations", None)
+        if iterations is None or iterations.shape != (1,):
+            raise FileFormatError(f"{source}: the optimizer state has no valid 'iterations'")
+        check_and_assign(self.model, weights, source)
+        optimizer = self.model.optimizer._core
+        try:
+            optimizer.load_slots(self.model.trainable_weights, list(state.items()))
+        except ValueError as error:
+            raise FileFormatError(
+                f"{source}: the optimizer state does not match the model: {error}"
+            ) from error
+        optimizer.iterations = int(iterations[0])
+        # Model.fit reads these after on_train_begin: where to continue, and the run's seed.
+        self.model._initial_epoch = epoch
+        self.model._fit_seed = seed
+
+    def on_epoch_end(self, epoch, logs=None):
+        from ferrograd import _core
+        from ferrograd.saving.archive import OPTIMIZER_PREFIX
+        from ferrograd.saving.atomic import atomic_write
+        from ferrograd.saving.weights_file import weight_arrays
+
+        model = self.model
+        tensors = weight_arrays(model)
+        optimizer = model.optimizer._core
+        iterations = np.array([optimizer.iterations], dtype=np.float64)
+        tensors.append((f"{OPTIMIZER_PREFIX}iterations", _core.tensor(iterations, dtype="float64")))
+        for name, value in optimizer.slots(model.trainable_weights):
+            tensors.append((f"{OPTIMIZER_PREFIX}{name}", _core.tensor(value, dtype=value.dtype)))
+        metadata = {
+            "format": self._FORMAT,
+            "epoch": str(epoch + 1),
+            "seed": str(int(getattr(model, "_fit_seed", None) or 0)),
+        }
+        data = _core.safetensors_dumps(tensors, metadata)
+        os.makedirs(self.backup_dir, exist_ok=True)
+        atomic_write(self._path, lambda file: file.write(data))
+
+    def on_train_end(self, logs=None):
+        if not self.delete_checkpoint:
+            return
+        if os.path.exists(self._path):
+            os.remove(self._path)
+        # The folder goes too when nothing else is in it.
+        try:
+            os.rmdir(self.backup_dir)
+        except OSError:
+            pass
+
+
 class CallbackList:
     """The callbacks of one ``fit``/``evaluate``/``predict``, dispatched in order.
 
@@ -1038,6 +1180,7 @@ def _plain_logs(logs: dict) -> dict:
 
 
 __all__ = [
+    "BackupAndRestore",
     "CSVLogger",
     "Callback",
     "CallbackList",

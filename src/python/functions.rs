@@ -314,6 +314,13 @@ fn set_seed(seed: &Bound<'_, PyAny>) -> PyResult<()> {
     Ok(())
 }
 
+/// A 64-bit integer drawn from the library's generator (so it follows `set_seed`): the seed of
+/// one `fit` run's shuffling and dropout, which `BackupAndRestore` keeps to resume the run.
+#[pyfunction]
+fn random_seed() -> u64 {
+    rng::with_rng(rand::Rng::next_u64)
+}
+
 /// Sets how many threads the kernels use (the default is the machine's cores, or
 /// ``FERROGRAD_NUM_THREADS``).
 ///
@@ -486,6 +493,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(rand_uniform, m)?)?;
     m.add_function(wrap_pyfunction!(arange, m)?)?;
     m.add_function(wrap_pyfunction!(set_seed, m)?)?;
+    m.add_function(wrap_pyfunction!(random_seed, m)?)?;
     m.add_function(wrap_pyfunction!(set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(is_grad_enabled, m)?)?;

@@ -177,7 +177,8 @@ impl Rows for NumpyRows {
     }
 }
 
-/// Batches from a Python iterable of `(x, y)` pairs or of `x` alone (a generator, a list, a
+/// Batches from a Python iterable of `(x, y)` pairs, `(x, y, sample_weight)` triples or of
+/// `x` alone (a generator, a list, a
 /// `PyDataset`-like object); each batch is converted as it arrives. Each epoch starts a new
 /// iteration (`iter(source)`; a generator simply continues) unless the loop asks to continue.
 ///
@@ -250,17 +251,36 @@ impl BatchStream for PyBatchStream {
                 }
                 Err(e) => return Err(e),
             };
-            let (x, y) = match item.cast::<pyo3::types::PyTuple>() {
-                Ok(t) if t.len() >= 2 => (t.get_item(0)?, Some(t.get_item(1)?)),
-                Ok(t) if t.len() == 1 => (t.get_item(0)?, None),
-                _ => (item.clone(), None),
+            let (x, y, weights) = match item.cast::<pyo3::types::PyTuple>() {
+                Ok(t) if t.len() >= 3 => {
+                    (t.get_item(0)?, Some(t.get_item(1)?), Some(t.get_item(2)?))
+                }
+                Ok(t) if t.len() == 2 => (t.get_item(0)?, Some(t.get_item(1)?), None),
+                Ok(t) if t.len() == 1 => (t.get_item(0)?, None, None),
+                _ => (item.clone(), None, None),
             };
             let x = arrays(&x, self.inputs, "x", dtype)?;
             let y = y
                 .filter(|y| !y.is_none())
                 .map(|y| arrays(&y, self.outputs, "y", dtype))
                 .transpose()?;
-            Ok(Some(Batch { x, y }))
+            // As in Keras, one array of sample weights serves every output.
+            let sample_weight = weights
+                .filter(|w| !w.is_none())
+                .map(|w| {
+                    if w.cast::<numpy::PyUntypedArray>().is_ok() {
+                        let one = arrays(&w, 1, "sample_weight", dtype)?;
+                        Ok(vec![one[0].clone(); self.outputs])
+                    } else {
+                        arrays(&w, self.outputs, "sample_weight", dtype)
+                    }
+                })
+                .transpose()?;
+            Ok(Some(Batch {
+                x,
+                y,
+                sample_weight,
+            }))
         });
         outcome.map_err(|e| self.fail(e))
     }

@@ -16,12 +16,13 @@ use crate::nn::Graph;
 use crate::rng;
 use crate::train::Data;
 use crate::train::data::Rows;
-use crate::train::fit::{self as loops, Compiled, FitConfig, OutputLoss};
+use crate::train::fit::{self as loops, Compiled, FitConfig, OutputLoss, ValidationFreq};
 
 /// A dataset as the loops take it: arrays of rows (one per model input, one per output), or a
 /// stream of batches.
 enum Source {
-    Arrays(Vec<NumpyRows>, Vec<NumpyRows>),
+    /// `x`, `y` and optionally the sample weights (one array per output).
+    Arrays(Vec<NumpyRows>, Vec<NumpyRows>, Option<Vec<NumpyRows>>),
     Stream(PyBatchStream),
 }
 
@@ -34,7 +35,14 @@ pub(super) fn input_columns(
     if x.cast::<numpy::PyUntypedArray>().is_ok() {
         return Ok(Some(vec![NumpyRows::new(x)?]));
     }
-    if count > 1 && (x.cast::<PyList>().is_ok() || x.cast::<PyTuple>().is_ok()) {
+    let sequence = x.cast::<PyList>().is_ok() || x.cast::<PyTuple>().is_ok();
+    // One input given as a list of one array (the Python side's columns for a model with one
+    // input and several outputs).
+    let one_array = sequence
+        && count == 1
+        && x.len()? == 1
+        && x.get_item(0)?.cast::<numpy::PyUntypedArray>().is_ok();
+    if sequence && (count > 1 || one_array) {
         return columns(x, count, "x", "inputs").map(Some);
     }
     Ok(None)
@@ -62,11 +70,13 @@ fn columns(
 
 impl Source {
     /// `x` and `y` numpy arrays (C-contiguous; the Python side converted them once), lists of
-    /// them for a model with several inputs or outputs, or `x` an iterable of `(x, y)` batches
-    /// with `y` None.
+    /// them for a model with several inputs or outputs, or `x` an iterable of `(x, y)` or
+    /// `(x, y, sample_weight)` batches with `y` None. `sample_weight`, for arrays, is None or a
+    /// list of one array of weights per output.
     fn new(
         x: &Bound<'_, PyAny>,
         y: Option<&Bound<'_, PyAny>>,
+        sample_weight: Option<&Bound<'_, PyAny>>,
         inputs: usize,
         outputs: usize,
     ) -> PyResult<Source> {
@@ -77,7 +87,26 @@ impl Source {
                         "expected arrays x and y, or an iterable of (x, y) batches",
                     )
                 })?;
-                Ok(Source::Arrays(x, columns(y, outputs, "y", "outputs")?))
+                let weights = match sample_weight {
+                    Some(w) if !w.is_none() => {
+                        let items: Vec<Bound<'_, PyAny>> =
+                            w.try_iter()?.collect::<PyResult<_>>()?;
+                        if items.len() != outputs {
+                            return Err(PyValueError::new_err(format!(
+                                "sample_weight must hold {outputs} arrays (one per model \
+                                 output), received {}",
+                                items.len()
+                            )));
+                        }
+                        Some(items.iter().map(NumpyRows::new).collect::<PyResult<_>>()?)
+                    }
+                    _ => None,
+                };
+                Ok(Source::Arrays(
+                    x,
+                    columns(y, outputs, "y", "outputs")?,
+                    weights,
+                ))
             }
             _ if x.hasattr("__iter__")? && x.cast::<numpy::PyUntypedArray>().is_err() => {
                 Ok(Source::Stream(PyBatchStream::with_arity(
@@ -94,9 +123,12 @@ impl Source {
 
     fn data(&mut self) -> Data<'_> {
         match self {
-            Source::Arrays(x, y) => Data::Columns {
+            Source::Arrays(x, y, weights) => Data::Columns {
                 x: x.iter().map(|r| r as &dyn Rows).collect(),
                 y: Some(y.iter().map(|r| r as &dyn Rows).collect()),
+                sample_weight: weights
+                    .as_ref()
+                    .map(|w| w.iter().map(|r| r as &dyn Rows).collect()),
             },
             Source::Stream(stream) => Data::Stream(stream),
         }
@@ -182,14 +214,19 @@ fn output_losses(
         .collect())
 }
 
-/// Trains `graph`. Returns a dict: `epochs_completed`, `nonfinite` (None or `(epoch, step,
-/// loss)`), `ran_out_of_data`.
+/// Trains `graph`. `validation` is `(batches,)`, `(x, y)` or `(x, y, sample_weight)`;
+/// `validation_freq` an int (every n-th epoch) or a list of epochs (counting from 1); `seed`,
+/// for a run that may be resumed at any epoch (BackupAndRestore), the seed each epoch's
+/// shuffling and dropout are derived from with the epoch's number (when None, one generator
+/// drawn from the library's continues from epoch to epoch).
+/// Returns a dict: `epochs_completed`, `nonfinite` (None or `(epoch, step, loss)`),
+/// `ran_out_of_data`.
 #[pyfunction]
 #[pyo3(signature = (
     graph, loss, metrics, optimizer, x, y=None, validation=None, *, epochs=1, initial_epoch=0,
     batch_size=32, shuffle=true, steps_per_epoch=None, validation_batch_size=None,
     validation_steps=None, stop_on_nonfinite=false, hooks=None, every_batch=false,
-    loss_weights=None, output_names=None
+    loss_weights=None, output_names=None, sample_weight=None, validation_freq=None, seed=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn fit<'py>(
@@ -213,19 +250,46 @@ fn fit<'py>(
     every_batch: bool,
     loss_weights: Option<Vec<f64>>,
     output_names: Option<Vec<String>>,
+    sample_weight: Option<&Bound<'py, PyAny>>,
+    validation_freq: Option<&Bound<'py, PyAny>>,
+    seed: Option<u64>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let outputs = output_losses(&graph.inner, loss, metrics, loss_weights, output_names)?;
     let arity = (
         graph.inner.input_shapes().len(),
         graph.inner.outputs().len(),
     );
-    let mut train = Source::new(x, y, arity.0, arity.1)?;
+    let mut train = Source::new(x, y, sample_weight, arity.0, arity.1)?;
     let mut validation = match validation {
         Some(v) => {
-            let (vx, vy) = (v.get_item(0)?, v.get_item(1).ok());
-            Some(Source::new(&vx, vy.as_ref(), arity.0, arity.1)?)
+            let (vx, vy, vw) = (v.get_item(0)?, v.get_item(1).ok(), v.get_item(2).ok());
+            Some(Source::new(
+                &vx,
+                vy.as_ref(),
+                vw.as_ref(),
+                arity.0,
+                arity.1,
+            )?)
         }
         None => None,
+    };
+    let validation_freq = match validation_freq {
+        None => ValidationFreq::default(),
+        Some(freq) => match freq.extract::<i64>() {
+            Ok(n) if n > 0 => ValidationFreq::Every(n as usize),
+            Ok(n) => {
+                return Err(PyValueError::new_err(format!(
+                    "validation_freq must be a positive integer or a list of epochs, received \
+                     validation_freq={n}"
+                )));
+            }
+            Err(_) => ValidationFreq::Epochs(freq.extract::<Vec<usize>>().map_err(|_| {
+                PyTypeError::new_err(format!(
+                    "validation_freq must be a positive integer or a list of epochs, received \
+                     {freq}"
+                ))
+            })?),
+        },
     };
     let config = FitConfig {
         epochs,
@@ -236,11 +300,16 @@ fn fit<'py>(
         validation_batch_size: validation_batch_size.unwrap_or(batch_size),
         validation_steps,
         stop_on_nonfinite,
+        validation_freq,
+        resumable: seed.is_some(),
     };
     let graph = graph.inner.clone();
     let optimizer = optimizer.inner.clone();
     let mut hooks = PyHooks::new(hooks, every_batch);
-    let mut generator = rng::fork();
+    let mut generator = match seed {
+        Some(seed) => <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(seed),
+        None => rng::fork(),
+    };
     let result = py.detach(|| {
         let compiled = Compiled {
             graph: &graph,
@@ -278,7 +347,7 @@ fn fit<'py>(
 #[pyfunction]
 #[pyo3(signature = (
     graph, loss, metrics, x, y=None, *, batch_size=32, steps=None, hooks=None, every_batch=false,
-    loss_weights=None, output_names=None
+    loss_weights=None, output_names=None, sample_weight=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn evaluate(
@@ -294,11 +363,13 @@ fn evaluate(
     every_batch: bool,
     loss_weights: Option<Vec<f64>>,
     output_names: Option<Vec<String>>,
+    sample_weight: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Vec<(String, f64)>> {
     let outputs = output_losses(&graph.inner, loss, metrics, loss_weights, output_names)?;
     let mut data = Source::new(
         x,
         y,
+        sample_weight,
         graph.inner.input_shapes().len(),
         graph.inner.outputs().len(),
     )?;

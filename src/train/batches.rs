@@ -30,11 +30,13 @@ pub enum Data<'a> {
         x: &'a dyn Rows,
         y: Option<&'a dyn Rows>,
     },
-    /// One array of rows per model input (`x`) and per output (`y`), all of the same length,
-    /// gathered with the same row order.
+    /// One array of rows per model input (`x`) and per output (`y`, and `sample_weight`: the
+    /// per-sample weights of each output's loss), all of the same length, gathered with the
+    /// same row order.
     Columns {
         x: Vec<&'a dyn Rows>,
         y: Option<Vec<&'a dyn Rows>>,
+        sample_weight: Option<Vec<&'a dyn Rows>>,
     },
     /// Whole batches in the source's order.
     Stream(&'a mut dyn BatchStream),
@@ -56,6 +58,7 @@ enum Held<'a> {
     Columns {
         x: Vec<&'a dyn Rows>,
         y: Option<Vec<&'a dyn Rows>>,
+        sample_weight: Option<Vec<&'a dyn Rows>>,
     },
     Stream(&'a mut dyn BatchStream),
 }
@@ -66,8 +69,17 @@ impl<'a> Held<'a> {
             Data::Rows { x, y } => Held::Columns {
                 x: vec![x],
                 y: y.map(|y| vec![y]),
+                sample_weight: None,
             },
-            Data::Columns { x, y } => Held::Columns { x, y },
+            Data::Columns {
+                x,
+                y,
+                sample_weight,
+            } => Held::Columns {
+                x,
+                y,
+                sample_weight,
+            },
             Data::Stream(stream) => Held::Stream(stream),
         }
     }
@@ -81,7 +93,13 @@ impl<'a> Held<'a> {
 
     /// Every array of rows has the same number of rows, and there is at least one input.
     fn check(&self) -> Result<()> {
-        let Held::Columns { x, y } = self else {
+        let Held::Columns {
+            x,
+            y,
+            sample_weight,
+            ..
+        } = self
+        else {
             return Ok(());
         };
         let Some(first) = x.first() else {
@@ -90,12 +108,13 @@ impl<'a> Held<'a> {
         let lengths: Vec<usize> = x
             .iter()
             .chain(y.iter().flatten())
+            .chain(sample_weight.iter().flatten())
             .map(|rows| rows.len())
             .collect();
         if lengths.iter().any(|&n| n != first.len()) {
             return Err(Error::value(format!(
                 "every input and target array must have the same number of samples, \
-                 received arrays of {lengths:?} samples"
+                 received arrays of {lengths:?} samples (inputs, targets, then sample weights)"
             )));
         }
         Ok(())
@@ -144,13 +163,25 @@ impl<'a> Pipeline<'a> {
         self.batch_size
     }
 
+    /// Puts the rows back in their own order, so that the next shuffle depends only on its
+    /// generator (what `fit` does each epoch when it must be resumable at any epoch).
+    pub fn restart_order(&mut self) {
+        for (position, row) in self.order.iter_mut().enumerate() {
+            *row = position;
+        }
+    }
+
     /// The batches of one pass over the data. Rows: the order is shuffled first when `shuffle`
     /// gives a generator (one `shuffle` call of the whole order, so the same seed gives the
     /// same batches), then cut into batches of `batch_size`. A stream is told a pass begins.
     pub fn epoch(&mut self, shuffle: Option<&mut ChaCha8Rng>) -> Result<Batches<'_>> {
         self.data.check()?;
         let source = match &mut self.data {
-            Held::Columns { x, y } => {
+            Held::Columns {
+                x,
+                y,
+                sample_weight,
+            } => {
                 if self.batch_size == 0 {
                     return Err(Error::value(
                         "batch_size must be a positive integer, received 0",
@@ -162,6 +193,7 @@ impl<'a> Pipeline<'a> {
                 Source::Rows {
                     x: x.as_slice(),
                     y: y.as_deref(),
+                    sample_weight: sample_weight.as_deref(),
                     chunks: self.order.chunks(self.batch_size),
                 }
             }
@@ -185,6 +217,7 @@ enum Source<'p> {
     Rows {
         x: &'p [&'p dyn Rows],
         y: Option<&'p [&'p dyn Rows]>,
+        sample_weight: Option<&'p [&'p dyn Rows]>,
         chunks: Chunks<'p, usize>,
     },
     Stream(&'p mut dyn BatchStream),
@@ -207,16 +240,24 @@ pub struct Batches<'p> {
 
 impl Batches<'_> {
     /// The next batch, or `None` when the pass is over (the data ended or the step limit was
-    /// reached). Rows are gathered `x` first, then `y`.
+    /// reached). Rows are gathered `x` first, then `y`, then the sample weights.
     pub fn next_batch(&mut self) -> Result<Option<Batch>> {
         if self.taken >= self.limit {
             return Ok(None);
         }
         let batch = match &mut self.source {
-            Source::Rows { x, y, chunks } => match chunks.next() {
+            Source::Rows {
+                x,
+                y,
+                sample_weight,
+                chunks,
+            } => match chunks.next() {
                 Some(rows) => Some(Batch {
                     x: gather_all(x, rows, self.dtype)?,
                     y: y.map(|y| gather_all(y, rows, self.dtype)).transpose()?,
+                    sample_weight: sample_weight
+                        .map(|w| gather_all(w, rows, self.dtype))
+                        .transpose()?,
                 }),
                 None => None,
             },

@@ -29,10 +29,12 @@ pub trait Rows: Send {
 }
 
 /// A batch of `x` (one array per model input) and, for training and evaluation, `y` (one
-/// array per model output), all with the same rows in the same order.
+/// array per model output) and optionally `sample_weight` (one array of per-sample weights per
+/// model output, Keras's `sample_weight`), all with the same rows in the same order.
 pub struct Batch {
     pub x: Vec<Storage>,
     pub y: Option<Vec<Storage>>,
+    pub sample_weight: Option<Vec<Storage>>,
 }
 
 pub trait BatchStream: Send {

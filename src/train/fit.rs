@@ -6,6 +6,7 @@
 //! predictions. Nothing here touches Python; hooks run between batches.
 
 use parking_lot::Mutex;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::batches::{Data, Pipeline};
@@ -77,6 +78,40 @@ pub struct FitConfig {
     pub validation_steps: Option<usize>,
     /// Stop before applying an update whose loss is NaN or infinite.
     pub stop_on_nonfinite: bool,
+    /// After which epochs the validation data is evaluated.
+    pub validation_freq: ValidationFreq,
+    /// Draw each epoch's shuffle and dropout from the generator's seed and the epoch's number
+    /// alone, so that a run started at `initial_epoch` with the same generator continues
+    /// exactly as the run that did the epochs before (BackupAndRestore). Otherwise one
+    /// generator and one row order continue from epoch to epoch.
+    pub resumable: bool,
+}
+
+/// After which epochs `fit` evaluates its validation data (Keras's `validation_freq`); the
+/// epochs that skip it have no `val_` logs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ValidationFreq {
+    /// Every `n`-th epoch, counting from 1: `Every(2)` validates after epochs 2, 4, ...
+    Every(usize),
+    /// After the listed epochs, counting from 1.
+    Epochs(Vec<usize>),
+}
+
+impl Default for ValidationFreq {
+    fn default() -> Self {
+        ValidationFreq::Every(1)
+    }
+}
+
+impl ValidationFreq {
+    /// Whether to validate after `epoch` (counting from 0, as the loop does).
+    pub fn validates_after(&self, epoch: usize) -> bool {
+        let one_based = epoch + 1;
+        match self {
+            ValidationFreq::Every(n) => *n > 0 && one_based.is_multiple_of(*n),
+            ValidationFreq::Epochs(epochs) => epochs.contains(&one_based),
+        }
+    }
 }
 
 /// Where training stopped on a non-finite loss.
@@ -176,20 +211,36 @@ impl Plan {
         Ok(())
     }
 
-    /// The model's outputs and the loss on them (with the weight penalties).
+    fn check_sample_weights(&self, weights: Option<&[Tensor]>) -> Result<()> {
+        match weights {
+            Some(weights) if weights.len() != self.outputs.len() => Err(Error::value(format!(
+                "sample_weight: the model has {} outputs but the data gives {} sample weight \
+                 arrays",
+                self.outputs.len(),
+                weights.len()
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// The model's outputs and the loss on them (with the weight penalties); `weights`, when
+    /// given, holds one array of per-sample weights per output.
     fn forward(
         &self,
         graph: &Graph,
         x: &[Tensor],
         y: &[Tensor],
+        weights: Option<&[Tensor]>,
         ctx: &mut Context<'_>,
     ) -> Result<Forward> {
+        self.check_sample_weights(weights)?;
+        let weight_of = |index: usize| weights.map(|w| &w[index]);
         let (outputs, mut total, output_losses) = if let [plan] = self.outputs.as_slice() {
             let output = match plan.fused_activation {
                 Some(_) => graph.forward_without_output_activation(x, ctx)?,
                 None => graph.forward(x, ctx)?,
             };
-            let mut loss = plan.loss.compute(&y[0], &output)?;
+            let mut loss = output_loss(&plan.loss, &y[0], &output, weight_of(0))?;
             if let Some(weight) = plan.weight {
                 loss = loss.mul(&Tensor::scalar(weight, loss.dtype()))?;
             }
@@ -198,8 +249,9 @@ impl Plan {
             let outputs = graph.forward_all(x, ctx)?;
             let mut total: Option<Tensor> = None;
             let mut values = Vec::with_capacity(outputs.len());
-            for ((plan, output), y) in self.outputs.iter().zip(&outputs).zip(y) {
-                let loss = plan.loss.compute(y, output)?;
+            for (index, ((plan, output), y)) in self.outputs.iter().zip(&outputs).zip(y).enumerate()
+            {
+                let loss = output_loss(&plan.loss, y, output, weight_of(index))?;
                 values.push(loss.item()?);
                 let weighted = match plan.weight {
                     Some(weight) => loss.mul(&Tensor::scalar(weight, loss.dtype()))?,
@@ -229,6 +281,65 @@ impl Plan {
             .zip(outputs)
             .map(|(plan, output)| plan.predictions(output))
             .collect()
+    }
+}
+
+/// One output's loss on a batch: the mean of the per-sample losses or, with per-sample weights,
+/// Keras 3's weighted "sum_over_batch_size": the sum of the weighted per-sample losses divided
+/// by the number of loss values (the batch size), not by the sum of the weights.
+fn output_loss(
+    loss: &Loss,
+    y: &Tensor,
+    output: &Tensor,
+    weight: Option<&Tensor>,
+) -> Result<Tensor> {
+    let Some(weight) = weight else {
+        return loss.compute(y, output);
+    };
+    let values = loss.compute_per_sample(y, output)?;
+    let weight = weight_like(weight, values.shape())?;
+    let total = values.mul(&weight)?.sum(None, false)?;
+    // Keras divides "no NaN": an empty batch has loss 0.
+    let count = values.numel().max(1);
+    total.mul(&Tensor::scalar(1.0 / count as f64, total.dtype()))
+}
+
+/// Per-sample weights shaped to multiply the per-sample losses (shape `values`): weights of
+/// shape `(batch,)` or `(batch, 1)` apply to every loss value of their sample (of every
+/// timestep for a sequence loss); weights of the losses' own shape (temporal weights) apply
+/// value by value.
+fn weight_like(weight: &Tensor, values: &[usize]) -> Result<Tensor> {
+    let shape = weight.shape();
+    if shape == values {
+        return Ok(weight.clone());
+    }
+    let batch = values.first().copied().unwrap_or(1);
+    let per_sample = matches!(shape, [n] | [n, 1] if *n == batch);
+    if !per_sample {
+        return Err(Error::value(format!(
+            "sample_weight: expected weights of shape ({batch},) (one per sample) or {} (one \
+             per loss value) for a batch of {batch} samples, received shape {}",
+            python_shape(values),
+            python_shape(shape)
+        )));
+    }
+    let mut target = vec![batch as isize];
+    target.extend(std::iter::repeat_n(1, values.len().saturating_sub(1)));
+    weight.reshape(&target)
+}
+
+/// A shape as Python writes it: `(4,)`, `(4, 3)`.
+fn python_shape(shape: &[usize]) -> String {
+    match shape {
+        [one] => format!("({one},)"),
+        _ => format!(
+            "({})",
+            shape
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
@@ -334,11 +445,21 @@ pub fn fit(
     if train.samples() == Some(0) {
         return Err(Error::value("fit: the training data is empty (0 samples)"));
     }
+    if config.validation_freq == ValidationFreq::Every(0) {
+        return Err(Error::value(
+            "fit: validation_freq must be a positive integer, received 0",
+        ));
+    }
     let optimizer = compiled
         .optimizer
         .ok_or_else(|| Error::value("fit: the model has no optimizer; call compile() first"))?;
     let plan = Plan::new(compiled)?;
     let dtype = compiled.graph.dtype();
+    let run_seed = config.resumable.then(|| {
+        let mut seed = <ChaCha8Rng as SeedableRng>::Seed::default();
+        rng.fill_bytes(&mut seed);
+        seed
+    });
     let mut report = FitReport::default();
     let mut train = Pipeline::new(train, config.batch_size, config.steps_per_epoch, dtype);
     let mut validation = validation.map(|data| {
@@ -364,6 +485,7 @@ pub fn fit(
             plan.check_targets(&y)?;
             let x = tensors(batch.x);
             let y = tensors(y);
+            let weights = batch.sample_weight.map(tensors);
             for weight in &trainable {
                 weight.zero_grad_in_place();
             }
@@ -372,7 +494,7 @@ pub fn fit(
                 rng,
                 packed_kernels: None,
             };
-            let forward = plan.forward(compiled.graph, &x, &y, &mut ctx)?;
+            let forward = plan.forward(compiled.graph, &x, &y, weights.as_deref(), &mut ctx)?;
             let loss_value = forward.total.item()?;
             if config.stop_on_nonfinite && !loss_value.is_finite() {
                 report.nonfinite = Some(NonFiniteLoss {
@@ -387,6 +509,22 @@ pub fn fit(
             let predictions = plan.predictions(&forward.outputs)?;
             statistics.update(loss_value, &forward.output_losses, &y, &predictions)?;
             hooks.on_batch_end(step, &statistics.logs(""))
+        };
+        // Resumable: each epoch draws its shuffle (of the rows' own order) and dropout from a
+        // generator of its own, made from the run's seed and the epoch's number, so that a run
+        // resumed at an epoch (BackupAndRestore) draws exactly what the uninterrupted run drew.
+        // Otherwise one generator and one row order continue from epoch to epoch.
+        let mut epoch_rng = run_seed.map(|seed| {
+            let mut generator = ChaCha8Rng::from_seed(seed);
+            generator.set_stream(epoch as u64);
+            generator
+        });
+        if epoch_rng.is_some() {
+            train.restart_order();
+        }
+        let rng: &mut ChaCha8Rng = match epoch_rng.as_mut() {
+            Some(generator) => generator,
+            None => &mut *rng,
         };
         let mut batches = train.epoch(config.shuffle.then_some(&mut *rng))?;
         while let Some(batch) = batches.next_batch()? {
@@ -405,7 +543,10 @@ pub fn fit(
             break;
         }
         let mut logs = statistics.logs("");
-        if let Some(data) = validation.as_mut() {
+        if let Some(data) = validation
+            .as_mut()
+            .filter(|_| config.validation_freq.validates_after(epoch))
+        {
             let mut validation_hooks = super::ValidationHooks { training: hooks };
             let val = evaluate_with(compiled, &plan, data, &mut validation_hooks)?;
             logs.extend(
@@ -451,7 +592,7 @@ fn evaluate_with(
     let _no_grad = no_grad();
     let mut statistics = EpochStatistics::new(compiled)?;
     // Inference draws no random numbers; the context still needs a generator.
-    let mut rng = <ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0);
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
     let mut packed_kernels = PackedKernels::default();
     let mut test_step = |batch: Batch, step: usize| -> Result<Control> {
         hooks.on_batch_begin(step)?;
@@ -460,12 +601,19 @@ fn evaluate_with(
             .ok_or_else(|| Error::value("evaluate: the data has no targets (y)"))?;
         plan.check_targets(&y)?;
         let y = tensors(y);
+        let weights = batch.sample_weight.map(tensors);
         let mut ctx = Context {
             training: false,
             rng: &mut rng,
             packed_kernels: Some(&mut packed_kernels),
         };
-        let forward = plan.forward(compiled.graph, &tensors(batch.x), &y, &mut ctx)?;
+        let forward = plan.forward(
+            compiled.graph,
+            &tensors(batch.x),
+            &y,
+            weights.as_deref(),
+            &mut ctx,
+        )?;
         let predictions = plan.predictions(&forward.outputs)?;
         statistics.update(
             forward.total.item()?,

@@ -54,6 +54,7 @@ pub fn predict_all(
     let data = Data::Columns {
         x: x.to_vec(),
         y: None,
+        sample_weight: None,
     };
     run(
         graph,

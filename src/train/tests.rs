@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::batches::{Data, Pipeline};
 use super::data::{ArrayRows, Batch, BatchStream, Rows};
-use super::fit::{Compiled, FitConfig, FitReport, OutputLoss, evaluate, fit};
+use super::fit::{Compiled, FitConfig, FitReport, OutputLoss, ValidationFreq, evaluate, fit};
 use super::{Control, Hooks, Logs, NoHooks, predict, predict_all, predict_stream};
 use crate::autograd::no_grad;
 use crate::dtype::DType;
@@ -141,6 +141,8 @@ fn config(epochs: usize, batch_size: usize, shuffle: bool) -> FitConfig {
         validation_batch_size: batch_size,
         validation_steps: None,
         stop_on_nonfinite: false,
+        validation_freq: ValidationFreq::default(),
+        resumable: false,
     }
 }
 
@@ -279,6 +281,7 @@ impl BatchStream for ListStream {
         Ok(Some(Batch {
             x: vec![x.astype(dtype)],
             y: y.as_ref().map(|y| vec![y.astype(dtype)]),
+            sample_weight: None,
         }))
     }
 }
@@ -1109,6 +1112,7 @@ fn columns(r: &[ArrayRows]) -> Data<'_> {
     Data::Columns {
         x: vec![&r[0], &r[1]],
         y: Some(vec![&r[2], &r[3]]),
+        sample_weight: None,
     }
 }
 
@@ -1150,6 +1154,7 @@ fn two_heads_total_loss_is_the_weighted_sum_of_the_output_losses() {
         Data::Columns {
             x: vec![&r[0], &r[1]],
             y: Some(vec![&r[2]]),
+            sample_weight: None,
         },
         7,
         None,
@@ -1292,5 +1297,158 @@ fn two_heads_give_the_same_bits_on_one_two_and_three_threads_and_predict_each_ou
     assert!(
         one.0 == three.0 && one.1 == three.1 && one.2 == three.2,
         "1 and 3 threads differ"
+    );
+}
+
+#[test]
+fn sample_weights_give_the_weighted_sum_over_the_batch_size() {
+    let (x, y) = dataset(20, 3, false, DType::F64);
+    let weight_values: Vec<f64> = (0..20).map(|i| 1.5 + wave(i, 7)).collect();
+    let w = Storage::from_f64_vec(DType::F64, &[20], weight_values.clone()).unwrap();
+    let (xr, yr, wr) = (rows(&x), rows(&y), rows(&w));
+    let graph = model(3, 4, false, "linear", DType::F64);
+    let model = compiled(&graph, "mse", &["mae"], None);
+    let predictions = forward_all(&graph, &x).to_f64_vec();
+    let targets = y.to_f64_vec();
+    let weighted: f64 = (0..20)
+        .map(|i| weight_values[i] * (predictions[i] - targets[i]).powi(2))
+        .sum();
+    let weighted_data = || Data::Columns {
+        x: vec![&xr],
+        y: Some(vec![&yr]),
+        sample_weight: Some(vec![&wr]),
+    };
+    let plain = evaluate(
+        &model,
+        Data::Rows {
+            x: &xr,
+            y: Some(&yr),
+        },
+        20,
+        None,
+        &mut NoHooks,
+    )
+    .unwrap();
+    for batch_size in [20, 6] {
+        let logs = evaluate(&model, weighted_data(), batch_size, None, &mut NoHooks).unwrap();
+        // Divided by the number of samples, not by the sum of the weights.
+        assert!((value(&logs, "loss") - weighted / 20.0).abs() < 1e-12);
+        // The metrics are not weighted.
+        assert!((value(&logs, "mae") - value(&plain, "mae")).abs() < 1e-12);
+    }
+    // Weights of another length are refused with the lengths.
+    let short = Storage::from_f64_vec(DType::F64, &[19], vec![1.0; 19]).unwrap();
+    let short = rows(&short);
+    let err = evaluate(
+        &model,
+        Data::Columns {
+            x: vec![&xr],
+            y: Some(vec![&yr]),
+            sample_weight: Some(vec![&short]),
+        },
+        20,
+        None,
+        &mut NoHooks,
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(err.contains("[20, 20, 19]"), "{err}");
+    // Weights of a shape that matches neither the samples nor the loss values are refused.
+    let wide = Storage::from_f64_vec(DType::F64, &[20, 2], vec![1.0; 40]).unwrap();
+    let wide = rows(&wide);
+    let err = evaluate(
+        &model,
+        Data::Columns {
+            x: vec![&xr],
+            y: Some(vec![&yr]),
+            sample_weight: Some(vec![&wide]),
+        },
+        20,
+        None,
+        &mut NoHooks,
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(
+        err.contains("sample_weight") && err.contains("received shape (20, 2)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn validation_freq_validates_after_the_chosen_epochs_only() {
+    let (x, y) = dataset(20, 3, false, DType::F64);
+    let (xr, yr) = (rows(&x), rows(&y));
+    let graph = model(3, 4, false, "linear", DType::F64);
+    let sgd = optimizer(sgd_rule(), 0.01);
+    let model = compiled(&graph, "mse", &[], Some(&sgd));
+    for (freq, expected) in [
+        (
+            ValidationFreq::Every(2),
+            vec![false, true, false, true, false],
+        ),
+        (
+            ValidationFreq::Epochs(vec![1, 5]),
+            vec![true, false, false, false, true],
+        ),
+    ] {
+        let mut every = config(5, 10, false);
+        every.validation_freq = freq;
+        let mut hooks = Recorder::default();
+        fit(
+            &model,
+            Data::Rows {
+                x: &xr,
+                y: Some(&yr),
+            },
+            Some(Data::Rows {
+                x: &xr,
+                y: Some(&yr),
+            }),
+            &every,
+            &mut ChaCha8Rng::seed_from_u64(0),
+            &mut hooks,
+        )
+        .unwrap();
+        let validated: Vec<bool> = hooks
+            .epoch_logs
+            .iter()
+            .map(|logs| logs.iter().any(|(name, _)| name == "val_loss"))
+            .collect();
+        assert_eq!(validated, expected);
+    }
+}
+
+#[test]
+fn a_resumable_run_resumed_at_an_epoch_ends_with_the_same_bits() {
+    let (x, y) = dataset(40, 3, true, DType::F64);
+    let (xr, yr) = (rows(&x), rows(&y));
+    let data = || Data::Rows {
+        x: &xr,
+        y: Some(&yr),
+    };
+    let run = |pieces: &[(usize, usize)], resumable: bool| {
+        let graph = model(3, 6, true, "sigmoid", DType::F64);
+        let adam = optimizer(adam_rule(), 0.01);
+        let model = compiled(&graph, "binary_crossentropy", &[], Some(&adam));
+        for &(start, end) in pieces {
+            let mut piece = config(end, 8, true);
+            piece.resumable = resumable;
+            piece.initial_epoch = start;
+            // Each piece starts from a generator seeded alike, as a resumed process does.
+            let mut rng = ChaCha8Rng::seed_from_u64(3);
+            fit(&model, data(), None, &piece, &mut rng, &mut NoHooks).unwrap();
+        }
+        weights(&graph)
+    };
+    let whole = run(&[(0, 4)], true);
+    assert_eq!(bits(&whole), bits(&run(&[(0, 2), (2, 4)], true)));
+    assert_eq!(bits(&whole), bits(&run(&[(0, 1), (1, 3), (3, 4)], true)));
+    // Without the per-epoch generators, a second piece draws other shuffles and masks.
+    assert_ne!(
+        bits(&run(&[(0, 4)], false)),
+        bits(&run(&[(0, 2), (2, 4)], false))
     );
 }

@@ -19,12 +19,13 @@ Examples:
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import warnings
 
 import numpy as np
 
-from ferrograd import _core, _data, losses, optimizers, saving
+from ferrograd import _core, _data, data_adapter, losses, optimizers, saving
 from ferrograd import callbacks as callbacks_module
 from ferrograd import metrics as metrics_module
 from ferrograd._core import Tensor
@@ -438,6 +439,13 @@ class Model(WeightViews):
             ...     "categorical_crossentropy"}, loss_weights=[1.0, 0.2],
             ...     metrics={"department": ["accuracy"]})
         """
+        weighted_metrics = kwargs.pop("weighted_metrics", None)
+        if weighted_metrics:
+            raise ValueError(
+                "compile(weighted_metrics=...) is not supported yet: ferrograd's metrics are not "
+                f"weighted by sample_weight (received weighted_metrics={weighted_metrics!r}); "
+                "pass them in metrics= (unweighted, as Keras 3's metrics= are)"
+            )
         unsupported = set(kwargs) - {"run_eagerly", "jit_compile", "steps_per_execution"}
         if unsupported:
             raise TypeError(f"compile() got unexpected arguments: {', '.join(sorted(unsupported))}")
@@ -720,6 +728,9 @@ class Model(WeightViews):
         validation_steps=None,
         validation_batch_size=None,
         stop_on_nonfinite=False,
+        class_weight=None,
+        sample_weight=None,
+        validation_freq=1,
     ):
         """Trains the model.
 
@@ -734,11 +745,21 @@ class Model(WeightViews):
             verbose: "auto"/1 (progress bar), 2 (one line per epoch), 0 (silent).
             callbacks: ``fg.callbacks`` instances.
             validation_split: the last fraction of x and y held out, taken before shuffling.
-            validation_data: ``(x_val, y_val)`` (overrides ``validation_split``).
+            validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, val_sample_weight)``
+                (overrides ``validation_split``), or an iterable of batches.
             shuffle: reshuffle the training samples each epoch.
             steps_per_epoch: batches per epoch (needed for endless generators).
             stop_on_nonfinite: stop at the first NaN or infinite loss, before its update, and
                 record where in ``history.stopped_on_nonfinite``.
+            class_weight: a dict from class index to weight (one-output models): each sample's
+                loss is multiplied by its class's weight (1 for a class left out), as Keras
+                does by turning it into sample weights.
+            sample_weight: per-sample weights of the loss, an array of shape ``(samples,)``
+                (``(samples, timesteps)`` for a sequence loss); for several outputs one array
+                for all or a list/dict by output name. As in Keras 3, a batch's loss is
+                ``sum(weight * loss) / batch_size``; ``metrics`` are not weighted.
+            validation_freq: validate after every ``n``-th epoch (an int), or after the
+                listed epochs (counting from 1); other epochs have no ``val_`` logs.
 
         Returns:
             A ``History`` (also ``model.history``): ``history.history["loss"]``, ...; with
@@ -761,6 +782,12 @@ class Model(WeightViews):
             validation_batch_size, "validation_batch_size"
         )
         verbose = verbosity(verbose)
+        validation_freq = _validation_freq(validation_freq)
+        if class_weight is not None and sample_weight is not None:
+            raise ValueError(
+                "fit: class_weight and sample_weight cannot be given together (as in Keras); "
+                "multiply the class weights into sample_weight instead"
+            )
         data = self._prepare(
             x,
             y,
@@ -769,9 +796,12 @@ class Model(WeightViews):
             steps=steps_per_epoch,
             validation_split=validation_split,
             validation_data=validation_data,
+            sample_weight=sample_weight,
         )
         self._ensure_built(data.sample_shape)
         self._check_targets_of(data)
+        if class_weight is not None:
+            data = self._with_class_weight(data, class_weight)
         validation = None if data.validation is None else data.validation.as_validation()
         compiled = self._core_arguments(data)
 
@@ -782,7 +812,10 @@ class Model(WeightViews):
         )
         # As in Keras: the progress bar first, the history last (so that it records what the
         # other callbacks add to the logs, such as the learning rate).
-        all_callbacks = [callbacks_module.ProgbarLogger(verbose)] if verbose else []
+        given_progbar = any(isinstance(c, callbacks_module.ProgbarLogger) for c in user_callbacks)
+        all_callbacks = (
+            [callbacks_module.ProgbarLogger(verbose)] if verbose and not given_progbar else []
+        )
         if self.optimizer._uses_python_schedule:
             all_callbacks.append(PythonScheduleSync(self.optimizer))
         all_callbacks += [*user_callbacks, history]
@@ -791,7 +824,15 @@ class Model(WeightViews):
         history.params = params
         self.history = history
         self.stop_training = False
+        # With BackupAndRestore the run must be resumable at any epoch: each epoch's shuffling
+        # and dropout then derive from this seed and the epoch's number. The callback keeps the
+        # seed with the epoch it saved, and on resuming sets both back (in on_train_begin).
+        resumable = any(isinstance(c, callbacks_module.BackupAndRestore) for c in user_callbacks)
+        self._fit_seed = _core.random_seed() if resumable else None
+        self._initial_epoch = None
         callback_list.on_train_begin()
+        if self._initial_epoch is not None:
+            initial_epoch = max(int(initial_epoch), int(self._initial_epoch))
         try:
             report = _core.fit(
                 self._graph,
@@ -811,6 +852,9 @@ class Model(WeightViews):
                 stop_on_nonfinite=stop_on_nonfinite,
                 hooks=callback_list,
                 every_batch=callback_list.every_batch,
+                sample_weight=data.sample_weight,
+                validation_freq=validation_freq,
+                seed=self._fit_seed,
                 **compiled,
             )
         except BaseException:
@@ -836,6 +880,27 @@ class Model(WeightViews):
         callback_list.on_train_end()
         return history
 
+    def _with_class_weight(self, data: PreparedData, class_weight) -> PreparedData:
+        """``data`` with ``class_weight`` turned into per-sample weights of its (training)
+        targets, as Keras does; the validation data stays unweighted."""
+        outputs = self._require_graph().output_shapes
+        if len(outputs) > 1:
+            raise ValueError(
+                f"fit: class_weight is for models with one output; this model has "
+                f"{len(outputs)} ({self._io_names()[1]}): pass sample_weight by output instead"
+            )
+        if data.y is None:
+            raise ValueError(
+                "fit: class_weight needs arrays x and y; with an iterable of batches, give "
+                "per-sample weights in its batches as (x, y, sample_weight)"
+            )
+        y = data.y[0] if data.columns else data.y
+        last = outputs[0][-1] if len(outputs[0]) > 1 else None
+        # A one-unit output (sigmoid) predicts two classes, 0 and 1.
+        classes = None if last is None else max(int(last), 2)
+        weights = data_adapter.class_weight_columns(class_weight, y, classes, self._dtype())
+        return dataclasses.replace(data, sample_weight=weights)
+
     def _check_targets_of(self, data: PreparedData) -> None:
         """Checks the targets of ``data`` and of its validation data, when they are arrays."""
         for prepared in (data, data.validation):
@@ -860,6 +925,7 @@ class Model(WeightViews):
         steps=None,
         callbacks=None,
         return_dict=False,
+        sample_weight=None,
     ):
         """The loss and metrics on data, in inference mode.
 
@@ -871,6 +937,8 @@ class Model(WeightViews):
             steps: the number of batches to read (default: all).
             callbacks: ``fg.callbacks`` instances.
             return_dict: return ``{"loss": ..., metric name: ...}``.
+            sample_weight: per-sample weights of the loss (as in ``fit``); the metrics are
+                not weighted.
 
         Returns:
             The loss alone when there are no metrics (and one output), else ``[loss, metric,
@@ -887,7 +955,9 @@ class Model(WeightViews):
         batch_size = _data.positive_int(batch_size, "batch_size", default=32)
         steps = _data.optional_positive_int(steps, "steps")
         verbose = verbosity(verbose)
-        data = self._prepare(x, y, mode="evaluate", batch_size=batch_size, steps=steps)
+        data = self._prepare(
+            x, y, mode="evaluate", batch_size=batch_size, steps=steps, sample_weight=sample_weight
+        )
         self._ensure_built(data.sample_shape)
         self._check_targets_of(data)
         compiled = self._core_arguments(data)
@@ -903,6 +973,7 @@ class Model(WeightViews):
             steps=steps,
             hooks=progress,
             every_batch=progress.every_batch,
+            sample_weight=data.sample_weight,
             **compiled,
         )
         logs = dict(logs)
@@ -1103,3 +1174,21 @@ def _weight_penalties(layer) -> list:
         if total is not None:
             terms.append(total)
     return terms
+
+
+def _validation_freq(value):
+    """``fit``'s ``validation_freq`` checked: a positive int, or a list of epochs (from 1)."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        if value <= 0:
+            raise ValueError(
+                f"fit: validation_freq must be a positive integer, received validation_freq={value}"
+            )
+        return int(value)
+    if isinstance(value, (list, tuple)) and all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0 for v in value
+    ):
+        return [int(v) for v in value]
+    raise ValueError(
+        "fit: validation_freq must be a positive integer or a list of epochs (counting from 1), "
+        f"received validation_freq={value!r}"
+    )
