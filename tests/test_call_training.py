@@ -36,7 +36,7 @@ def test_a_base_called_with_training_false_stays_in_inference_mode_while_fit_tra
     statistics_before = [w.numpy().copy() for w in base.non_trainable_weights]
     model.fit(x, y, epochs=2, batch_size=16, verbose=0)
     # Inference mode: the moving statistics did not move and dropout never dropped.
-    for before, after in zip(statistics_before, base.non_trainable_weights):
+    for before, after in zip(statistics_before, base.non_trainable_weights, strict=True):
         np.testing.assert_array_equal(before, after.numpy())
     # The training-mode forward of the whole model equals its inference forward.
     training_out = model(x, training=True).numpy()

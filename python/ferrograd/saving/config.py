@@ -292,9 +292,7 @@ def model_from_config(config: dict, source: str = "model config"):
                 training = node.get("training")
                 if training is not None and not isinstance(training, bool):
                     reader.fail(f"node {i}.training must be true, false or absent")
-                tensor = by_name[layer_name](
-                    read if len(read) > 1 else read[0], training=training
-                )
+                tensor = by_name[layer_name](read if len(read) > 1 else read[0], training=training)
             tensors.append(tensor)
         output = config.get("output")
         if isinstance(output, list) and output and isinstance(output[0], list):
