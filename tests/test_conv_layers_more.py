@@ -566,3 +566,28 @@ def test_an_empty_batch_gives_an_empty_batch(make, shape):
     out = layer(fg.tensor(np.zeros(shape, dtype="float32")), training=True)
     assert out.shape[0] == 0
     assert tuple(out.shape[1:]) == tuple(layer.compute_output_shape((None, *shape[1:]))[1:])
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "conv1d_transpose",
+        "conv2d_transpose",
+        "depthwise_conv2d",
+        "separable_conv2d",
+        "zero_padding1d",
+        "zero_padding2d",
+        "cropping1d",
+        "cropping2d",
+        "spatial_dropout1d",
+        "spatial_dropout2d",
+        "conv_utils",
+    ],
+)
+def test_docstring_examples_run(name):
+    import doctest
+    import importlib
+
+    module = importlib.import_module(f"ferrograd.layers.{name}")
+    result = doctest.testmod(module, extraglobs={"fg": fg, "layers": layers, "np": np})
+    assert result.attempted > 0 and result.failed == 0, name

@@ -42,7 +42,7 @@ class SpatialDropout2D(Layer):
 
     Example:
         >>> drop = layers.SpatialDropout2D(0.5)
-        >>> drop(np.ones((1, 2, 2, 3), dtype="float32"), training=False).numpy().sum()
+        >>> float(drop(np.ones((1, 2, 2, 3), dtype="float32"), training=False).numpy().sum())
         12.0
     """
 
