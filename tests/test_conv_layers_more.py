@@ -591,3 +591,66 @@ def test_docstring_examples_run(name):
     module = importlib.import_module(f"ferrograd.layers.{name}")
     result = doctest.testmod(module, extraglobs={"fg": fg, "layers": layers, "np": np})
     assert result.attempted > 0 and result.failed == 0, name
+
+
+def denoising_autoencoder():
+    """keras.io's "Convolutional autoencoder for image denoising", the import changed."""
+    inputs = layers.Input(shape=(28, 28, 1))
+    x = layers.Conv2D(32, (3, 3), activation="relu", padding="same")(inputs)
+    x = layers.MaxPooling2D((2, 2), padding="same")(x)
+    x = layers.Conv2D(32, (3, 3), activation="relu", padding="same")(x)
+    x = layers.MaxPooling2D((2, 2), padding="same")(x)
+    x = layers.Conv2DTranspose(32, (3, 3), strides=2, activation="relu", padding="same")(x)
+    x = layers.Conv2DTranspose(32, (3, 3), strides=2, activation="relu", padding="same")(x)
+    x = layers.Conv2D(1, (3, 3), activation="sigmoid", padding="same")(x)
+    autoencoder = fg.Model(inputs, x)
+    autoencoder.compile(optimizer="adam", loss="binary_crossentropy")
+    return autoencoder
+
+
+def test_the_keras_io_denoising_autoencoder_runs_and_learns(capsys):
+    fg.clear_session()
+    model = denoising_autoencoder()
+    text = summary_rows(model, capsys)
+    for name, shape, params in [
+        ("conv2d_transpose (Conv2DTranspose)", "(None, 14, 14, 32)", "9,248"),
+        ("conv2d_transpose_1 (Conv2DTranspose)", "(None, 28, 28, 32)", "9,248"),
+        ("conv2d_2 (Conv2D)", "(None, 28, 28, 1)", "289"),
+    ]:
+        line = next(ln for ln in text.splitlines() if name in ln)
+        assert shape in line and line.rstrip(" │|").endswith(params), line
+    assert "Total params: 28,353" in text
+    (x_train, _), _ = fg.datasets.mnist.load_data()
+    x = (x_train[:512].astype("float32") / 255)[..., None]
+    noisy = np.clip(x + 0.4 * np.random.default_rng(0).normal(size=x.shape), 0, 1)
+    history = model.fit(noisy.astype("float32"), x, batch_size=128, epochs=3, verbose=0)
+    losses = history.history["loss"]
+    assert losses[0] > losses[1] > losses[2] and losses[-1] < 0.9 * losses[0], losses
+
+
+def test_training_with_spatial_dropout_is_reproducible_from_the_seed():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((48, 6, 6, 2)).astype("float32")
+    y = rng.standard_normal((48, 1)).astype("float32")
+
+    def train(seed):
+        fg.clear_session()
+        fg.set_seed(seed)
+        model = fg.Sequential(
+            [
+                layers.Input(shape=(6, 6, 2)),
+                layers.DepthwiseConv2D(3, depth_multiplier=4),
+                layers.SpatialDropout2D(0.5),
+                layers.Conv2DTranspose(2, 3),
+                layers.Flatten(),
+                layers.Dense(1),
+            ]
+        )
+        model.compile(optimizer="sgd", loss="mse")
+        model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+        return model.get_weights()
+
+    first, again, other = train(4), train(4), train(5)
+    for a, b in zip(first, again, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert any(not np.array_equal(a, b) for a, b in zip(first, other, strict=True))
