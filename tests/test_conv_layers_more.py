@@ -654,3 +654,38 @@ def test_training_with_spatial_dropout_is_reproducible_from_the_seed():
     for a, b in zip(first, again, strict=True):
         np.testing.assert_array_equal(a, b)
     assert any(not np.array_equal(a, b) for a, b in zip(first, other, strict=True))
+
+
+@pytest.mark.parametrize(
+    "make, shape, penalised",
+    [
+        (
+            lambda r: layers.Conv2DTranspose(2, 3, kernel_regularizer=r, bias_regularizer=r),
+            (1, 4, 4, 3),
+            ["kernel", "bias"],
+        ),
+        (lambda r: layers.Conv1DTranspose(2, 3, kernel_regularizer=r), (1, 4, 3), ["kernel"]),
+        (
+            lambda r: layers.DepthwiseConv2D(2, depthwise_regularizer=r, bias_regularizer=r),
+            (1, 4, 4, 3),
+            ["kernel", "bias"],
+        ),
+        (
+            lambda r: layers.SeparableConv2D(
+                2, 2, depthwise_regularizer=r, pointwise_regularizer=r
+            ),
+            (1, 4, 4, 3),
+            ["depthwise_kernel", "pointwise_kernel"],
+        ),
+    ],
+)
+def test_regularizers_add_their_penalty(make, shape, penalised, rng):
+    layer = make(fg.regularizers.l1_l2(l1=0.1, l2=0.01))
+    layer.build(shape)
+    layer.set_weights([rng.standard_normal(w.shape) for w in layer.get_weights()])
+    weights = {name: tensor.numpy() for name, tensor, _ in layer._weight_entries()}
+    expected = sum(
+        0.1 * np.abs(weights[name]).sum() + 0.01 * (weights[name] ** 2).sum() for name in penalised
+    )
+    (penalty,) = layer.losses
+    assert penalty.item() == pytest.approx(expected, rel=1e-5)
