@@ -118,3 +118,31 @@ def test_open_spatial_sizes_use_same_upper_padding(tmp_path, rng):
             rtol=1e-5,
             atol=1e-5,
         )
+
+
+def test_float64_convnet_matches_in_onnx_reference_evaluator(tmp_path, rng):
+    # onnxruntime's CPU provider has no float64 convolutions; onnx's own numpy
+    # implementation checks the float64 file.
+    from test_onnx import reference_outputs
+
+    fg.clear_session()
+    model = fg.Sequential(
+        [
+            layers.Input(shape=(9, 8, 2)),
+            layers.ZeroPadding2D(1, dtype="float64"),
+            layers.Conv2D(4, 3, strides=2, padding="same", dtype="float64"),
+            layers.DepthwiseConv2D(2, depth_multiplier=2, dtype="float64"),
+            layers.Conv2DTranspose(3, 3, strides=2, padding="same", dtype="float64"),
+            layers.Cropping2D(1, dtype="float64"),
+            layers.MaxPooling2D(2, dtype="float64"),
+            layers.Flatten(dtype="float64"),
+        ]
+    )
+    randomize(model, rng)
+    assert_exports_faithfully(
+        model,
+        tmp_path,
+        lambda n: rng.standard_normal((n, 9, 8, 2)),
+        tolerance=1e-10,
+        run=reference_outputs,
+    )
