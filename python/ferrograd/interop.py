@@ -20,6 +20,16 @@ ferrograd layer             PyTorch module and its keys (after the layer's prefi
                             as ``bias_ih_l0``/``bias_hh_l0``
 ``Bidirectional``           the recurrent module with ``bidirectional=True``: the backward copy's
                             keys end in ``_reverse``
+``Conv1D``/``Conv2D``       ``nn.Conv1d``/``nn.Conv2d`` (``groups``): ``weight`` = kernel
+                            ``(*k, in/g, out)`` permuted to ``(out, in/g, *k)``, ``bias``
+``Conv1DTranspose``/        ``nn.ConvTranspose1d``/``nn.ConvTranspose2d``: ``weight`` = kernel
+``Conv2DTranspose``         ``(*k, out, in)`` permuted to ``(in, out, *k)``, ``bias``
+``DepthwiseConv2D``         ``nn.Conv2d(c, c * m, k, groups=c)``: ``weight`` = kernel
+                            ``(kh, kw, c, m)`` as ``(c * m, 1, kh, kw)``, ``bias``
+``SeparableConv2D``         two ``nn.Conv2d`` submodules: ``depthwise.weight`` (as
+                            ``DepthwiseConv2D``, no bias), ``pointwise.weight`` = the 1x1 kernel
+                            ``(1, 1, c * m, filters)`` as ``(filters, c * m, 1, 1)``,
+                            ``pointwise.bias``
 ==========================  =====================================================================
 
 The keys are ``"{prefix}.{key}"``, the prefix being the layer's name by default, so a PyTorch
@@ -31,7 +41,11 @@ weights, in order) or ``prefixes={"dense": "0", "dense_1": "2"}``.
 
 Only the weights move: the PyTorch module must compute the same function (the activations are
 separate modules there, and ``BatchNormalization``'s default ``epsilon`` is 1e-3 where
-``nn.BatchNorm1d``'s is 1e-5).
+``nn.BatchNorm1d``'s is 1e-5). PyTorch's convolutions are channels first: a ``channels_first``
+ferrograd convnet matches layer for layer, while a channels-last one flattens its feature maps
+in another order (the ``Dense`` after ``Flatten`` then reads permuted rows), and TensorFlow's
+``"same"`` padding puts an odd padding element after where PyTorch's puts it before
+(``docs/weight_layout.md``).
 """
 
 from __future__ import annotations
@@ -323,8 +337,87 @@ def _bidirectional_from_torch(layer, entries):
     return weights
 
 
+def _conv_weight_to_torch(kernel: np.ndarray) -> np.ndarray:
+    """A Keras kernel ``(*k, a, b)`` as PyTorch's ``(b, a, *k)`` (a convolution's ``(out,
+    in / groups, *k)``, a transposed convolution's ``(in, out, *k)``)."""
+    rank = kernel.ndim - 2
+    return kernel.transpose(rank + 1, rank, *range(rank))
+
+
+def _conv_weight_from_torch(weight: np.ndarray) -> np.ndarray:
+    rank = weight.ndim - 2
+    return weight.transpose(*range(2, rank + 2), 1, 0)
+
+
+def _conv_to_torch(layer, weights):
+    entries = {"weight": _conv_weight_to_torch(weights["kernel"])}
+    if "bias" in weights:
+        entries["bias"] = weights["bias"]
+    return entries
+
+
+def _conv_from_torch(layer, entries):
+    weights = {"kernel": _conv_weight_from_torch(entries["weight"])}
+    if "bias" in entries:
+        weights["bias"] = entries["bias"]
+    return weights
+
+
+def _depthwise_to_torch(kernel: np.ndarray) -> np.ndarray:
+    """A depthwise kernel ``(kh, kw, c, m)`` as the grouped ``nn.Conv2d``'s ``(c * m, 1, kh,
+    kw)``: output channel ``c * m + j`` in both."""
+    kh, kw, c, m = kernel.shape
+    return _conv_weight_to_torch(kernel.reshape(kh, kw, 1, c * m))
+
+
+def _depthwise_from_torch(weight: np.ndarray, like: np.ndarray) -> np.ndarray:
+    return _conv_weight_from_torch(weight).reshape(like.shape)
+
+
+def _depthwise_conv_to_torch(layer, weights):
+    entries = {"weight": _depthwise_to_torch(weights["kernel"])}
+    if "bias" in weights:
+        entries["bias"] = weights["bias"]
+    return entries
+
+
+def _depthwise_conv_from_torch(layer, entries):
+    like = _layer_arrays(layer)["kernel"]
+    weights = {"kernel": _depthwise_from_torch(entries["weight"], like)}
+    if "bias" in entries:
+        weights["bias"] = entries["bias"]
+    return weights
+
+
+def _separable_to_torch(layer, weights):
+    entries = {
+        "depthwise.weight": _depthwise_to_torch(weights["depthwise_kernel"]),
+        "pointwise.weight": _conv_weight_to_torch(weights["pointwise_kernel"]),
+    }
+    if "bias" in weights:
+        entries["pointwise.bias"] = weights["bias"]
+    return entries
+
+
+def _separable_from_torch(layer, entries):
+    like = _layer_arrays(layer)["depthwise_kernel"]
+    weights = {
+        "depthwise_kernel": _depthwise_from_torch(entries["depthwise.weight"], like),
+        "pointwise_kernel": _conv_weight_from_torch(entries["pointwise.weight"]),
+    }
+    if "pointwise.bias" in entries:
+        weights["bias"] = entries["pointwise.bias"]
+    return weights
+
+
 _CONVERTERS = {
     "Dense": (_dense_to_torch, _dense_from_torch),
+    **{
+        kind: (_conv_to_torch, _conv_from_torch)
+        for kind in ("Conv1D", "Conv2D", "Conv1DTranspose", "Conv2DTranspose")
+    },
+    "DepthwiseConv2D": (_depthwise_conv_to_torch, _depthwise_conv_from_torch),
+    "SeparableConv2D": (_separable_to_torch, _separable_from_torch),
     "BatchNormalization": (_batch_norm_to_torch, _batch_norm_from_torch),
     "Embedding": (_embedding_to_torch, _embedding_from_torch),
     "Bidirectional": (_bidirectional_to_torch, _bidirectional_from_torch),

@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from ferrograd import activations, saving
+from ferrograd import _onnx_conv, activations, saving
 from ferrograd.layers import (
     GRU,
     LSTM,
@@ -261,10 +261,14 @@ class _GraphBuilder:
             return self.recurrent(layer, _weights(layer), x, layer.name)
         if isinstance(layer, Bidirectional):
             return self.bidirectional(layer, x)
+        convolutional = _onnx_conv.export_layer(self, layer, x)
+        if convolutional is not None:
+            return convolutional
         raise ValueError(
             f"the layer {layer.name!r} ({type(layer).__name__}) cannot be exported to ONNX: "
             "export() knows Dense, Activation, Dropout, Flatten, BatchNormalization, Embedding, "
-            "GlobalAveragePooling1D, SimpleRNN, LSTM, GRU and Bidirectional"
+            "GlobalAveragePooling1D, SimpleRNN, LSTM, GRU, Bidirectional, "
+            f"{_onnx_conv.EXPORTED}"
         )
 
     def dense(self, layer: Dense, x: str) -> str:

@@ -14,8 +14,13 @@ from ferrograd.layers.batch_normalization import BatchNormalization
 from ferrograd.layers.bidirectional import Bidirectional
 from ferrograd.layers.concatenate import Concatenate, concatenate
 from ferrograd.layers.conv1d import Conv1D, Convolution1D
+from ferrograd.layers.conv1d_transpose import Conv1DTranspose, Convolution1DTranspose
 from ferrograd.layers.conv2d import Conv2D, Convolution2D
+from ferrograd.layers.conv2d_transpose import Conv2DTranspose, Convolution2DTranspose
+from ferrograd.layers.cropping1d import Cropping1D
+from ferrograd.layers.cropping2d import Cropping2D
 from ferrograd.layers.dense import Dense
+from ferrograd.layers.depthwise_conv2d import DepthwiseConv2D
 from ferrograd.layers.dot import Dot, dot
 from ferrograd.layers.dropout import Dropout
 from ferrograd.layers.elu import ELU
@@ -43,11 +48,16 @@ from ferrograd.layers.prelu import PReLU
 from ferrograd.layers.relu import ReLU
 from ferrograd.layers.repeat_vector import RepeatVector
 from ferrograd.layers.reshape import Reshape
+from ferrograd.layers.separable_conv2d import SeparableConv2D, SeparableConvolution2D
 from ferrograd.layers.simple_rnn import SimpleRNN
 from ferrograd.layers.softmax import Softmax
+from ferrograd.layers.spatial_dropout1d import SpatialDropout1D
+from ferrograd.layers.spatial_dropout2d import SpatialDropout2D
 from ferrograd.layers.subtract import Subtract, subtract
 from ferrograd.layers.up_sampling1d import UpSampling1D
 from ferrograd.layers.up_sampling2d import UpSampling2D
+from ferrograd.layers.zero_padding1d import ZeroPadding1D
+from ferrograd.layers.zero_padding2d import ZeroPadding2D
 
 __all__ = [
     "Activation",
@@ -61,10 +71,17 @@ __all__ = [
     "Bidirectional",
     "Concatenate",
     "Conv1D",
+    "Conv1DTranspose",
     "Conv2D",
+    "Conv2DTranspose",
     "Convolution1D",
+    "Convolution1DTranspose",
     "Convolution2D",
+    "Convolution2DTranspose",
+    "Cropping1D",
+    "Cropping2D",
     "Dense",
+    "DepthwiseConv2D",
     "Dot",
     "Dropout",
     "ELU",
@@ -99,11 +116,17 @@ __all__ = [
     "ReLU",
     "RepeatVector",
     "Reshape",
+    "SeparableConv2D",
+    "SeparableConvolution2D",
     "SimpleRNN",
     "Softmax",
+    "SpatialDropout1D",
+    "SpatialDropout2D",
     "Subtract",
     "UpSampling1D",
     "UpSampling2D",
+    "ZeroPadding1D",
+    "ZeroPadding2D",
     "add",
     "average",
     "concatenate",

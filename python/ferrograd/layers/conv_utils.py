@@ -96,3 +96,55 @@ def refuse_unsupported(layer, **arguments):
             raise ValueError(
                 f"{layer}: {name} is not supported by ferrograd. Received: {name}={value!r}"
             )
+
+
+def normalize_pairs(value, n, name, layer):
+    """``value`` as ``n`` ``(before, after)`` pairs of non-negative ints, with Keras's forms
+    for ``ZeroPadding``/``Cropping``: an int (the same on every side), ``n`` ints (symmetric
+    per axis), or ``n`` pairs; for ``n == 1``, a single pair ``(before, after)``.
+
+    Args:
+        value: the argument as given.
+        n: how many spatial axes.
+        name: the argument's name, for messages.
+        layer: the layer's class name, for messages.
+
+    Example:
+        >>> normalize_pairs(((1, 0), 2), 2, "padding", "ZeroPadding2D")
+        ((1, 0), (2, 2))
+    """
+
+    def bad():
+        return ValueError(
+            f"{layer}: {name} must be a non-negative integer, a tuple of {n} of them or "
+            f"{n} (before, after) tuples of non-negative integers. Received: {name}={value!r}"
+        )
+
+    def count(v):
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            raise bad()
+        return v
+
+    if isinstance(value, int) and not isinstance(value, bool):
+        return ((count(value), count(value)),) * n
+    try:
+        items = tuple(value)
+    except TypeError:
+        raise bad() from None
+    if n == 1 and len(items) == 2 and all(isinstance(v, int) for v in items):
+        return ((count(items[0]), count(items[1])),)
+    if len(items) != n:
+        raise bad()
+    pairs = []
+    for item in items:
+        if isinstance(item, int) and not isinstance(item, bool):
+            pairs.append((count(item), count(item)))
+            continue
+        try:
+            pair = tuple(item)
+        except TypeError:
+            raise bad() from None
+        if len(pair) != 2:
+            raise bad()
+        pairs.append((count(pair[0]), count(pair[1])))
+    return tuple(pairs)

@@ -19,27 +19,27 @@ use crate::ops::activation::Activation;
 use crate::ops::conv::{Conv1dOptions, Conv2dOptions, Padding, conv1d, conv2d};
 use crate::tensor::Tensor;
 
-fn default_true() -> bool {
+pub(crate) fn default_true() -> bool {
     true
 }
 
-fn linear_name() -> String {
+pub(crate) fn linear_name() -> String {
     "linear".into()
 }
 
-fn glorot_uniform() -> Initializer {
+pub(crate) fn glorot_uniform() -> Initializer {
     GlorotUniform {}.into()
 }
 
-fn zeros() -> Initializer {
+pub(crate) fn zeros() -> Initializer {
     Zeros {}.into()
 }
 
-fn one() -> usize {
+pub(crate) fn one() -> usize {
     1
 }
 
-fn valid() -> String {
+pub(crate) fn valid() -> String {
     "valid".into()
 }
 

@@ -1,11 +1,16 @@
 //! Transposed convolutions, 1-D and 2-D, channels last, as Keras's `Conv1DTranspose` and
-//! `Conv2DTranspose` compute them (with `output_padding=None`).
+//! `Conv2DTranspose` compute them.
 //!
 //! A transposed convolution is the input gradient of a convolution: each input position
 //! scatters `x[n, i, ci] * kernel[k, co, ci]` to output position `i * stride + k * dilation -
 //! pad`. Output sizes: `in * stride + max(e - stride, 0)` with `"valid"` padding and
 //! `in * stride` with `"same"`, where `e = dilation * (k - 1) + 1`; `"same"` crops
 //! `max(e - stride, 0)` positions, the odd one at the end, as TensorFlow does.
+//!
+//! With an `output_padding` `p` (Keras's `deconv_output_length`): `(in - 1) * stride + e + p`
+//! with `"valid"` padding, and `(in - 1) * stride + e % 2 + p` with `"same"`, which then crops
+//! `max(e - e % 2 - p, 0) / 2` positions at the start (TensorFlow's `"SAME"` padding of the
+//! convolution whose input gradient this is). Positions no input reaches hold the bias.
 
 use std::sync::Arc;
 
@@ -27,6 +32,9 @@ pub struct ConvTranspose2dOptions {
     /// `Valid` or `Same`.
     pub padding: Padding,
     pub dilation_rate: [usize; 2],
+    /// Extra output positions at the end of each axis (Keras's `output_padding`); `None`
+    /// gives the sizes of the module documentation.
+    pub output_padding: Option<[usize; 2]>,
 }
 
 impl Default for ConvTranspose2dOptions {
@@ -35,6 +43,7 @@ impl Default for ConvTranspose2dOptions {
             strides: [1, 1],
             padding: Padding::Valid,
             dilation_rate: [1, 1],
+            output_padding: None,
         }
     }
 }
@@ -46,6 +55,9 @@ pub struct ConvTranspose1dOptions {
     /// `Valid` or `Same`.
     pub padding: Padding,
     pub dilation_rate: usize,
+    /// Extra output positions at the end (Keras's `output_padding`); `None` gives the sizes of
+    /// the module documentation.
+    pub output_padding: Option<usize>,
 }
 
 impl Default for ConvTranspose1dOptions {
@@ -54,6 +66,7 @@ impl Default for ConvTranspose1dOptions {
             strides: 1,
             padding: Padding::Valid,
             dilation_rate: 1,
+            output_padding: None,
         }
     }
 }
@@ -92,6 +105,7 @@ pub fn conv_transpose2d(
         &options.strides,
         &options.dilation_rate,
         options.padding,
+        options.output_padding.as_ref().map(|p| &p[..]),
     )?;
     transpose("conv_transpose2d", input, kernel, bias, geo, 2)
 }
@@ -128,6 +142,7 @@ pub fn conv_transpose1d(
         &[options.strides],
         &[options.dilation_rate],
         options.padding,
+        options.output_padding.as_ref().map(std::slice::from_ref),
     )?;
     transpose("conv_transpose1d", input, kernel, bias, geo, 1)
 }
@@ -142,9 +157,15 @@ fn transpose_geometry(
     strides: &[usize],
     dilation: &[usize],
     padding: Padding,
+    output_padding: Option<&[usize]>,
 ) -> Result<ConvGeometry> {
     let rank = strides.len();
     check_input(op, input, rank)?;
+    if output_padding.is_some_and(|p| p.len() != rank) {
+        return Err(Error::value(format!(
+            "{op}: output_padding must have {rank} entries, received {output_padding:?}"
+        )));
+    }
     check_positive(op, "strides", strides)?;
     check_positive(op, "dilation_rate", dilation)?;
     if padding == Padding::Causal {
@@ -170,20 +191,44 @@ fn transpose_geometry(
             .checked_mul(kernel[axis] - 1)
             .and_then(|e| e.checked_add(1))
             .ok_or_else(|| Error::shape(op, "the dilated kernel size overflows"))?;
-        let overlap = effective.saturating_sub(strides[axis]);
-        let base = input[axis + 1]
-            .checked_mul(strides[axis])
-            .ok_or_else(|| Error::shape(op, "the output size overflows"))?;
-        match padding {
-            Padding::Same => {
-                output.push(base);
-                pads.push(overlap / 2);
+        let overflow = || Error::shape(op, "the output size overflows");
+        let (length, crop) = match output_padding.map(|p| p[axis]) {
+            None => {
+                let overlap = effective.saturating_sub(strides[axis]);
+                let base = input[axis + 1]
+                    .checked_mul(strides[axis])
+                    .ok_or_else(overflow)?;
+                match padding {
+                    Padding::Same => (base, overlap / 2),
+                    _ => (base.checked_add(overlap).ok_or_else(overflow)?, 0),
+                }
             }
-            _ => {
-                output.push(base + overlap);
-                pads.push(0);
+            Some(extra) => {
+                let base = (input[axis + 1] - 1)
+                    .checked_mul(strides[axis])
+                    .and_then(|b| b.checked_add(extra))
+                    .ok_or_else(overflow)?;
+                match padding {
+                    Padding::Same => {
+                        let odd = effective % 2;
+                        (base + odd, (effective - odd).saturating_sub(extra) / 2)
+                    }
+                    _ => (base.checked_add(effective).ok_or_else(overflow)?, 0),
+                }
             }
+        };
+        if length == 0 {
+            return Err(Error::shape(
+                op,
+                format!(
+                    "the output {} would be empty: input {input:?}, kernel {kernel:?}, \
+                     output_padding {output_padding:?} with 'same' padding",
+                    super::axis_name(rank, axis)
+                ),
+            ));
         }
+        output.push(length);
+        pads.push(crop);
     }
     let mut out_shape = vec![input[0]];
     out_shape.extend(&output);
@@ -339,6 +384,27 @@ mod tests {
         options.padding = Padding::Same;
         let y = conv_transpose1d(&x, &k, Some(&tensor(&[1], vec![10.0])), &options).unwrap();
         assert_eq!(y.to_f64_vec(), vec![11.0, 11.0, 13.0, 12.0]);
+        // output_padding=1, valid: (2 - 1) * 2 + 3 + 1 = 6, the last position only the bias.
+        options.padding = Padding::Valid;
+        options.output_padding = Some(1);
+        let y = conv_transpose1d(&x, &k, Some(&tensor(&[1], vec![10.0])), &options).unwrap();
+        assert_eq!(y.to_f64_vec(), vec![11.0, 11.0, 13.0, 12.0, 12.0, 10.0]);
+        // Same with output_padding=1: (2 - 1) * 2 + 1 + 1 = 4, cropping (3 - 1 - 1) / 2 = 0.
+        options.padding = Padding::Same;
+        let y = conv_transpose1d(&x, &k, None, &options).unwrap();
+        assert_eq!(y.to_f64_vec(), vec![1.0, 1.0, 3.0, 2.0]);
+        // A kernel of 2, stride 1, "same", output_padding=0 on one step gives nothing: refused.
+        let options = ConvTranspose1dOptions {
+            padding: Padding::Same,
+            output_padding: Some(0),
+            ..Default::default()
+        };
+        let k2 = tensor(&[2, 1, 1], vec![1.0, 1.0]);
+        let x1 = tensor(&[1, 1, 1], vec![1.0]);
+        let m = conv_transpose1d(&x1, &k2, None, &options)
+            .unwrap_err()
+            .to_string();
+        assert!(m.contains("empty"), "{m}");
     }
 
     /// The transposed convolution's sizes, from Keras's `deconv_output_length` and TF's
@@ -347,9 +413,21 @@ mod tests {
         let axis = |a: usize| {
             let effective = (k[a] - 1) * options.dilation_rate[a] + 1;
             let overlap = effective.saturating_sub(options.strides[a]);
+            let Some(extra) = options.output_padding.map(|p| p[a]) else {
+                return match options.padding {
+                    Padding::Same => (x[a + 1] * options.strides[a], overlap / 2),
+                    _ => (x[a + 1] * options.strides[a] + overlap, 0),
+                };
+            };
+            // Keras: `(in - 1) * stride + e - 2 * pad + output_padding`, pad = e // 2 for
+            // "same"; TF then pads the convolution's input by the half of what it lacks.
+            let full = (x[a + 1] - 1) * options.strides[a] + effective;
             match options.padding {
-                Padding::Same => (x[a + 1] * options.strides[a], overlap / 2),
-                _ => (x[a + 1] * options.strides[a] + overlap, 0),
+                Padding::Same => {
+                    let length = full - 2 * (effective / 2) + extra;
+                    (length, full.saturating_sub(length) / 2)
+                }
+                _ => (full + extra, 0),
             }
         };
         let ((oh, ph), (ow, pw)) = (axis(0), axis(1));
@@ -373,12 +451,15 @@ mod tests {
             for padding in [Padding::Valid, Padding::Same] {
                 for dilation in [1, 2] {
                     for bias in [false, true] {
-                        let options = ConvTranspose2dOptions {
-                            strides: [strides, 3 - strides],
-                            padding,
-                            dilation_rate: [dilation, 1],
-                        };
-                        cases.push((options, bias));
+                        for output_padding in [None, Some([strides - 1, 2 - strides])] {
+                            let options = ConvTranspose2dOptions {
+                                strides: [strides, 3 - strides],
+                                padding,
+                                dilation_rate: [dilation, 1],
+                                output_padding,
+                            };
+                            cases.push((options, bias));
+                        }
                     }
                 }
             }
@@ -449,6 +530,7 @@ mod tests {
                 strides: 2,
                 padding,
                 dilation_rate: 1,
+                output_padding: Some(1),
             };
             let x = tensor(&[2, 3, 2], values(12, 1));
             let k = tensor(&[3, 2, 2], values(12, 2));
