@@ -47,31 +47,64 @@ def add(x1: Any, x2: Any) -> Tensor:
 
 
 def subtract(x1: Any, x2: Any) -> Tensor:
-    """``x1 - x2``, broadcast. Example: ``ops.subtract([3.0], [1.0])`` is ``[2.0]``."""
+    """``x1 - x2``, broadcast.
+
+    Args:
+        x1: A tensor, array or number.
+        x2: A tensor, array or number (broadcast with ``x1``).
+
+    Example:
+        ``ops.subtract([3.0], [1.0])`` is ``[2.0]``.
+    """
     a, b = _operands("subtract", x1, x2)
     return _result(a - b)
 
 
 def multiply(x1: Any, x2: Any) -> Tensor:
-    """``x1 * x2``, broadcast. Example: ``ops.multiply([2.0], [3.0])`` is ``[6.0]``."""
+    """``x1 * x2``, broadcast.
+
+    Args:
+        x1: A tensor, array or number.
+        x2: A tensor, array or number (broadcast with ``x1``).
+
+    Example:
+        ``ops.multiply([2.0], [3.0])`` is ``[6.0]``.
+    """
     a, b = _operands("multiply", x1, x2)
     return _result(a * b)
 
 
 def divide(x1: Any, x2: Any) -> Tensor:
-    """``x1 / x2``, broadcast. Example: ``ops.divide([3.0], [2.0])`` is ``[1.5]``."""
+    """``x1 / x2``, broadcast.
+
+    Args:
+        x1: A tensor, array or number.
+        x2: A tensor, array or number (broadcast with ``x1``).
+
+    Example:
+        ``ops.divide([3.0], [2.0])`` is ``[1.5]``.
+    """
     a, b = _operands("divide", x1, x2)
     return _result(a / b)
 
 
 def true_divide(x1: Any, x2: Any) -> Tensor:
-    """The same as ``divide``."""
+    """The same as ``divide``.
+
+    Args:
+        x1: A tensor, array or number.
+        x2: A tensor, array or number (broadcast with ``x1``).
+    """
     a, b = _operands("true_divide", x1, x2)
     return _result(a / b)
 
 
 def power(x1: Any, x2: Any) -> Tensor:
     """``x1 ** x2``, broadcast; differentiable in both (in ``x2`` where ``x1 > 0``).
+
+    Args:
+        x1: A tensor, array or number.
+        x2: A tensor, array or number (broadcast with ``x1``).
 
     Example:
         >>> ops.power(fg.tensor([2.0, 3.0]), 2).tolist()
@@ -86,6 +119,10 @@ def power(x1: Any, x2: Any) -> Tensor:
 def maximum(x1: Any, x2: Any) -> Tensor:
     """The elementwise larger value, broadcast (NaN wins, as in numpy).
 
+    Args:
+        x1: A tensor, array or number.
+        x2: A tensor, array or number (broadcast with ``x1``).
+
     Example:
         >>> ops.maximum(fg.tensor([1.0, 5.0]), 2.0).tolist()
         [2.0, 5.0]
@@ -97,8 +134,15 @@ def maximum(x1: Any, x2: Any) -> Tensor:
 
 
 def minimum(x1: Any, x2: Any) -> Tensor:
-    """The elementwise smaller value, broadcast. Example: ``ops.minimum([1.0, 5.0], 2.0)`` is
-    ``[1.0, 2.0]``."""
+    """The elementwise smaller value, broadcast.
+
+    Args:
+        x1: A tensor, array or number.
+        x2: A tensor, array or number (broadcast with ``x1``).
+
+    Example:
+        ``ops.minimum([1.0, 5.0], 2.0)`` is ``[1.0, 2.0]``.
+    """
     a, b = _operands("minimum", x1, x2)
     if not isinstance(a, Tensor):
         a, b = b, a
@@ -137,12 +181,26 @@ def where(condition: Any, x1: Any = None, x2: Any = None) -> Tensor:
 
 
 def negative(x: Any) -> Tensor:
-    """``-x``. Example: ``ops.negative([1.0])`` is ``[-1.0]``."""
+    """``-x``.
+
+    Args:
+        x: A tensor, array or number.
+
+    Example:
+        ``ops.negative([1.0])`` is ``[-1.0]``.
+    """
     return _unary("neg", x)
 
 
 def abs(x: Any) -> Tensor:  # noqa: A001 - Keras's name
-    """``|x|`` (gradient 0 at 0). Example: ``ops.abs([-2.0])`` is ``[2.0]``."""
+    """``|x|`` (gradient 0 at 0).
+
+    Args:
+        x: A tensor, array or number.
+
+    Example:
+        ``ops.abs([-2.0])`` is ``[2.0]``.
+    """
     return _unary("abs", x)
 
 
@@ -150,102 +208,242 @@ absolute = abs
 
 
 def sign(x: Any) -> Tensor:
-    """-1, 0 or 1; gradient zero. Example: ``ops.sign([-2.0, 0.0])`` is ``[-1.0, 0.0]``."""
+    """-1, 0 or 1; gradient zero.
+
+    Args:
+        x: A tensor, array or number.
+
+    Example:
+        ``ops.sign([-2.0, 0.0])`` is ``[-1.0, 0.0]``.
+    """
     return _unary("sign", x)
 
 
 def square(x: Any) -> Tensor:
-    """``x * x``. Example: ``ops.square([3.0])`` is ``[9.0]``."""
+    """``x * x``.
+
+    Args:
+        x: A tensor, array or number.
+
+    Example:
+        ``ops.square([3.0])`` is ``[9.0]``.
+    """
     return _unary("square", x)
 
 
 def sqrt(x: Any) -> Tensor:
-    """The square root. Example: ``ops.sqrt([4.0])`` is ``[2.0]``."""
+    """The square root.
+
+    Args:
+        x: A tensor, array or number.
+
+    Example:
+        ``ops.sqrt([4.0])`` is ``[2.0]``.
+    """
     return _unary("sqrt", x)
 
 
 def rsqrt(x: Any) -> Tensor:
-    """``1 / sqrt(x)``. Example: ``ops.rsqrt([4.0])`` is ``[0.5]``."""
+    """``1 / sqrt(x)``.
+
+    Args:
+        x: A tensor, array or number.
+
+    Example:
+        ``ops.rsqrt([4.0])`` is ``[0.5]``.
+    """
     return _unary("rsqrt", x)
 
 
 def exp(x: Any) -> Tensor:
-    """``e ** x``. Example: ``ops.exp([0.0])`` is ``[1.0]``."""
+    """``e ** x``.
+
+    Args:
+        x: A tensor, array or number.
+
+    Example:
+        ``ops.exp([0.0])`` is ``[1.0]``.
+    """
     return _unary("exp", x)
 
 
 def expm1(x: Any) -> Tensor:
-    """``exp(x) - 1``, accurate near 0. Example: ``ops.expm1([0.0])`` is ``[0.0]``."""
+    """``exp(x) - 1``, accurate near 0.
+
+    Args:
+        x: A tensor, array or number.
+
+    Example:
+        ``ops.expm1([0.0])`` is ``[0.0]``.
+    """
     return _unary("expm1", x)
 
 
 def log(x: Any) -> Tensor:
-    """The natural logarithm. Example: ``ops.log([1.0])`` is ``[0.0]``."""
+    """The natural logarithm.
+
+    Args:
+        x: A tensor, array or number.
+
+    Example:
+        ``ops.log([1.0])`` is ``[0.0]``.
+    """
     return _unary("log", x)
 
 
 def log1p(x: Any) -> Tensor:
-    """``log(1 + x)``, accurate near 0. Example: ``ops.log1p([0.0])`` is ``[0.0]``."""
+    """``log(1 + x)``, accurate near 0.
+
+    Args:
+        x: A tensor, array or number.
+
+    Example:
+        ``ops.log1p([0.0])`` is ``[0.0]``.
+    """
     return _unary("log1p", x)
 
 
 def log2(x: Any) -> Tensor:
-    """The base-2 logarithm. Example: ``ops.log2([8.0])`` is ``[3.0]``."""
+    """The base-2 logarithm.
+
+    Args:
+        x: A tensor, array or number.
+
+    Example:
+        ``ops.log2([8.0])`` is ``[3.0]``.
+    """
     return _unary("log2", x)
 
 
 def sin(x: Any) -> Tensor:
-    """The sine (radians). Example: ``ops.sin([0.0])`` is ``[0.0]``."""
+    """The sine (radians).
+
+    Args:
+        x: A tensor, array or number.
+
+    Example:
+        ``ops.sin([0.0])`` is ``[0.0]``.
+    """
     return _unary("sin", x)
 
 
 def cos(x: Any) -> Tensor:
-    """The cosine (radians). Example: ``ops.cos([0.0])`` is ``[1.0]``."""
+    """The cosine (radians).
+
+    Args:
+        x: A tensor, array or number.
+
+    Example:
+        ``ops.cos([0.0])`` is ``[1.0]``.
+    """
     return _unary("cos", x)
 
 
 def tan(x: Any) -> Tensor:
-    """The tangent (radians). Example: ``ops.tan([0.0])`` is ``[0.0]``."""
+    """The tangent (radians).
+
+    Args:
+        x: A tensor, array or number.
+
+    Example:
+        ``ops.tan([0.0])`` is ``[0.0]``.
+    """
     return _unary("tan", x)
 
 
 def arcsin(x: Any) -> Tensor:
-    """The inverse sine. Example: ``ops.arcsin([0.0])`` is ``[0.0]``."""
+    """The inverse sine.
+
+    Args:
+        x: A tensor, array or number.
+
+    Example:
+        ``ops.arcsin([0.0])`` is ``[0.0]``.
+    """
     return _unary("arcsin", x)
 
 
 def arccos(x: Any) -> Tensor:
-    """The inverse cosine. Example: ``ops.arccos([1.0])`` is ``[0.0]``."""
+    """The inverse cosine.
+
+    Args:
+        x: A tensor, array or number.
+
+    Example:
+        ``ops.arccos([1.0])`` is ``[0.0]``.
+    """
     return _unary("arccos", x)
 
 
 def arctan(x: Any) -> Tensor:
-    """The inverse tangent. Example: ``ops.arctan([0.0])`` is ``[0.0]``."""
+    """The inverse tangent.
+
+    Args:
+        x: A tensor, array or number.
+
+    Example:
+        ``ops.arctan([0.0])`` is ``[0.0]``.
+    """
     return _unary("arctan", x)
 
 
 def tanh(x: Any) -> Tensor:
-    """The hyperbolic tangent. Example: ``ops.tanh([0.0])`` is ``[0.0]``."""
+    """The hyperbolic tangent.
+
+    Args:
+        x: A tensor, array or number.
+
+    Example:
+        ``ops.tanh([0.0])`` is ``[0.0]``.
+    """
     return _unary("tanh", x)
 
 
 def sinh(x: Any) -> Tensor:
-    """The hyperbolic sine. Example: ``ops.sinh([0.0])`` is ``[0.0]``."""
+    """The hyperbolic sine.
+
+    Args:
+        x: A tensor, array or number.
+
+    Example:
+        ``ops.sinh([0.0])`` is ``[0.0]``.
+    """
     return _unary("sinh", x)
 
 
 def cosh(x: Any) -> Tensor:
-    """The hyperbolic cosine. Example: ``ops.cosh([0.0])`` is ``[1.0]``."""
+    """The hyperbolic cosine.
+
+    Args:
+        x: A tensor, array or number.
+
+    Example:
+        ``ops.cosh([0.0])`` is ``[1.0]``.
+    """
     return _unary("cosh", x)
 
 
 def floor(x: Any) -> Tensor:
-    """Rounds down; gradient zero. Example: ``ops.floor([1.7])`` is ``[1.0]``."""
+    """Rounds down; gradient zero.
+
+    Args:
+        x: A tensor, array or number.
+
+    Example:
+        ``ops.floor([1.7])`` is ``[1.0]``.
+    """
     return _unary("floor", x)
 
 
 def ceil(x: Any) -> Tensor:
-    """Rounds up; gradient zero. Example: ``ops.ceil([1.2])`` is ``[2.0]``."""
+    """Rounds up; gradient zero.
+
+    Args:
+        x: A tensor, array or number.
+
+    Example:
+        ``ops.ceil([1.2])`` is ``[2.0]``.
+    """
     return _unary("ceil", x)
 
 

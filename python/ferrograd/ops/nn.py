@@ -17,32 +17,65 @@ def _unary(name: str, x: Any, **params: float) -> Tensor:
 
 
 def relu(x: Any) -> Tensor:
-    """``max(x, 0)``. Example: ``ops.relu([-1.0, 2.0])`` is ``[0.0, 2.0]``."""
+    """``max(x, 0)``.
+
+    Args:
+        x: A tensor, array or number.
+
+    Example:
+        ``ops.relu([-1.0, 2.0])`` is ``[0.0, 2.0]``.
+    """
     return _unary("relu", x)
 
 
 def relu6(x: Any) -> Tensor:
-    """``min(max(x, 0), 6)``. Example: ``ops.relu6([7.0])`` is ``[6.0]``."""
+    """``min(max(x, 0), 6)``.
+
+    Args:
+        x: A tensor, array or number.
+
+    Example:
+        ``ops.relu6([7.0])`` is ``[6.0]``.
+    """
     return to_tensor(x).clip(0.0, 6.0)
 
 
 def sigmoid(x: Any) -> Tensor:
-    """``1 / (1 + exp(-x))``. Example: ``ops.sigmoid([0.0])`` is ``[0.5]``."""
+    """``1 / (1 + exp(-x))``.
+
+    Args:
+        x: A tensor, array or number.
+
+    Example:
+        ``ops.sigmoid([0.0])`` is ``[0.5]``.
+    """
     return _unary("sigmoid", x)
 
 
 def softplus(x: Any) -> Tensor:
-    """``log(1 + exp(x))``, without overflow."""
+    """``log(1 + exp(x))``, without overflow.
+
+    Args:
+        x: A tensor, array or number.
+    """
     return _unary("softplus", x)
 
 
 def softsign(x: Any) -> Tensor:
-    """``x / (1 + |x|)``."""
+    """``x / (1 + |x|)``.
+
+    Args:
+        x: A tensor, array or number.
+    """
     return _unary("softsign", x)
 
 
 def silu(x: Any) -> Tensor:
-    """``x * sigmoid(x)`` (also called swish)."""
+    """``x * sigmoid(x)`` (also called swish).
+
+    Args:
+        x: A tensor, array or number.
+    """
     return _unary("silu", x)
 
 
@@ -61,7 +94,11 @@ def elu(x: Any, alpha: float = 1.0) -> Tensor:
 
 
 def selu(x: Any) -> Tensor:
-    """The scaled ELU with the constants of Klambauer et al. (2017)."""
+    """The scaled ELU with the constants of Klambauer et al. (2017).
+
+    Args:
+        x: A tensor, array or number.
+    """
     return _unary("selu", x)
 
 
@@ -71,8 +108,14 @@ def leaky_relu(x: Any, negative_slope: float = 0.2) -> Tensor:
 
 
 def hard_sigmoid(x: Any) -> Tensor:
-    """``relu6(x + 3) / 6``, Keras 3's piecewise-linear sigmoid. Example:
-    ``ops.hard_sigmoid([0.0])`` is ``[0.5]``."""
+    """``relu6(x + 3) / 6``, Keras 3's piecewise-linear sigmoid.
+
+    Args:
+        x: A tensor, array or number.
+
+    Example:
+        ``ops.hard_sigmoid([0.0])`` is ``[0.5]``.
+    """
     return (to_tensor(x) + 3.0).clip(0.0, 6.0) / 6.0
 
 
