@@ -1,7 +1,7 @@
 //! Tensors made from nothing: constants, ranges and random draws (from the seeded generator).
 
 use ndarray::{ArrayD, IxDyn};
-use rand::RngExt;
+use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::dtype::{DType, Element};
@@ -10,9 +10,12 @@ use crate::rng::with_rng;
 use crate::storage::{Storage, checked_numel};
 use crate::tensor::Tensor;
 
-/// Draws `shape` values from `sample` with the global generator, in C order.
+/// Draws `shape` values from `sample`, in C order: with the global generator, or with a
+/// generator of their own seeded by `seed` (Keras's `seed=` argument: the same seed gives the
+/// same values whatever the global stream).
 fn draw<T: Element>(
     shape: &[usize],
+    seed: Option<u64>,
     mut sample: impl FnMut(&mut rand_chacha::ChaCha8Rng) -> f64,
 ) -> Result<ArrayD<T>> {
     let numel = checked_numel(shape, T::DTYPE)?;
@@ -20,7 +23,13 @@ fn draw<T: Element>(
     values
         .try_reserve_exact(numel)
         .map_err(|_| Error::OutOfMemory(format!("cannot allocate a tensor of shape {shape:?}")))?;
-    with_rng(|rng| values.extend((0..numel).map(|_| T::of(sample(rng)))));
+    let mut fill = |rng: &mut rand_chacha::ChaCha8Rng| {
+        values.extend((0..numel).map(|_| T::of(sample(rng))));
+    };
+    match seed {
+        Some(seed) => fill(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed)),
+        None => with_rng(fill),
+    }
     ArrayD::from_shape_vec(IxDyn(shape), values).map_err(|e| Error::value(e.to_string()))
 }
 
@@ -29,11 +38,90 @@ fn random(
     dtype: DType,
     sample: impl FnMut(&mut rand_chacha::ChaCha8Rng) -> f64,
 ) -> Result<Tensor> {
+    random_seeded(shape, dtype, None, sample)
+}
+
+fn random_seeded(
+    shape: &[usize],
+    dtype: DType,
+    seed: Option<u64>,
+    sample: impl FnMut(&mut rand_chacha::ChaCha8Rng) -> f64,
+) -> Result<Tensor> {
     let storage = match dtype {
-        DType::F32 => Storage::F32(draw(shape, sample)?.into()),
-        DType::F64 => Storage::F64(draw(shape, sample)?.into()),
+        DType::F32 => Storage::F32(draw(shape, seed, sample)?.into()),
+        DType::F64 => Storage::F64(draw(shape, seed, sample)?.into()),
     };
     Ok(Tensor::new(storage, false))
+}
+
+/// The distributions `ferrograd.random` draws from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum RandomDistribution {
+    Normal {
+        mean: f64,
+        stddev: f64,
+    },
+    /// In `[low, high)`.
+    Uniform {
+        low: f64,
+        high: f64,
+    },
+    /// Normal, redrawn outside two standard deviations.
+    TruncatedNormal {
+        mean: f64,
+        stddev: f64,
+    },
+}
+
+/// Samples of `distribution`, from the global generator or from one seeded by `seed`.
+pub fn sample(
+    distribution: RandomDistribution,
+    shape: &[usize],
+    dtype: DType,
+    seed: Option<u64>,
+) -> Result<Tensor> {
+    match distribution {
+        RandomDistribution::Normal { mean, stddev }
+        | RandomDistribution::TruncatedNormal { mean, stddev }
+            if !(mean.is_finite() && stddev.is_finite() && stddev >= 0.0) =>
+        {
+            Err(Error::value(format!(
+                "random: expected a finite mean and a non-negative stddev, received \
+                 mean={mean}, stddev={stddev}"
+            )))
+        }
+        RandomDistribution::Uniform { low, high }
+            if !(low.is_finite() && high.is_finite() && low < high) =>
+        {
+            Err(Error::value(format!(
+                "random: expected finite bounds with minval < maxval, received minval={low}, \
+                 maxval={high}"
+            )))
+        }
+        RandomDistribution::Normal { mean, stddev } => random_seeded(shape, dtype, seed, |rng| {
+            let z: f64 = StandardNormal.sample(rng);
+            mean + stddev * z
+        }),
+        RandomDistribution::Uniform { low, high } => random_seeded(shape, dtype, seed, |rng| {
+            low + (high - low) * rng.random::<f64>()
+        }),
+        RandomDistribution::TruncatedNormal { mean, stddev } => {
+            random_seeded(shape, dtype, seed, |rng| {
+                loop {
+                    let z: f64 = StandardNormal.sample(rng);
+                    if z.abs() <= 2.0 {
+                        break mean + stddev * z;
+                    }
+                }
+            })
+        }
+    }
+}
+
+/// A seed drawn from the global generator (for a `SeedGenerator` made without one), so that
+/// it too follows `set_seed`.
+pub fn draw_seed() -> u64 {
+    with_rng(|rng| rng.random::<u64>())
 }
 
 /// Standard normal samples.

@@ -32,6 +32,9 @@ pub(crate) struct Node {
     /// The gradient buffer holds stale values that count as zero: the next backward pass
     /// overwrites instead of adding, which saves zeroing every weight's gradient each step.
     grad_is_zero: AtomicBool,
+    /// Counts in-place changes, so that a backward pass can tell that an input it recorded was
+    /// changed since (PyTorch's version counter).
+    version: AtomicU64,
     pub(crate) origin: Mutex<Origin>,
 }
 
@@ -73,6 +76,7 @@ impl Tensor {
             requires_grad: AtomicBool::new(requires_grad),
             grad: Mutex::new(None),
             grad_is_zero: AtomicBool::new(false),
+            version: AtomicU64::new(0),
             origin: Mutex::new(origin),
         }))
     }
@@ -125,6 +129,40 @@ impl Tensor {
         }
         self.0.requires_grad.store(requires_grad, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// How many in-place changes the tensor has had.
+    pub fn version(&self) -> u64 {
+        self.0.version.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn bump_version(&self) {
+        self.0.version.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Moves this tensor's value and history into a new tensor that stands for the value
+    /// before an in-place change; this one is left a leaf until `adopt` gives it the result.
+    pub(crate) fn take_history(&self) -> Tensor {
+        let origin = std::mem::replace(&mut *self.0.origin.lock(), Origin::Leaf);
+        Tensor::with_origin(self.data(), self.requires_grad(), origin)
+    }
+
+    /// Makes this tensor hold `result`'s value and history (the end of a recorded in-place
+    /// change; `result` is a temporary that no one else holds).
+    pub(crate) fn adopt(&self, result: &Tensor) {
+        self.restore_history(result);
+        self.bump_version();
+    }
+
+    /// Gives back the value and history `take_history` moved out (an in-place change that
+    /// failed), leaving the version as it was.
+    pub(crate) fn restore_history(&self, from: &Tensor) {
+        let origin = std::mem::replace(&mut *from.0.origin.lock(), Origin::Leaf);
+        *self.0.data.lock() = from.data();
+        *self.0.origin.lock() = origin;
+        self.0
+            .requires_grad
+            .store(from.requires_grad(), Ordering::Relaxed);
     }
 
     pub fn is_leaf(&self) -> bool {

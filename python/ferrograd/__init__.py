@@ -1,5 +1,7 @@
 """ferrograd: deep learning with a Rust core and a Keras-like Python API."""
 
+import numpy as np
+
 from ferrograd import (
     activations,
     callbacks,
@@ -12,8 +14,10 @@ from ferrograd import (
     metrics,
     models,
     onnx,
+    ops,
     optimizers,
     preprocessing,
+    random,
     regularizers,
     utils,
 )
@@ -40,6 +44,11 @@ from ferrograd._grad_mode import no_grad
 from ferrograd.layers.input_layer import Input
 from ferrograd.layers.naming import clear_session
 from ferrograd.models import Model, Sequential
+from ferrograd.ops import linspace, sin
+
+# The dtypes under their numpy names, for PyTorch-style code (`dtype=ferrograd.float32`).
+float32 = np.dtype("float32")
+float64 = np.dtype("float64")
 
 __version__ = "0.1.0"
 
@@ -56,12 +65,15 @@ __all__ = [
     "initializers",
     "interop",
     "layers",
+    "linspace",
     "models",
     "regularizers",
     "arange",
     "concat",
     "datasets",
     "errors",
+    "float32",
+    "float64",
     "from_dlpack",
     "full",
     "get_num_threads",
@@ -71,12 +83,15 @@ __all__ = [
     "no_grad",
     "onnx",
     "ones",
+    "ops",
     "optimizers",
     "preprocessing",
     "rand",
     "randn",
+    "random",
     "set_num_threads",
     "set_seed",
+    "sin",
     "stack",
     "tensor",
     "utils",

@@ -29,6 +29,8 @@ __all__ = [
     "concat",
     "stack",
     "where",
+    "_random",
+    "_draw_seed",
     "Graph",
     "Layer",
     "Loss",
@@ -170,6 +172,123 @@ class Tensor:
         ``transpose((1, 0, 2))`` permutes them."""
     def clip(self, min: float | None = None, max: float | None = None) -> Tensor: ...
 
+    # --- PyTorch-style methods and in-place updates (ferrograd.ops builds on them) -----------
+    def sin(self) -> Tensor: ...
+    def cos(self) -> Tensor: ...
+    def tan(self) -> Tensor: ...
+    def sinh(self) -> Tensor: ...
+    def cosh(self) -> Tensor: ...
+    def expm1(self) -> Tensor: ...
+    def log1p(self) -> Tensor: ...
+    def log2(self) -> Tensor: ...
+    def rsqrt(self) -> Tensor: ...
+    def sign(self) -> Tensor: ...
+    def floor(self) -> Tensor: ...
+    def ceil(self) -> Tensor: ...
+    def round(self) -> Tensor: ...
+    def pow(self, exponent: _Operand) -> Tensor:
+        """``self ** exponent`` (a number or a tensor, broadcast), as PyTorch's ``pow``."""
+    def maximum(self, other: _Operand) -> Tensor:
+        """The elementwise larger of the two (broadcast); ties send the gradient to
+        ``self``."""
+    def minimum(self, other: _Operand) -> Tensor:
+        """The elementwise smaller of the two (broadcast)."""
+    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """``clip`` under PyTorch's name."""
+    def min(
+        self,
+        axis: _Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: _Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor: ...
+    def prod(
+        self,
+        axis: _Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: _Axis = None,
+        keepdim: bool | None = None,
+    ) -> Tensor: ...
+    def argmax(
+        self,
+        axis: int | None = None,
+        keepdims: bool = False,
+        *,
+        dim: int | None = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """The position of the largest value (over the flattened tensor when no axis is
+        given), as a float tensor without a graph; ties go to the first."""
+    def argmin(
+        self,
+        axis: int | None = None,
+        keepdims: bool = False,
+        *,
+        dim: int | None = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """The position of the smallest value; see ``argmax``."""
+    def cumsum(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        """The running sum along ``axis`` (over the flattened tensor when None)."""
+    def var(
+        self,
+        axis: _Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: _Axis = None,
+        keepdim: bool | None = None,
+        correction: float = 1.0,
+    ) -> Tensor:
+        """The variance, dividing by ``n - correction``: PyTorch's default ``correction=1``
+        (the sample variance); ``ferrograd.ops.var`` is Keras's population variance."""
+    def std(
+        self,
+        axis: _Axis = None,
+        keepdims: bool = False,
+        *,
+        dim: _Axis = None,
+        keepdim: bool | None = None,
+        correction: float = 1.0,
+    ) -> Tensor:
+        """The standard deviation; see ``var``."""
+    def norm(self, p: float = 2.0, dim: _Axis = None, keepdim: bool = False) -> Tensor:
+        """The ``p``-norm of the elements over ``dim`` (all of them by default) taken as one
+        vector."""
+    def unsqueeze(self, dim: int) -> Tensor:
+        """A new axis of size 1 at ``dim`` (negative counts from the end of the result)."""
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Turns gradient tracking on (or off) for this leaf and returns it, as in
+        PyTorch."""
+    @property
+    def _version(self) -> int:
+        """The number of in-place changes made to this tensor (PyTorch's ``_version``)."""
+    def zero_(self) -> Tensor:
+        """Sets every element to zero in place and returns the tensor."""
+    def fill_(self, value: float) -> Tensor:
+        """Sets every element to ``value`` in place and returns the tensor."""
+    def copy_(self, src: _TensorLike) -> Tensor:
+        """Copies ``src`` (broadcast to this tensor's shape) into this tensor and returns
+        it."""
+    def add_(self, other: _Operand, *, alpha: float = 1.0) -> Tensor:
+        """``self += alpha * other`` in place; returns the tensor."""
+    def sub_(self, other: _Operand, *, alpha: float = 1.0) -> Tensor:
+        """``self -= alpha * other`` in place; returns the tensor."""
+    def mul_(self, other: _Operand) -> Tensor:
+        """``self *= other`` in place; returns the tensor."""
+    def div_(self, other: _Operand) -> Tensor:
+        """``self /= other`` in place; returns the tensor."""
+    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """``clamp`` in place; returns the tensor."""
+    def __iadd__(self, other: _Operand, /) -> Tensor: ...
+    def __isub__(self, other: _Operand, /) -> Tensor: ...
+    def __imul__(self, other: _Operand, /) -> Tensor: ...
+    def __itruediv__(self, other: _Operand, /) -> Tensor: ...
+    def __setitem__(self, key: _Index, value: _Operand, /) -> None:
+        """``t[index] = value``: writes ``value`` (broadcast to the selection) in place, with
+        the indexing rules of ``t[index]``."""
+
     # --- DLPack (added with ferrograd.interop; kept together at the class's end) -------------
     def __dlpack__(
         self,
@@ -229,6 +348,21 @@ def concat(tensors: Iterable[_TensorLike], axis: int = 0) -> Tensor: ...
 def stack(tensors: Iterable[_TensorLike], axis: int = 0) -> Tensor: ...
 def where(condition: _TensorLike, x: _TensorLike, y: _TensorLike) -> Tensor:
     """``x`` where ``condition`` holds (is nonzero), ``y`` elsewhere, broadcast together."""
+
+def _random(
+    distribution: str,
+    shape: Sequence[int],
+    a: float,
+    b: float,
+    dtype: _DTypeLike = None,
+    seed: int | None = None,
+) -> Tensor:
+    """Samples of "normal", "uniform" or "truncated_normal" (parameters ``a``, ``b``: the mean
+    and standard deviation, or the bounds), from the global generator or from one seeded by
+    ``seed``. Used by ``ferrograd.random``."""
+
+def _draw_seed() -> int:
+    """A seed drawn from the library's generator (follows ``set_seed``)."""
 
 # --- the layers, models and training loop behind the Keras-like API ------------------------------
 # These are internal: the Python classes in ferrograd.layers, ferrograd.models, ferrograd.losses,

@@ -28,6 +28,9 @@ pub trait Backward: Send + Sync {
 
 pub(crate) struct GradFn {
     pub inputs: Vec<Tensor>,
+    /// Each input's version when the op ran: an input changed in place since then no longer
+    /// holds the values the gradient is defined at.
+    pub versions: Vec<u64>,
     pub backward: Box<dyn Backward>,
 }
 
@@ -128,6 +131,7 @@ pub fn record<B: Backward + 'static>(
             output,
             GradFn {
                 inputs: inputs.iter().map(|&t| t.clone()).collect(),
+                versions: inputs.iter().map(|t| t.version()).collect(),
                 backward,
             },
         )
@@ -198,11 +202,31 @@ pub fn backward(root: &Tensor, grad_output: Option<Storage>, retain_graph: bool)
 }
 
 fn run_rule(grad_fn: &GradFn, grad: &Storage, pending: &mut HashMap<u64, Storage>) -> Result<()> {
+    check_versions(grad_fn)?;
     let mut sink = GradSink {
         inputs: &grad_fn.inputs,
         pending,
     };
     grad_fn.backward.backward(grad, &mut sink)
+}
+
+/// Refuses to backpropagate through an op one of whose inputs was changed in place after the
+/// op ran, as PyTorch does: the gradient would be computed at values the input no longer has.
+fn check_versions(grad_fn: &GradFn) -> Result<()> {
+    for (input, &recorded) in grad_fn.inputs.iter().zip(&grad_fn.versions) {
+        let now = input.version();
+        if now != recorded {
+            return Err(Error::Autograd(format!(
+                "backward: one of the tensors needed for gradient computation has been modified \
+                 by an in-place operation: an input of {} of shape {:?} is at version {now}; \
+                 expected version {recorded}. Change it out of place (`w = w - x`) or after \
+                 backward()",
+                grad_fn.backward.name(),
+                input.shape()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The non-leaf tensors that `root` depends on through tensors requiring grad, each after all

@@ -8,6 +8,7 @@ pub mod compare;
 pub mod conv;
 pub mod dropout;
 pub mod embedding;
+pub mod in_place;
 pub mod index;
 pub mod join;
 pub mod layout;
@@ -16,7 +17,9 @@ pub mod masked_mean;
 pub mod matmul;
 pub mod recurrent;
 pub mod reduce;
+pub mod scan;
 pub mod softmax;
+pub mod statistics;
 pub mod unary;
 
 use ndarray::{ArrayD, ArrayRefD, Axis, IxDyn, Zip};

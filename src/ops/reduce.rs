@@ -1,4 +1,5 @@
-//! Reductions over axes: `sum`, `mean`, `max`.
+//! Reductions over axes: `sum`, `mean`, `max`, `min`, `prod`, and the (untracked) `argmax`
+//! and `argmin`.
 
 use std::sync::Arc;
 
@@ -7,7 +8,7 @@ use ndarray::{ArrayD, ArrayRefD, Axis, IxDyn};
 use crate::autograd::{Backward, GradSink, record};
 use crate::dtype::Element;
 use crate::error::{Error, Result};
-use crate::shape::{normalize_axes, reduced_shape};
+use crate::shape::{normalize_axes, normalize_axis, reduced_shape};
 use crate::storage::Storage;
 use crate::tensor::Tensor;
 use crate::{map_storage2, try_map_storage};
@@ -17,6 +18,8 @@ enum Reduction {
     Sum,
     Mean,
     Max,
+    Min,
+    Prod,
 }
 
 impl Reduction {
@@ -25,6 +28,8 @@ impl Reduction {
             Reduction::Sum => "sum",
             Reduction::Mean => "mean",
             Reduction::Max => "max",
+            Reduction::Min => "min",
+            Reduction::Prod => "prod",
         }
     }
 }
@@ -37,9 +42,11 @@ fn reduce(
 ) -> Result<Tensor> {
     let x = input.data();
     let axes = normalize_axes(kind.name(), axes, x.ndim())?;
-    if kind == Reduction::Max && axes.iter().any(|&a| x.shape()[a] == 0) {
+    let extremum = matches!(kind, Reduction::Max | Reduction::Min);
+    if extremum && axes.iter().any(|&a| x.shape()[a] == 0) {
         return Err(Error::value(format!(
-            "max: cannot reduce over an empty axis of a tensor of shape {:?}",
+            "{}: cannot reduce over an empty axis of a tensor of shape {:?}",
+            kind.name(),
             x.shape()
         )));
     }
@@ -67,6 +74,10 @@ fn reduce_array<T: Element>(
                 // NaN propagates, as in numpy.
                 if v > *m || v.is_nan() { v } else { *m }
             }),
+            Reduction::Min => out.fold_axis(Axis(axis), T::infinity(), |m, &v| {
+                if v < *m || v.is_nan() { v } else { *m }
+            }),
+            Reduction::Prod => out.fold_axis(Axis(axis), T::one(), |p, &v| *p * v),
         };
     }
     if kind == Reduction::Mean {
@@ -123,8 +134,9 @@ fn reduce_grad<T: Element>(
             let scale = T::one() / T::of(count as f64);
             g.mapv(|v| v * scale)
         }
-        Reduction::Max => {
-            // The gradient goes to the maxima, split evenly between ties.
+        Reduction::Prod => prod_grad(axes, &g, x, &kept)?,
+        Reduction::Max | Reduction::Min => {
+            // The gradient goes to the extrema, split evenly between ties.
             let y = reshape(y)?;
             let y = y
                 .broadcast(IxDyn(x.shape()))
@@ -148,7 +160,113 @@ fn reduce_grad<T: Element>(
     })
 }
 
+/// The gradient of a product: each element receives the product of the others in its lane.
+/// Dividing the product by the element would fail at zeros, so lanes are told apart by how
+/// many zeros they hold: none (divide), one (only the zero gets the product of the rest), more
+/// (all zero).
+fn prod_grad<T: Element>(
+    axes: &[usize],
+    g: &ndarray::ArrayViewD<'_, T>,
+    x: &ArrayRefD<T>,
+    kept: &[usize],
+) -> Result<ArrayD<T>> {
+    let mut zeros = x.mapv(|v| if v == T::zero() { T::one() } else { T::zero() });
+    let mut nonzero_product = x.mapv(|v| if v == T::zero() { T::one() } else { v });
+    for &axis in axes.iter().rev() {
+        zeros = zeros.sum_axis(Axis(axis));
+        nonzero_product = nonzero_product.fold_axis(Axis(axis), T::one(), |p, &v| *p * v);
+    }
+    let spread = |a: ArrayD<T>| -> Result<ArrayD<T>> {
+        let a = a
+            .into_shape_with_order(IxDyn(kept))
+            .map_err(|e| Error::Autograd(format!("prod: {e}")))?;
+        a.broadcast(IxDyn(x.shape()))
+            .map(|v| v.to_owned())
+            .ok_or_else(|| Error::Autograd("prod: cannot broadcast the lane products".into()))
+    };
+    let (zeros, nonzero_product) = (spread(zeros)?, spread(nonzero_product)?);
+    let mut out = g.to_owned();
+    ndarray::Zip::from(&mut out)
+        .and(x)
+        .and(&zeros)
+        .and(&nonzero_product)
+        .for_each(|o, &v, &z, &p| {
+            let others = if z == T::zero() {
+                p / v
+            } else if z == T::one() && v == T::zero() {
+                p
+            } else {
+                T::zero()
+            };
+            *o *= others;
+        });
+    Ok(out)
+}
+
+/// The position of the largest (or smallest) value along `axis`, or in the flattened tensor
+/// when `axis` is None; the first one wins ties and NaN counts as the extreme, as in numpy.
+/// Positions are returned as floats in the tensor's dtype, with no graph.
+pub fn arg_extremum(
+    input: &Tensor,
+    axis: Option<isize>,
+    keepdims: bool,
+    largest: bool,
+) -> Result<Tensor> {
+    let op = if largest { "argmax" } else { "argmin" };
+    let x = input.data();
+    let (flat, axis) = match axis {
+        Some(a) => (x, normalize_axis(op, a, input.ndim())?),
+        None => (Arc::new((*x).clone().into_shape(&[input.numel()])?), 0),
+    };
+    if flat.shape()[axis] == 0 {
+        return Err(Error::value(format!(
+            "{op}: cannot take the position of an extremum over an empty axis (shape {:?})",
+            input.shape()
+        )));
+    }
+    let out = try_map_storage!(&*flat, a => arg_extremum_array(a, axis, largest));
+    let out = Tensor::new(out, false);
+    match (keepdims, input.ndim()) {
+        (false, _) => Ok(out),
+        (true, rank) if flat.ndim() == rank => {
+            let mut shape: Vec<isize> = input.shape().iter().map(|&d| d as isize).collect();
+            shape[axis] = 1;
+            out.reshape(&shape)
+        }
+        (true, rank) => out.reshape(&vec![1; rank]),
+    }
+}
+
+fn arg_extremum_array<T: Element>(
+    a: &ArrayRefD<T>,
+    axis: usize,
+    largest: bool,
+) -> Result<ArrayD<T>> {
+    Ok(a.map_axis(Axis(axis), |lane| {
+        let mut best = 0;
+        for (i, &v) in lane.iter().enumerate() {
+            let current = lane[best];
+            if current.is_nan() {
+                break;
+            }
+            let better = if largest { v > current } else { v < current };
+            if v.is_nan() || better {
+                best = i;
+            }
+        }
+        T::of(best as f64)
+    }))
+}
+
 impl Tensor {
+    pub fn min(&self, axes: Option<&[isize]>, keepdims: bool) -> Result<Tensor> {
+        reduce(Reduction::Min, self, axes, keepdims)
+    }
+
+    pub fn prod(&self, axes: Option<&[isize]>, keepdims: bool) -> Result<Tensor> {
+        reduce(Reduction::Prod, self, axes, keepdims)
+    }
+
     pub fn sum(&self, axes: Option<&[isize]>, keepdims: bool) -> Result<Tensor> {
         reduce(Reduction::Sum, self, axes, keepdims)
     }
@@ -207,6 +325,57 @@ mod tests {
                 });
             }
         }
+    }
+
+    #[test]
+    fn min_and_prod_gradients_match_finite_differences() {
+        for axes in [None, Some(vec![1]), Some(vec![-1, 0])] {
+            let axes = axes.clone();
+            check_gradients(&[randn(&[2, 3, 4], 6)], |t| {
+                t[0].min(axes.as_deref(), false).unwrap()
+            });
+            check_gradients(&[randn(&[2, 3, 4], 7)], |t| {
+                t[0].prod(axes.as_deref(), true).unwrap()
+            });
+        }
+    }
+
+    #[test]
+    fn prod_gradient_at_zeros() {
+        let x = Tensor::from_array(
+            ndarray::arr2(&[[2.0f64, 0.0, 3.0], [0.0, 0.0, 5.0]]).into_dyn(),
+            true,
+        );
+        x.prod(Some(&[1]), false)
+            .unwrap()
+            .sum(None, false)
+            .unwrap()
+            .backward(None, false)
+            .unwrap();
+        assert_eq!(
+            x.grad().unwrap().to_f64_vec(),
+            vec![0.0, 6.0, 0.0, 0.0, 0.0, 0.0]
+        );
+    }
+
+    #[test]
+    fn argmax_takes_the_first_of_ties() {
+        let x = Tensor::from_array(
+            ndarray::arr2(&[[1.0f64, 5.0, 5.0], [7.0, 2.0, 0.0]]).into_dyn(),
+            false,
+        );
+        assert_eq!(
+            arg_extremum(&x, Some(1), false, true).unwrap().to_f64_vec(),
+            vec![1.0, 0.0]
+        );
+        assert_eq!(
+            arg_extremum(&x, Some(-1), true, false).unwrap().shape(),
+            &[2, 1]
+        );
+        assert_eq!(
+            arg_extremum(&x, None, false, true).unwrap().to_f64_vec(),
+            vec![3.0]
+        );
     }
 
     #[test]

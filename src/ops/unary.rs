@@ -50,6 +50,26 @@ pub enum UnaryFn {
     Softsign,
     Silu,
     Selu,
+    Sin,
+    Cos,
+    Tan,
+    Arcsin,
+    Arccos,
+    Arctan,
+    Sinh,
+    Cosh,
+    Expm1,
+    Log1p,
+    Log2,
+    /// `1 / sqrt(x)`.
+    Rsqrt,
+    /// -1, 0 or 1 (NaN stays NaN); its gradient is zero, as in numpy-based frameworks.
+    Sign,
+    /// The rounding functions: piecewise constant, so their gradient is zero.
+    Floor,
+    Ceil,
+    /// Halves to even, as numpy and Keras round.
+    Round,
 }
 
 impl UnaryFn {
@@ -73,6 +93,22 @@ impl UnaryFn {
             UnaryFn::Softsign => "softsign",
             UnaryFn::Silu => "silu",
             UnaryFn::Selu => "selu",
+            UnaryFn::Sin => "sin",
+            UnaryFn::Cos => "cos",
+            UnaryFn::Tan => "tan",
+            UnaryFn::Arcsin => "arcsin",
+            UnaryFn::Arccos => "arccos",
+            UnaryFn::Arctan => "arctan",
+            UnaryFn::Sinh => "sinh",
+            UnaryFn::Cosh => "cosh",
+            UnaryFn::Expm1 => "expm1",
+            UnaryFn::Log1p => "log1p",
+            UnaryFn::Log2 => "log2",
+            UnaryFn::Rsqrt => "rsqrt",
+            UnaryFn::Sign => "sign",
+            UnaryFn::Floor => "floor",
+            UnaryFn::Ceil => "ceil",
+            UnaryFn::Round => "round",
         }
     }
 
@@ -127,6 +163,28 @@ impl UnaryFn {
                     scale * alpha * x.exp_m1()
                 }
             }
+            UnaryFn::Sin => x.sin(),
+            UnaryFn::Cos => x.cos(),
+            UnaryFn::Tan => x.tan(),
+            UnaryFn::Arcsin => x.asin(),
+            UnaryFn::Arccos => x.acos(),
+            UnaryFn::Arctan => x.atan(),
+            UnaryFn::Sinh => x.sinh(),
+            UnaryFn::Cosh => x.cosh(),
+            UnaryFn::Expm1 => x.exp_m1(),
+            UnaryFn::Log1p => x.ln_1p(),
+            UnaryFn::Log2 => x.log2(),
+            UnaryFn::Rsqrt => one / x.sqrt(),
+            UnaryFn::Sign => {
+                if x.is_nan() || x == T::zero() {
+                    x
+                } else {
+                    x.signum()
+                }
+            }
+            UnaryFn::Floor => x.floor(),
+            UnaryFn::Ceil => x.ceil(),
+            UnaryFn::Round => T::of(x.as_f64().round_ties_even()),
         }
     }
 
@@ -199,6 +257,20 @@ impl UnaryFn {
                 let (alpha, scale) = selu_constants::<T>();
                 if x > zero { scale } else { y + scale * alpha }
             }
+            UnaryFn::Sin => x.cos(),
+            UnaryFn::Cos => -x.sin(),
+            UnaryFn::Tan => one + y * y,
+            UnaryFn::Arcsin => one / (one - x * x).sqrt(),
+            UnaryFn::Arccos => -one / (one - x * x).sqrt(),
+            UnaryFn::Arctan => one / (one + x * x),
+            UnaryFn::Sinh => x.cosh(),
+            UnaryFn::Cosh => x.sinh(),
+            UnaryFn::Expm1 => y + one,
+            UnaryFn::Log1p => one / (one + x),
+            UnaryFn::Log2 => one / (x * T::of(std::f64::consts::LN_2)),
+            // d/dx x^(-1/2) = -y^3 / 2.
+            UnaryFn::Rsqrt => T::of(-0.5) * y * y * y,
+            UnaryFn::Sign | UnaryFn::Floor | UnaryFn::Ceil | UnaryFn::Round => zero,
         }
     }
 }
@@ -356,6 +428,14 @@ impl Tensor {
     pub fn tanh(&self) -> Result<Tensor> {
         unary(UnaryFn::Tanh, self)
     }
+
+    pub fn sin(&self) -> Result<Tensor> {
+        unary(UnaryFn::Sin, self)
+    }
+
+    pub fn cos(&self) -> Result<Tensor> {
+        unary(UnaryFn::Cos, self)
+    }
 }
 
 #[cfg(test)]
@@ -370,6 +450,18 @@ mod tests {
         assert_eq!(x.abs().unwrap().to_f64_vec(), vec![2.0, 0.5, 3.0]);
         let s = x.sigmoid().unwrap().to_f64_vec();
         assert!((s[1] - 1.0 / (1.0 + (-0.5f64).exp())).abs() < 1e-15);
+    }
+
+    #[test]
+    fn rounding_and_sign_follow_numpy() {
+        let x = Tensor::from_array(
+            ndarray::arr1(&[-2.5f64, -0.0, 0.5, 1.5, 2.7]).into_dyn(),
+            false,
+        );
+        let round = x.apply(UnaryFn::Round).unwrap().to_f64_vec();
+        assert_eq!(round, vec![-2.0, 0.0, 0.0, 2.0, 3.0]);
+        let sign = x.apply(UnaryFn::Sign).unwrap().to_f64_vec();
+        assert_eq!(sign, vec![-1.0, 0.0, 1.0, 1.0, 1.0]);
     }
 
     #[test]
@@ -405,6 +497,14 @@ mod tests {
             UnaryFn::Softsign,
             UnaryFn::Silu,
             UnaryFn::Selu,
+            UnaryFn::Sin,
+            UnaryFn::Cos,
+            UnaryFn::Arctan,
+            UnaryFn::Sinh,
+            UnaryFn::Cosh,
+            UnaryFn::Expm1,
+            UnaryFn::Sign,
+            UnaryFn::Floor,
         ];
         for f in all {
             check_gradients(&[randn(&[4, 3], 7)], |t| t[0].apply(f).unwrap());
@@ -414,7 +514,15 @@ mod tests {
             .scalar_op(crate::ops::binary::BinaryOp::Add, 0.5, false)
             .unwrap();
         positive.set_requires_grad(true).unwrap();
-        for f in [UnaryFn::Log, UnaryFn::Sqrt, UnaryFn::Powf { exponent: 2.5 }] {
+        for f in [
+            UnaryFn::Log,
+            UnaryFn::Sqrt,
+            UnaryFn::Powf { exponent: 2.5 },
+            UnaryFn::Log1p,
+            UnaryFn::Log2,
+            UnaryFn::Rsqrt,
+            UnaryFn::Tan,
+        ] {
             check_gradients(std::slice::from_ref(&positive), |t| t[0].apply(f).unwrap());
         }
     }

@@ -484,7 +484,50 @@ fn where_(
     guarded(|| Ok(PyTensor::wrap(ops::compare::where_(&condition, &x, &y)?)))
 }
 
+/// Samples of "normal", "uniform" or "truncated_normal" (parameters `a`, `b`: the mean and
+/// standard deviation, or the bounds), from the global generator or from one seeded by
+/// `seed`. Used by `ferrograd.random`.
+#[pyfunction]
+#[pyo3(signature = (distribution, shape, a, b, dtype=None, seed=None))]
+fn _random(
+    distribution: &str,
+    shape: Vec<usize>,
+    a: f64,
+    b: f64,
+    dtype: Option<&Bound<'_, PyAny>>,
+    seed: Option<u64>,
+) -> PyResult<PyTensor> {
+    use creation::RandomDistribution as D;
+    let distribution = match distribution {
+        "normal" => D::Normal { mean: a, stddev: b },
+        "uniform" => D::Uniform { low: a, high: b },
+        "truncated_normal" => D::TruncatedNormal { mean: a, stddev: b },
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "unknown distribution {other:?}"
+            )));
+        }
+    };
+    let dtype = parse_dtype(dtype)?;
+    guarded(|| {
+        Ok(PyTensor::wrap(creation::sample(
+            distribution,
+            &shape,
+            dtype,
+            seed,
+        )?))
+    })
+}
+
+/// A seed drawn from the library's generator (follows `set_seed`).
+#[pyfunction]
+fn _draw_seed() -> u64 {
+    creation::draw_seed()
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_random, m)?)?;
+    m.add_function(wrap_pyfunction!(_draw_seed, m)?)?;
     m.add_function(wrap_pyfunction!(tensor, m)?)?;
     m.add_function(wrap_pyfunction!(zeros, m)?)?;
     m.add_function(wrap_pyfunction!(ones, m)?)?;

@@ -15,6 +15,7 @@ use super::errors::guarded;
 use crate::ops::binary::{BinaryOp, binary};
 use crate::ops::compare::Comparison;
 use crate::ops::index::IndexItem;
+use crate::ops::reduce::arg_extremum;
 use crate::ops::unary::UnaryFn;
 use crate::tensor::Tensor;
 
@@ -80,6 +81,30 @@ fn axes_arg(axis: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<isize>>> {
                 ))
             }),
         },
+    }
+}
+
+/// The axis of a PyTorch-style method, given as `axis=` (numpy, Keras) or `dim=` (PyTorch).
+fn axis_or_dim<'a, 'py>(
+    axis: Option<&'a Bound<'py, PyAny>>,
+    dim: Option<&'a Bound<'py, PyAny>>,
+) -> PyResult<Option<Vec<isize>>> {
+    match (axes_arg(axis)?, axes_arg(dim)?) {
+        (Some(_), Some(_)) => Err(PyTypeError::new_err(
+            "pass the axis as axis= or as dim=, not both",
+        )),
+        (a, d) => Ok(a.or(d)),
+    }
+}
+
+/// A single axis (argmax, cumsum), or None.
+fn single_axis(axes: Option<Vec<isize>>, op: &str) -> PyResult<Option<isize>> {
+    match axes.as_deref() {
+        None => Ok(None),
+        Some([axis]) => Ok(Some(*axis)),
+        Some(many) => Err(PyValueError::new_err(format!(
+            "{op}: expected a single axis, received {many:?}"
+        ))),
     }
 }
 
@@ -961,6 +986,343 @@ impl PyTensor {
     fn clip(&self, min: Option<f64>, max: Option<f64>) -> PyResult<PyTensor> {
         guarded(|| Ok(PyTensor::wrap(self.inner.clip(min, max)?)))
     }
+
+    fn sin(&self) -> PyResult<PyTensor> {
+        self.unary(UnaryFn::Sin)
+    }
+
+    fn cos(&self) -> PyResult<PyTensor> {
+        self.unary(UnaryFn::Cos)
+    }
+
+    fn tan(&self) -> PyResult<PyTensor> {
+        self.unary(UnaryFn::Tan)
+    }
+
+    fn sinh(&self) -> PyResult<PyTensor> {
+        self.unary(UnaryFn::Sinh)
+    }
+
+    fn cosh(&self) -> PyResult<PyTensor> {
+        self.unary(UnaryFn::Cosh)
+    }
+
+    fn expm1(&self) -> PyResult<PyTensor> {
+        self.unary(UnaryFn::Expm1)
+    }
+
+    fn log1p(&self) -> PyResult<PyTensor> {
+        self.unary(UnaryFn::Log1p)
+    }
+
+    fn log2(&self) -> PyResult<PyTensor> {
+        self.unary(UnaryFn::Log2)
+    }
+
+    fn rsqrt(&self) -> PyResult<PyTensor> {
+        self.unary(UnaryFn::Rsqrt)
+    }
+
+    fn sign(&self) -> PyResult<PyTensor> {
+        self.unary(UnaryFn::Sign)
+    }
+
+    fn floor(&self) -> PyResult<PyTensor> {
+        self.unary(UnaryFn::Floor)
+    }
+
+    fn ceil(&self) -> PyResult<PyTensor> {
+        self.unary(UnaryFn::Ceil)
+    }
+
+    fn round(&self) -> PyResult<PyTensor> {
+        self.unary(UnaryFn::Round)
+    }
+
+    /// `self ** exponent` (a number or a tensor, broadcast), as PyTorch's `pow`.
+    fn pow(&self, exponent: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+        self.__pow__(exponent, None)
+    }
+
+    /// The elementwise larger of the two (broadcast); ties send the gradient to `self`.
+    fn maximum(&self, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+        binary_with(BinaryOp::Maximum, &self.inner, other, false)
+    }
+
+    /// The elementwise smaller of the two (broadcast).
+    fn minimum(&self, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
+        binary_with(BinaryOp::Minimum, &self.inner, other, false)
+    }
+
+    /// `clip` under PyTorch's name.
+    #[pyo3(signature = (min=None, max=None))]
+    fn clamp(&self, min: Option<f64>, max: Option<f64>) -> PyResult<PyTensor> {
+        self.clip(min, max)
+    }
+
+    #[pyo3(signature = (axis=None, keepdims=false, *, dim=None, keepdim=None))]
+    fn min(
+        &self,
+        axis: Option<&Bound<'_, PyAny>>,
+        keepdims: bool,
+        dim: Option<&Bound<'_, PyAny>>,
+        keepdim: Option<bool>,
+    ) -> PyResult<PyTensor> {
+        let axes = axis_or_dim(axis, dim)?;
+        let keepdims = keepdim.unwrap_or(keepdims);
+        guarded(|| Ok(PyTensor::wrap(self.inner.min(axes.as_deref(), keepdims)?)))
+    }
+
+    #[pyo3(signature = (axis=None, keepdims=false, *, dim=None, keepdim=None))]
+    fn prod(
+        &self,
+        axis: Option<&Bound<'_, PyAny>>,
+        keepdims: bool,
+        dim: Option<&Bound<'_, PyAny>>,
+        keepdim: Option<bool>,
+    ) -> PyResult<PyTensor> {
+        let axes = axis_or_dim(axis, dim)?;
+        let keepdims = keepdim.unwrap_or(keepdims);
+        guarded(|| Ok(PyTensor::wrap(self.inner.prod(axes.as_deref(), keepdims)?)))
+    }
+
+    /// The position of the largest value (over the flattened tensor when no axis is given),
+    /// as a float tensor without a graph; ties go to the first.
+    #[pyo3(signature = (axis=None, keepdims=false, *, dim=None, keepdim=None))]
+    fn argmax(
+        &self,
+        axis: Option<&Bound<'_, PyAny>>,
+        keepdims: bool,
+        dim: Option<&Bound<'_, PyAny>>,
+        keepdim: Option<bool>,
+    ) -> PyResult<PyTensor> {
+        let axis = single_axis(axis_or_dim(axis, dim)?, "argmax")?;
+        let keepdims = keepdim.unwrap_or(keepdims);
+        guarded(|| {
+            Ok(PyTensor::wrap(arg_extremum(
+                &self.inner,
+                axis,
+                keepdims,
+                true,
+            )?))
+        })
+    }
+
+    /// The position of the smallest value; see `argmax`.
+    #[pyo3(signature = (axis=None, keepdims=false, *, dim=None, keepdim=None))]
+    fn argmin(
+        &self,
+        axis: Option<&Bound<'_, PyAny>>,
+        keepdims: bool,
+        dim: Option<&Bound<'_, PyAny>>,
+        keepdim: Option<bool>,
+    ) -> PyResult<PyTensor> {
+        let axis = single_axis(axis_or_dim(axis, dim)?, "argmin")?;
+        let keepdims = keepdim.unwrap_or(keepdims);
+        guarded(|| {
+            Ok(PyTensor::wrap(arg_extremum(
+                &self.inner,
+                axis,
+                keepdims,
+                false,
+            )?))
+        })
+    }
+
+    /// The running sum along `axis` (over the flattened tensor when None).
+    #[pyo3(signature = (axis=None, *, dim=None))]
+    fn cumsum(
+        &self,
+        axis: Option<&Bound<'_, PyAny>>,
+        dim: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyTensor> {
+        let axis = single_axis(axis_or_dim(axis, dim)?, "cumsum")?;
+        guarded(|| Ok(PyTensor::wrap(self.inner.cumsum(axis)?)))
+    }
+
+    /// The variance, dividing by `n - correction`: PyTorch's default `correction=1` (the
+    /// sample variance); `ferrograd.ops.var` is Keras's population variance.
+    #[pyo3(signature = (axis=None, keepdims=false, *, dim=None, keepdim=None, correction=1.0))]
+    fn var(
+        &self,
+        axis: Option<&Bound<'_, PyAny>>,
+        keepdims: bool,
+        dim: Option<&Bound<'_, PyAny>>,
+        keepdim: Option<bool>,
+        correction: f64,
+    ) -> PyResult<PyTensor> {
+        let axes = axis_or_dim(axis, dim)?;
+        let keepdims = keepdim.unwrap_or(keepdims);
+        guarded(|| {
+            Ok(PyTensor::wrap(self.inner.var(
+                axes.as_deref(),
+                keepdims,
+                correction,
+            )?))
+        })
+    }
+
+    /// The standard deviation; see `var`.
+    #[pyo3(signature = (axis=None, keepdims=false, *, dim=None, keepdim=None, correction=1.0))]
+    fn std(
+        &self,
+        axis: Option<&Bound<'_, PyAny>>,
+        keepdims: bool,
+        dim: Option<&Bound<'_, PyAny>>,
+        keepdim: Option<bool>,
+        correction: f64,
+    ) -> PyResult<PyTensor> {
+        let axes = axis_or_dim(axis, dim)?;
+        let keepdims = keepdim.unwrap_or(keepdims);
+        guarded(|| {
+            Ok(PyTensor::wrap(self.inner.std(
+                axes.as_deref(),
+                keepdims,
+                correction,
+            )?))
+        })
+    }
+
+    /// The `p`-norm of the elements over `dim` (all of them by default) taken as one vector.
+    #[pyo3(signature = (p=2.0, dim=None, keepdim=false))]
+    fn norm(&self, p: f64, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<PyTensor> {
+        let axes = axes_arg(dim)?;
+        guarded(|| {
+            Ok(PyTensor::wrap(self.inner.vector_norm(
+                p,
+                axes.as_deref(),
+                keepdim,
+            )?))
+        })
+    }
+
+    /// A new axis of size 1 at `dim` (negative counts from the end of the result).
+    fn unsqueeze(&self, dim: isize) -> PyResult<PyTensor> {
+        let rank = self.inner.ndim() as isize + 1;
+        let at = if dim < 0 { dim + rank } else { dim };
+        if !(0..rank).contains(&at) {
+            return Err(PyValueError::new_err(format!(
+                "unsqueeze: dim {dim} is out of range for a result of {rank} dimensions"
+            )));
+        }
+        let mut shape: Vec<isize> = self.inner.shape().iter().map(|&d| d as isize).collect();
+        shape.insert(at as usize, 1);
+        guarded(|| Ok(PyTensor::wrap(self.inner.reshape(&shape)?)))
+    }
+
+    /// Turns gradient tracking on (or off) for this leaf and returns it, as in PyTorch.
+    #[pyo3(signature = (requires_grad=true))]
+    fn requires_grad_(slf: Bound<'_, Self>, requires_grad: bool) -> PyResult<Bound<'_, Self>> {
+        slf.get().inner.set_requires_grad(requires_grad)?;
+        Ok(slf)
+    }
+
+    /// The number of in-place changes made to this tensor (PyTorch's `_version`).
+    #[getter(_version)]
+    fn version(&self) -> u64 {
+        self.inner.version()
+    }
+
+    /// Sets every element to zero in place and returns the tensor.
+    fn zero_(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
+        guarded(|| Ok(slf.get().inner.fill_in_place(0.0)?))?;
+        Ok(slf)
+    }
+
+    /// Sets every element to `value` in place and returns the tensor.
+    fn fill_(slf: Bound<'_, Self>, value: f64) -> PyResult<Bound<'_, Self>> {
+        guarded(|| Ok(slf.get().inner.fill_in_place(value)?))?;
+        Ok(slf)
+    }
+
+    /// Copies `src` (broadcast to this tensor's shape) into this tensor and returns it.
+    fn copy_<'py>(slf: Bound<'py, Self>, src: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
+        let source = tensor_arg(src, slf.get().inner.dtype())?;
+        guarded(|| Ok(slf.get().inner.copy_in_place(&source)?))?;
+        Ok(slf)
+    }
+
+    /// `self += alpha * other` in place; returns the tensor.
+    #[pyo3(signature = (other, *, alpha=1.0))]
+    fn add_<'py>(
+        slf: Bound<'py, Self>,
+        other: &Bound<'py, PyAny>,
+        alpha: f64,
+    ) -> PyResult<Bound<'py, Self>> {
+        slf.get().in_place(BinaryOp::Add, other, alpha)?;
+        Ok(slf)
+    }
+
+    /// `self -= alpha * other` in place; returns the tensor.
+    #[pyo3(signature = (other, *, alpha=1.0))]
+    fn sub_<'py>(
+        slf: Bound<'py, Self>,
+        other: &Bound<'py, PyAny>,
+        alpha: f64,
+    ) -> PyResult<Bound<'py, Self>> {
+        slf.get().in_place(BinaryOp::Sub, other, alpha)?;
+        Ok(slf)
+    }
+
+    /// `self *= other` in place; returns the tensor.
+    fn mul_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
+        slf.get().in_place(BinaryOp::Mul, other, 1.0)?;
+        Ok(slf)
+    }
+
+    /// `self /= other` in place; returns the tensor.
+    fn div_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
+        slf.get().in_place(BinaryOp::Div, other, 1.0)?;
+        Ok(slf)
+    }
+
+    /// `clamp` in place; returns the tensor.
+    #[pyo3(signature = (min=None, max=None))]
+    fn clamp_(
+        slf: Bound<'_, Self>,
+        min: Option<f64>,
+        max: Option<f64>,
+    ) -> PyResult<Bound<'_, Self>> {
+        let tensor = &slf.get().inner;
+        guarded(|| {
+            let clipped = {
+                let _guard = crate::autograd::no_grad();
+                tensor.detach().clip(min, max)?
+            };
+            Ok(tensor.copy_in_place(&clipped)?)
+        })?;
+        Ok(slf)
+    }
+
+    fn __iadd__(&self, other: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.in_place(BinaryOp::Add, other, 1.0)
+    }
+
+    fn __isub__(&self, other: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.in_place(BinaryOp::Sub, other, 1.0)
+    }
+
+    fn __imul__(&self, other: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.in_place(BinaryOp::Mul, other, 1.0)
+    }
+
+    fn __itruediv__(&self, other: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.in_place(BinaryOp::Div, other, 1.0)
+    }
+
+    /// `t[index] = value`: writes `value` (broadcast to the selection) in place, with the
+    /// indexing rules of `t[index]`.
+    fn __setitem__(&self, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let items = match key.cast::<PyTuple>() {
+            Ok(tuple) => tuple
+                .iter()
+                .map(|i| parse_index_item(&i))
+                .collect::<PyResult<Vec<_>>>()?,
+            Err(_) => vec![parse_index_item(key)?],
+        };
+        let value = tensor_arg(value, self.inner.dtype())?;
+        guarded(|| Ok(self.inner.assign_index(&items, &value)?))
+    }
 }
 
 /// The iterator over a tensor's rows.
@@ -1002,6 +1364,21 @@ fn shape_repr(shape: &[usize]) -> String {
 }
 
 impl PyTensor {
+    /// `self op= alpha * other` (alpha only for + and -).
+    fn in_place(&self, op: BinaryOp, other: &Bound<'_, PyAny>, alpha: f64) -> PyResult<()> {
+        guarded(|| {
+            match to_operand(other, &self.inner)? {
+                Operand::Scalar(s) => self.inner.scalar_in_place(op, s * alpha)?,
+                Operand::Tensor(t) if alpha == 1.0 => self.inner.binary_in_place(op, &t)?,
+                Operand::Tensor(t) => {
+                    let scaled = t.scalar_op(BinaryOp::Mul, alpha, false)?;
+                    self.inner.binary_in_place(op, &scaled)?
+                }
+            }
+            Ok(())
+        })
+    }
+
     fn unary(&self, f: UnaryFn) -> PyResult<PyTensor> {
         guarded(|| Ok(PyTensor::wrap(self.inner.apply(f)?)))
     }

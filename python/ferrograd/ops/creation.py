@@ -1,0 +1,152 @@
+"""Tensors made from shapes and ranges, with Keras's names and arguments. They hold float32
+unless ``dtype`` says float64 (ferrograd's tensors hold floats; integer dtypes give float32
+holding whole numbers)."""
+
+from typing import Any
+
+import numpy as np
+
+from ferrograd import _core
+from ferrograd._core import Tensor
+from ferrograd.ops._convert import integer_array, normalize_axis, shape_of, to_tensor
+
+
+def _float_dtype(dtype: Any, default: str = "float32") -> str:
+    """ferrograd's dtype for a Keras ``dtype`` argument: float64 stays, any other real dtype
+    (float16, int32, bool, ...) is float32."""
+    if dtype is None:
+        return default
+    kind = np.dtype(dtype)
+    return "float64" if kind == np.float64 else "float32"
+
+
+def _shape(op: str, shape: Any) -> tuple[int, ...]:
+    dims = (shape,) if isinstance(shape, int | np.integer) else tuple(shape)
+    if any(int(d) < 0 for d in dims):
+        raise ValueError(f"{op}: a shape cannot have negative dimensions, received {dims}")
+    return tuple(int(d) for d in dims)
+
+
+def zeros(shape: Any, dtype: Any = None) -> Tensor:
+    """A tensor of zeros. Example: ``ops.zeros((2, 3)).shape`` is ``(2, 3)``.
+
+    Args:
+        shape: An int or a tuple of ints.
+        dtype: "float32" (default) or "float64".
+    """
+    return _core.zeros(_shape("zeros", shape), dtype=_float_dtype(dtype))
+
+
+def ones(shape: Any, dtype: Any = None) -> Tensor:
+    """A tensor of ones. Example: ``ops.ones(2).tolist()`` is ``[1.0, 1.0]``."""
+    return _core.ones(_shape("ones", shape), dtype=_float_dtype(dtype))
+
+
+def full(shape: Any, fill_value: Any, dtype: Any = None) -> Tensor:
+    """A tensor filled with ``fill_value`` (a number, or an array broadcast to ``shape``).
+
+    Example:
+        >>> ops.full((2,), 7.0).tolist()
+        [7.0, 7.0]
+    """
+    dims = _shape("full", shape)
+    if np.ndim(fill_value) == 0 and not isinstance(fill_value, Tensor):
+        return _core.full(dims, float(fill_value), dtype=_float_dtype(dtype))
+    value = to_tensor(fill_value, _float_dtype(dtype, str(to_tensor(fill_value).dtype)))
+    return value + _core.zeros(dims, dtype=value.dtype)
+
+
+def zeros_like(x: Any, dtype: Any = None) -> Tensor:
+    """Zeros of ``x``'s shape (and dtype, unless given)."""
+    return zeros(shape_of(x), dtype or _like_dtype(x))
+
+
+def ones_like(x: Any, dtype: Any = None) -> Tensor:
+    """Ones of ``x``'s shape (and dtype, unless given)."""
+    return ones(shape_of(x), dtype or _like_dtype(x))
+
+
+def full_like(x: Any, fill_value: Any, dtype: Any = None) -> Tensor:
+    """``fill_value`` in ``x``'s shape (and dtype, unless given)."""
+    return full(shape_of(x), fill_value, dtype or _like_dtype(x))
+
+
+def _like_dtype(x: Any) -> str:
+    dtype = np.dtype(getattr(x, "dtype", np.float32))
+    return "float64" if dtype == np.float64 else "float32"
+
+
+def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> Tensor:
+    """``start, start + step, ...`` below ``stop`` (``arange(n)``: 0 to n - 1).
+
+    Example:
+        >>> ops.arange(1, 7, 2).tolist()
+        [1.0, 3.0, 5.0]
+    """
+    if stop is None:
+        start, stop = 0, start
+    return _core.arange(float(start), float(stop), float(step), dtype=_float_dtype(dtype))
+
+
+def linspace(
+    start: Any,
+    stop: Any,
+    num: int = 50,
+    endpoint: bool = True,
+    retstep: bool = False,
+    dtype: Any = None,
+    axis: int = 0,
+) -> Any:
+    """``num`` evenly spaced numbers from ``start`` to ``stop`` (included when ``endpoint``).
+    ``start`` and ``stop`` are numbers; ``axis`` must be 0.
+
+    Example:
+        >>> ops.linspace(0.0, 1.0, 3).tolist()
+        [0.0, 0.5, 1.0]
+    """
+    if np.ndim(start) or np.ndim(stop) or axis != 0:
+        raise ValueError("linspace: only number bounds (and axis=0) are supported")
+    if int(num) < 0:
+        raise ValueError(f"linspace: num must be non-negative, received num={num}")
+    values, step = np.linspace(float(start), float(stop), int(num), endpoint=endpoint, retstep=True)
+    out = _core.tensor(values, dtype=_float_dtype(dtype))
+    return (out, step) if retstep else out
+
+
+def eye(N: int, M: int | None = None, k: int = 0, dtype: Any = None) -> Tensor:  # noqa: N803
+    """An ``N x M`` matrix with ones on diagonal ``k`` (the main one by default).
+
+    Example:
+        >>> ops.eye(2).tolist()
+        [[1.0, 0.0], [0.0, 1.0]]
+    """
+    return _core.tensor(
+        np.eye(int(N), None if M is None else int(M), int(k)), dtype=_float_dtype(dtype)
+    )
+
+
+def identity(n: int, dtype: Any = None) -> Tensor:
+    """The ``n x n`` identity matrix."""
+    return eye(n, dtype=dtype)
+
+
+def one_hot(
+    x: Any, num_classes: int, axis: int = -1, dtype: Any = None, sparse: bool = False
+) -> Tensor:
+    """Class indices as one-hot vectors along a new ``axis``; indices outside
+    ``[0, num_classes)`` give all-zero vectors, as in Keras.
+
+    Example:
+        >>> ops.one_hot([0, 2], 3).tolist()
+        [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
+    """
+    if sparse:
+        raise ValueError("one_hot: sparse=True is not supported")
+    labels = integer_array("one_hot", "x", x)
+    if int(num_classes) <= 0:
+        raise ValueError(f"one_hot: num_classes must be positive, received {num_classes}")
+    rank = labels.ndim + 1
+    axis = normalize_axis("one_hot", axis, rank, labels.shape)
+    encoded = (labels[..., None] == np.arange(int(num_classes))).astype(np.float64)
+    encoded = np.moveaxis(encoded, -1, axis)
+    return _core.tensor(encoded, dtype=_float_dtype(dtype))
