@@ -9,6 +9,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = Path(os.environ.get("FERROGRAD_DATA", ROOT.parent / "shared" / "datasets"))
 os.environ.setdefault("FERROGRAD_DATA", str(DATASETS))
+# Keras 3 (in the test extra) runs on PyTorch, also in the test extra; a backend is chosen once
+# per process, at its first import, so it is set here before any test imports Keras.
+os.environ.setdefault("KERAS_BACKEND", "torch")
 
 
 @pytest.fixture(autouse=True)

@@ -2,8 +2,6 @@
 installed), float64 finite-difference gradients for every differentiable op with broadcast
 shapes and negative axes, and a ValueError naming the op and the shapes for bad input."""
 
-import os
-
 import numpy as np
 import pytest
 from gradcheck import check_gradients
@@ -11,9 +9,8 @@ from gradcheck import check_gradients
 import ferrograd as fg
 from ferrograd import ops
 
-# Keras is optional: its comparison is skipped without it. Its default backend, TensorFlow, is
-# not one of our test dependencies; JAX is.
-os.environ.setdefault("KERAS_BACKEND", "jax")
+# Keras is optional: its comparison is skipped without it. tests/conftest.py picks its backend
+# (PyTorch, from the test extra).
 try:
     import keras
     import keras.ops as kops
