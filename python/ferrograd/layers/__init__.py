@@ -6,6 +6,7 @@ new layer is its file and one import line here.
 """
 
 from ferrograd.layers.activation import Activation
+from ferrograd.layers.activity_regularization import ActivityRegularization
 from ferrograd.layers.add import Add, add
 from ferrograd.layers.average import Average, average
 from ferrograd.layers.average_pooling1d import AveragePooling1D, AvgPool1D
@@ -21,6 +22,8 @@ from ferrograd.layers.dropout import Dropout
 from ferrograd.layers.elu import ELU
 from ferrograd.layers.embedding import Embedding
 from ferrograd.layers.flatten import Flatten
+from ferrograd.layers.gaussian_dropout import GaussianDropout
+from ferrograd.layers.gaussian_noise import GaussianNoise
 from ferrograd.layers.global_average_pooling1d import GlobalAveragePooling1D, GlobalAvgPool1D
 from ferrograd.layers.global_average_pooling2d import GlobalAveragePooling2D, GlobalAvgPool2D
 from ferrograd.layers.global_max_pooling1d import GlobalMaxPool1D, GlobalMaxPooling1D
@@ -33,6 +36,7 @@ from ferrograd.layers.layer import Layer
 from ferrograd.layers.layer_normalization import LayerNormalization
 from ferrograd.layers.leaky_relu import LeakyReLU
 from ferrograd.layers.lstm import LSTM
+from ferrograd.layers.masking import Masking
 from ferrograd.layers.max_pooling1d import MaxPool1D, MaxPooling1D
 from ferrograd.layers.max_pooling2d import MaxPool2D, MaxPooling2D
 from ferrograd.layers.maximum import Maximum, maximum
@@ -42,15 +46,18 @@ from ferrograd.layers.permute import Permute
 from ferrograd.layers.prelu import PReLU
 from ferrograd.layers.relu import ReLU
 from ferrograd.layers.repeat_vector import RepeatVector
+from ferrograd.layers.rescaling import Rescaling
 from ferrograd.layers.reshape import Reshape
 from ferrograd.layers.simple_rnn import SimpleRNN
 from ferrograd.layers.softmax import Softmax
 from ferrograd.layers.subtract import Subtract, subtract
+from ferrograd.layers.time_distributed import TimeDistributed
 from ferrograd.layers.up_sampling1d import UpSampling1D
 from ferrograd.layers.up_sampling2d import UpSampling2D
 
 __all__ = [
     "Activation",
+    "ActivityRegularization",
     "Add",
     "Average",
     "AveragePooling1D",
@@ -71,6 +78,8 @@ __all__ = [
     "Embedding",
     "Flatten",
     "GRU",
+    "GaussianDropout",
+    "GaussianNoise",
     "GlobalAveragePooling1D",
     "GlobalAveragePooling2D",
     "GlobalAvgPool1D",
@@ -87,6 +96,7 @@ __all__ = [
     "Layer",
     "LayerNormalization",
     "LeakyReLU",
+    "Masking",
     "MaxPool1D",
     "MaxPool2D",
     "MaxPooling1D",
@@ -98,10 +108,12 @@ __all__ = [
     "Permute",
     "ReLU",
     "RepeatVector",
+    "Rescaling",
     "Reshape",
     "SimpleRNN",
     "Softmax",
     "Subtract",
+    "TimeDistributed",
     "UpSampling1D",
     "UpSampling2D",
     "add",

@@ -2,6 +2,7 @@
 //! after the Keras class in snake_case, as is the Python class's file.
 
 mod activation;
+mod activity_regularization;
 mod add;
 mod average;
 mod average_pooling1d;
@@ -17,6 +18,8 @@ mod dropout;
 mod elu;
 mod embedding;
 mod flatten;
+mod gaussian_dropout;
+mod gaussian_noise;
 mod global_average_pooling1d;
 mod global_average_pooling2d;
 mod global_max_pooling1d;
@@ -26,6 +29,7 @@ mod identity;
 mod layer_normalization;
 mod leaky_relu;
 mod lstm;
+mod masking;
 mod max_pooling1d;
 mod max_pooling2d;
 mod maximum;
@@ -36,11 +40,13 @@ mod permute;
 mod prelu;
 mod relu;
 mod repeat_vector;
+mod rescaling;
 mod reshape;
 mod rnn;
 mod simple_rnn;
 mod softmax;
 mod subtract;
+mod time_distributed;
 mod up_sampling1d;
 mod up_sampling2d;
 
