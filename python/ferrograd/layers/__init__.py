@@ -13,6 +13,7 @@ from ferrograd.layers.average_pooling1d import AveragePooling1D, AvgPool1D
 from ferrograd.layers.average_pooling2d import AveragePooling2D, AvgPool2D
 from ferrograd.layers.batch_normalization import BatchNormalization
 from ferrograd.layers.bidirectional import Bidirectional
+from ferrograd.layers.category_encoding import CategoryEncoding
 from ferrograd.layers.concatenate import Concatenate, concatenate
 from ferrograd.layers.conv1d import Conv1D, Convolution1D
 from ferrograd.layers.conv2d import Conv2D, Convolution2D
@@ -31,6 +32,7 @@ from ferrograd.layers.global_max_pooling2d import GlobalMaxPool2D, GlobalMaxPool
 from ferrograd.layers.gru import GRU
 from ferrograd.layers.identity import Identity
 from ferrograd.layers.input_layer import Input, InputLayer
+from ferrograd.layers.integer_lookup import IntegerLookup
 from ferrograd.layers.keras_tensor import KerasTensor
 from ferrograd.layers.layer import Layer
 from ferrograd.layers.layer_normalization import LayerNormalization
@@ -42,6 +44,7 @@ from ferrograd.layers.max_pooling2d import MaxPool2D, MaxPooling2D
 from ferrograd.layers.maximum import Maximum, maximum
 from ferrograd.layers.minimum import Minimum, minimum
 from ferrograd.layers.multiply import Multiply, multiply
+from ferrograd.layers.normalization import Normalization
 from ferrograd.layers.permute import Permute
 from ferrograd.layers.prelu import PReLU
 from ferrograd.layers.relu import ReLU
@@ -50,10 +53,12 @@ from ferrograd.layers.rescaling import Rescaling
 from ferrograd.layers.reshape import Reshape
 from ferrograd.layers.simple_rnn import SimpleRNN
 from ferrograd.layers.softmax import Softmax
+from ferrograd.layers.string_lookup import StringLookup
 from ferrograd.layers.subtract import Subtract, subtract
 from ferrograd.layers.time_distributed import TimeDistributed
 from ferrograd.layers.up_sampling1d import UpSampling1D
 from ferrograd.layers.up_sampling2d import UpSampling2D
+from ferrograd.preprocessing import TextVectorization
 
 __all__ = [
     "Activation",
@@ -66,6 +71,7 @@ __all__ = [
     "AvgPool2D",
     "BatchNormalization",
     "Bidirectional",
+    "CategoryEncoding",
     "Concatenate",
     "Conv1D",
     "Conv2D",
@@ -91,6 +97,7 @@ __all__ = [
     "Identity",
     "Input",
     "InputLayer",
+    "IntegerLookup",
     "KerasTensor",
     "LSTM",
     "Layer",
@@ -104,6 +111,7 @@ __all__ = [
     "Maximum",
     "Minimum",
     "Multiply",
+    "Normalization",
     "PReLU",
     "Permute",
     "ReLU",
@@ -112,7 +120,9 @@ __all__ = [
     "Reshape",
     "SimpleRNN",
     "Softmax",
+    "StringLookup",
     "Subtract",
+    "TextVectorization",
     "TimeDistributed",
     "UpSampling1D",
     "UpSampling2D",

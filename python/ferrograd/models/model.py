@@ -483,6 +483,17 @@ class Model(WeightViews):
     def _prepare(self, x, y=None, **kwargs) -> PreparedData:
         """``prepare`` the data, as lists of arrays (one per input and output) for a model with
         several inputs or outputs."""
+        string_steps = getattr(self, "_string_steps", None)
+        if string_steps:
+            # A Sequential model that starts with TextVectorization/StringLookup: their string
+            # step runs here, in Python, before the numeric graph sees the data.
+            x = _run_steps(string_steps, x)
+            validation_data = kwargs.get("validation_data")
+            if isinstance(validation_data, (list, tuple)) and validation_data:
+                kwargs["validation_data"] = (
+                    _run_steps(string_steps, validation_data[0]),
+                    *validation_data[1:],
+                )
         if self._is_multi():
             inputs, outputs = self._io_names()
             return prepare_columns(
@@ -829,6 +840,12 @@ class Model(WeightViews):
     def save(self, filepath, include_optimizer=True) -> None:
         """Saves the architecture, the compile settings, the weights and (by default) the
         optimizer's state in one file, atomically; see ``ferrograd.saving``."""
+        if getattr(self, "_string_steps", None):
+            raise ValueError(
+                "this model starts with a string preprocessing step (TextVectorization, "
+                "StringLookup, IntegerLookup) that runs in Python and has no place in a model "
+                "file; save the model without it and keep the step's get_config()/vocabulary"
+            )
         saving.save_model(self, filepath, include_optimizer=include_optimizer)
 
     def save_weights(self, filepath) -> None:
@@ -863,3 +880,10 @@ class Model(WeightViews):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r}, built={self.built}>"
+
+
+def _run_steps(steps, x):
+    """``x`` through the string preprocessing steps, in order (ids as float arrays)."""
+    for step in steps:
+        x = step(x)
+    return x
