@@ -57,7 +57,8 @@ class _RNN(MaskAwareLayer):
                 raise ValueError(f"{name} must be a number in [0, 1). Received: {name}={rate!r}")
         if stateful:
             raise ValueError(
-                "stateful=True is not supported: each call starts from zero states. Received: "
+                "stateful=True is not supported: each call starts from zero states or its "
+                "initial_state=[...]. Received: "
                 "stateful=True"
             )
         self.units = units
