@@ -125,6 +125,10 @@ class TextVectorization:
             each call's texts to its longest).
         vocabulary: a list of tokens to use instead of ``adapt``.
 
+    It is also ``fg.layers.TextVectorization``, and may start a ``Sequential`` model that is
+    then fit and asked to predict on arrays of strings: its string step runs in Python on the
+    data before the numeric graph (it is not part of the graph, nor of saved model files).
+
     Examples:
         >>> vectorizer = TextVectorization(output_sequence_length=4)
         >>> vectorizer.adapt(["the cat sat", "the dog"])
@@ -133,6 +137,9 @@ class TextVectorization:
         >>> vectorizer(["The bird sat."])
         array([[2, 1, 3, 0]])
     """
+
+    #: As a model's first layer, its string step runs on the data before the numeric graph.
+    _runs_before_graph = True
 
     def __init__(
         self,

@@ -6,12 +6,14 @@ new layer is its file and one import line here.
 """
 
 from ferrograd.layers.activation import Activation
+from ferrograd.layers.activity_regularization import ActivityRegularization
 from ferrograd.layers.add import Add, add
 from ferrograd.layers.average import Average, average
 from ferrograd.layers.average_pooling1d import AveragePooling1D, AvgPool1D
 from ferrograd.layers.average_pooling2d import AveragePooling2D, AvgPool2D
 from ferrograd.layers.batch_normalization import BatchNormalization
 from ferrograd.layers.bidirectional import Bidirectional
+from ferrograd.layers.category_encoding import CategoryEncoding
 from ferrograd.layers.concatenate import Concatenate, concatenate
 from ferrograd.layers.conv1d import Conv1D, Convolution1D
 from ferrograd.layers.conv1d_transpose import Conv1DTranspose, Convolution1DTranspose
@@ -26,6 +28,8 @@ from ferrograd.layers.dropout import Dropout
 from ferrograd.layers.elu import ELU
 from ferrograd.layers.embedding import Embedding
 from ferrograd.layers.flatten import Flatten
+from ferrograd.layers.gaussian_dropout import GaussianDropout
+from ferrograd.layers.gaussian_noise import GaussianNoise
 from ferrograd.layers.global_average_pooling1d import GlobalAveragePooling1D, GlobalAvgPool1D
 from ferrograd.layers.global_average_pooling2d import GlobalAveragePooling2D, GlobalAvgPool2D
 from ferrograd.layers.global_max_pooling1d import GlobalMaxPool1D, GlobalMaxPooling1D
@@ -33,34 +37,42 @@ from ferrograd.layers.global_max_pooling2d import GlobalMaxPool2D, GlobalMaxPool
 from ferrograd.layers.gru import GRU
 from ferrograd.layers.identity import Identity
 from ferrograd.layers.input_layer import Input, InputLayer
+from ferrograd.layers.integer_lookup import IntegerLookup
 from ferrograd.layers.keras_tensor import KerasTensor
 from ferrograd.layers.layer import Layer
 from ferrograd.layers.layer_normalization import LayerNormalization
 from ferrograd.layers.leaky_relu import LeakyReLU
 from ferrograd.layers.lstm import LSTM
+from ferrograd.layers.masking import Masking
 from ferrograd.layers.max_pooling1d import MaxPool1D, MaxPooling1D
 from ferrograd.layers.max_pooling2d import MaxPool2D, MaxPooling2D
 from ferrograd.layers.maximum import Maximum, maximum
 from ferrograd.layers.minimum import Minimum, minimum
 from ferrograd.layers.multiply import Multiply, multiply
+from ferrograd.layers.normalization import Normalization
 from ferrograd.layers.permute import Permute
 from ferrograd.layers.prelu import PReLU
 from ferrograd.layers.relu import ReLU
 from ferrograd.layers.repeat_vector import RepeatVector
+from ferrograd.layers.rescaling import Rescaling
 from ferrograd.layers.reshape import Reshape
 from ferrograd.layers.separable_conv2d import SeparableConv2D, SeparableConvolution2D
 from ferrograd.layers.simple_rnn import SimpleRNN
 from ferrograd.layers.softmax import Softmax
 from ferrograd.layers.spatial_dropout1d import SpatialDropout1D
 from ferrograd.layers.spatial_dropout2d import SpatialDropout2D
+from ferrograd.layers.string_lookup import StringLookup
 from ferrograd.layers.subtract import Subtract, subtract
+from ferrograd.layers.time_distributed import TimeDistributed
 from ferrograd.layers.up_sampling1d import UpSampling1D
 from ferrograd.layers.up_sampling2d import UpSampling2D
 from ferrograd.layers.zero_padding1d import ZeroPadding1D
 from ferrograd.layers.zero_padding2d import ZeroPadding2D
+from ferrograd.preprocessing import TextVectorization
 
 __all__ = [
     "Activation",
+    "ActivityRegularization",
     "Add",
     "Average",
     "AveragePooling1D",
@@ -69,6 +81,7 @@ __all__ = [
     "AvgPool2D",
     "BatchNormalization",
     "Bidirectional",
+    "CategoryEncoding",
     "Concatenate",
     "Conv1D",
     "Conv1DTranspose",
@@ -88,6 +101,8 @@ __all__ = [
     "Embedding",
     "Flatten",
     "GRU",
+    "GaussianDropout",
+    "GaussianNoise",
     "GlobalAveragePooling1D",
     "GlobalAveragePooling2D",
     "GlobalAvgPool1D",
@@ -99,11 +114,13 @@ __all__ = [
     "Identity",
     "Input",
     "InputLayer",
+    "IntegerLookup",
     "KerasTensor",
     "LSTM",
     "Layer",
     "LayerNormalization",
     "LeakyReLU",
+    "Masking",
     "MaxPool1D",
     "MaxPool2D",
     "MaxPooling1D",
@@ -111,10 +128,12 @@ __all__ = [
     "Maximum",
     "Minimum",
     "Multiply",
+    "Normalization",
     "PReLU",
     "Permute",
     "ReLU",
     "RepeatVector",
+    "Rescaling",
     "Reshape",
     "SeparableConv2D",
     "SeparableConvolution2D",
@@ -122,7 +141,10 @@ __all__ = [
     "Softmax",
     "SpatialDropout1D",
     "SpatialDropout2D",
+    "StringLookup",
     "Subtract",
+    "TextVectorization",
+    "TimeDistributed",
     "UpSampling1D",
     "UpSampling2D",
     "ZeroPadding1D",

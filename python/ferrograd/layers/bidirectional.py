@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ferrograd.layers.masking import MaskAwareLayer
+from ferrograd.layers.mask_tracking import MaskAwareLayer
 from ferrograd.layers.rnn import _RNN
 
 

@@ -7,7 +7,7 @@ import numpy as np
 from ferrograd import initializers, regularizers
 from ferrograd._core import Tensor
 from ferrograd.layers.layer import regularizer_settings
-from ferrograd.layers.masking import MaskAwareLayer
+from ferrograd.layers.mask_tracking import MaskAwareLayer
 
 
 class Embedding(MaskAwareLayer):

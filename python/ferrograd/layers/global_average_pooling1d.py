@@ -3,7 +3,7 @@ steps."""
 
 from __future__ import annotations
 
-from ferrograd.layers.masking import MaskAwareLayer
+from ferrograd.layers.mask_tracking import MaskAwareLayer
 
 
 class GlobalAveragePooling1D(MaskAwareLayer):

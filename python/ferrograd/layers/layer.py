@@ -297,8 +297,8 @@ def regularizer_settings(regularizer):
 
 
 def check_call_kwargs(layer, kwargs: dict) -> None:
-    """Refuses the call arguments a layer does not take, naming them; ``initial_state`` is
-    Keras's but not supported by the recurrent kernels yet.
+    """Refuses the call arguments a layer does not take, naming them (``initial_state`` belongs
+    to the recurrent layers).
 
     Args:
         layer: the layer being called.
@@ -309,8 +309,8 @@ def check_call_kwargs(layer, kwargs: dict) -> None:
     """
     if "initial_state" in kwargs:
         raise ValueError(
-            f"layer {layer.name!r}: initial_state= is not supported yet (the recurrent kernels "
-            "start from zero states)"
+            f"layer {layer.name!r}: initial_state= is taken by SimpleRNN, LSTM and GRU only "
+            f"(not by {type(layer).__name__})"
         )
     if kwargs:
         raise TypeError(

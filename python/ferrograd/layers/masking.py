@@ -1,84 +1,52 @@
-"""Masks that travel with eager tensors, as Keras attaches ``_keras_mask`` to a tensor.
+"""``Masking``: marks padded time steps (all features equal to ``mask_value``) so that the
+recurrent layers after it skip them.
 
-When a layer that makes a mask (``Embedding(mask_zero=True)``, a recurrent layer returning
-sequences) is called on tensors, its output remembers the mask, and the next mask-aware layer
-called on that output uses it. Inside a model the Rust graph carries masks itself.
+(The machinery that carries masks with eager tensors is in ``mask_tracking``; its names are
+re-exported here for code written against the earlier module.)
 """
 
 from __future__ import annotations
 
-import weakref
+import math
 
-import numpy as np
-
-from ferrograd import _core
-from ferrograd._core import Tensor
-from ferrograd.layers.keras_tensor import KerasTensor
-from ferrograd.layers.layer import Layer, check_call_kwargs
-
-# id(tensor) -> (weak reference to it, mask); entries leave when their tensor is freed.
-_masks: dict[int, tuple[weakref.ref, np.ndarray]] = {}
+from ferrograd.layers.mask_tracking import (  # noqa: F401  (re-exported, see above)
+    MaskAwareLayer,
+    as_mask_array,
+    attach_mask,
+    mask_of,
+)
 
 
-def attach_mask(tensor: Tensor, mask) -> None:
-    """Remembers ``mask`` (a (batch, time) boolean array, or None for no mask) for ``tensor``."""
-    key = id(tensor)
-    if mask is None:
-        _masks.pop(key, None)
-        return
+class Masking(MaskAwareLayer):
+    """Masks the time steps of a ``(batch, time, features)`` input whose features all equal
+    ``mask_value``: the layers downstream that use masks (``LSTM``, ``GRU``, ``SimpleRNN``,
+    ``GlobalAveragePooling1D``...) skip those steps, and the output has them zeroed, as Keras's
+    ``inputs * any(inputs != mask_value, axis=-1)``.
 
-    def forget(_reference, key=key):
-        _masks.pop(key, None)
+    Args:
+        mask_value: the padding value (default 0.0).
 
-    _masks[key] = (weakref.ref(tensor, forget), np.asarray(mask, dtype=bool))
+    Input shape: ``(batch, time, features)``. Output shape: the same.
 
+    Example:
+        >>> x = np.array([[[1.0], [0.0], [2.0]]], dtype="float32")
+        >>> layers.Masking()(x).numpy().ravel()
+        array([1., 0., 2.], dtype=float32)
+        >>> model = fg.Sequential([fg.Input((3, 1)), layers.Masking(), layers.LSTM(4)])
+    """
 
-def mask_of(tensor):
-    """The mask remembered for ``tensor``, or None."""
-    entry = _masks.get(id(tensor))
-    if entry is None or entry[0]() is not tensor:
-        return None
-    return entry[1]
+    kind = "Masking"
 
+    def __init__(self, mask_value=0.0, **kwargs):
+        super().__init__(**kwargs)
+        if (
+            not isinstance(mask_value, (int, float))
+            or isinstance(mask_value, bool)
+            or math.isnan(mask_value)
+        ):
+            raise ValueError(f"Masking: mask_value must be a number. Received: {mask_value!r}")
+        self.mask_value = float(mask_value)
 
-def as_mask_array(mask, batch_time: tuple):
-    """``mask`` (array-like or Tensor of booleans or 0/1) as a C-contiguous bool array of shape
-    ``batch_time``, or None."""
-    if mask is None:
-        return None
-    if isinstance(mask, Tensor):
-        mask = mask.numpy()
-    array = np.ascontiguousarray(np.asarray(mask), dtype=bool)
-    if array.shape != tuple(batch_time):
-        raise ValueError(
-            f"the mask must have shape (batch, time) = {tuple(batch_time)}, received a mask of "
-            f"shape {array.shape}"
-        )
-    return array
-
-
-class MaskAwareLayer(Layer):
-    """A layer that reads and makes (batch, time) masks when called on tensors, and may return
-    several outputs there (a recurrent layer's final states)."""
-
-    def __call__(self, inputs, training=None, mask=None, **kwargs):
-        check_call_kwargs(self, kwargs)
-        if isinstance(inputs, KerasTensor):
-            if mask is not None:
-                raise ValueError(
-                    "mask= is for calls on tensors; in a model the mask comes from the layers "
-                    "before (e.g. Embedding(mask_zero=True))"
-                )
-            return super().__call__(inputs, training)
-        if not isinstance(inputs, Tensor):
-            inputs = _core.tensor(np.asarray(inputs), dtype=self.dtype)
-        if mask is None:
-            mask = mask_of(inputs)
-        self._ensure_built((None, *inputs.shape[1:]))
-        mask = as_mask_array(mask, tuple(inputs.shape[:2]))
-        outputs, output_mask = self._core.call([inputs], mask, bool(training))
-        attach_mask(outputs[0], output_mask)
-        return outputs[0] if len(outputs) == 1 else list(outputs)
-
-    def _check_single_output(self) -> None:
-        """Raises when the layer has several outputs, which a model cannot hold."""
+    def settings(self) -> dict:
+        """The settings the Rust layer is built from."""
+        return {"mask_value": self.mask_value}

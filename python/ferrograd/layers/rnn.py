@@ -8,9 +8,18 @@ time included). Equations, gate order and weight layout are Keras's; see
 
 from __future__ import annotations
 
-from ferrograd import activations, initializers, regularizers
-from ferrograd.layers.layer import regularizer_settings
-from ferrograd.layers.masking import MaskAwareLayer
+import numpy as np
+
+from ferrograd import _core, activations, initializers, regularizers
+from ferrograd._core import Tensor
+from ferrograd.layers.keras_tensor import KerasTensor, symbolic_call
+from ferrograd.layers.layer import check_call_kwargs, regularizer_settings
+from ferrograd.layers.mask_tracking import (
+    MaskAwareLayer,
+    as_mask_array,
+    attach_mask,
+    mask_of,
+)
 
 
 class _RNN(MaskAwareLayer):
@@ -48,7 +57,8 @@ class _RNN(MaskAwareLayer):
                 raise ValueError(f"{name} must be a number in [0, 1). Received: {name}={rate!r}")
         if stateful:
             raise ValueError(
-                "stateful=True is not supported: each call starts from zero states. Received: "
+                "stateful=True is not supported: each call starts from zero states or its "
+                "initial_state=[...]. Received: "
                 "stateful=True"
             )
         self.units = units
@@ -89,6 +99,71 @@ class _RNN(MaskAwareLayer):
             "go_backwards": self.go_backwards,
             "zero_output_for_mask": self.zero_output_for_mask,
         }
+
+    def __call__(self, inputs, training=None, mask=None, initial_state=None, **kwargs):
+        """Runs the layer over ``inputs`` (``(batch, time, features)``).
+
+        Args:
+            inputs: the sequence: a tensor, an array, or a symbolic tensor of a functional model
+                (or the list ``[sequence, *initial_states]``).
+            training: whether dropout applies.
+            mask: a ``(batch, time)`` boolean mask (calls on tensors; in a model the mask comes
+                from the layers before).
+            initial_state: None (zero states) or the list of initial states, each
+                ``(batch, units)``: ``[h]``, or ``[h, c]`` for an ``LSTM``; symbolic tensors in
+                a functional model (an encoder's final states), tensors or arrays otherwise.
+                Gradients flow back into them.
+        """
+        if isinstance(inputs, (list, tuple)) and initial_state is None:
+            # [sequence, *states], as Keras 2 took them and as model files list a node's inputs.
+            inputs, initial_state = (inputs[0], list(inputs[1:])) if inputs else (inputs, None)
+        if initial_state is None or (isinstance(initial_state, list) and not initial_state):
+            return super().__call__(inputs, training, mask, **kwargs)
+        check_call_kwargs(self, kwargs)
+        states = self._initial_state_list(initial_state)
+        everything = [inputs, *states]
+        symbolic = [isinstance(t, KerasTensor) for t in everything]
+        if any(symbolic):
+            if not all(symbolic):
+                raise TypeError(
+                    f"{type(self).__name__} {self.name!r} was called on a mix of symbolic "
+                    "tensors and values (the inputs and initial_state must be both symbolic)"
+                )
+            if mask is not None:
+                raise ValueError(
+                    "mask= is for calls on tensors; in a model the mask comes from the layers "
+                    "before (e.g. Embedding(mask_zero=True))"
+                )
+            shapes = [t.shape for t in everything]
+            output_shape = self.compute_output_shape(shapes)
+            return symbolic_call(self, everything, output_shape, self.dtype)
+        tensors = [
+            t if isinstance(t, Tensor) else _core.tensor(np.asarray(t), dtype=self.dtype)
+            for t in everything
+        ]
+        x = tensors[0]
+        if mask is None:
+            mask = mask_of(x)
+        shapes = [(None, *t.shape[1:]) for t in tensors]
+        self._ensure_built(shapes)
+        self._core.output_shapes([list(s) for s in shapes])  # checks the states' shapes
+        mask = as_mask_array(mask, tuple(x.shape[:2]))
+        outputs, output_mask = self._core.call(tensors, mask, bool(training))
+        attach_mask(outputs[0], output_mask)
+        return outputs[0] if len(outputs) == 1 else list(outputs)
+
+    def _initial_state_list(self, initial_state) -> list:
+        """``initial_state`` as a list of as many states as the cell has, or a ValueError."""
+        states = (
+            list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+        )
+        if len(states) != len(self._state_names):
+            names = ", ".join(self._state_names)
+            raise ValueError(
+                f"{type(self).__name__} {self.name!r}: initial_state must be a list of "
+                f"{len(self._state_names)} state(s) [{names}], received {len(states)}"
+            )
+        return states
 
     def _check_single_output(self) -> None:
         if self.return_state:

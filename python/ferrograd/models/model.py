@@ -558,6 +558,17 @@ class Model(WeightViews):
     def _prepare(self, x, y=None, **kwargs) -> PreparedData:
         """``prepare`` the data, as lists of arrays (one per input and output) for a model with
         several inputs or outputs."""
+        string_steps = getattr(self, "_string_steps", None)
+        if string_steps:
+            # A Sequential model that starts with TextVectorization/StringLookup: their string
+            # step runs here, in Python, before the numeric graph sees the data.
+            x = _run_steps(string_steps, x)
+            validation_data = kwargs.get("validation_data")
+            if isinstance(validation_data, (list, tuple)) and validation_data:
+                kwargs["validation_data"] = (
+                    _run_steps(string_steps, validation_data[0]),
+                    *validation_data[1:],
+                )
         x = self._adjust_input_rank(x)
         validation = kwargs.get("validation_data")
         if isinstance(validation, (list, tuple)) and len(validation) >= 2:
@@ -1050,6 +1061,12 @@ class Model(WeightViews):
             >>> fg.models.load_model("my_model.fgm").count_params()
             11
         """
+        if getattr(self, "_string_steps", None):
+            raise ValueError(
+                "this model starts with a string preprocessing step (TextVectorization, "
+                "StringLookup, IntegerLookup) that runs in Python and has no place in a model "
+                "file; save the model without it and keep the step's get_config()/vocabulary"
+            )
         saving.save_model(self, filepath, include_optimizer=include_optimizer)
 
     def save_weights(self, filepath) -> None:
@@ -1192,3 +1209,10 @@ def _validation_freq(value):
         "fit: validation_freq must be a positive integer or a list of epochs (counting from 1), "
         f"received validation_freq={value!r}"
     )
+
+
+def _run_steps(steps, x):
+    """``x`` through the string preprocessing steps, in order (ids as float arrays)."""
+    for step in steps:
+        x = step(x)
+    return x

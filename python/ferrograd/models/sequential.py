@@ -30,6 +30,7 @@ class Sequential(Model):
         # The symbolic calls `build` records on the layers (see `_record_symbolic_calls`).
         self._symbolic_calls: list = []
         self._symbolic_ends = None
+        self._string_steps = []
         for layer in layers or []:
             self.add(layer)
 
@@ -60,6 +61,19 @@ class Sequential(Model):
         if isinstance(layer, InputLayer):
             self._input_shape = layer.shape[1:]
             self._input_dtype = layer.dtype
+            return
+        if getattr(layer, "_runs_before_graph", False):
+            # TextVectorization, StringLookup, IntegerLookup: a Python step on the data before
+            # the numeric graph, allowed at the start only.
+            if self._layers:
+                raise ValueError(
+                    f"{type(layer).__name__} runs in Python before the numeric graph, so it can "
+                    "only start a Sequential model"
+                )
+            self._string_steps.append(layer)
+            length = getattr(layer, "output_sequence_length", None)
+            if getattr(layer, "output_mode", "int") == "int" and length is not None:
+                self._input_shape = (length,)
             return
         if not isinstance(layer, (Layer, Model)):
             raise TypeError(f"Sequential.add takes a layer, received {layer!r}")

@@ -8,13 +8,10 @@ use serde::{Deserialize, Serialize};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::initializers::{GlorotUniform, Initializer, Orthogonal, Zeros};
-use crate::nn::{
-    Context, Layer, Mask, Regularizer, Shape, Weight, format_shape, single_input, single_shape,
-    total_penalty,
-};
+use crate::nn::{Context, Layer, Mask, Regularizer, Shape, Weight, format_shape, total_penalty};
 use crate::ops::activation::Activation;
 use crate::ops::recurrent::{
-    CellKind, DropoutMasks, RecurrentOptions, RecurrentOutputs, RecurrentWeights, recurrent,
+    CellKind, DropoutMasks, RecurrentOptions, RecurrentOutputs, RecurrentWeights, recurrent_from,
 };
 use crate::ops::unary::UnaryFn;
 use crate::storage::Storage;
@@ -126,7 +123,7 @@ impl Recurrent {
             }
         }
         fill_kind_settings(kind, &mut config)?;
-        let input = single_shape(name, input_shapes)?;
+        let input = sequence_and_states(kind, input_shapes)?.0;
         let input_dim = match input.as_slice() {
             [_, _, Some(features)] => *features,
             _ => {
@@ -206,6 +203,18 @@ impl Recurrent {
         ctx: &mut Context<'_>,
         options: &RecurrentOptions,
     ) -> Result<RecurrentOutputs> {
+        self.run_from(x, &[], mask, ctx, options)
+    }
+
+    /// `run` from the given initial states (none for zeros; h, and c for an LSTM).
+    pub fn run_from(
+        &self,
+        x: &Tensor,
+        initial_state: &[&Tensor],
+        mask: Option<&Mask>,
+        ctx: &mut Context<'_>,
+        options: &RecurrentOptions,
+    ) -> Result<RecurrentOutputs> {
         let mut dropout = DropoutMasks::default();
         if ctx.training && x.ndim() == 3 {
             let (batch, input_dim) = (x.shape()[0], x.shape()[2]);
@@ -222,12 +231,36 @@ impl Recurrent {
             recurrent_kernel: &self.recurrent_kernel,
             bias: self.bias.as_ref(),
         };
-        recurrent(x, &weights, mask.map(|m| &**m), &dropout, options)
+        recurrent_from(
+            x,
+            &weights,
+            initial_state,
+            mask.map(|m| &**m),
+            &dropout,
+            options,
+        )
     }
 
     /// The output shape, without the states.
     pub fn sequence_output_shape(&self, input: &[Shape]) -> Result<Shape> {
-        let input = single_shape(self.cell().name(), input)?;
+        let (input, states) = sequence_and_states(self.cell(), input)?;
+        for (index, state) in states.iter().enumerate() {
+            let fits = state.len() == 2
+                && state[1] == Some(self.config.units)
+                && (state[0].is_none() || input[0].is_none() || state[0] == input[0]);
+            if !fits {
+                return Err(Error::shape(
+                    self.cell().name(),
+                    format!(
+                        "initial_state[{index}] must have shape (batch, units) = ({}, {}), \
+                         received shape {}",
+                        input[0].map_or("None".to_string(), |b| b.to_string()),
+                        self.config.units,
+                        format_shape(state)
+                    ),
+                ));
+            }
+        }
         let batch = input.first().copied().flatten();
         Ok(if self.config.return_sequences {
             vec![
@@ -255,6 +288,23 @@ impl Recurrent {
             )));
         }
         Ok(())
+    }
+}
+
+/// A recurrent layer's inputs: the sequence, then optionally its initial states (h, and c for
+/// an LSTM), as Keras's `layer(x, initial_state=[h, c])`.
+fn sequence_and_states<T>(kind: CellKind, inputs: &[T]) -> Result<(&T, &[T])> {
+    match inputs {
+        [x] => Ok((x, &[])),
+        [x, states @ ..] if states.len() == kind.state_count() => Ok((x, states)),
+        _ => Err(Error::value(format!(
+            "a {name} layer takes its input and optionally {count} initial state(s) ({which}), \
+             received {received} inputs",
+            name = kind.name(),
+            count = kind.state_count(),
+            which = if kind == CellKind::Lstm { "h, c" } else { "h" },
+            received = inputs.len()
+        ))),
     }
 }
 
@@ -358,8 +408,9 @@ impl Layer for Recurrent {
         ctx: &mut Context<'_>,
     ) -> Result<Tensor> {
         self.refuse_return_state()?;
-        let x = single_input(self.cell().name(), inputs)?;
-        Ok(self.run(x, mask, ctx, &self.options)?.output)
+        let (x, states) = sequence_and_states(self.cell(), inputs)?;
+        let states: Vec<&Tensor> = states.iter().collect();
+        Ok(self.run_from(x, &states, mask, ctx, &self.options)?.output)
     }
 
     fn forward_outputs(
@@ -368,8 +419,9 @@ impl Layer for Recurrent {
         mask: Option<&Mask>,
         ctx: &mut Context<'_>,
     ) -> Result<Vec<Tensor>> {
-        let x = single_input(self.cell().name(), inputs)?;
-        let out = self.run(x, mask, ctx, &self.options)?;
+        let (x, states) = sequence_and_states(self.cell(), inputs)?;
+        let states: Vec<&Tensor> = states.iter().collect();
+        let out = self.run_from(x, &states, mask, ctx, &self.options)?;
         Ok(std::iter::once(out.output).chain(out.states).collect())
     }
 

@@ -8,7 +8,7 @@ use ndarray::ArrayRefD;
 
 use super::blocks::{SharedRows, for_sequence_blocks, rows_in};
 use super::cells::{self, AnyFn, CellMath, GateFn, Sigmoid, Tanh};
-use super::forward::{StepRecord, Tape};
+use super::forward::{StepRecord, Tape, first_kept};
 use super::layout::{buffer, slice_mut, slice_of, time_of};
 use super::{CellKind, Dims, RecurrentOptions};
 use crate::autograd::{Accumulate, Backward, GradSink};
@@ -22,6 +22,8 @@ use crate::storage::Storage;
 
 pub(super) struct RecurrentBackward {
     pub(super) options: RecurrentOptions,
+    /// The index of the first initial-state input (h_0, then c_0), when states were given.
+    pub(super) first_state: Option<usize>,
     pub(super) kernel: Arc<Storage>,
     pub(super) recurrent_kernel: Arc<Storage>,
     pub(super) tape: Tape,
@@ -58,20 +60,47 @@ impl RecurrentBackward {
         let kernel = slice_of::<T>(&self.kernel)?;
         let recurrent_kernel = slice_of::<T>(&self.recurrent_kernel)?;
         let options = &self.options;
+        // Backpropagate into step 0's state only when a given initial state wants it.
+        let state_grads = self.first_state.is_some_and(|first| {
+            (first..first + options.cell.state_count()).any(|index| grads.wants(index))
+        });
         let dz = match (options.activation, options.recurrent_activation) {
-            (Some(UnaryFn::Tanh), Some(UnaryFn::Sigmoid)) => {
-                through_time(tape, grad, recurrent_kernel, options, Tanh, Sigmoid)?
-            }
+            (Some(UnaryFn::Tanh), Some(UnaryFn::Sigmoid)) => through_time(
+                tape,
+                grad,
+                recurrent_kernel,
+                options,
+                state_grads,
+                Tanh,
+                Sigmoid,
+            )?,
             (act, rec) => through_time(
                 tape,
                 grad,
                 recurrent_kernel,
                 options,
+                state_grads,
                 AnyFn(act),
                 AnyFn(rec),
             )?,
         };
-        write_weight_grads(tape, &dz, kernel, options, grads)
+        write_weight_grads(tape, &dz, kernel, options, grads)?;
+        if let (Some(first), true) = (self.first_state, state_grads) {
+            for (index, values) in (first..).zip([&dz.initial_h, &dz.initial_c]) {
+                if values.is_empty() || !grads.wants(index) {
+                    continue;
+                }
+                grads.add_with(index, |dest, accumulate| {
+                    let dest = slice_mut(dest.typed_mut::<T>()?)?;
+                    match accumulate {
+                        Accumulate::Overwrite => dest.copy_from_slice(values),
+                        Accumulate::Add => dest.iter_mut().zip(values).for_each(|(d, &v)| *d += v),
+                    }
+                    Ok(())
+                })?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -80,6 +109,9 @@ impl RecurrentBackward {
 struct GateGrads<T> {
     input: Vec<T>,
     recurrent: Vec<T>,
+    /// The gradients at h_0 and c_0 `(batch, units)`, when asked for (else empty).
+    initial_h: Vec<T>,
+    initial_c: Vec<T>,
 }
 
 impl<T> GateGrads<T> {
@@ -99,6 +131,7 @@ fn through_time<T: CellMath, A: GateFn<T>, R: GateFn<T>>(
     grad: &[T],
     recurrent_kernel: &[T],
     options: &RecurrentOptions,
+    state_grads: bool,
     act: A,
     rec: R,
 ) -> Result<GateGrads<T>> {
@@ -133,10 +166,12 @@ fn through_time<T: CellMath, A: GateFn<T>, R: GateFn<T>>(
     let grad_slot = |b: usize, index: usize| &grad[(b * slots + index) * units..][..units];
     let add_into = |dest: &mut [T], src: &[T]| dest.iter_mut().zip(src).for_each(|(d, &s)| *d += s);
 
-    // The gradients at the final states and at the last output, which is h_T.
+    // The gradients at the final states and at the last output, which is h_T (or zeros for a
+    // row with no kept step).
+    let first = first_kept(&tape.keep, batch, steps);
     for b in 0..batch {
         let dh_row = &mut dh[b * units..(b + 1) * units];
-        if !options.return_sequences {
+        if !options.return_sequences && first[b] < steps {
             add_into(dh_row, grad_slot(b, 0));
         }
         if options.return_state {
@@ -176,8 +211,8 @@ fn through_time<T: CellMath, A: GateFn<T>, R: GateFn<T>>(
                     step
                 };
                 for (local, &kept) in keep_step.iter().enumerate() {
-                    if kept || !options.zero_output_for_mask {
-                        let b = block.start + local;
+                    let b = block.start + local;
+                    if (kept || !options.zero_output_for_mask) && step >= first[b] {
                         add_into(
                             &mut dh[local * units..(local + 1) * units],
                             grad_slot(b, position),
@@ -247,8 +282,8 @@ fn through_time<T: CellMath, A: GateFn<T>, R: GateFn<T>>(
                     }
                 }
             }
-            if step == 0 {
-                break; // the initial state is a constant
+            if step == 0 && !state_grads {
+                break; // a zero initial state is a constant
             }
             // dh_prev += (dz_recurrent @ U^T) * recurrent dropout.
             let dz_step = match cell {
@@ -281,9 +316,17 @@ fn through_time<T: CellMath, A: GateFn<T>, R: GateFn<T>>(
             }
         }
     });
+    // After step 0, dh and dc hold the gradients at h_0 and c_0.
+    let (initial_h, initial_c) = if state_grads {
+        (dh, dc)
+    } else {
+        (Vec::new(), Vec::new())
+    };
     Ok(GateGrads {
         input: dz_input,
         recurrent: dz_recurrent,
+        initial_h,
+        initial_c,
     })
 }
 

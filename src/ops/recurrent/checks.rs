@@ -7,6 +7,51 @@ use crate::error::{Error, Result};
 use crate::ops::unary::UnaryFn;
 use crate::tensor::Tensor;
 
+/// The initial states: none, or one `(batch, units)` tensor per state of the cell (h, and c
+/// for the LSTM), of the input's dtype.
+pub(super) fn check_initial_state(
+    x: &Tensor,
+    initial_state: &[&Tensor],
+    dims: Dims,
+    options: &RecurrentOptions,
+) -> Result<()> {
+    let cell = options.cell;
+    let op = cell.name();
+    if initial_state.is_empty() {
+        return Ok(());
+    }
+    let expected = cell.state_count();
+    if initial_state.len() != expected {
+        return Err(Error::value(format!(
+            "{op}: initial_state must hold {expected} tensor(s) ({}), received {}",
+            if expected == 2 { "h and c" } else { "h" },
+            initial_state.len()
+        )));
+    }
+    for (index, state) in initial_state.iter().enumerate() {
+        if state.shape() != [dims.batch, dims.units] {
+            return Err(Error::shape(
+                op,
+                format!(
+                    "initial_state[{index}] must have shape (batch, units) = ({}, {}), received \
+                     {:?}",
+                    dims.batch,
+                    dims.units,
+                    state.shape()
+                ),
+            ));
+        }
+        if state.dtype() != x.dtype() {
+            return Err(Error::DTypeMismatch {
+                op,
+                expected: x.dtype(),
+                received: state.dtype(),
+            });
+        }
+    }
+    Ok(())
+}
+
 pub(super) fn check_arguments(
     x: &Tensor,
     weights: &RecurrentWeights<'_>,

@@ -1,6 +1,8 @@
 //! The forward pass: every step's input projection in one GEMM, then the steps in order, each
 //! block of rows on its own thread; it keeps what backpropagation through time needs.
 
+use std::sync::Arc;
+
 use ndarray::Array2;
 
 use super::blocks::{SharedRows, for_sequence_blocks};
@@ -29,7 +31,7 @@ pub(super) struct StepRecord<T> {
     pub(super) inputs: Vec<T>,
     /// The gate values of every step, `(steps * batch, gates * units)` (empty for SimpleRNN).
     pub(super) gates: Vec<T>,
-    /// The hidden states h_0 (zeros) to h_T, `((steps + 1) * batch, units)`.
+    /// The hidden states h_0 (zeros unless given) to h_T, `((steps + 1) * batch, units)`.
     pub(super) hidden: Vec<T>,
     /// The LSTM's carry states c_0 to c_T (else empty).
     pub(super) carry: Vec<T>,
@@ -46,6 +48,7 @@ pub(super) fn forward_typed<T: CellMath>(
     kernel: &Storage,
     recurrent_kernel: &Storage,
     bias: Option<&Storage>,
+    initial_state: &[Arc<Storage>],
     keep: Vec<bool>,
     dropout: &DropoutMasks,
     dims: Dims,
@@ -57,6 +60,10 @@ pub(super) fn forward_typed<T: CellMath>(
         kernel: slice_of::<T>(kernel)?,
         recurrent_kernel: slice_of::<T>(recurrent_kernel)?,
         bias: bias.map(slice_of::<T>).transpose()?,
+        initial_state: initial_state
+            .iter()
+            .map(|state| slice_of::<T>(state))
+            .collect::<Result<_>>()?,
     };
     let masks = (to_t(&dropout.input), to_t(&dropout.recurrent));
     match (options.activation, options.recurrent_activation) {
@@ -72,6 +79,8 @@ struct Operands<'a, T> {
     kernel: &'a [T],
     recurrent_kernel: &'a [T],
     bias: Option<&'a [T]>,
+    /// h_0 (and c_0), `(batch, units)` each; empty for zero states.
+    initial_state: Vec<&'a [T]>,
 }
 
 fn run_forward<T: CellMath, A: GateFn<T>, R: GateFn<T>>(
@@ -142,6 +151,13 @@ fn run_forward<T: CellMath, A: GateFn<T>, R: GateFn<T>>(
         CellKind::Lstm => buffer::<T>((steps + 1) * state_len)?,
         _ => Vec::new(),
     };
+    // h_0 and c_0 are the first `batch` rows of their buffers (zeros unless given).
+    for (buffer, state) in [&mut hidden, &mut carry]
+        .into_iter()
+        .zip(&operands.initial_state)
+    {
+        buffer[..state_len].copy_from_slice(state);
+    }
     let mut extra = match cell {
         CellKind::SimpleRnn => Vec::new(),
         _ => buffer::<T>(rows * units)?,
@@ -296,6 +312,19 @@ fn run_forward<T: CellMath, A: GateFn<T>, R: GateFn<T>>(
     ))
 }
 
+/// For each row, the first processing step that is kept (`steps` when none is). Before it a
+/// row has produced no output yet: its outputs there are zeros, as in Keras, whose masked steps
+/// repeat the previous output starting from zeros (not from the initial state).
+pub(super) fn first_kept(keep: &[bool], batch: usize, steps: usize) -> Vec<usize> {
+    (0..batch)
+        .map(|b| {
+            (0..steps)
+                .find(|&step| keep[step * batch + b])
+                .unwrap_or(steps)
+        })
+        .collect()
+}
+
 /// The node's output, batch-major: per sample, the output steps then the returned states.
 fn pack_outputs<T: Element>(
     hidden: &[T],
@@ -314,6 +343,7 @@ fn pack_outputs<T: Element>(
     let output_steps = options.output_steps(steps);
     let mut packed = buffer::<T>(batch * slots * units)?;
     let offset = |step: usize, b: usize| (step * batch + b) * units;
+    let first = first_kept(keep, batch, steps);
     for b in 0..batch {
         let slot = |index: usize| (b * slots + index) * units..(b * slots + index + 1) * units;
         let copy = |packed: &mut [T], index: usize, buf: &[T], step: usize| {
@@ -322,7 +352,8 @@ fn pack_outputs<T: Element>(
         };
         if options.return_sequences {
             for step in 0..steps {
-                if !keep[step * batch + b] && options.zero_output_for_mask {
+                let masked = !keep[step * batch + b];
+                if (masked && options.zero_output_for_mask) || step < first[b] {
                     continue;
                 }
                 let position = if options.reverse_output_sequence {
@@ -332,7 +363,7 @@ fn pack_outputs<T: Element>(
                 };
                 copy(&mut packed, position, hidden, step + 1);
             }
-        } else {
+        } else if first[b] < steps {
             copy(&mut packed, 0, hidden, steps);
         }
         if options.return_state {

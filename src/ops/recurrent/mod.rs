@@ -42,7 +42,7 @@ mod tests;
 use ndarray::Array2;
 
 use self::backward::RecurrentBackward;
-use self::checks::check_arguments;
+use self::checks::{check_arguments, check_initial_state};
 use self::forward::{Tape, forward_typed};
 use self::layout::processing_mask;
 use crate::autograd::record;
@@ -206,7 +206,24 @@ pub fn recurrent(
     dropout: &DropoutMasks,
     options: &RecurrentOptions,
 ) -> Result<RecurrentOutputs> {
+    recurrent_from(x, weights, &[], mask, dropout, options)
+}
+
+/// `recurrent` from the given initial states rather than zeros: `initial_state` is empty (zero
+/// states) or holds h_0 (and c_0 for the LSTM), each `(batch, units)`. Their gradients flow
+/// back through every step, as Keras's `initial_state=[...]` (an encoder's final states feeding
+/// a decoder).
+pub fn recurrent_from(
+    x: &Tensor,
+    weights: &RecurrentWeights<'_>,
+    initial_state: &[&Tensor],
+    mask: Option<&Array2<bool>>,
+    dropout: &DropoutMasks,
+    options: &RecurrentOptions,
+) -> Result<RecurrentOutputs> {
     let dims = check_arguments(x, weights, mask, dropout, options)?;
+    check_initial_state(x, initial_state, dims, options)?;
+    let initial_data: Vec<_> = initial_state.iter().map(|t| t.data()).collect();
     let keep = processing_mask(mask, dims, options.go_backwards);
     let x_data = x.data();
     let kernel = weights.kernel.data();
@@ -228,6 +245,7 @@ pub fn recurrent(
                 &kernel,
                 &recurrent_kernel,
                 bias.as_deref(),
+                &initial_data,
                 keep,
                 dropout,
                 dims,
@@ -244,6 +262,7 @@ pub fn recurrent(
                 &kernel,
                 &recurrent_kernel,
                 bias.as_deref(),
+                &initial_data,
                 keep,
                 dropout,
                 dims,
@@ -256,7 +275,7 @@ pub fn recurrent(
         }
     };
 
-    let inputs: Vec<&Tensor> = [
+    let mut inputs: Vec<&Tensor> = [
         Some(x),
         Some(weights.kernel),
         Some(weights.recurrent_kernel),
@@ -265,8 +284,12 @@ pub fn recurrent(
     .into_iter()
     .flatten()
     .collect();
+    // The initial states come last: inputs `first_state..`.
+    let first_state = (!initial_state.is_empty()).then_some(inputs.len());
+    inputs.extend(initial_state.iter().copied());
     let node = record(packed, &inputs, |_| RecurrentBackward {
         options: *options,
+        first_state,
         kernel,
         recurrent_kernel,
         tape,

@@ -408,3 +408,64 @@ fn blocks_of_rows_give_the_same_bits_on_any_thread_count() {
         }
     }
 }
+
+#[test]
+fn gradients_reach_the_initial_states_through_masks_and_dropout() {
+    let dropout = DropoutMasks {
+        input: None,
+        recurrent: Some(array![[0.0, 1.25], [1.25, 1.25]]),
+    };
+    for cell in CELLS {
+        let options = RecurrentOptions {
+            return_sequences: true,
+            return_state: true,
+            ..RecurrentOptions::new(cell)
+        };
+        let mut t = operands(cell, 2, 5, 3, 2);
+        let states = cell.state_count();
+        for i in 0..states {
+            t.push(randn(&[2, 2], 15 + i as u64));
+        }
+        let run_from = |t: &[Tensor], dropout: &DropoutMasks| {
+            let weights = RecurrentWeights {
+                kernel: &t[1],
+                recurrent_kernel: &t[2],
+                bias: Some(&t[3]),
+            };
+            let initial: Vec<&Tensor> = t[4..].iter().collect();
+            let mask = sample_mask();
+            let out =
+                recurrent_from(&t[0], &weights, &initial, Some(&mask), dropout, &options).unwrap();
+            let flat = |x: &Tensor| x.reshape(&[x.shape()[0] as isize, -1]).unwrap();
+            let mut parts = vec![flat(&out.output)];
+            parts.extend(out.states.iter().map(flat));
+            concat(&parts, 1).unwrap()
+        };
+        check_gradients(&t, |t| run_from(t, &dropout));
+        // Zero initial states given explicitly are the default.
+        let mut zeros = t[..4].to_vec();
+        for _ in 0..states {
+            zeros.push(Tensor::zeros(&[2, 2], DType::F64).unwrap());
+        }
+        let mask = sample_mask();
+        assert_eq!(
+            run_from(&zeros, &DropoutMasks::default()).to_f64_vec(),
+            run(&t[..4], Some(&mask), &DropoutMasks::default(), &options).to_f64_vec()
+        );
+        // One state too few, or of the wrong shape, is refused by name.
+        let weights = RecurrentWeights {
+            kernel: &t[1],
+            recurrent_kernel: &t[2],
+            bias: Some(&t[3]),
+        };
+        let wrong = randn(&[2, 3], 1);
+        let err = recurrent_from(&t[0], &weights, &[&wrong], None, &dropout, &options)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains(cell.name()) && err.contains("initial_state"),
+            "{err}"
+        );
+    }
+}
