@@ -55,7 +55,6 @@ def test_custom_objects():
     pass
 
 
-@pytest.mark.xfail(strict=True, reason="needs keras.models.clone_model: branch weights16")
 def test_in_memory_model_cloning():
     model = get_model()
     new_model = keras.models.clone_model(model)
@@ -71,7 +70,6 @@ def test_layer_get_config_and_from_config():
     assert new_layer.units == 3 and new_layer.get_config() == layer_config
 
 
-@pytest.mark.xfail(strict=True, reason="needs get_config/from_config for models: branch weights16")
 def test_model_get_config_and_from_config():
     model = keras.Sequential([keras.Input((32,)), keras.layers.Dense(1)])
     config = model.get_config()
@@ -86,7 +84,6 @@ def test_model_get_config_and_from_config():
     assert new_model.count_params() == 33
 
 
-@pytest.mark.xfail(strict=True, reason="needs to_json/model_from_json: branch weights16")
 def test_to_json_and_model_from_json():
     model = keras.Sequential([keras.Input((32,)), keras.layers.Dense(1)])
     json_config = model.to_json()
@@ -155,11 +152,6 @@ def test_saving_weights_to_disk_and_loading_them_back(tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs load_weights matching weights by structure (a model built twice): "
-    "branch weights16",
-)
 def test_transfer_learning_example_loading_into_a_model_built_again(tmp_path):
     functional_model = three_layer_mlp()
     functional_model.save_weights(tmp_path / "pretrained.weights.h5")

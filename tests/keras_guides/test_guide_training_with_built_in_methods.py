@@ -218,7 +218,6 @@ CLASS_WEIGHT = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="needs class_weight in fit: branch train16")
 def test_class_weights(mnist):
     x_train, y_train = mnist[0][:1000], mnist[1][:1000]
     model = get_compiled_model()
@@ -228,7 +227,6 @@ def test_class_weights(mnist):
     assert np.isfinite(history.history["loss"]).all()
 
 
-@pytest.mark.xfail(strict=True, reason="needs sample_weight in fit: branch train16")
 def test_sample_weights(mnist):
     x_train, y_train = mnist[0][:1000], mnist[1][:1000]
     sample_weight = np.ones(shape=(len(y_train),))

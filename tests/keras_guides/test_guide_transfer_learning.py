@@ -228,7 +228,6 @@ def test_a_frozen_base_model_in_a_summary():
     assert [row.split("│")[4].strip() for row in rows] == ["-", "N", "Y"]
 
 
-@pytest.mark.xfail(strict=True, reason="needs layers.Rescaling: branch layers16b")
 def test_standardizing_the_inputs_with_rescaling():
     inputs = keras.Input(shape=(20,))
     scale_layer = keras.layers.Rescaling(scale=1 / 127.5, offset=-1)

@@ -141,7 +141,6 @@ def test_regression_with_a_deep_neural_network_then_save_and_reload(data, tmp_pa
     np.testing.assert_array_equal(reloaded.predict(x_test, verbose=0).flatten(), test_predictions)
 
 
-@pytest.mark.xfail(strict=True, reason="needs layers.Normalization with adapt: branch layers16b")
 def test_the_normalization_layer(data):
     train_features = data[0]
     normalizer = layers.Normalization(axis=-1)
@@ -154,7 +153,6 @@ def test_the_normalization_layer(data):
     np.testing.assert_allclose(np.asarray(normalizer(first)), expected, rtol=1e-3, atol=1e-4)
 
 
-@pytest.mark.xfail(strict=True, reason="needs layers.Normalization with adapt: branch layers16b")
 def test_the_tutorial_models_with_their_normalization_layers(data, tmp_path):
     train_features, train_labels, test_features, test_labels = data
     bmi = np.array(train_features[:, BMI])

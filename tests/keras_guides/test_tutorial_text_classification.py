@@ -151,9 +151,6 @@ def test_basic_text_classification(datasets):
     assert scores[0, 0] > scores[2, 0]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="needs layers.TextVectorization as a model's first layer: branch layers16b"
-)
 def test_export_the_model_with_its_text_vectorization(datasets):
     (train_text, train_labels), _, (test_text, test_labels) = datasets
     vectorize_layer = make_vectorize_layer(layers.TextVectorization, train_text)

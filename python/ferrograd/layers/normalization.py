@@ -106,6 +106,26 @@ class Normalization(Layer):
                 )
         return settings
 
+    @property
+    def mean(self):
+        """The mean the layer subtracts (after ``adapt``, or as given), shaped to broadcast
+        against an input as Keras's ``layer.mean`` is: 1 on the axes not kept."""
+        return self._statistic_for_inputs(0, self.input_mean)
+
+    @property
+    def variance(self):
+        """The variance the layer divides by (its square root), shaped as ``mean``."""
+        return self._statistic_for_inputs(1, self.input_variance)
+
+    def _statistic_for_inputs(self, index, given):
+        if not self.built:
+            return given
+        shape = self._input_shape
+        broadcast = [1] * len(shape)
+        for axis in self._kept_axes(shape):
+            broadcast[axis] = shape[axis]
+        return np.asarray(self.get_weights()[index]).reshape(broadcast)
+
     def get_config(self) -> dict:
         """Keras's config: ``axis``, ``invert``, ``mean`` and ``variance`` (as lists)."""
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
@@ -160,7 +180,11 @@ class Normalization(Layer):
             )
         total = total_squares = None
         count = 0
+        declared = self._input_shape_arg
         for batch in batches:
+            if declared is not None and batch.ndim == len(declared) and declared[-1] == 1:
+                # Keras's rank adjustment: a column of values for input_shape=(..., 1).
+                batch = batch[..., None]
             if not self.built:
                 self.build((None, *batch.shape[1:]))
             rank = len(self._input_shape)
