@@ -12,6 +12,7 @@ from ferrograd.layers.average_pooling1d import AveragePooling1D, AvgPool1D
 from ferrograd.layers.average_pooling2d import AveragePooling2D, AvgPool2D
 from ferrograd.layers.batch_normalization import BatchNormalization
 from ferrograd.layers.bidirectional import Bidirectional
+from ferrograd.layers.center_crop import CenterCrop
 from ferrograd.layers.concatenate import Concatenate, concatenate
 from ferrograd.layers.conv1d import Conv1D, Convolution1D
 from ferrograd.layers.conv2d import Conv2D, Convolution2D
@@ -40,9 +41,16 @@ from ferrograd.layers.minimum import Minimum, minimum
 from ferrograd.layers.multiply import Multiply, multiply
 from ferrograd.layers.permute import Permute
 from ferrograd.layers.prelu import PReLU
+from ferrograd.layers.random_contrast import RandomContrast
+from ferrograd.layers.random_crop import RandomCrop
+from ferrograd.layers.random_flip import RandomFlip
+from ferrograd.layers.random_rotation import RandomRotation
+from ferrograd.layers.random_translation import RandomTranslation
+from ferrograd.layers.random_zoom import RandomZoom
 from ferrograd.layers.relu import ReLU
 from ferrograd.layers.repeat_vector import RepeatVector
 from ferrograd.layers.reshape import Reshape
+from ferrograd.layers.resizing import Resizing
 from ferrograd.layers.simple_rnn import SimpleRNN
 from ferrograd.layers.softmax import Softmax
 from ferrograd.layers.subtract import Subtract, subtract
@@ -59,6 +67,7 @@ __all__ = [
     "AvgPool2D",
     "BatchNormalization",
     "Bidirectional",
+    "CenterCrop",
     "Concatenate",
     "Conv1D",
     "Conv2D",
@@ -97,8 +106,15 @@ __all__ = [
     "PReLU",
     "Permute",
     "ReLU",
+    "RandomContrast",
+    "RandomCrop",
+    "RandomFlip",
+    "RandomRotation",
+    "RandomTranslation",
+    "RandomZoom",
     "RepeatVector",
     "Reshape",
+    "Resizing",
     "SimpleRNN",
     "Softmax",
     "Subtract",
