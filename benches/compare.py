@@ -22,6 +22,10 @@ Cases:
   7. import time, and the peak memory of case 1, each library in a fresh process.
   8. The LSTM text classifier: Embedding-LSTM-Dropout-LSTM-Dropout-Dense, batch 64, length 80;
      and its GEMM floor, as case 5 measures case 1's.
+  9. The keras.io "Simple MNIST convnet" (Conv2D 32 - MaxPool - Conv2D 64 - MaxPool - Flatten -
+     Dropout 0.5 - Dense 10, Adam, categorical cross-entropy), one epoch at batch 128, with the
+     bound of its convolution GEMMs (im2col shapes).
+ 10. predict with case 9's model on the 10,000 MNIST test images, batch 32.
 
 Threads: ferrograd and PyTorch get ``--threads`` through their own setters, numpy's BLAS
 through threadpoolctl, and OpenMP/MKL through the environment. XLA (JAX, Keras) has no
@@ -43,7 +47,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 PEERS = ("torch", "jax", "keras")
-ALL_CASES = (1, 2, 3, 4, 5, 6, 7, 8)
+ALL_CASES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
 # The smoke run's MNIST: a few batches, enough to exercise every path.
 SMOKE_TRAIN, SMOKE_TEST = 512, 500
 
@@ -814,6 +818,103 @@ def case_text_floor(ctx, text, spec, sequences, length, batch_size):
     return result
 
 
+# The keras.io MNIST convnet as im2col GEMMs, per image: (output positions, patch length,
+# filters) of each convolution, and the Dense layer's (1, fan_in, units).
+CONVNET_GEMMS = ((26 * 26, 3 * 3 * 1, 32), (11 * 11, 3 * 3 * 32, 64), (1, 1600, 10))
+
+
+def convnet_gflop(images, training):
+    """The multiply-adds (x2) of the convnet's GEMMs over ``images``: the forward products;
+    in training also the weight gradients and the input gradients (none for the first
+    convolution, whose input needs none)."""
+    per_image = 0
+    for i, (m, k, n) in enumerate(CONVNET_GEMMS):
+        products = 1 if not training else (2 if i == 0 else 3)
+        per_image += products * m * k * n
+    return 2 * per_image * images / 1e9
+
+
+def convnet_images(x):
+    """MNIST rows of 784 as (N, 28, 28, 1) images."""
+    return x.reshape(-1, 28, 28, 1)
+
+
+def case_convnet(ctx):
+    import peers as p
+
+    (x_train, y_train), _, _ = ctx.mnist
+    images, batch_size = convnet_images(x_train), 128
+    one_hot = p.one_hot(y_train)
+    weights = p.initial_convnet_weights()
+    fits = {
+        "ferrograd": lambda: p.ferrograd_convnet_fit(
+            weights, images, one_hot, batch_size=batch_size
+        )
+    }
+    if "torch" in ctx.peers:
+        fits["torch"] = lambda: p.torch_convnet_fit(weights, images, y_train, batch_size=batch_size)
+    if "keras" in ctx.peers:
+        fits["keras"] = lambda: p.keras_convnet_fit(weights, images, one_hot, batch_size=batch_size)
+    runners = {name: (lambda fit=fit: {"seconds": fit()[0]}) for name, fit in fits.items()}
+    runs = alternate(runners, ctx.repeats, "case 9", warm_up=not ctx.smoke)
+    notes = ["same initial weights in every library; PyTorch on (N, 1, 28, 28) images"]
+    if "jax" in ctx.peers:
+        notes.append("no hand-written JAX convnet: Keras on the JAX backend stands for it")
+    item = entry(
+        9,
+        "mnist_convnet",
+        f"keras.io MNIST convnet: one epoch ({len(images)} images), batch {batch_size}",
+        "s",
+        runs,
+        notes=notes,
+    )
+    add_rate_bound(ctx, item, convnet_gflop(len(images), training=True))
+    ctx.entries.append(item)
+
+
+def case_convnet_predict(ctx):
+    import numpy as np
+    import peers as p
+
+    _, (x_test, _), _ = ctx.mnist
+    images, batch_size = convnet_images(x_test), 32
+    weights = p.initial_convnet_weights()
+    model = p.ferrograd_convnet()
+    model.set_weights(weights)
+    predictors = {"ferrograd": lambda: p.ferrograd_predict(model, images, batch_size=batch_size)}
+    if "torch" in ctx.peers:
+        net = p.torch_convnet(weights)
+        predictors["torch"] = lambda: p.torch_convnet_predict(net, images, batch_size=batch_size)
+    if "keras" in ctx.peers:
+        keras_model = p.keras_convnet(weights)
+        predictors["keras"] = lambda: p.keras_predict(keras_model, images, batch_size=batch_size)
+    reference = predictors["ferrograd"]()[1]
+
+    def runner(predict):
+        def run():
+            seconds, outputs = predict()
+            return {"seconds": seconds, "max_abs_diff": float(np.abs(outputs - reference).max())}
+
+        return run
+
+    runs = alternate(
+        {name: runner(f) for name, f in predictors.items()},
+        ctx.repeats,
+        "case 10",
+        warm_up=not ctx.smoke,
+    )
+    item = entry(
+        10,
+        "mnist_convnet_predict",
+        f"predict with case 9's convnet on {len(images)} MNIST test images, batch {batch_size}",
+        "s",
+        runs,
+        notes=["max_abs_diff: largest difference from ferrograd's outputs (same weights)"],
+    )
+    add_rate_bound(ctx, item, convnet_gflop(len(images), training=False))
+    ctx.entries.append(item)
+
+
 CASES = {
     1: lambda ctx: case_mnist_mlp(ctx, 64, 1),
     2: lambda ctx: (case_mnist_mlp(ctx, 32, 2), case_mnist_mlp(ctx, 256, 2)),
@@ -823,6 +924,8 @@ CASES = {
     6: case_scaling,
     7: case_startup,
     8: case_text,
+    9: case_convnet,
+    10: case_convnet_predict,
 }
 
 

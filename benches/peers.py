@@ -446,3 +446,145 @@ def keras_text_fit(spec, x, y, *, batch_size):
     start = time.perf_counter()
     model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
     return time.perf_counter() - start
+
+
+# --- The keras.io "Simple MNIST convnet" (cases 9 and 10) -------------------------------
+#
+# Input(28, 28, 1) - Conv2D(32, 3, relu) - MaxPooling2D(2) - Conv2D(64, 3, relu) -
+# MaxPooling2D(2) - Flatten - Dropout(0.5) - Dense(10, softmax); Adam, categorical
+# cross-entropy on one-hot labels, as the example trains it. Every library starts from
+# ferrograd's initial weights (kernels in Keras's (kh, kw, in, out) layout, PyTorch's is
+# (out, in, kh, kw); PyTorch flattens (C, H, W) where Keras flattens (H, W, C), so the Dense
+# kernel's rows are reordered for it).
+
+CONVNET_INPUT = (28, 28, 1)
+CONVNET_CLASSES = 10
+
+
+def ferrograd_convnet(seed: int = 0):
+    import ferrograd as fg
+    from ferrograd import layers
+
+    fg.set_seed(seed)
+    model = fg.Sequential(
+        [
+            fg.Input(shape=CONVNET_INPUT),
+            layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Flatten(),
+            layers.Dropout(0.5),
+            layers.Dense(CONVNET_CLASSES, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def initial_convnet_weights(seed: int = 0) -> list[np.ndarray]:
+    return ferrograd_convnet(seed).get_weights()
+
+
+def one_hot(labels, classes=CONVNET_CLASSES):
+    return np.eye(classes, dtype=np.float32)[labels]
+
+
+def ferrograd_convnet_fit(weights, x, y, *, batch_size):
+    """One epoch; ``x`` is (N, 28, 28, 1) float32, ``y`` one-hot."""
+    model = ferrograd_convnet()
+    model.set_weights(weights)
+    start = time.perf_counter()
+    model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
+    return time.perf_counter() - start, model
+
+
+def torch_convnet(weights):
+    import torch
+
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 32, 3),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(32, 64, 3),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(),
+        torch.nn.Dropout(0.5),
+        torch.nn.Linear(1600, CONVNET_CLASSES),
+    )
+    conv1_k, conv1_b, conv2_k, conv2_b, dense_k, dense_b = weights
+    # Dense rows are in (h, w, c) order in Keras's flatten, (c, h, w) in PyTorch's.
+    dense_k = dense_k.reshape(5, 5, 64, CONVNET_CLASSES).transpose(2, 0, 1, 3)
+    dense_k = dense_k.reshape(1600, CONVNET_CLASSES)
+    with torch.no_grad():
+        for module, kernel, bias in ((net[0], conv1_k, conv1_b), (net[3], conv2_k, conv2_b)):
+            module.weight.copy_(torch.from_numpy(kernel.transpose(3, 2, 0, 1).copy()))
+            module.bias.copy_(torch.from_numpy(bias))
+        net[8].weight.copy_(torch.from_numpy(dense_k.T.copy()))
+        net[8].bias.copy_(torch.from_numpy(dense_b))
+    return net
+
+
+def torch_convnet_fit(weights, x, y, *, batch_size):
+    """The PyTorch loop on (N, 1, 28, 28) images (its layout); ``y`` integer labels (its
+    cross-entropy takes class indices, the same loss as one-hot targets)."""
+    import torch
+
+    torch.manual_seed(0)
+    net = torch_convnet(weights)
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3, eps=1e-7)
+    images = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
+    labels = torch.from_numpy(y.astype(np.int64))
+    start = time.perf_counter()
+    _torch_train(
+        net, torch.nn.CrossEntropyLoss(), optimizer, images, labels, batch_size=batch_size,
+        epochs=1, validation=None,
+    )  # fmt: skip
+    return time.perf_counter() - start, net
+
+
+def torch_convnet_predict(net, x, *, batch_size):
+    import torch
+
+    images = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
+    start = time.perf_counter()
+    net.eval()
+    with torch.inference_mode():
+        batches = [
+            torch.softmax(net(images[first : first + batch_size]), 1)
+            for first in range(0, len(images), batch_size)
+        ]
+        outputs = torch.cat(batches).numpy()
+    return time.perf_counter() - start, outputs
+
+
+def keras_convnet(weights):
+    import keras
+
+    def build():
+        model = keras.Sequential(
+            [
+                keras.Input(shape=CONVNET_INPUT),
+                keras.layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+                keras.layers.MaxPooling2D(pool_size=(2, 2)),
+                keras.layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+                keras.layers.MaxPooling2D(pool_size=(2, 2)),
+                keras.layers.Flatten(),
+                keras.layers.Dropout(0.5),
+                keras.layers.Dense(CONVNET_CLASSES, activation="softmax"),
+            ]
+        )
+        model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+    model = _keras_model("mnist_convnet", build)
+    model.set_weights(weights)
+    return model
+
+
+def keras_convnet_fit(weights, x, y, *, batch_size):
+    model = keras_convnet(weights)
+    start = time.perf_counter()
+    model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
+    return time.perf_counter() - start, model

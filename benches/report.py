@@ -99,6 +99,9 @@ def targets(entries):
              "met": value < 0.2}
         )  # fmt: skip
     ratio("text_lstm", "torch", 0.5, "case 8: ferrograd / PyTorch <= 0.5")
+    ratio("mnist_convnet", "torch", 0.7, "case 9: ferrograd / PyTorch <= 0.7")
+    ratio("mnist_convnet", "keras", 1.0, "case 9: faster than Keras (ferrograd / Keras < 1)")
+    ratio("mnist_convnet_predict", "torch", 0.5, "case 10: ferrograd / PyTorch <= 0.5")
     return checks
 
 

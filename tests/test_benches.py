@@ -32,9 +32,19 @@ def test_training_gemms_of_the_mnist_mlp_are_156_gflop_per_epoch():
     assert flops / 1e9 == pytest.approx(155.9, abs=0.1)
 
 
+def test_the_mnist_convnet_gemms_are_14_mflop_per_training_image():
+    # conv1 (26*26 x 9 x 32) forward and kernel gradient; conv2 (11*11 x 288 x 64) and the
+    # Dense layer (1600 x 10) forward, kernel and input gradients.
+    per_image = 2 * (2 * 676 * 9 * 32 + 3 * 121 * 288 * 64 + 3 * 1600 * 10)
+    assert compare.convnet_gflop(1, training=True) == pytest.approx(per_image / 1e9)
+    assert compare.convnet_gflop(60_000, training=True) == pytest.approx(855.4, abs=0.1)
+    forward = 2 * (676 * 9 * 32 + 121 * 288 * 64 + 1600 * 10)
+    assert compare.convnet_gflop(10_000, training=False) == pytest.approx(forward * 1e4 / 1e9)
+
+
 def test_a_bad_case_number_is_refused_by_name():
     with pytest.raises(SystemExit):
-        compare.parse_args(["--cases", "1,9"])
+        compare.parse_args(["--cases", "1,11"])
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +87,7 @@ def test_smoke_run_writes_every_case_with_positive_times(smoke_result):
     assert {"mnist_mlp_batch64", "mnist_mlp_batch32", "mnist_mlp_batch256"} <= keys
     assert {"scaling_1000_memory", "scaling_1000_time", "import_time", "text_lstm"} <= keys
     assert "text_lstm_gemm_floor" in keys
+    assert {"mnist_convnet", "mnist_convnet_predict"} <= keys
     text_floor = next(e for e in result["entries"] if e["key"] == "text_lstm_gemm_floor")
     assert text_floor["gflop"] > 0 and text_floor["ferrograd_over_floor"] > 0
     assert out.with_suffix(".png").stat().st_size > 10_000
@@ -93,6 +104,8 @@ def test_smoke_run_trains_and_predicts_for_real(smoke_result):
         assert summary["test_accuracy"] > (0.6 if real_mnist else 0.0), name
     for name, summary in entries["mnist_predict"]["libraries"].items():
         assert summary["max_abs_diff"] < 1e-4, name  # every peer from ferrograd's weights
+    for name, summary in entries["mnist_convnet_predict"]["libraries"].items():
+        assert summary["max_abs_diff"] < 1e-4, name  # the convnet's weights convert exactly
     memory = entries["mnist_peak_memory"]["libraries"]["ferrograd"]
     assert memory["median"] >= memory["after_import_and_data_mb"] > memory["data_mb"]
     assert "targets (medians)" in stdout or not result["targets"]
@@ -106,13 +119,18 @@ def test_predict_and_lstm_carry_the_bound_of_their_gemms(smoke_result):
     assert predict["gflop"] == pytest.approx(2 * 566_528 * rows / 1e9)  # 784-512-256-128-10
     text = entries["text_lstm"]
     assert text["gflop"] == entries["text_lstm_gemm_floor"]["gflop"]
-    for item in (predict, text):
+    convnet, convnet_predict = entries["mnist_convnet"], entries["mnist_convnet_predict"]
+    assert convnet["gflop"] == pytest.approx(compare.convnet_gflop(compare.SMOKE_TRAIN, True))
+    assert convnet_predict["gflop"] == pytest.approx(compare.convnet_gflop(rows, False))
+    for item in (predict, text, convnet, convnet_predict):
         rate = max(item["large_gemm_gflops"].values())
         assert rate > 0
         assert item["bound_seconds"] == pytest.approx(item["gflop"] / rate)
     for check in result["targets"]:
-        item = {"case 4": predict, "case 8": text}.get(check["target"][:6])
-        if item is not None:
+        case = check["target"].split(":")[0]
+        item = {"case 4": predict, "case 8": text, "case 9": convnet}.get(case)
+        item = item or {"case 10": convnet_predict}.get(case)
+        if item is not None and "PyTorch" in check["target"]:
             torch_seconds = item["libraries"]["torch"]["median"]
             assert check["at_large_gemm_rate"] == pytest.approx(
                 item["bound_seconds"] / torch_seconds

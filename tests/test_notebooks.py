@@ -54,6 +54,7 @@ def test_every_notebook_is_tested():
         "autograd_basics.ipynb",
         "synthetic_classification.ipynb",
         "mnist_mlp.ipynb",
+        "mnist_convnet.ipynb",
         "text_classification.ipynb",
     }
     assert {path.name for path in NOTEBOOKS.glob("*.ipynb")} == tested
@@ -92,6 +93,17 @@ def test_mnist_mlp():
     assert adam[-1] >= 0.965
     # The text claims Adam gets there in fewer epochs.
     assert adam[0] > sgd[0] and adam[4] > sgd[4]
+    assert results["figures"] == figures == 5
+
+
+def test_mnist_convnet():
+    results, figures = run_notebook("mnist_convnet.ipynb")
+    # The keras.io example's claim: at least 0.99 on the MNIST test set.
+    assert results["mnist_test_accuracy"] >= 0.99
+    # The deeper convnet with batch normalisation and augmentation, on a short run.
+    assert results["fashion_test_accuracy"] >= 0.83
+    assert len(results["most_confused"]) == 2
+    # Augmented samples, learning curves, predictions, confusion matrix, filters.
     assert results["figures"] == figures == 5
 
 

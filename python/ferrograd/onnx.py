@@ -348,10 +348,16 @@ class _GraphBuilder:
         return self.add("Where", [positive, self.add("Mul", [x, scale], base), negative], base)
 
     def batch_normalization(self, layer: BatchNormalization, x: str) -> str:
-        # ONNX's BatchNormalization normalises axis 1; this layer normalises the last axis, so
-        # its inference form is written as the per-feature affine map it is, in the order the
-        # Rust core computes it: (x - mean) * (1 / sqrt(variance + epsilon)) * gamma + beta.
-        weights = _weights(layer)
+        # ONNX's BatchNormalization normalises axis 1; this layer normalises any axis (the last
+        # by default), so its inference form is written as the per-feature affine map it is, in
+        # the order the Rust core computes it: (x - mean) * (1 / sqrt(variance + epsilon)) *
+        # gamma + beta, each constant shaped to broadcast along the feature axis.
+        rank = len(layer._input_shape)
+        trailing = rank - 1 - (layer.axis % rank)
+        weights = {
+            key: value.reshape(value.shape + (1,) * trailing)
+            for key, value in _weights(layer).items()
+        }
         epsilon = self.dtype.type(layer.epsilon)
         variance = weights["moving_variance"].astype(self.dtype)
         inverse_std = np.power(np.sqrt(variance + epsilon), self.dtype.type(-1.0))

@@ -8,6 +8,7 @@ pub mod compare;
 pub mod conv;
 pub mod dropout;
 pub mod embedding;
+pub mod image_warp;
 pub mod in_place;
 pub mod index;
 pub mod join;

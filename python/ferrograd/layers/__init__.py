@@ -14,6 +14,7 @@ from ferrograd.layers.average_pooling2d import AveragePooling2D, AvgPool2D
 from ferrograd.layers.batch_normalization import BatchNormalization
 from ferrograd.layers.bidirectional import Bidirectional
 from ferrograd.layers.category_encoding import CategoryEncoding
+from ferrograd.layers.center_crop import CenterCrop
 from ferrograd.layers.concatenate import Concatenate, concatenate
 from ferrograd.layers.conv1d import Conv1D, Convolution1D
 from ferrograd.layers.conv1d_transpose import Conv1DTranspose, Convolution1DTranspose
@@ -52,10 +53,17 @@ from ferrograd.layers.multiply import Multiply, multiply
 from ferrograd.layers.normalization import Normalization
 from ferrograd.layers.permute import Permute
 from ferrograd.layers.prelu import PReLU
+from ferrograd.layers.random_contrast import RandomContrast
+from ferrograd.layers.random_crop import RandomCrop
+from ferrograd.layers.random_flip import RandomFlip
+from ferrograd.layers.random_rotation import RandomRotation
+from ferrograd.layers.random_translation import RandomTranslation
+from ferrograd.layers.random_zoom import RandomZoom
 from ferrograd.layers.relu import ReLU
 from ferrograd.layers.repeat_vector import RepeatVector
 from ferrograd.layers.rescaling import Rescaling
 from ferrograd.layers.reshape import Reshape
+from ferrograd.layers.resizing import Resizing
 from ferrograd.layers.separable_conv2d import SeparableConv2D, SeparableConvolution2D
 from ferrograd.layers.simple_rnn import SimpleRNN
 from ferrograd.layers.softmax import Softmax
@@ -82,6 +90,7 @@ __all__ = [
     "BatchNormalization",
     "Bidirectional",
     "CategoryEncoding",
+    "CenterCrop",
     "Concatenate",
     "Conv1D",
     "Conv1DTranspose",
@@ -132,9 +141,16 @@ __all__ = [
     "PReLU",
     "Permute",
     "ReLU",
+    "RandomContrast",
+    "RandomCrop",
+    "RandomFlip",
+    "RandomRotation",
+    "RandomTranslation",
+    "RandomZoom",
     "RepeatVector",
     "Rescaling",
     "Reshape",
+    "Resizing",
     "SeparableConv2D",
     "SeparableConvolution2D",
     "SimpleRNN",

@@ -7,10 +7,15 @@ from ferrograd.layers.layer import Layer
 
 
 class BatchNormalization(Layer):
-    """Normalises each feature (last axis) to zero mean and unit variance: with the batch's
-    statistics in training, with their moving averages at inference.
+    """Normalises each feature (the entries along ``axis``) to zero mean and unit variance
+    over every other axis: with the batch's statistics in training, with their moving averages
+    at inference. The moving averages follow Keras, ``moving = moving * momentum + batch *
+    (1 - momentum)`` with the biased batch variance (PyTorch's ``BatchNorm2d`` takes
+    ``momentum = 1 - this momentum`` and keeps the unbiased variance).
 
     Args:
+        axis: the feature axis (default -1, the channels of ``channels_last`` images; 1 for
+            ``channels_first``). One integer: a list of axes is not supported (ValueError).
         momentum: of the moving averages (default 0.99).
         epsilon: added to the variance (default 1e-3).
         center, scale: whether to learn ``beta`` (offset) and ``gamma`` (scale).
@@ -28,6 +33,7 @@ class BatchNormalization(Layer):
 
     def __init__(
         self,
+        axis=-1,
         momentum=0.99,
         epsilon=1e-3,
         center=True,
@@ -39,6 +45,19 @@ class BatchNormalization(Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if isinstance(axis, (list, tuple)) and len(axis) == 1:
+            axis = axis[0]
+        if not isinstance(axis, int) or isinstance(axis, bool):
+            raise ValueError(
+                "BatchNormalization: axis must be one integer (several feature axes are not "
+                f"supported by ferrograd). Received: axis={axis!r}"
+            )
+        if axis == 0:
+            raise ValueError(
+                "BatchNormalization: axis 0 is the batch axis and cannot hold the features. "
+                f"Received: axis={axis!r}"
+            )
+        self.axis = axis
         self.momentum, self.epsilon = float(momentum), float(epsilon)
         self.center, self.scale = bool(center), bool(scale)
         self.beta_initializer = initializers.get(beta_initializer)
@@ -49,6 +68,7 @@ class BatchNormalization(Layer):
     def settings(self):
         """The settings the Rust layer is built from."""
         return {
+            "axis": self.axis,
             "momentum": self.momentum,
             "epsilon": self.epsilon,
             "center": self.center,

@@ -1,4 +1,5 @@
-//! `BatchNormalization` (over the last axis, Keras's defaults).
+//! `BatchNormalization` over one feature axis (the last by default; `axis=1` for channels-first
+//! images), with Keras's defaults.
 
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +14,9 @@ use crate::ops::batch_norm::batch_norm_train;
 use crate::storage::Storage;
 use crate::tensor::Tensor;
 
+fn last_axis() -> isize {
+    -1
+}
 fn default_momentum() -> f64 {
     0.99
 }
@@ -32,6 +36,9 @@ fn zeros() -> Initializer {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BatchNormalizationConfig {
+    /// The feature axis (negative counts from the end); every other axis is normalised over.
+    #[serde(default = "last_axis")]
+    pub axis: isize,
     #[serde(default = "default_momentum")]
     pub momentum: f64,
     #[serde(default = "default_epsilon")]
@@ -50,10 +57,14 @@ pub struct BatchNormalizationConfig {
     pub moving_variance_initializer: Initializer,
 }
 
-/// Normalises each feature (last axis) with the batch's statistics in training and with moving
-/// averages of them at inference: `gamma * (x - mean) / sqrt(var + epsilon) + beta`.
+/// Normalises each feature (the entries along `axis`) with the batch's statistics over every
+/// other axis in training and with moving averages of them at inference:
+/// `gamma * (x - mean) / sqrt(var + epsilon) + beta`. The moving averages follow Keras:
+/// `moving = moving * momentum + batch * (1 - momentum)`, with the biased batch variance.
 pub struct BatchNormalization {
     config: BatchNormalizationConfig,
+    /// The feature axis, resolved against the input's rank.
+    axis: usize,
     gamma: Option<Tensor>,
     beta: Option<Tensor>,
     moving_mean: Tensor,
@@ -77,12 +88,27 @@ impl BatchNormalization {
             )));
         }
         let input = single_shape("BatchNormalization", input_shapes)?;
-        let features = match input.last() {
-            Some(Some(n)) => *n,
-            _ => {
+        let rank = input.len() as isize;
+        let resolved = if config.axis < 0 {
+            config.axis + rank
+        } else {
+            config.axis
+        };
+        if !(1..rank).contains(&resolved) {
+            return Err(Error::value(format!(
+                "BatchNormalization: axis {} is out of range for inputs of shape {} (the batch \
+                 axis 0 cannot be the feature axis)",
+                config.axis,
+                crate::nn::format_shape(input)
+            )));
+        }
+        let axis = resolved as usize;
+        let features = match input[axis] {
+            Some(n) => n,
+            None => {
                 return Err(Error::shape(
                     "BatchNormalization",
-                    format!("the last dimension must be known, received {input:?}"),
+                    format!("the feature axis {axis} must be known, received {input:?}"),
                 ));
             }
         };
@@ -92,6 +118,7 @@ impl BatchNormalization {
             Ok(t)
         };
         Ok(BatchNormalization {
+            axis,
             gamma: config
                 .scale
                 .then(|| trainable(&config.gamma_initializer))
@@ -149,6 +176,35 @@ impl Layer for BatchNormalization {
         ctx: &mut Context<'_>,
     ) -> Result<Tensor> {
         let x = single_input("BatchNormalization", inputs)?;
+        let last = x.ndim().saturating_sub(1);
+        if self.axis != last {
+            // The feature axis moved last (where the kernel works), and back afterwards.
+            if self.axis >= x.ndim() {
+                return Err(Error::shape(
+                    "BatchNormalization",
+                    format!(
+                        "axis {} is out of range for an input of shape {:?}",
+                        self.axis,
+                        x.shape()
+                    ),
+                ));
+            }
+            let mut order: Vec<isize> = (0..x.ndim() as isize).collect();
+            order.swap(self.axis, last);
+            let y = self.normalise(&x.transpose(Some(&order))?, ctx)?;
+            return y.transpose(Some(&order));
+        }
+        self.normalise(x, ctx)
+    }
+
+    fn weights(&self) -> Vec<Weight> {
+        self.weight_list()
+    }
+}
+
+impl BatchNormalization {
+    /// The normalisation of `x` whose features are on its last axis.
+    fn normalise(&self, x: &Tensor, ctx: &mut Context<'_>) -> Result<Tensor> {
         if ctx.training {
             let stats = batch_norm_train(
                 x,
@@ -174,7 +230,7 @@ impl Layer for BatchNormalization {
         Ok(y)
     }
 
-    fn weights(&self) -> Vec<Weight> {
+    fn weight_list(&self) -> Vec<Weight> {
         let mut weights = Vec::new();
         if let Some(gamma) = &self.gamma {
             weights.push(Weight {
