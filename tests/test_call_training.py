@@ -86,3 +86,25 @@ def test_training_must_be_a_bool_or_none_in_a_symbolic_call():
     inputs = fg.Input(shape=(3,))
     with pytest.raises(TypeError, match="training= of a symbolic call of 'drop'"):
         layers.Dropout(0.5, name="drop")(inputs, training="yes")
+
+
+def test_a_frozen_batch_normalization_keeps_its_statistics_as_keras_does():
+    """Keras 3: BatchNormalization with trainable=False runs in inference mode, in a model or
+    called alone."""
+    fg.set_seed(0)
+    inputs = fg.Input(shape=(6,))
+    norm = layers.BatchNormalization()
+    model = fg.Model(inputs, layers.Dense(1)(norm(inputs)))
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = data()
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    trained = norm.get_weights()[2:]  # moving mean and variance
+    norm.trainable = False
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    for before, after in zip(trained, norm.get_weights()[2:], strict=True):
+        np.testing.assert_array_equal(before, after)
+    alone = norm(x, training=True).numpy()
+    np.testing.assert_allclose(alone, norm(x, training=False).numpy(), rtol=1e-6)
+    norm.trainable = True
+    assert not np.allclose(norm(x, training=True).numpy(), alone)

@@ -54,6 +54,13 @@ pub trait Layer: Send + Sync {
         Ok(mask.cloned())
     }
 
+    /// Whether the layer runs in inference mode while it is frozen (`trainable=False`), even in
+    /// a training pass: Keras's rule for `BatchNormalization`, whose moving statistics would
+    /// otherwise keep changing in a frozen base model. `BuiltLayer::training_mode` applies it.
+    fn infers_when_frozen(&self) -> bool {
+        false
+    }
+
     /// The masks of the outputs from the masks of every input (`None` where an input has
     /// none). By default the first output's mask is `compute_mask` of the first input mask
     /// present, and any further output (a final state) has none. Merge layers combine masks.

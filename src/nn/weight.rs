@@ -36,6 +36,13 @@ impl BuiltLayer {
         self.trainable.load(Ordering::Relaxed)
     }
 
+    /// The mode a call runs in, given the pass's: training, unless the layer is frozen (here or
+    /// by `model_trainable`, its model's flag) and runs frozen layers in inference mode
+    /// (`Layer::infers_when_frozen`).
+    pub fn training_mode(&self, training: bool, model_trainable: bool) -> bool {
+        training && ((self.trainable() && model_trainable) || !self.layer.infers_when_frozen())
+    }
+
     /// Freezes or unfreezes every weight of the layer (Keras's `layer.trainable = False`).
     pub fn set_trainable(&self, trainable: bool) {
         self.trainable.store(trainable, Ordering::Relaxed);

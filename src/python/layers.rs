@@ -86,7 +86,7 @@ impl PyLayer {
         guarded(|| {
             let mut generator = rng::fork();
             let mut ctx = Context {
-                training,
+                training: self.inner.training_mode(training, true),
                 rng: &mut generator,
                 packed_kernels: None,
             };
@@ -112,7 +112,7 @@ impl PyLayer {
         let (outputs, output_mask) = guarded(|| {
             let mut generator = rng::fork();
             let mut ctx = Context {
-                training,
+                training: self.inner.training_mode(training, true),
                 rng: &mut generator,
                 packed_kernels: None,
             };

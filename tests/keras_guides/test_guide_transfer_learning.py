@@ -172,11 +172,6 @@ def test_the_typical_transfer_learning_workflow_then_fine_tuning():
     assert np.abs(kernel_after - kernel_before).max() < 1e-2  # ...slowly
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not in ferrograd yet (reported): a BatchNormalization with trainable=False still "
-    "updates its moving statistics in training; Keras runs it in inference mode",
-)
 def test_a_frozen_batch_normalization_runs_in_inference_mode():
     base_model = pretrained_base_model()
     moving = [w.copy() for w in base_model.get_weights()[4:6]]

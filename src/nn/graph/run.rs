@@ -72,6 +72,9 @@ impl Graph {
             if let Some(mode) = node.training() {
                 ctx.training = mode;
             }
+            if let GraphNode::Apply { layer, .. } = node {
+                ctx.training = self.layers[*layer].training_mode(ctx.training, self.trainable());
+            }
             let outputs = self.run_node(index, node, &values, ctx, leave_out_node);
             ctx.training = pass_training;
             values[index] = outputs?;

@@ -745,3 +745,49 @@ fn a_call_made_with_training_keeps_its_mode_whatever_the_pass() {
         x.to_f64_vec()
     );
 }
+
+#[test]
+fn a_frozen_batch_normalization_runs_in_inference_mode_in_a_training_pass() {
+    let norm = layer(
+        "BatchNormalization",
+        "norm",
+        json!({}),
+        &[vec![None, Some(3)]],
+    );
+    let graph = Graph::new(
+        vec![norm.clone()],
+        vec![input(3), apply(0, &[0])],
+        vec![0],
+        1,
+        DType::F64,
+    )
+    .unwrap();
+    let x = randn(&[16, 3], 9);
+    let statistics = |g: &Graph| -> Vec<Vec<f64>> {
+        g.weights()
+            .into_iter()
+            .filter(|(name, _)| name.contains("moving"))
+            .map(|(_, w)| w.tensor.to_f64_vec())
+            .collect()
+    };
+    let before = statistics(&graph);
+    norm.set_trainable(false);
+    let frozen = forward_training(&graph, std::slice::from_ref(&x));
+    assert_eq!(
+        statistics(&graph),
+        before,
+        "a frozen layer moved its statistics"
+    );
+    assert_eq!(
+        frozen.to_f64_vec(),
+        forward(&graph, std::slice::from_ref(&x)).to_f64_vec()
+    );
+    // A frozen model freezes it too; a trainable one trains on batch statistics.
+    norm.set_trainable(true);
+    graph.set_trainable(false);
+    forward_training(&graph, std::slice::from_ref(&x));
+    assert_eq!(statistics(&graph), before);
+    graph.set_trainable(true);
+    forward_training(&graph, std::slice::from_ref(&x));
+    assert_ne!(statistics(&graph), before);
+}

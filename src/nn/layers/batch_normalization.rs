@@ -157,6 +157,12 @@ impl BatchNormalization {
 }
 
 impl Layer for BatchNormalization {
+    /// Keras 3: a frozen batch normalisation normalises with its moving statistics and leaves
+    /// them alone, so that fine-tuning a base model does not wreck what it learned.
+    fn infers_when_frozen(&self) -> bool {
+        true
+    }
+
     fn kind(&self) -> &'static str {
         "BatchNormalization"
     }
