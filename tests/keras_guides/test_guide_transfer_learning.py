@@ -12,7 +12,6 @@ have.
 """
 
 import numpy as np
-import pytest
 
 import ferrograd as keras
 
