@@ -259,7 +259,9 @@ def test_each_metric_is_one_module_registered_under_its_core_name():
         "categorical_accuracy",
         "f1_score",
         "mean_absolute_error",
+        "mean_absolute_percentage_error",
         "mean_squared_error",
+        "mean_squared_logarithmic_error",
         "precision",
         "r2_score",
         "recall",
@@ -288,3 +290,18 @@ def test_docstring_examples_run():
     for module in modules:
         result = doctest.testmod(module, extraglobs={"fg": fg})
         assert result.failed == 0, module.__name__
+
+
+@pytest.mark.parametrize("name", ["MeanAbsolutePercentageError", "MeanSquaredLogarithmicError"])
+def test_the_percentage_and_logarithmic_errors_equal_keras_on_streamed_batches(name):
+    keras = pytest.importorskip("keras")
+    rng = np.random.default_rng(5)
+    ours, theirs = getattr(metrics, name)(), getattr(keras.metrics, name)()
+    for _ in range(3):
+        y_true = rng.uniform(-0.5, 2.0, size=(7, 3)).astype("float32")
+        y_true[0, 0] = 0.0  # the fuzz factor's case
+        y_pred = rng.uniform(-0.5, 2.0, size=(7, 3)).astype("float32")
+        ours.update_state(y_true, y_pred)
+        theirs.update_state(y_true, y_pred)
+    expected = float(keras.ops.convert_to_numpy(theirs.result()))
+    assert ours.result() == pytest.approx(expected, rel=1e-5)

@@ -37,19 +37,19 @@ impl Mean {
     }
 }
 
-/// Adds the mean errors of a batch, `error(y_pred - y_true)` averaged over the last axis of
+/// Adds the mean errors of a batch, `error(y_true, y_pred)` averaged over the last axis of
 /// each sample (Keras's loss function as a metric).
 pub(crate) fn add_mean_error<U: crate::dtype::Element, T: crate::dtype::Element>(
     mean: &mut Mean,
     batch: &super::Batch<'_, U, T>,
-    error: impl Fn(f64) -> f64,
+    error: impl Fn(f64, f64) -> f64,
 ) -> crate::error::Result<()> {
     let shape = batch.same_shape()?;
     let sum: f64 = batch
         .y_true
         .iter()
         .zip(batch.y_pred.iter())
-        .map(|(&t, &p)| error(p.as_f64() - t.as_f64()))
+        .map(|(&t, &p)| error(t.as_f64(), p.as_f64()))
         .sum();
     match shape.split_last() {
         Some((&cols, samples)) if cols > 0 => mean.add_samplewise(samples, sum / cols as f64),

@@ -28,7 +28,7 @@ impl MetricFunction for MeanAbsoluteError {
         mean: &mut Mean,
         batch: &Batch<'_, U, T>,
     ) -> Result<()> {
-        add_mean_error(mean, batch, |d| d.abs())
+        add_mean_error(mean, batch, |t, p| (p - t).abs())
     }
 
     fn result(&self, mean: &Mean) -> f64 {

@@ -28,7 +28,7 @@ impl MetricFunction for MeanSquaredError {
         mean: &mut Mean,
         batch: &Batch<'_, U, T>,
     ) -> Result<()> {
-        add_mean_error(mean, batch, |d| d * d)
+        add_mean_error(mean, batch, |t, p| (p - t) * (p - t))
     }
 
     fn result(&self, mean: &Mean) -> f64 {

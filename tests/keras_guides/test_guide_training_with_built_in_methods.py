@@ -357,11 +357,6 @@ def test_per_output_metrics_as_lists_and_dicts():
     } <= set(history.history)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not in ferrograd yet (reported): keras.metrics.MeanAbsolutePercentageError "
-    "(AttributeError; the loss exists, not the metric)",
-)
 def test_the_mean_absolute_percentage_error_metric():
     model = multi_input_multi_output_model()
     model.compile(

@@ -31,7 +31,9 @@ from ferrograd.metrics.binary_accuracy import BinaryAccuracy
 from ferrograd.metrics.categorical_accuracy import CategoricalAccuracy
 from ferrograd.metrics.f1_score import F1Score
 from ferrograd.metrics.mean_absolute_error import MeanAbsoluteError
+from ferrograd.metrics.mean_absolute_percentage_error import MeanAbsolutePercentageError
 from ferrograd.metrics.mean_squared_error import MeanSquaredError
+from ferrograd.metrics.mean_squared_logarithmic_error import MeanSquaredLogarithmicError
 from ferrograd.metrics.metric import Metric
 from ferrograd.metrics.precision import Precision
 from ferrograd.metrics.r2_score import R2Score
@@ -155,7 +157,9 @@ __all__ = [
     "CategoricalAccuracy",
     "F1Score",
     "MeanAbsoluteError",
+    "MeanAbsolutePercentageError",
     "MeanSquaredError",
+    "MeanSquaredLogarithmicError",
     "Metric",
     "Precision",
     "R2Score",
