@@ -60,6 +60,35 @@ CASES = {
     "Subtract": ({}, [(4, 3), (4, 3)]),
     "UpSampling1D": ({"size": 3}, (2, 4, 3)),
     "UpSampling2D": ({"size": (2, 3)}, (2, 3, 3, 2)),
+    "ActivityRegularization": ({"l1": 0.01, "l2": 0.02}, (4, 3)),
+    "CategoryEncoding": ({"num_tokens": 6, "output_mode": "count"}, "tokens6"),
+    "CenterCrop": ({"height": 3, "width": 2}, (2, 5, 5, 3)),
+    "Conv1DTranspose": ({"filters": 2, "kernel_size": 3, "strides": 2}, (2, 5, 3)),
+    "Conv2DTranspose": (
+        {"filters": 2, "kernel_size": (2, 3), "strides": 2, "padding": "same"},
+        (2, 4, 4, 3),
+    ),
+    "Cropping1D": ({"cropping": (1, 2)}, (2, 6, 3)),
+    "Cropping2D": ({"cropping": ((1, 0), (0, 2))}, (2, 5, 5, 3)),
+    "DepthwiseConv2D": ({"kernel_size": 2, "depth_multiplier": 2}, (2, 4, 4, 3)),
+    "GaussianDropout": ({"rate": 0.3}, (4, 3)),
+    "GaussianNoise": ({"stddev": 0.2}, (4, 3)),
+    "Masking": ({"mask_value": 1.0}, (2, 5, 3)),
+    "Normalization": ({"mean": [0.5, 1.0, 2.0], "variance": [1.0, 4.0, 9.0]}, (4, 3)),
+    "RandomContrast": ({"factor": 0.3}, (2, 4, 4, 3)),
+    "RandomCrop": ({"height": 3, "width": 2}, (2, 5, 5, 3)),
+    "RandomFlip": ({"mode": "vertical"}, (2, 4, 4, 3)),
+    "RandomRotation": ({"factor": 0.1, "fill_mode": "constant"}, (2, 4, 4, 3)),
+    "RandomTranslation": ({"height_factor": 0.1, "width_factor": 0.2}, (2, 4, 4, 3)),
+    "RandomZoom": ({"height_factor": 0.2}, (2, 4, 4, 3)),
+    "Rescaling": ({"scale": 0.5, "offset": -1.0}, (4, 3)),
+    "Resizing": ({"height": 3, "width": 5, "interpolation": "nearest"}, (2, 4, 4, 3)),
+    "SeparableConv2D": ({"filters": 2, "kernel_size": 2, "depth_multiplier": 2}, (2, 4, 4, 3)),
+    "SpatialDropout1D": ({"rate": 0.3}, (2, 5, 3)),
+    "SpatialDropout2D": ({"rate": 0.3}, (2, 4, 4, 3)),
+    "TimeDistributed": ({"layer": layers.Dense(2)}, (2, 5, 3)),
+    "ZeroPadding1D": ({"padding": (1, 2)}, (2, 5, 3)),
+    "ZeroPadding2D": ({"padding": ((1, 0), (2, 1))}, (2, 4, 4, 3)),
 }
 
 
@@ -67,6 +96,8 @@ def batch(shape):
     rng = np.random.default_rng(0)
     if shape == "tokens":
         return rng.integers(0, 10, (3, 6)).astype("float32")
+    if shape == "tokens6":
+        return rng.integers(0, 6, (3, 4)).astype("float32")
     if isinstance(shape, list):
         return [rng.standard_normal(s).astype("float32") for s in shape]
     return rng.standard_normal(shape).astype("float32")
