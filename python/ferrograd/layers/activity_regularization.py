@@ -18,10 +18,11 @@ class ActivityRegularization(Layer):
     Args:
         l1: the L1 factor (default 0.0).
         l2: the L2 factor (default 0.0).
+        **kwargs: ``name``, ``trainable``, ``dtype`` (as every layer).
 
     Input shape: any. Output shape: the same.
 
-    Example:
+    Examples:
         >>> layer = layers.ActivityRegularization(l1=0.1)
         >>> layer(np.array([[1.0, -2.0]], "float32")).numpy()
         array([[ 1., -2.]], dtype=float32)

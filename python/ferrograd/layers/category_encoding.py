@@ -20,8 +20,9 @@ class CategoryEncoding(Layer):
         num_tokens: the number of categories.
         output_mode: ``"multi_hot"`` (default), ``"one_hot"`` or ``"count"``.
         sparse: Keras's; only False is supported (dense outputs).
+        **kwargs: ``name``, ``trainable``, ``dtype`` (as every layer).
 
-    Example:
+    Examples:
         >>> layer = layers.CategoryEncoding(num_tokens=4, output_mode="one_hot")
         >>> layer(np.array([3, 2, 0, 1])).numpy()[0]
         array([0., 0., 0., 1.], dtype=float32)

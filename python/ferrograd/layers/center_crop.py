@@ -13,11 +13,14 @@ class CenterCrop(Layer):
     resized (bilinear) instead, as Keras does. The gradient passes to the input.
 
     Args:
-        height, width: the output size (positive integers).
+        height: the output height (a positive integer).
+        width: the output width (a positive integer).
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+        **kwargs: ``name``, ``trainable``, ``dtype`` (as every layer).
 
-    Example:
-        >>> layers.CenterCrop(2, 2)(np.arange(16, dtype="float32").reshape(1, 4, 4, 1))[0, ..., 0]
+    Examples:
+        >>> images = np.arange(16, dtype="float32").reshape(1, 4, 4, 1)
+        >>> layers.CenterCrop(2, 2)(images).numpy()[0, ..., 0]
         array([[ 5.,  6.],
                [ 9., 10.]], dtype=float32)
     """

@@ -22,11 +22,18 @@ class Conv1DTranspose(Conv2DTranspose):
         data_format: ``"channels_last"`` (default; ``(batch, steps, channels)``) or
             ``"channels_first"``.
         dilation_rate: default 1.
-        activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
-            bias_regularizer: as for ``Conv2DTranspose``. Constraints and
-            ``activity_regularizer`` are not supported (ValueError).
+        activation: a name, a function of ``fg.activations``, or None (linear, default).
+        use_bias: whether to add a bias (default True).
+        kernel_initializer: default ``"glorot_uniform"``.
+        bias_initializer: default ``"zeros"``.
+        kernel_regularizer: e.g. ``fg.regularizers.l2(1e-4)`` (default None).
+        bias_regularizer: e.g. ``fg.regularizers.l2(1e-4)`` (default None).
+        activity_regularizer: not supported (ValueError when given).
+        kernel_constraint: not supported (ValueError when given).
+        bias_constraint: not supported (ValueError when given).
+        **kwargs: ``name``, ``trainable``, ``dtype`` (as every layer).
 
-    Example:
+    Examples:
         >>> up = layers.Conv1DTranspose(4, 3, strides=2, padding="same")
         >>> up(np.ones((2, 10, 3), dtype="float32")).shape
         (2, 20, 4)

@@ -37,14 +37,17 @@ class Conv2DTranspose(Layer):
         use_bias: whether to add a bias (default True).
         kernel_initializer: default ``"glorot_uniform"``.
         bias_initializer: default ``"zeros"``.
-        kernel_regularizer, bias_regularizer: e.g. ``fg.regularizers.l2(1e-4)``.
-        activity_regularizer, kernel_constraint, bias_constraint: not supported (ValueError
-            when given).
+        kernel_regularizer: e.g. ``fg.regularizers.l2(1e-4)`` (default None).
+        bias_regularizer: e.g. ``fg.regularizers.l2(1e-4)`` (default None).
+        activity_regularizer: not supported (ValueError when given).
+        kernel_constraint: not supported (ValueError when given).
+        bias_constraint: not supported (ValueError when given).
+        **kwargs: ``name``, ``trainable``, ``dtype`` (as every layer).
 
     Input shape: ``(batch, height, width, channels)`` (channels last). Output shape:
     ``(batch, new_height, new_width, filters)``.
 
-    Example:
+    Examples:
         >>> up = layers.Conv2DTranspose(4, 3, strides=2, padding="same")
         >>> up(np.ones((2, 8, 8, 3), dtype="float32")).shape
         (2, 16, 16, 4)

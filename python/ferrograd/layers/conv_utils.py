@@ -109,7 +109,7 @@ def normalize_pairs(value, n, name, layer):
         name: the argument's name, for messages.
         layer: the layer's class name, for messages.
 
-    Example:
+    Examples:
         >>> normalize_pairs(((1, 0), 2), 2, "padding", "ZeroPadding2D")
         ((1, 0), (2, 2))
     """

@@ -13,8 +13,9 @@ class Cropping1D(Layer):
     Args:
         cropping: an int (the same at both ends) or a tuple ``(start, end)``; default
             ``(1, 1)``.
+        **kwargs: ``name``, ``trainable``, ``dtype`` (as every layer).
 
-    Example:
+    Examples:
         >>> layers.Cropping1D((1, 2))(np.ones((1, 6, 2), dtype="float32")).shape
         (1, 3, 2)
     """

@@ -15,8 +15,9 @@ class Cropping2D(Layer):
             symmetric_width)``) or a tuple of 2 tuples (``((top, bottom), (left, right))``);
             default no cropping.
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+        **kwargs: ``name``, ``trainable``, ``dtype`` (as every layer).
 
-    Example:
+    Examples:
         >>> layers.Cropping2D(((2, 2), (4, 4)))(np.ones((1, 28, 28, 3), dtype="float32")).shape
         (1, 24, 20, 3)
     """

@@ -21,7 +21,7 @@ def positive_int(value, argument, layer):
         argument: its name, for the message.
         layer: the layer's class name, for the message.
 
-    Example:
+    Examples:
         >>> positive_int(2, "depth_multiplier", "DepthwiseConv2D")
         2
     """
@@ -53,11 +53,14 @@ class DepthwiseConv2D(Layer):
         use_bias: whether to add a bias (default True), ``(in_channels * depth_multiplier,)``.
         depthwise_initializer: default ``"glorot_uniform"``.
         bias_initializer: default ``"zeros"``.
-        depthwise_regularizer, bias_regularizer: e.g. ``fg.regularizers.l2(1e-4)``.
-        activity_regularizer, depthwise_constraint, bias_constraint: not supported
-            (ValueError when given).
+        depthwise_regularizer: e.g. ``fg.regularizers.l2(1e-4)`` (default None).
+        bias_regularizer: e.g. ``fg.regularizers.l2(1e-4)`` (default None).
+        activity_regularizer: not supported (ValueError when given).
+        depthwise_constraint: not supported (ValueError when given).
+        bias_constraint: not supported (ValueError when given).
+        **kwargs: ``name``, ``trainable``, ``dtype`` (as every layer).
 
-    Example:
+    Examples:
         >>> conv = layers.DepthwiseConv2D(3, depth_multiplier=2, padding="same")
         >>> conv(np.ones((2, 8, 8, 3), dtype="float32")).shape
         (2, 8, 8, 6)

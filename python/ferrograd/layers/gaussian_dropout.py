@@ -15,10 +15,11 @@ class GaussianDropout(Layer):
             noise, refused).
         seed: None (default: the generator ``fg.set_seed`` seeds) or an integer seeding a
             generator of the layer's own.
+        **kwargs: ``name``, ``trainable``, ``dtype`` (as every layer).
 
     Input shape: any. Output shape: the same.
 
-    Example:
+    Examples:
         >>> layers.GaussianDropout(0.2)(np.ones((1, 2), "float32")).numpy()
         array([[1., 1.]], dtype=float32)
     """

@@ -25,10 +25,11 @@ class GaussianNoise(Layer):
         stddev: the noise's standard deviation, in [0, 1] (Keras's bounds).
         seed: None (default: draws from the generator that ``fg.set_seed`` seeds) or an integer
             seeding a generator of the layer's own.
+        **kwargs: ``name``, ``trainable``, ``dtype`` (as every layer).
 
     Input shape: any. Output shape: the same.
 
-    Example:
+    Examples:
         >>> noise = layers.GaussianNoise(0.1, seed=1)
         >>> noise(np.ones((1, 3), "float32"), training=False).numpy()
         array([[1., 1., 1.]], dtype=float32)

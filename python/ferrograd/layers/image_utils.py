@@ -23,7 +23,7 @@ def normalize_factor(factor, name, layer, bound=None):
         layer: the layer's class name, for messages.
         bound: every value must lie in ``[-bound, bound]`` (None: no bound).
 
-    Example:
+    Examples:
         >>> normalize_factor(0.2, "height_factor", "RandomTranslation", 1.0)
         [-0.2, 0.2]
     """
@@ -50,7 +50,7 @@ def normalize_factor(factor, name, layer, bound=None):
 def check_choice(value, name, allowed, layer):
     """``value`` if it is one of ``allowed``, else a ValueError naming the layer.
 
-    Example:
+    Examples:
         >>> check_choice("wrap", "fill_mode", FILL_MODES, "RandomZoom")
         'wrap'
     """
@@ -65,7 +65,7 @@ def check_choice(value, name, allowed, layer):
 def check_seed(seed, layer):
     """``seed`` if it is None or a non-negative integer.
 
-    Example:
+    Examples:
         >>> check_seed(7, "RandomFlip")
         7
     """
@@ -79,7 +79,7 @@ def check_seed(seed, layer):
 def check_size(height, width, layer):
     """``(height, width)`` if both are positive integers.
 
-    Example:
+    Examples:
         >>> check_size(24, 32, "Resizing")
         (24, 32)
     """
@@ -94,7 +94,7 @@ def check_size(height, width, layer):
 def check_fill_value(fill_value, layer):
     """``fill_value`` as a float if it is a finite number.
 
-    Example:
+    Examples:
         >>> check_fill_value(0, "RandomRotation")
         0.0
     """

@@ -103,9 +103,21 @@ class IndexLookup:
         ] * self.num_oov_indices
 
     def adapt(self, data, steps=None) -> None:
-        """Learns the vocabulary from ``data`` (an array, list, or iterable of batches): the
-        tokens from the most frequent, ties broken by the token in reverse order (as
-        ``TextVectorization``), the mask and OOV tokens left out, cut to ``max_tokens``."""
+        """Learns the vocabulary from ``data``: the most frequent tokens first.
+
+        Ties are broken by the token in reverse order (as ``TextVectorization``); the mask and
+        OOV tokens are left out, and the vocabulary is cut to ``max_tokens``.
+
+        Args:
+            data: an array, list, or iterable of batches of tokens.
+            steps: Keras's; only None is accepted (default None).
+
+        Examples:
+            >>> lookup = layers.IntegerLookup()
+            >>> lookup.adapt(np.array([7, 3, 7, 5, 7, 3]))
+            >>> lookup.get_vocabulary()
+            [-1, 7, 3, 5]
+        """
         if steps is not None:
             raise ValueError(f"{self._layer}.adapt: steps is not supported")
         counts: Counter = Counter()
@@ -119,8 +131,19 @@ class IndexLookup:
         self._set_tokens([token for token, _ in ranked])
 
     def set_vocabulary(self, vocabulary, idf_weights=None) -> None:
-        """Uses ``vocabulary`` (a list, array or text file path of tokens), which may start with
-        the mask and OOV tokens."""
+        """Uses ``vocabulary`` as the vocabulary, replacing any learned or given before.
+
+        Args:
+            vocabulary: a list, array or text file path of tokens, which may start with the
+                mask and OOV tokens.
+            idf_weights: Keras's; only None is accepted (default None).
+
+        Examples:
+            >>> lookup = layers.IntegerLookup()
+            >>> lookup.set_vocabulary([10, 20, 30])
+            >>> lookup(np.array([20, 99]))
+            array([2, 0])
+        """
         if idf_weights is not None:
             raise ValueError(f"{self._layer}: idf_weights is not supported")
         if isinstance(vocabulary, str) and not isinstance(self, _StringTokens):
@@ -152,7 +175,21 @@ class IndexLookup:
         self._index = {token: first + i for i, token in enumerate(self._tokens)}
 
     def get_vocabulary(self, include_special_tokens=True) -> list:
-        """The tokens by index: the mask token (if any), the OOV token, then the vocabulary."""
+        """The tokens by index: the mask token (if any), the OOV token, then the vocabulary.
+
+        Args:
+            include_special_tokens: whether to list the mask and OOV tokens (default True).
+
+        Returns:
+            A list of tokens.
+
+        Examples:
+            >>> lookup = layers.IntegerLookup(vocabulary=[10, 20])
+            >>> lookup.get_vocabulary()
+            [-1, 10, 20]
+            >>> lookup.get_vocabulary(include_special_tokens=False)
+            [10, 20]
+        """
         return (self._special() if include_special_tokens else []) + list(self._tokens)
 
     def vocabulary_size(self) -> int:
@@ -232,7 +269,19 @@ class IndexLookup:
 
     @classmethod
     def from_config(cls, config: dict):
-        """The lookup ``get_config`` described."""
+        """The lookup ``get_config`` described.
+
+        Args:
+            config: a dict as ``get_config`` returns it.
+
+        Returns:
+            A new lookup of this class.
+
+        Examples:
+            >>> lookup = layers.IntegerLookup(vocabulary=[10, 20])
+            >>> layers.IntegerLookup.from_config(lookup.get_config()).get_vocabulary()
+            [-1, 10, 20]
+        """
         return cls(**config)
 
     def __repr__(self):

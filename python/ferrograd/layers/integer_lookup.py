@@ -22,11 +22,12 @@ class IntegerLookup(IndexLookup):
         mask_token: an integer mapped to index 0 (default None).
         oov_token: the OOV entry of the vocabulary (default -1).
         vocabulary: a list or array of integers.
-        invert: map indices back to the integers.
-        output_mode: ``"int"`` (default), ``"one_hot"``, ``"multi_hot"`` or ``"count"``.
-        pad_to_max_tokens: with the encodings, make their width ``max_tokens``.
+        **kwargs: ``invert`` (map indices back to the tokens, default False),
+            ``output_mode`` (``"int"``, the default, ``"one_hot"``, ``"multi_hot"`` or
+            ``"count"``), ``pad_to_max_tokens`` (with the encodings, make their width
+            ``max_tokens``; default False), and ``name`` as every layer.
 
-    Example:
+    Examples:
         >>> lookup = layers.IntegerLookup(vocabulary=[12, 36, 1138, 42])
         >>> lookup(np.array([[12, 1138, 42], [42, 1000, 36]]))
         array([[1, 3, 4],

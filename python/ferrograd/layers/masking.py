@@ -25,10 +25,11 @@ class Masking(MaskAwareLayer):
 
     Args:
         mask_value: the padding value (default 0.0).
+        **kwargs: ``name``, ``trainable``, ``dtype`` (as every layer).
 
     Input shape: ``(batch, time, features)``. Output shape: the same.
 
-    Example:
+    Examples:
         >>> x = np.array([[[1.0], [0.0], [2.0]]], dtype="float32")
         >>> layers.Masking()(x).numpy().ravel()
         array([1., 0., 2.], dtype=float32)

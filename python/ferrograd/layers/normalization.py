@@ -38,14 +38,15 @@ class Normalization(Layer):
         mean: the mean to use, or None to ``adapt``.
         variance: the variance to use, or None to ``adapt``.
         invert: apply the inverse transformation (de-normalise).
+        **kwargs: ``name``, ``trainable``, ``dtype`` (as every layer).
 
     Input shape: any, the kept axes of known size. Output shape: the same.
 
-    Example:
+    Examples:
         >>> layer = layers.Normalization(axis=None)
         >>> layer.adapt(np.array([1.0, 2.0, 3.0, 4.0, 5.0], "float32")[:, None])
-        >>> layer(np.array([[1.0], [2.0], [3.0]], "float32")).numpy().ravel()
-        array([-1.4142135, -0.7071068,  0.       ], dtype=float32)
+        >>> layer(np.array([[1.0], [2.0], [3.0]], "float32")).numpy().ravel().round(4)
+        array([-1.4142, -0.7071,  0.    ], dtype=float32)
     """
 
     kind = "Normalization"
@@ -85,7 +86,17 @@ class Normalization(Layer):
             ) from None
 
     def build(self, input_shape) -> None:
-        """Creates the statistics for inputs of ``input_shape``."""
+        """Creates the statistics for inputs of ``input_shape``.
+
+        Args:
+            input_shape: the input's shape, batch axis first (a tuple of ints or None).
+
+        Examples:
+            >>> norm = layers.Normalization(mean=1.0, variance=4.0)
+            >>> norm.build((None, 3))
+            >>> norm.built
+            True
+        """
         self._build_shape = tuple(input_shape)
         super().build(input_shape)
 
@@ -137,7 +148,20 @@ class Normalization(Layer):
 
     @classmethod
     def from_settings(cls, settings: dict, **options):
-        """The layer a model file describes (flattened statistics are reshaped at build)."""
+        """The layer a model file describes (flattened statistics are reshaped at build).
+
+        Args:
+            settings: the layer's settings, as ``settings()`` returns them.
+            **options: the common layer options (``name``, ``trainable``, ...).
+
+        Returns:
+            A new ``Normalization``.
+
+        Examples:
+            >>> norm = layers.Normalization.from_settings({"axis": [-1], "invert": False})
+            >>> norm.axis
+            (-1,)
+        """
         return cls(**settings, **options)
 
     def adapt(self, data, batch_size=None, steps=None) -> None:
@@ -146,13 +170,14 @@ class Normalization(Layer):
         Args:
             data: a numpy array (or array-like) of samples, batch axis first, or an iterable of
                 such batches (a generator, a ``PyDataset``, a list of arrays...).
-            batch_size, steps: Keras's; only None is accepted (the data are read whole).
+            batch_size: Keras's; only None is accepted (the data are read whole).
+            steps: Keras's; only None is accepted (the data are read whole).
 
-        Example:
+        Examples:
             >>> norm = layers.Normalization()
             >>> norm.adapt(np.array([[0.0, 7.0], [2.0, 9.0]], "float32"))
             >>> norm.get_weights()[0]
-            array([[1., 8.]], dtype=float32)
+            array([1., 8.], dtype=float32)
         """
         if batch_size is not None or steps is not None:
             raise ValueError(

@@ -23,8 +23,9 @@ class RandomContrast(Layer):
         seed: an integer seeding this layer's own generator (default None: the library's,
             which ``fg.set_seed`` seeds).
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+        **kwargs: ``name``, ``trainable``, ``dtype`` (as every layer).
 
-    Example:
+    Examples:
         >>> contrast = layers.RandomContrast(0.5, value_range=(0, 1))
         >>> contrast(np.full((2, 4, 4, 3), 0.5, dtype="float32"), training=True).shape
         (2, 4, 4, 3)

@@ -16,12 +16,14 @@ class RandomCrop(Layer):
     ``fit`` loop; the gradient passes to the input.
 
     Args:
-        height, width: the output size (positive integers).
+        height: the output height (a positive integer).
+        width: the output width (a positive integer).
         seed: an integer seeding this layer's own generator (default None: the library's,
             which ``fg.set_seed`` seeds).
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+        **kwargs: ``name``, ``trainable``, ``dtype`` (as every layer).
 
-    Example:
+    Examples:
         >>> crop = layers.RandomCrop(24, 24)
         >>> crop(np.ones((2, 28, 28, 1), dtype="float32"), training=True).shape
         (2, 24, 24, 1)

@@ -19,10 +19,11 @@ class RandomFlip(Layer):
             ``"horizontal_and_vertical"`` (default).
         seed: an integer seeding this layer's own generator (default None).
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+        **kwargs: ``name``, ``trainable``, ``dtype`` (as every layer).
 
     Input shape: ``(batch, height, width, channels)`` (or channels first).
 
-    Example:
+    Examples:
         >>> flip = layers.RandomFlip("horizontal")
         >>> flip(np.ones((2, 4, 4, 3), dtype="float32"), training=True).shape
         (2, 4, 4, 3)

@@ -31,8 +31,9 @@ class RandomTranslation(Layer):
         seed: an integer seeding this layer's own generator (default None).
         fill_value: the value of ``fill_mode="constant"`` (default 0.0).
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+        **kwargs: ``name``, ``trainable``, ``dtype`` (as every layer).
 
-    Example:
+    Examples:
         >>> shift = layers.RandomTranslation(0.1, 0.1)
         >>> shift(np.ones((2, 8, 8, 1), dtype="float32"), training=True).shape
         (2, 8, 8, 1)

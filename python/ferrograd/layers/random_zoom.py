@@ -32,8 +32,9 @@ class RandomZoom(Layer):
         seed: an integer seeding this layer's own generator (default None).
         fill_value: the value of ``fill_mode="constant"`` (default 0.0).
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+        **kwargs: ``name``, ``trainable``, ``dtype`` (as every layer).
 
-    Example:
+    Examples:
         >>> zoom = layers.RandomZoom(0.2)
         >>> zoom(np.ones((2, 8, 8, 1), dtype="float32"), training=True).shape
         (2, 8, 8, 1)

@@ -19,10 +19,11 @@ class Rescaling(Layer):
     Args:
         scale: the factor (a number).
         offset: added after scaling (default 0.0).
+        **kwargs: ``name``, ``trainable``, ``dtype`` (as every layer).
 
     Input shape: any. Output shape: the same.
 
-    Example:
+    Examples:
         >>> layers.Rescaling(1 / 127.5, offset=-1)(np.array([[0.0, 255.0]], "float32")).numpy()
         array([[-1.,  1.]], dtype=float32)
     """

@@ -14,18 +14,21 @@ class Resizing(Layer):
     its ``mode="nearest-exact"``. The gradient passes to the input.
 
     Args:
-        height, width: the output size (positive integers).
+        height: the output height (a positive integer).
+        width: the output width (a positive integer).
         interpolation: ``"bilinear"`` (default) or ``"nearest"`` (Keras's others are not
             supported: ValueError).
         crop_to_aspect_ratio: resize the largest centred window of the target's aspect ratio
             instead of the whole image (default False).
         pad_to_aspect_ratio: only False (padding is not supported: ValueError).
-        fill_mode, fill_value: used by ``pad_to_aspect_ratio`` only; accepted at their
-            defaults ``"constant"`` and 0.0.
+        fill_mode: used by ``pad_to_aspect_ratio`` only; accepted at its default
+            ``"constant"``.
+        fill_value: used by ``pad_to_aspect_ratio`` only; accepted at its default 0.0.
         antialias: only False (ValueError otherwise).
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+        **kwargs: ``name``, ``trainable``, ``dtype`` (as every layer).
 
-    Example:
+    Examples:
         >>> layers.Resizing(4, 4)(np.ones((1, 2, 2, 3), dtype="float32")).shape
         (1, 4, 4, 3)
     """

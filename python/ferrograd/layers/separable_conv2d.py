@@ -35,14 +35,19 @@ class SeparableConv2D(Layer):
         depth_multiplier: depthwise output channels per input channel (default 1).
         activation: a name, a function of ``fg.activations``, or None (linear).
         use_bias: whether to add a bias (default True).
-        depthwise_initializer, pointwise_initializer: default ``"glorot_uniform"``.
+        depthwise_initializer: default ``"glorot_uniform"``.
+        pointwise_initializer: default ``"glorot_uniform"``.
         bias_initializer: default ``"zeros"``.
-        depthwise_regularizer, pointwise_regularizer, bias_regularizer: e.g.
-            ``fg.regularizers.l2(1e-4)``.
-        activity_regularizer, depthwise_constraint, pointwise_constraint, bias_constraint:
-            not supported (ValueError when given).
+        depthwise_regularizer: e.g. ``fg.regularizers.l2(1e-4)`` (default None).
+        pointwise_regularizer: e.g. ``fg.regularizers.l2(1e-4)`` (default None).
+        bias_regularizer: e.g. ``fg.regularizers.l2(1e-4)`` (default None).
+        activity_regularizer: not supported (ValueError when given).
+        depthwise_constraint: not supported (ValueError when given).
+        pointwise_constraint: not supported (ValueError when given).
+        bias_constraint: not supported (ValueError when given).
+        **kwargs: ``name``, ``trainable``, ``dtype`` (as every layer).
 
-    Example:
+    Examples:
         >>> conv = layers.SeparableConv2D(8, 3, depth_multiplier=2)
         >>> conv(np.ones((2, 8, 8, 3), dtype="float32")).shape
         (2, 6, 6, 8)

@@ -14,8 +14,9 @@ class SpatialDropout1D(Layer):
     Args:
         rate: the fraction of channels to drop, in [0, 1).
         seed: not supported (ValueError when given): use ``fg.set_seed``.
+        **kwargs: ``name``, ``trainable``, ``dtype`` (as every layer).
 
-    Example:
+    Examples:
         >>> drop = layers.SpatialDropout1D(0.5)
         >>> drop(np.ones((1, 4, 3), dtype="float32"), training=False).shape
         (1, 4, 3)

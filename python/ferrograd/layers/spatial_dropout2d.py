@@ -15,7 +15,7 @@ def check_rate_and_seed(rate, seed, layer):
         seed: Keras's per-layer seed argument.
         layer: the layer's class name, for messages.
 
-    Example:
+    Examples:
         >>> check_rate_and_seed(0.5, None, "SpatialDropout2D")
         0.5
     """
@@ -39,8 +39,9 @@ class SpatialDropout2D(Layer):
         rate: the fraction of channels to drop, in [0, 1).
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
         seed: not supported (ValueError when given): use ``fg.set_seed``.
+        **kwargs: ``name``, ``trainable``, ``dtype`` (as every layer).
 
-    Example:
+    Examples:
         >>> drop = layers.SpatialDropout2D(0.5)
         >>> float(drop(np.ones((1, 2, 2, 3), dtype="float32"), training=False).numpy().sum())
         12.0

@@ -23,11 +23,12 @@ class StringLookup(_StringTokens, IndexLookup):
         mask_token: a string mapped to index 0 (default None: no mask index).
         oov_token: the OOV token's name in the vocabulary (default ``"[UNK]"``).
         vocabulary: a list or array of strings, or a text file of one per line.
-        invert: map indices back to strings.
-        output_mode: ``"int"`` (default), ``"one_hot"``, ``"multi_hot"`` or ``"count"``.
-        pad_to_max_tokens: with the encodings, make their width ``max_tokens``.
+        **kwargs: ``invert`` (map indices back to the tokens, default False),
+            ``output_mode`` (``"int"``, the default, ``"one_hot"``, ``"multi_hot"`` or
+            ``"count"``), ``pad_to_max_tokens`` (with the encodings, make their width
+            ``max_tokens``; default False), and ``name`` as every layer.
 
-    Example:
+    Examples:
         >>> lookup = layers.StringLookup(vocabulary=["a", "b", "c", "d"])
         >>> lookup(np.array([["a", "c", "d"], ["d", "z", "b"]]))
         array([[1, 3, 4],

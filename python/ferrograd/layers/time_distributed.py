@@ -34,11 +34,12 @@ class TimeDistributed(MaskAwareLayer):
 
     Args:
         layer: a layer of one output (``Dense``, ``Conv2D``, ``Dropout``, ...).
+        **kwargs: ``name``, ``trainable``, ``dtype`` (as every layer).
 
     Input shape: ``(batch, time, ...)`` with at least 3 axes. Output shape:
     ``(batch, time, ...)`` with the wrapped layer's output per step.
 
-    Example:
+    Examples:
         >>> inputs = fg.Input(shape=(10, 8))
         >>> layers.TimeDistributed(layers.Dense(4))(inputs).shape
         (None, 10, 4)

@@ -12,8 +12,9 @@ class ZeroPadding1D(ZeroPadding2D):
         padding: an int (the same on both sides) or a tuple ``(left, right)``; default 1.
         data_format: ``"channels_last"`` (default; ``(batch, steps, channels)``) or
             ``"channels_first"``.
+        **kwargs: ``name``, ``trainable``, ``dtype`` (as every layer).
 
-    Example:
+    Examples:
         >>> layers.ZeroPadding1D((1, 2))(np.ones((1, 3, 2), dtype="float32")).shape
         (1, 6, 2)
     """

@@ -14,8 +14,9 @@ class ZeroPadding2D(Layer):
             symmetric_width)``) or a tuple of 2 tuples (``((top, bottom), (left, right))``);
             default 1.
         data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+        **kwargs: ``name``, ``trainable``, ``dtype`` (as every layer).
 
-    Example:
+    Examples:
         >>> layers.ZeroPadding2D(((1, 0), (2, 2)))(np.ones((1, 3, 3, 2), dtype="float32")).shape
         (1, 4, 7, 2)
     """
