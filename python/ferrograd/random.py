@@ -32,7 +32,7 @@ class SeedGenerator:
         seed: An int, or None to draw one from the library's generator (so that
             ``ferrograd.set_seed`` fixes it too).
 
-    Example:
+    Examples:
         >>> gen = fg.random.SeedGenerator(42)
         >>> a = fg.random.normal((2,), seed=gen)
         >>> b = fg.random.normal((2,), seed=gen)  # different values from a
@@ -55,7 +55,18 @@ class SeedGenerator:
         return (self._seed, self._counter)
 
     def next(self, ordered: bool = True) -> int:
-        """The next seed."""
+        """The next seed.
+
+        Args:
+            ordered: Accepted for Keras compatibility; unused (default ``True``).
+
+        Returns:
+            An int seed.
+
+        Examples:
+            >>> fg.random.SeedGenerator(42).next() == fg.random.SeedGenerator(42).next()
+            True
+        """
         self._counter += 1
         return _mix(self._seed ^ _mix(self._counter))
 
@@ -97,7 +108,10 @@ def normal(
         dtype: "float32" (default) or "float64".
         seed: None, an int or a ``SeedGenerator``.
 
-    Example:
+    Returns:
+        A tensor.
+
+    Examples:
         >>> fg.random.normal((2, 3), seed=1).shape
         (2, 3)
     """
@@ -114,7 +128,23 @@ def normal(
 def uniform(
     shape: Any, minval: float = 0.0, maxval: float = 1.0, dtype: Any = None, seed: Any = None
 ) -> Tensor:
-    """Samples of the uniform distribution on ``[minval, maxval)``; arguments as ``normal``."""
+    """Samples of the uniform distribution on ``[minval, maxval)``; arguments as ``normal``.
+
+    Args:
+        shape: The shape of the result, an int or a tuple of ints.
+        minval: The lowest value, inclusive (default ``0.0``).
+        maxval: The highest value, exclusive (default ``1.0``).
+        dtype: The dtype of the result; ``None`` for the default float32 (default ``None``).
+        seed: An int, a ``SeedGenerator`` or ``None`` for the global generator (default ``None``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> values = fg.random.uniform((100,), 2.0, 3.0, seed=0).numpy()
+        >>> bool(values.min() >= 2.0 and values.max() < 3.0)
+        True
+    """
     return _core._random(
         "uniform",
         _shape("uniform", shape),
@@ -128,7 +158,23 @@ def uniform(
 def truncated_normal(
     shape: Any, mean: float = 0.0, stddev: float = 1.0, dtype: Any = None, seed: Any = None
 ) -> Tensor:
-    """Normal samples redrawn until within two standard deviations of the mean."""
+    """Normal samples redrawn until within two standard deviations of the mean.
+
+    Args:
+        shape: The shape of the result, an int or a tuple of ints.
+        mean: The mean (default ``0.0``).
+        stddev: The standard deviation; values further than two of them from the mean are redrawn
+            (default ``1.0``).
+        dtype: The dtype of the result; ``None`` for the default float32 (default ``None``).
+        seed: An int, a ``SeedGenerator`` or ``None`` for the global generator (default ``None``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.random.truncated_normal((2, 3), seed=1).shape
+        (2, 3)
+    """
     return _core._random(
         "truncated_normal",
         _shape("truncated_normal", shape),
@@ -143,7 +189,17 @@ def randint(shape: Any, minval: int, maxval: int, dtype: Any = "int32", seed: An
     """Integers drawn uniformly from ``[minval, maxval)``, as a float tensor holding whole
     numbers (float64 when ``dtype`` is a 64-bit type, else float32).
 
-    Example:
+    Args:
+        shape: The shape of the result, an int or a tuple of ints.
+        minval: The lowest value, inclusive.
+        maxval: The highest value, exclusive.
+        dtype: The dtype of the values (default ``"int32"``, stored as float32).
+        seed: An int, a ``SeedGenerator`` or ``None`` for the global generator (default ``None``).
+
+    Returns:
+        A tensor.
+
+    Examples:
         >>> values = fg.random.randint((100,), 0, 3, seed=0).numpy()
         >>> set(values.tolist()) <= {0.0, 1.0, 2.0}
         True
@@ -169,9 +225,20 @@ def dropout(inputs: Any, rate: float, noise_shape: Any = None, seed: Any = None)
     ``1 / (1 - rate)``; differentiable in ``inputs``. ``noise_shape`` (broadcast to the input's
     shape) shares one draw along the axes where it is 1.
 
-    Example:
-        >>> fg.random.dropout(fg.ones(4), 0.5, seed=0).numpy().tolist()  # doctest: +SKIP
-        [2.0, 0.0, 2.0, 2.0]
+    Args:
+        inputs: A tensor, array or nested list.
+        rate: The fraction of elements to drop, in [0, 1).
+        noise_shape: The shape of the keep mask, broadcast to ``inputs``; ``None`` entries
+            take ``inputs``'s size; ``None`` for the shape of ``inputs`` (default ``None``).
+        seed: An int, a ``SeedGenerator`` or ``None`` for the global generator (default ``None``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> kept = fg.random.dropout(fg.ones(1000), 0.5, seed=0).numpy()
+        >>> sorted(set(kept.tolist()))  # dropped, or scaled by 1 / (1 - rate)
+        [0.0, 2.0]
     """
     x = to_tensor(inputs)
     if not 0.0 <= float(rate) < 1.0:
@@ -198,7 +265,15 @@ def dropout(inputs: Any, rate: float, noise_shape: Any = None, seed: Any = None)
 def shuffle(x: Any, axis: int = 0, seed: Any = None) -> Tensor:
     """``x`` with its slices along ``axis`` in a random order (differentiable).
 
-    Example:
+    Args:
+        x: A tensor, array, number or nested list.
+        axis: The axis to shuffle along (default ``0``).
+        seed: An int, a ``SeedGenerator`` or ``None`` for the global generator (default ``None``).
+
+    Returns:
+        A tensor.
+
+    Examples:
         >>> sorted(fg.random.shuffle(fg.arange(4), seed=0).tolist())
         [0.0, 1.0, 2.0, 3.0]
     """

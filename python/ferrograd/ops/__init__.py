@@ -6,7 +6,7 @@ losses and metrics written with ``keras.ops`` run with the import changed.
 Tensors hold float32 or float64: integer results (``argmax``, ``top_k``'s indices, comparisons)
 come back as floats holding whole numbers or 0/1.
 
-Example:
+Examples:
     >>> from ferrograd import ops
     >>> x = fg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
     >>> ops.sum(ops.square(x), axis=-1).tolist()

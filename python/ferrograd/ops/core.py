@@ -21,8 +21,15 @@ def cast(x: Any, dtype: Any) -> Tensor:
     """``x`` in ``dtype``: float64 stays float64, other dtypes (float16, int32, ...) give
     float32; an integer dtype also truncates toward zero, as a cast to integers does.
 
-    Example:
-        >>> ops.cast(fg.tensor([1.7, -1.7]), "int32").tolist()
+    Args:
+        x: A tensor, array, number or nested list.
+        dtype: The dtype to cast to (a numpy dtype or its name).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.cast(fg.tensor([1.7, -1.7]), "int32").tolist()
         [1.0, -1.0]
     """
     x = to_tensor(x)
@@ -37,8 +44,17 @@ def cast(x: Any, dtype: Any) -> Tensor:
 def convert_to_tensor(x: Any, dtype: Any = None, sparse: Any = None, ragged: Any = None) -> Tensor:
     """``x`` (a tensor, array, number or nested list) as a tensor.
 
-    Example:
-        >>> ops.convert_to_tensor([1, 2]).dtype
+    Args:
+        x: A tensor, array, number or nested list.
+        dtype: The dtype of the result; ``None`` for the default float32 (default ``None``).
+        sparse: Unsupported: must be falsy (default ``None``).
+        ragged: Unsupported: must be falsy (default ``None``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.convert_to_tensor([1, 2]).dtype
         dtype('float32')
     """
     if sparse or ragged:
@@ -47,21 +63,49 @@ def convert_to_tensor(x: Any, dtype: Any = None, sparse: Any = None, ragged: Any
 
 
 def convert_to_numpy(x: Any) -> np.ndarray:
-    """``x`` as a numpy array (a copy)."""
+    """``x`` as a numpy array (a copy).
+
+    Args:
+        x: A tensor, array, number or nested list.
+
+    Returns:
+        A numpy array.
+
+    Examples:
+        >>> fg.ops.convert_to_numpy(fg.tensor([1.0, 2.0]))
+        array([1., 2.], dtype=float32)
+    """
     return x.numpy() if isinstance(x, Tensor) else np.asarray(x)
 
 
 def shape(x: Any) -> tuple[int, ...]:
-    """The shape of ``x`` as a tuple of ints."""
+    """The shape of ``x`` as a tuple of ints.
+
+    Args:
+        x: A tensor, array, number or nested list.
+
+    Returns:
+        A tuple of ints.
+
+    Examples:
+        >>> fg.ops.shape(np.zeros((2, 3)))
+        (2, 3)
+    """
     return shape_of(x)
 
 
 def stop_gradient(variable: Any) -> Tensor:
     """The same values, cut from the graph: no gradient flows through.
 
-    Example:
+    Args:
+        variable: A tensor, array or number.
+
+    Returns:
+        A tensor.
+
+    Examples:
         >>> w = fg.tensor([1.0], requires_grad=True)
-        >>> ops.stop_gradient(w * 2).requires_grad
+        >>> fg.ops.stop_gradient(w * 2).requires_grad
         False
     """
     return to_tensor(variable).detach()
@@ -71,8 +115,17 @@ def top_k(x: Any, k: int, sorted: bool = True) -> tuple[Tensor, Tensor]:  # noqa
     """The ``k`` largest values along the last axis and their positions (float, without a
     gradient); the values are differentiable. Ties keep the earlier position first.
 
-    Example:
-        >>> values, indices = ops.top_k(fg.tensor([1.0, 4.0, 2.0]), 2)
+    Args:
+        x: A tensor, array or nested list.
+        k: How many values to return.
+        sorted: Whether to sort the values largest first; otherwise keep their order in ``x``
+            (default ``True``).
+
+    Returns:
+        A pair ``(values, indices)`` of tensors.
+
+    Examples:
+        >>> values, indices = fg.ops.top_k(fg.tensor([1.0, 4.0, 2.0]), 2)
         >>> values.tolist(), indices.tolist()
         ([4.0, 2.0], [1.0, 2.0])
     """

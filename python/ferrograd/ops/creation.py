@@ -28,25 +28,53 @@ def _shape(op: str, shape: Any) -> tuple[int, ...]:
 
 
 def zeros(shape: Any, dtype: Any = None) -> Tensor:
-    """A tensor of zeros. Example: ``ops.zeros((2, 3)).shape`` is ``(2, 3)``.
+    """A tensor of zeros.
 
     Args:
         shape: An int or a tuple of ints.
         dtype: "float32" (default) or "float64".
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.zeros((2, 3)).shape
+        (2, 3)
     """
     return _core.zeros(_shape("zeros", shape), dtype=_float_dtype(dtype))
 
 
 def ones(shape: Any, dtype: Any = None) -> Tensor:
-    """A tensor of ones. Example: ``ops.ones(2).tolist()`` is ``[1.0, 1.0]``."""
+    """A tensor of ones.
+
+    Args:
+        shape: The shape of the result, an int or a tuple of ints.
+        dtype: The dtype of the result; ``None`` for the default float32 (default ``None``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.ones(2).tolist()
+        [1.0, 1.0]
+    """
     return _core.ones(_shape("ones", shape), dtype=_float_dtype(dtype))
 
 
 def full(shape: Any, fill_value: Any, dtype: Any = None) -> Tensor:
     """A tensor filled with ``fill_value`` (a number, or an array broadcast to ``shape``).
 
-    Example:
-        >>> ops.full((2,), 7.0).tolist()
+    Args:
+        shape: The shape of the result, an int or a tuple of ints.
+        fill_value: The value every element takes.
+        dtype: The dtype of the result; ``None`` for float32, or the dtype of a tensor
+            ``fill_value`` (default ``None``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.full((2,), 7.0).tolist()
         [7.0, 7.0]
     """
     dims = _shape("full", shape)
@@ -57,17 +85,54 @@ def full(shape: Any, fill_value: Any, dtype: Any = None) -> Tensor:
 
 
 def zeros_like(x: Any, dtype: Any = None) -> Tensor:
-    """Zeros of ``x``'s shape (and dtype, unless given)."""
+    """Zeros of ``x``'s shape (and dtype, unless given).
+
+    Args:
+        x: The tensor or array whose shape the result takes.
+        dtype: The dtype of the result; ``None`` keeps ``x``'s (default ``None``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.zeros_like(np.ones((1, 2))).tolist()
+        [[0.0, 0.0]]
+    """
     return zeros(shape_of(x), dtype or _like_dtype(x))
 
 
 def ones_like(x: Any, dtype: Any = None) -> Tensor:
-    """Ones of ``x``'s shape (and dtype, unless given)."""
+    """Ones of ``x``'s shape (and dtype, unless given).
+
+    Args:
+        x: The tensor or array whose shape the result takes.
+        dtype: The dtype of the result; ``None`` keeps ``x``'s (default ``None``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.ones_like(np.zeros((1, 2))).tolist()
+        [[1.0, 1.0]]
+    """
     return ones(shape_of(x), dtype or _like_dtype(x))
 
 
 def full_like(x: Any, fill_value: Any, dtype: Any = None) -> Tensor:
-    """``fill_value`` in ``x``'s shape (and dtype, unless given)."""
+    """``fill_value`` in ``x``'s shape (and dtype, unless given).
+
+    Args:
+        x: The tensor or array whose shape the result takes.
+        fill_value: The value every element takes.
+        dtype: The dtype of the result; ``None`` keeps ``x``'s (default ``None``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.full_like(np.zeros(2), 7.0).tolist()
+        [7.0, 7.0]
+    """
     return full(shape_of(x), fill_value, dtype or _like_dtype(x))
 
 
@@ -79,8 +144,17 @@ def _like_dtype(x: Any) -> str:
 def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Any = None) -> Tensor:
     """``start, start + step, ...`` below ``stop`` (``arange(n)``: 0 to n - 1).
 
-    Example:
-        >>> ops.arange(1, 7, 2).tolist()
+    Args:
+        start: The first value, or the end (exclusive) where ``stop`` is ``None``.
+        stop: The end, exclusive (default ``None``).
+        step: The spacing between values (default ``1``).
+        dtype: The dtype of the result; ``None`` for the default float32 (default ``None``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.arange(1, 7, 2).tolist()
         [1.0, 3.0, 5.0]
     """
     if stop is None:
@@ -100,8 +174,8 @@ def linspace(
     """``num`` evenly spaced numbers from ``start`` to ``stop`` (included when ``endpoint``).
     ``start`` and ``stop`` are numbers; ``axis`` must be 0.
 
-    Example:
-        >>> ops.linspace(0.0, 1.0, 3).tolist()
+    Examples:
+        >>> fg.ops.linspace(0.0, 1.0, 3).tolist()
         [0.0, 0.5, 1.0]
     """
     if np.ndim(start) or np.ndim(stop) or axis != 0:
@@ -116,8 +190,17 @@ def linspace(
 def eye(N: int, M: int | None = None, k: int = 0, dtype: Any = None) -> Tensor:  # noqa: N803
     """An ``N x M`` matrix with ones on diagonal ``k`` (the main one by default).
 
-    Example:
-        >>> ops.eye(2).tolist()
+    Args:
+        N: The number of rows.
+        M: The number of columns; ``None`` for ``N`` (default ``None``).
+        k: The diagonal: 0 the main one, positive above, negative below (default ``0``).
+        dtype: The dtype of the result; ``None`` for the default float32 (default ``None``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.eye(2).tolist()
         [[1.0, 0.0], [0.0, 1.0]]
     """
     return _core.tensor(
@@ -126,7 +209,19 @@ def eye(N: int, M: int | None = None, k: int = 0, dtype: Any = None) -> Tensor: 
 
 
 def identity(n: int, dtype: Any = None) -> Tensor:
-    """The ``n x n`` identity matrix."""
+    """The ``n x n`` identity matrix.
+
+    Args:
+        n: The number of rows and columns.
+        dtype: The dtype of the result; ``None`` for the default float32 (default ``None``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.identity(2).tolist()
+        [[1.0, 0.0], [0.0, 1.0]]
+    """
     return eye(n, dtype=dtype)
 
 
@@ -136,8 +231,18 @@ def one_hot(
     """Class indices as one-hot vectors along a new ``axis``; indices outside
     ``[0, num_classes)`` give all-zero vectors, as in Keras.
 
-    Example:
-        >>> ops.one_hot([0, 2], 3).tolist()
+    Args:
+        x: Integer class indices.
+        num_classes: The number of classes (length of the new axis).
+        axis: Where the new class axis goes (default ``-1``).
+        dtype: The dtype of the result; ``None`` for the default float32 (default ``None``).
+        sparse: Unsupported: must be ``False`` (default ``False``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.one_hot([0, 2], 3).tolist()
         [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
     """
     if sparse:

@@ -38,8 +38,11 @@ def add(x1: Any, x2: Any) -> Tensor:
         x1: A tensor, array or number.
         x2: A tensor, array or number.
 
-    Example:
-        >>> ops.add(fg.tensor([1.0, 2.0]), 1.0).tolist()
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.add(fg.tensor([1.0, 2.0]), 1.0).tolist()
         [2.0, 3.0]
     """
     a, b = _operands("add", x1, x2)
@@ -53,8 +56,12 @@ def subtract(x1: Any, x2: Any) -> Tensor:
         x1: A tensor, array or number.
         x2: A tensor, array or number (broadcast with ``x1``).
 
-    Example:
-        ``ops.subtract([3.0], [1.0])`` is ``[2.0]``.
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.subtract([3.0], [1.0]).tolist()
+        [2.0]
     """
     a, b = _operands("subtract", x1, x2)
     return _result(a - b)
@@ -67,8 +74,12 @@ def multiply(x1: Any, x2: Any) -> Tensor:
         x1: A tensor, array or number.
         x2: A tensor, array or number (broadcast with ``x1``).
 
-    Example:
-        ``ops.multiply([2.0], [3.0])`` is ``[6.0]``.
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.multiply([2.0], [3.0]).tolist()
+        [6.0]
     """
     a, b = _operands("multiply", x1, x2)
     return _result(a * b)
@@ -81,8 +92,12 @@ def divide(x1: Any, x2: Any) -> Tensor:
         x1: A tensor, array or number.
         x2: A tensor, array or number (broadcast with ``x1``).
 
-    Example:
-        ``ops.divide([3.0], [2.0])`` is ``[1.5]``.
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.divide([3.0], [2.0]).tolist()
+        [1.5]
     """
     a, b = _operands("divide", x1, x2)
     return _result(a / b)
@@ -106,8 +121,11 @@ def power(x1: Any, x2: Any) -> Tensor:
         x1: A tensor, array or number.
         x2: A tensor, array or number (broadcast with ``x1``).
 
-    Example:
-        >>> ops.power(fg.tensor([2.0, 3.0]), 2).tolist()
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.power(fg.tensor([2.0, 3.0]), 2).tolist()
         [4.0, 9.0]
     """
     a, b = _operands("power", x1, x2)
@@ -123,8 +141,11 @@ def maximum(x1: Any, x2: Any) -> Tensor:
         x1: A tensor, array or number.
         x2: A tensor, array or number (broadcast with ``x1``).
 
-    Example:
-        >>> ops.maximum(fg.tensor([1.0, 5.0]), 2.0).tolist()
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.maximum(fg.tensor([1.0, 5.0]), 2.0).tolist()
         [2.0, 5.0]
     """
     a, b = _operands("maximum", x1, x2)
@@ -140,8 +161,12 @@ def minimum(x1: Any, x2: Any) -> Tensor:
         x1: A tensor, array or number.
         x2: A tensor, array or number (broadcast with ``x1``).
 
-    Example:
-        ``ops.minimum([1.0, 5.0], 2.0)`` is ``[1.0, 2.0]``.
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.minimum([1.0, 5.0], 2.0).tolist()
+        [1.0, 2.0]
     """
     a, b = _operands("minimum", x1, x2)
     if not isinstance(a, Tensor):
@@ -153,8 +178,16 @@ def clip(x: Any, x_min: Any, x_max: Any) -> Tensor:
     """``x`` limited to ``[x_min, x_max]`` (numbers or tensors, broadcast); the gradient is
     zero where a bound applies.
 
-    Example:
-        >>> ops.clip(fg.tensor([-1.0, 0.5, 2.0]), 0.0, 1.0).tolist()
+    Args:
+        x: A tensor, array, number or nested list.
+        x_min: The lower bound.
+        x_max: The upper bound.
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.clip(fg.tensor([-1.0, 0.5, 2.0]), 0.0, 1.0).tolist()
         [0.0, 0.5, 1.0]
     """
     x = to_tensor(x)
@@ -167,8 +200,17 @@ def where(condition: Any, x1: Any = None, x2: Any = None) -> Tensor:
     """``x1`` where ``condition`` is true (nonzero), ``x2`` elsewhere, all broadcast; the
     gradient flows to the branch taken. Both branches are required.
 
-    Example:
-        >>> ops.where(fg.tensor([1.0, 0.0]), 1.0, -1.0).tolist()
+    Args:
+        condition: A boolean (or 0/1) tensor or array.
+        x1: The values where ``condition`` holds (default ``None``: return the indices where it
+            holds).
+        x2: The values elsewhere (default ``None``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.where(fg.tensor([1.0, 0.0]), 1.0, -1.0).tolist()
         [1.0, -1.0]
     """
     if x1 is None or x2 is None:
@@ -186,8 +228,12 @@ def negative(x: Any) -> Tensor:
     Args:
         x: A tensor, array or number.
 
-    Example:
-        ``ops.negative([1.0])`` is ``[-1.0]``.
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.negative([1.0]).tolist()
+        [-1.0]
     """
     return _unary("neg", x)
 
@@ -198,8 +244,12 @@ def abs(x: Any) -> Tensor:  # noqa: A001 - Keras's name
     Args:
         x: A tensor, array or number.
 
-    Example:
-        ``ops.abs([-2.0])`` is ``[2.0]``.
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.abs([-2.0]).tolist()
+        [2.0]
     """
     return _unary("abs", x)
 
@@ -213,8 +263,12 @@ def sign(x: Any) -> Tensor:
     Args:
         x: A tensor, array or number.
 
-    Example:
-        ``ops.sign([-2.0, 0.0])`` is ``[-1.0, 0.0]``.
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.sign([-2.0, 0.0]).tolist()
+        [-1.0, 0.0]
     """
     return _unary("sign", x)
 
@@ -225,8 +279,12 @@ def square(x: Any) -> Tensor:
     Args:
         x: A tensor, array or number.
 
-    Example:
-        ``ops.square([3.0])`` is ``[9.0]``.
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.square([3.0]).tolist()
+        [9.0]
     """
     return _unary("square", x)
 
@@ -237,8 +295,12 @@ def sqrt(x: Any) -> Tensor:
     Args:
         x: A tensor, array or number.
 
-    Example:
-        ``ops.sqrt([4.0])`` is ``[2.0]``.
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.sqrt([4.0]).tolist()
+        [2.0]
     """
     return _unary("sqrt", x)
 
@@ -249,8 +311,12 @@ def rsqrt(x: Any) -> Tensor:
     Args:
         x: A tensor, array or number.
 
-    Example:
-        ``ops.rsqrt([4.0])`` is ``[0.5]``.
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.rsqrt([4.0]).tolist()
+        [0.5]
     """
     return _unary("rsqrt", x)
 
@@ -261,8 +327,12 @@ def exp(x: Any) -> Tensor:
     Args:
         x: A tensor, array or number.
 
-    Example:
-        ``ops.exp([0.0])`` is ``[1.0]``.
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.exp([0.0]).tolist()
+        [1.0]
     """
     return _unary("exp", x)
 
@@ -273,8 +343,12 @@ def expm1(x: Any) -> Tensor:
     Args:
         x: A tensor, array or number.
 
-    Example:
-        ``ops.expm1([0.0])`` is ``[0.0]``.
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.expm1([0.0]).tolist()
+        [0.0]
     """
     return _unary("expm1", x)
 
@@ -285,8 +359,12 @@ def log(x: Any) -> Tensor:
     Args:
         x: A tensor, array or number.
 
-    Example:
-        ``ops.log([1.0])`` is ``[0.0]``.
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.log([1.0]).tolist()
+        [0.0]
     """
     return _unary("log", x)
 
@@ -297,8 +375,12 @@ def log1p(x: Any) -> Tensor:
     Args:
         x: A tensor, array or number.
 
-    Example:
-        ``ops.log1p([0.0])`` is ``[0.0]``.
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.log1p([0.0]).tolist()
+        [0.0]
     """
     return _unary("log1p", x)
 
@@ -309,8 +391,12 @@ def log2(x: Any) -> Tensor:
     Args:
         x: A tensor, array or number.
 
-    Example:
-        ``ops.log2([8.0])`` is ``[3.0]``.
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.log2([8.0]).tolist()
+        [3.0]
     """
     return _unary("log2", x)
 
@@ -321,7 +407,7 @@ def sin(x: Any) -> Tensor:
     Args:
         x: A tensor, array or number.
 
-    Example:
+    Examples:
         ``ops.sin([0.0])`` is ``[0.0]``.
     """
     return _unary("sin", x)
@@ -333,8 +419,12 @@ def cos(x: Any) -> Tensor:
     Args:
         x: A tensor, array or number.
 
-    Example:
-        ``ops.cos([0.0])`` is ``[1.0]``.
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.cos([0.0]).tolist()
+        [1.0]
     """
     return _unary("cos", x)
 
@@ -345,8 +435,12 @@ def tan(x: Any) -> Tensor:
     Args:
         x: A tensor, array or number.
 
-    Example:
-        ``ops.tan([0.0])`` is ``[0.0]``.
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.tan([0.0]).tolist()
+        [0.0]
     """
     return _unary("tan", x)
 
@@ -357,8 +451,12 @@ def arcsin(x: Any) -> Tensor:
     Args:
         x: A tensor, array or number.
 
-    Example:
-        ``ops.arcsin([0.0])`` is ``[0.0]``.
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.arcsin([0.0]).tolist()
+        [0.0]
     """
     return _unary("arcsin", x)
 
@@ -369,8 +467,12 @@ def arccos(x: Any) -> Tensor:
     Args:
         x: A tensor, array or number.
 
-    Example:
-        ``ops.arccos([1.0])`` is ``[0.0]``.
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.arccos([1.0]).tolist()
+        [0.0]
     """
     return _unary("arccos", x)
 
@@ -381,8 +483,12 @@ def arctan(x: Any) -> Tensor:
     Args:
         x: A tensor, array or number.
 
-    Example:
-        ``ops.arctan([0.0])`` is ``[0.0]``.
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.arctan([0.0]).tolist()
+        [0.0]
     """
     return _unary("arctan", x)
 
@@ -393,8 +499,12 @@ def tanh(x: Any) -> Tensor:
     Args:
         x: A tensor, array or number.
 
-    Example:
-        ``ops.tanh([0.0])`` is ``[0.0]``.
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.tanh([0.0]).tolist()
+        [0.0]
     """
     return _unary("tanh", x)
 
@@ -405,8 +515,12 @@ def sinh(x: Any) -> Tensor:
     Args:
         x: A tensor, array or number.
 
-    Example:
-        ``ops.sinh([0.0])`` is ``[0.0]``.
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.sinh([0.0]).tolist()
+        [0.0]
     """
     return _unary("sinh", x)
 
@@ -417,8 +531,12 @@ def cosh(x: Any) -> Tensor:
     Args:
         x: A tensor, array or number.
 
-    Example:
-        ``ops.cosh([0.0])`` is ``[1.0]``.
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.cosh([0.0]).tolist()
+        [1.0]
     """
     return _unary("cosh", x)
 
@@ -429,8 +547,12 @@ def floor(x: Any) -> Tensor:
     Args:
         x: A tensor, array or number.
 
-    Example:
-        ``ops.floor([1.7])`` is ``[1.0]``.
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.floor([1.7]).tolist()
+        [1.0]
     """
     return _unary("floor", x)
 
@@ -441,8 +563,12 @@ def ceil(x: Any) -> Tensor:
     Args:
         x: A tensor, array or number.
 
-    Example:
-        ``ops.ceil([1.2])`` is ``[2.0]``.
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.ceil([1.2]).tolist()
+        [2.0]
     """
     return _unary("ceil", x)
 
@@ -454,8 +580,11 @@ def round(x: Any, decimals: int = 0) -> Tensor:  # noqa: A001 - Keras's name
         x: A tensor, array or number.
         decimals: Places after the point (negative: before it). Defaults to 0.
 
-    Example:
-        >>> ops.round(fg.tensor([0.5, 1.5, 2.25]), decimals=0).tolist()
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.round(fg.tensor([0.5, 1.5, 2.25]), decimals=0).tolist()
         [0.0, 2.0, 2.0]
     """
     if decimals == 0:

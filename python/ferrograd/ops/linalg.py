@@ -10,8 +10,15 @@ def matmul(x1: Any, x2: Any) -> Tensor:
     """The matrix product with numpy's rules: 1-D operands are vectors, leading axes are
     batch axes and broadcast.
 
-    Example:
-        >>> ops.matmul(fg.ones(2, 3), fg.ones(3, 4)).shape
+    Args:
+        x1: A tensor or array.
+        x2: A tensor or array.
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.matmul(fg.ones(2, 3), fg.ones(3, 4)).shape
         (2, 4)
     """
     a, b = to_tensors(x1, x2)
@@ -35,8 +42,15 @@ def dot(x1: Any, x2: Any) -> Tensor:
     """numpy's ``dot``: a product for scalars, ``matmul`` for 1-D and 2-D operands, and for
     higher ranks a sum over the last axis of ``x1`` and the second-to-last of ``x2``.
 
-    Example:
-        >>> ops.dot(fg.tensor([1.0, 2.0]), fg.tensor([3.0, 4.0])).item()
+    Args:
+        x1: A tensor or array.
+        x2: A tensor or array.
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.dot(fg.tensor([1.0, 2.0]), fg.tensor([3.0, 4.0])).item()
         11.0
     """
     a, b = to_tensors(x1, x2)
@@ -80,8 +94,15 @@ def einsum(subscripts: str, *operands: Any) -> Tensor:
     product of all the letters' sizes must fit in memory. Ellipses and repeated letters within
     one operand are not supported.
 
-    Example:
-        >>> ops.einsum("ij,jk->ik", fg.ones(2, 3), fg.ones(3, 4)).shape
+    Args:
+        subscripts: The Einstein-summation subscripts, e.g. ``"ij,jk->ik"``.
+        *operands: The tensors, one per operand in ``subscripts``.
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.einsum("ij,jk->ik", fg.ones(2, 3), fg.ones(3, 4)).shape
         (2, 4)
     """
     if len(operands) not in (1, 2):

@@ -24,8 +24,12 @@ def equal(x1: Any, x2: Any) -> Tensor:
         x1: A tensor, array or number.
         x2: A tensor, array or number (broadcast with ``x1``).
 
-    Example:
-        ``ops.equal([1.0, 2.0], 2.0)`` is ``[0.0, 1.0]``.
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.equal([1.0, 2.0], 2.0).tolist()
+        [0.0, 1.0]
     """
     a, b = _pair("equal", x1, x2)
     return a == b
@@ -93,8 +97,12 @@ def logical_and(x1: Any, x2: Any) -> Tensor:
         x1: A tensor, array or number.
         x2: A tensor, array or number (broadcast with ``x1``).
 
-    Example:
-        ``ops.logical_and([1.0, 0.0], 1.0)`` is ``[1.0, 0.0]``.
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.logical_and([1.0, 0.0], 1.0).tolist()
+        [1.0, 0.0]
     """
     a, b = _pair("logical_and", x1, x2)
     return (a != 0.0) * (to_tensor(b, str(a.dtype)) != 0.0)
@@ -117,8 +125,12 @@ def logical_not(x: Any) -> Tensor:
     Args:
         x: A tensor, array or number.
 
-    Example:
-        ``ops.logical_not([0.0, 3.0])`` is ``[1.0, 0.0]``.
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.logical_not([0.0, 3.0]).tolist()
+        [1.0, 0.0]
     """
     return to_tensor(x) == 0.0
 

@@ -22,8 +22,12 @@ def relu(x: Any) -> Tensor:
     Args:
         x: A tensor, array or number.
 
-    Example:
-        ``ops.relu([-1.0, 2.0])`` is ``[0.0, 2.0]``.
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.relu([-1.0, 2.0]).tolist()
+        [0.0, 2.0]
     """
     return _unary("relu", x)
 
@@ -34,8 +38,12 @@ def relu6(x: Any) -> Tensor:
     Args:
         x: A tensor, array or number.
 
-    Example:
-        ``ops.relu6([7.0])`` is ``[6.0]``.
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.relu6([7.0]).tolist()
+        [6.0]
     """
     return to_tensor(x).clip(0.0, 6.0)
 
@@ -46,8 +54,12 @@ def sigmoid(x: Any) -> Tensor:
     Args:
         x: A tensor, array or number.
 
-    Example:
-        ``ops.sigmoid([0.0])`` is ``[0.5]``.
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.sigmoid([0.0]).tolist()
+        [0.5]
     """
     return _unary("sigmoid", x)
 
@@ -84,12 +96,36 @@ swish = silu
 
 def gelu(x: Any, approximate: bool = True) -> Tensor:
     """The Gaussian error linear unit; the tanh approximation by default, as ``keras.ops``
-    (``approximate=False``: the exact ``x * Phi(x)``)."""
+    (``approximate=False``: the exact ``x * Phi(x)``).
+
+    Args:
+        x: A tensor, array, number or nested list.
+        approximate: Whether to use the tanh approximation (default ``True``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.gelu(np.array([0.0])).numpy()
+        array([0.])
+    """
     return _unary("gelu_tanh" if approximate else "gelu", x)
 
 
 def elu(x: Any, alpha: float = 1.0) -> Tensor:
-    """``x`` above 0, ``alpha * (exp(x) - 1)`` below."""
+    """``x`` above 0, ``alpha * (exp(x) - 1)`` below.
+
+    Args:
+        x: A tensor, array, number or nested list.
+        alpha: The scale of the negative part (default ``1.0``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.elu(np.array([-1.0, 2.0])).numpy()
+        array([-0.63212056,  2.        ])
+    """
     return _unary("elu", x, alpha=float(alpha))
 
 
@@ -103,7 +139,19 @@ def selu(x: Any) -> Tensor:
 
 
 def leaky_relu(x: Any, negative_slope: float = 0.2) -> Tensor:
-    """``x`` above 0, ``negative_slope * x`` below."""
+    """``x`` above 0, ``negative_slope * x`` below.
+
+    Args:
+        x: A tensor, array, number or nested list.
+        negative_slope: The slope for negative inputs (default ``0.2``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.leaky_relu(np.array([-1.0, 2.0])).numpy()
+        array([-0.2,  2. ])
+    """
     return _unary("leaky_relu", x, alpha=float(negative_slope))
 
 
@@ -113,8 +161,12 @@ def hard_sigmoid(x: Any) -> Tensor:
     Args:
         x: A tensor, array or number.
 
-    Example:
-        ``ops.hard_sigmoid([0.0])`` is ``[0.5]``.
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.hard_sigmoid([0.0]).tolist()
+        [0.5]
     """
     return (to_tensor(x) + 3.0).clip(0.0, 6.0) / 6.0
 
@@ -122,8 +174,15 @@ def hard_sigmoid(x: Any) -> Tensor:
 def softmax(x: Any, axis: int = -1) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``axis``.
 
-    Example:
-        >>> ops.softmax(fg.tensor([0.0, 0.0])).tolist()
+    Args:
+        x: A tensor, array, number or nested list.
+        axis: The axis to normalize over (default ``-1``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.softmax(fg.tensor([0.0, 0.0])).tolist()
         [0.5, 0.5]
     """
     x = to_tensor(x)
@@ -131,7 +190,19 @@ def softmax(x: Any, axis: int = -1) -> Tensor:
 
 
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
-    """``x - logsumexp(x)`` along ``axis``."""
+    """``x - logsumexp(x)`` along ``axis``.
+
+    Args:
+        x: A tensor, array, number or nested list.
+        axis: The axis to normalize over (default ``-1``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.log_softmax(np.array([0.0, 0.0])).numpy()
+        array([-0.69314718, -0.69314718])
+    """
     x = to_tensor(x)
     return x.log_softmax(normalize_axis("log_softmax", axis, x.ndim, x.shape))
 
@@ -153,8 +224,11 @@ def binary_crossentropy(target: Any, output: Any, from_logits: bool = False) -> 
         output: Probabilities, or logits when ``from_logits``.
         from_logits: Whether ``output`` holds logits. Defaults to False.
 
-    Example:
-        >>> round(ops.binary_crossentropy([1.0], [0.5]).item(), 4)
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> round(fg.ops.binary_crossentropy([1.0], [0.5]).item(), 4)
         0.6931
     """
     target, output = to_tensors(target, output)
@@ -172,8 +246,17 @@ def categorical_crossentropy(
     """The cross-entropy between one-hot (or soft) ``target`` and ``output`` along ``axis``:
     probabilities (renormalised to sum to 1, then clipped) or logits.
 
-    Example:
-        >>> round(ops.categorical_crossentropy([[0.0, 1.0]], [[0.5, 0.5]]).item(), 4)
+    Args:
+        target: One-hot (or soft) true labels.
+        output: The predictions: probabilities, or logits where ``from_logits``.
+        from_logits: Whether ``output`` holds logits rather than probabilities (default ``False``).
+        axis: The class axis (default ``-1``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> round(fg.ops.categorical_crossentropy([[0.0, 1.0]], [[0.5, 0.5]]).item(), 4)
         0.6931
     """
     target, output = to_tensors(target, output)
@@ -191,8 +274,17 @@ def sparse_categorical_crossentropy(
     """``categorical_crossentropy`` with integer class labels as ``target`` (one axis fewer
     than ``output``).
 
-    Example:
-        >>> round(ops.sparse_categorical_crossentropy([1], [[0.5, 0.5]]).item(), 4)
+    Args:
+        target: Integer class labels.
+        output: The predictions: probabilities, or logits where ``from_logits``.
+        from_logits: Whether ``output`` holds logits rather than probabilities (default ``False``).
+        axis: The class axis (default ``-1``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> round(fg.ops.sparse_categorical_crossentropy([1], [[0.5, 0.5]]).item(), 4)
         0.6931
     """
     from ferrograd.ops.creation import one_hot
@@ -226,8 +318,17 @@ def moments(
 ) -> tuple[Tensor, Tensor]:
     """The mean and the (population) variance of ``x`` over ``axes``.
 
-    Example:
-        >>> mean, variance = ops.moments(fg.tensor([1.0, 3.0]), axes=[0])
+    Args:
+        x: A tensor, array, number or nested list.
+        axes: The axes to compute the mean and variance over.
+        keepdims: Whether to keep the reduced axes with length 1 (default ``False``).
+        synchronized: Accepted for Keras compatibility; no effect here (default ``False``).
+
+    Returns:
+        A pair ``(mean, variance)`` of tensors.
+
+    Examples:
+        >>> mean, variance = fg.ops.moments(fg.tensor([1.0, 3.0]), axes=[0])
         >>> mean.item(), variance.item()
         (2.0, 1.0)
     """

@@ -26,8 +26,11 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A0
         axis: None, an int or a tuple of ints. Defaults to None.
         keepdims: Keep the reduced axes with size 1. Defaults to False.
 
-    Example:
-        >>> ops.sum(fg.tensor([[1.0, 2.0], [3.0, 4.0]]), axis=-1).tolist()
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.sum(fg.tensor([[1.0, 2.0], [3.0, 4.0]]), axis=-1).tolist()
         [3.0, 7.0]
     """
     x, axes = _prepare("sum", x, axis)
@@ -35,7 +38,20 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A0
 
 
 def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """The mean over ``axis``; arguments as ``sum``. Example: ``ops.mean([1.0, 3.0])`` is 2."""
+    """The mean over ``axis``; arguments as ``sum``. Example: ``ops.mean([1.0, 3.0])`` is 2.
+
+    Args:
+        x: A tensor, array, number or nested list.
+        axis: The axis (or axes) to reduce; ``None`` for all (default ``None``).
+        keepdims: Whether to keep the reduced axes with length 1 (default ``False``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.mean([1.0, 3.0]).item()
+        2.0
+    """
     x, axes = _prepare("mean", x, axis)
     return x.mean(axis=_axis_arg(axes), keepdims=keepdims)
 
@@ -54,8 +70,11 @@ def max(x: Any, axis: Any = None, keepdims: bool = False, initial: Any = None) -
         keepdims: Keep the reduced axes with size 1. Defaults to False.
         initial: Not supported (must be None).
 
-    Example:
-        >>> ops.max(fg.tensor([1.0, 3.0, 2.0])).item()
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.max(fg.tensor([1.0, 3.0, 2.0])).item()
         3.0
     """
     _check_initial("max", initial)
@@ -64,7 +83,21 @@ def max(x: Any, axis: Any = None, keepdims: bool = False, initial: Any = None) -
 
 
 def min(x: Any, axis: Any = None, keepdims: bool = False, initial: Any = None) -> Tensor:  # noqa: A001
-    """The smallest value over ``axis``; see ``max``. Example: ``ops.min([2.0, 1.0])`` is 1."""
+    """The smallest value over ``axis``; see ``max``. Example: ``ops.min([2.0, 1.0])`` is 1.
+
+    Args:
+        x: A tensor, array, number or nested list.
+        axis: The axis (or axes) to reduce; ``None`` for all (default ``None``).
+        keepdims: Whether to keep the reduced axes with length 1 (default ``False``).
+        initial: Not supported (must be ``None``) (default ``None``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.min([2.0, 1.0]).item()
+        1.0
+    """
     _check_initial("min", initial)
     x, axes = _prepare("min", x, axis)
     return x.min(axis=_axis_arg(axes), keepdims=keepdims)
@@ -79,8 +112,11 @@ def prod(x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = None) ->
         keepdims: Keep the reduced axes with size 1. Defaults to False.
         dtype: The result's dtype (float32 or float64), or None to keep ``x``'s.
 
-    Example:
-        >>> ops.prod(fg.tensor([2.0, 3.0])).item()
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.prod(fg.tensor([2.0, 3.0])).item()
         6.0
     """
     x, axes = _prepare("prod", x, axis)
@@ -91,8 +127,16 @@ def prod(x: Any, axis: Any = None, keepdims: bool = False, dtype: Any = None) ->
 def var(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """The population variance over ``axis`` (dividing by n, as Keras and numpy).
 
-    Example:
-        >>> ops.var(fg.tensor([1.0, 3.0])).item()
+    Args:
+        x: A tensor, array, number or nested list.
+        axis: The axis (or axes) to reduce; ``None`` for all (default ``None``).
+        keepdims: Whether to keep the reduced axes with length 1 (default ``False``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.var(fg.tensor([1.0, 3.0])).item()
         1.0
     """
     x, axes = _prepare("var", x, axis)
@@ -101,7 +145,20 @@ def var(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
 
 def std(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """The population standard deviation over ``axis``. Example: ``ops.std([1.0, 3.0])`` is
-    1."""
+    1.
+
+    Args:
+        x: A tensor, array, number or nested list.
+        axis: The axis (or axes) to reduce; ``None`` for all (default ``None``).
+        keepdims: Whether to keep the reduced axes with length 1 (default ``False``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.std([1.0, 3.0]).item()
+        1.0
+    """
     x, axes = _prepare("std", x, axis)
     return x.std(axis=_axis_arg(axes), keepdims=keepdims, correction=0.0)
 
@@ -111,8 +168,16 @@ def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
     the first of ties. Positions come as a float tensor (ferrograd's tensors hold floats)
     without a gradient.
 
-    Example:
-        >>> ops.argmax(fg.tensor([[1.0, 5.0], [7.0, 2.0]]), axis=1).tolist()
+    Args:
+        x: A tensor, array, number or nested list.
+        axis: The axis to search; ``None`` searches the flattened tensor (default ``None``).
+        keepdims: Whether to keep the reduced axes with length 1 (default ``False``).
+
+    Returns:
+        A float tensor of positions.
+
+    Examples:
+        >>> fg.ops.argmax(fg.tensor([[1.0, 5.0], [7.0, 2.0]]), axis=1).tolist()
         [1.0, 0.0]
     """
     x = to_tensor(x)
@@ -122,7 +187,20 @@ def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
 
 
 def argmin(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
-    """The position of the smallest value; see ``argmax``."""
+    """The position of the smallest value; see ``argmax``.
+
+    Args:
+        x: A tensor, array, number or nested list.
+        axis: The axis to search; ``None`` searches the flattened tensor (default ``None``).
+        keepdims: Whether to keep the reduced axes with length 1 (default ``False``).
+
+    Returns:
+        A float tensor of positions.
+
+    Examples:
+        >>> fg.ops.argmin(fg.tensor([[1.0, 5.0], [7.0, 2.0]]), axis=1).tolist()
+        [0.0, 1.0]
+    """
     x = to_tensor(x)
     if axis is not None:
         axis = normalize_axis("argmin", axis, x.ndim, x.shape)
@@ -132,8 +210,16 @@ def argmin(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
 def cumsum(x: Any, axis: int | None = None, dtype: Any = None) -> Tensor:
     """The running sum along ``axis`` (of the flattened tensor when None).
 
-    Example:
-        >>> ops.cumsum(fg.tensor([1.0, 2.0, 3.0])).tolist()
+    Args:
+        x: A tensor, array, number or nested list.
+        axis: The axis to sum along; ``None`` flattens first (default ``None``).
+        dtype: The dtype of the result; ``None`` keeps ``x``'s (default ``None``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.cumsum(fg.tensor([1.0, 2.0, 3.0])).tolist()
         [1.0, 3.0, 6.0]
     """
     x = to_tensor(x)
@@ -147,9 +233,17 @@ def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     """``log(sum(exp(x)))`` over ``axis``, computed without overflow (the maximum is taken out
     first); its gradient is the softmax.
 
-    Example:
-        >>> round(ops.logsumexp(fg.tensor([1000.0, 1000.0])).item(), 4)
-        1000.6931
+    Args:
+        x: A tensor, array, number or nested list.
+        axis: The axis (or axes) to reduce; ``None`` for all (default ``None``).
+        keepdims: Whether to keep the reduced axes with length 1 (default ``False``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> round(fg.ops.logsumexp(fg.tensor([1000.0, 1000.0])).item(), 2)
+        1000.69
     """
     from ferrograd.ops.elementwise import where
 
@@ -172,8 +266,19 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> T
     or the matrix norm of a 2-D tensor when ``ord`` is given. The spectral and nuclear norms
     (``ord`` 2, -2, "nuc") are not supported.
 
-    Example:
-        >>> ops.norm(fg.tensor([3.0, 4.0])).item()
+    Args:
+        x: A tensor, array, number or nested list.
+        ord: The order of the norm, as in ``numpy.linalg.norm`` (default ``None``: 2-norm or
+            Frobenius).
+        axis: The axis (or pair of axes, for a matrix norm) to reduce; ``None`` for all (default
+            ``None``).
+        keepdims: Whether to keep the reduced axes with length 1 (default ``False``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.norm(fg.tensor([3.0, 4.0])).item()
         5.0
     """
     x = to_tensor(x)

@@ -29,8 +29,15 @@ def _gather(x: Tensor, positions: np.ndarray, axis: int) -> Tensor:
 def reshape(x: Any, newshape: Any) -> Tensor:
     """``x`` with shape ``newshape`` (one entry may be -1).
 
-    Example:
-        >>> ops.reshape(fg.tensor([1.0, 2.0, 3.0, 4.0]), (2, -1)).shape
+    Args:
+        x: A tensor, array, number or nested list.
+        newshape: The new shape; one entry may be ``-1``.
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.reshape(fg.tensor([1.0, 2.0, 3.0, 4.0]), (2, -1)).shape
         (2, 2)
     """
     x = to_tensor(x)
@@ -49,8 +56,15 @@ def reshape(x: Any, newshape: Any) -> Tensor:
 def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
     """``x`` with its axes permuted (reversed by default).
 
-    Example:
-        >>> ops.transpose(fg.zeros(2, 3, 4), (2, 0, 1)).shape
+    Args:
+        x: A tensor, array, number or nested list.
+        axes: The permutation of the axes; ``None`` reverses them (default ``None``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.transpose(fg.zeros(2, 3, 4), (2, 0, 1)).shape
         (4, 2, 3)
     """
     x = to_tensor(x)
@@ -68,8 +82,15 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
 def expand_dims(x: Any, axis: Any) -> Tensor:
     """``x`` with new axes of size 1 at ``axis`` (an int or a tuple; positions in the result).
 
-    Example:
-        >>> ops.expand_dims(fg.zeros(2, 3), -1).shape
+    Args:
+        x: A tensor, array, number or nested list.
+        axis: The position (or positions) of the new axis of length 1.
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.expand_dims(fg.zeros(2, 3), -1).shape
         (2, 3, 1)
     """
     x = to_tensor(x)
@@ -84,8 +105,15 @@ def expand_dims(x: Any, axis: Any) -> Tensor:
 def squeeze(x: Any, axis: Any = None) -> Tensor:
     """``x`` without its axes of size 1 (or only those of ``axis``, which must have size 1).
 
-    Example:
-        >>> ops.squeeze(fg.zeros(2, 1, 3)).shape
+    Args:
+        x: A tensor, array, number or nested list.
+        axis: The axis (or axes) of length 1 to remove; ``None`` for all (default ``None``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.squeeze(fg.zeros(2, 1, 3)).shape
         (2, 3)
     """
     x = to_tensor(x)
@@ -121,8 +149,15 @@ def _check_join(op: str, xs: list[Tensor], axis: int, same_rank_offset: int) -> 
 def concatenate(xs: Sequence[Any], axis: int = 0) -> Tensor:
     """The tensors joined along an existing ``axis``.
 
-    Example:
-        >>> ops.concatenate([fg.zeros(2, 3), fg.ones(1, 3)], axis=0).shape
+    Args:
+        xs: The tensors to join; their shapes agree except along ``axis``.
+        axis: The axis to join along (default ``0``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.concatenate([fg.zeros(2, 3), fg.ones(1, 3)], axis=0).shape
         (3, 3)
     """
     tensors = to_tensors(*xs)
@@ -133,8 +168,15 @@ def concatenate(xs: Sequence[Any], axis: int = 0) -> Tensor:
 def stack(x: Sequence[Any], axis: int = 0) -> Tensor:
     """The tensors (all of one shape) joined along a new ``axis``.
 
-    Example:
-        >>> ops.stack([fg.zeros(3), fg.ones(3)], axis=1).shape
+    Args:
+        x: The tensors to stack, all of one shape.
+        axis: Where the new axis goes (default ``0``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.stack([fg.zeros(3), fg.ones(3)], axis=1).shape
         (3, 2)
     """
     tensors = to_tensors(*x)
@@ -146,8 +188,16 @@ def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
     """``x`` cut along ``axis`` into equal sections (an int that divides the axis) or at the
     given indices, as ``numpy.split``.
 
-    Example:
-        >>> [t.shape for t in ops.split(fg.zeros(6, 2), [1, 4])]
+    Args:
+        x: A tensor, array, number or nested list.
+        indices_or_sections: The number of equal pieces, or the indices to split at.
+        axis: The axis to split along (default ``0``).
+
+    Returns:
+        A list of tensors.
+
+    Examples:
+        >>> [t.shape for t in fg.ops.split(fg.zeros(6, 2), [1, 4])]
         [(1, 2), (3, 2), (2, 2)]
     """
     x = to_tensor(x)
@@ -174,8 +224,15 @@ def split(x: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
 def tile(x: Any, repeats: Any) -> Tensor:
     """``x`` repeated ``repeats[i]`` times along each axis, as ``numpy.tile``.
 
-    Example:
-        >>> ops.tile(fg.tensor([1.0, 2.0]), 2).tolist()
+    Args:
+        x: A tensor, array, number or nested list.
+        repeats: The number of copies along each axis.
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.tile(fg.tensor([1.0, 2.0]), 2).tolist()
         [1.0, 2.0, 1.0, 2.0]
     """
     x = to_tensor(x)
@@ -195,8 +252,16 @@ def repeat(x: Any, repeats: Any, axis: int | None = None) -> Tensor:
     """Each element (or slice along ``axis``) repeated ``repeats`` times (an int or one count
     per element), as ``numpy.repeat``; the flattened tensor when ``axis`` is None.
 
-    Example:
-        >>> ops.repeat(fg.tensor([1.0, 2.0]), 2).tolist()
+    Args:
+        x: A tensor, array, number or nested list.
+        repeats: How many times each element repeats (an int or one per element).
+        axis: The axis to repeat along; ``None`` flattens first (default ``None``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.repeat(fg.tensor([1.0, 2.0]), 2).tolist()
         [1.0, 1.0, 2.0, 2.0]
     """
     x = to_tensor(x)
@@ -218,8 +283,16 @@ def take(x: Any, indices: Any, axis: int | None = None) -> Tensor:
     """The elements (slices along ``axis``) at ``indices``, of any shape, as ``numpy.take``;
     negative indices count from the end.
 
-    Example:
-        >>> ops.take(fg.tensor([[1.0, 2.0], [3.0, 4.0]]), [[1]], axis=0).shape
+    Args:
+        x: A tensor, array, number or nested list.
+        indices: The integer indices to gather.
+        axis: The axis to gather along; ``None`` flattens first (default ``None``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.take(fg.tensor([[1.0, 2.0], [3.0, 4.0]]), [[1]], axis=0).shape
         (1, 1, 2)
     """
     x = to_tensor(x)
@@ -242,9 +315,17 @@ def take_along_axis(x: Any, indices: Any, axis: int | None = None) -> Tensor:
     """The elements at ``indices`` along ``axis``, matched position by position on the other
     axes (broadcast), as ``numpy.take_along_axis``; the flattened tensor when None.
 
-    Example:
+    Args:
+        x: A tensor, array, number or nested list.
+        indices: Integer indices, broadcastable with ``x`` except along ``axis``.
+        axis: The axis to gather along; ``None`` flattens first (default ``None``).
+
+    Returns:
+        A tensor.
+
+    Examples:
         >>> x = fg.tensor([[10.0, 30.0, 20.0]])
-        >>> ops.take_along_axis(x, [[1, 0]], axis=1).tolist()
+        >>> fg.ops.take_along_axis(x, [[1, 0]], axis=1).tolist()
         [[30.0, 10.0]]
     """
     x = to_tensor(x)
@@ -289,8 +370,16 @@ def take_along_axis(x: Any, indices: Any, axis: int | None = None) -> Tensor:
 def slice(inputs: Any, start_indices: Sequence[int], shape: Sequence[int]) -> Tensor:  # noqa: A001
     """The block of ``shape`` starting at ``start_indices``.
 
-    Example:
-        >>> ops.slice(fg.zeros(4, 5), (1, 2), (2, 3)).shape
+    Args:
+        inputs: A tensor, array or nested list.
+        start_indices: The start of the slice, one index per axis.
+        shape: The size of the slice, one per axis.
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.slice(fg.zeros(4, 5), (1, 2), (2, 3)).shape
         (2, 3)
     """
     x = to_tensor(inputs)
@@ -312,8 +401,17 @@ def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = N
     ``(before, after)`` for each axis, or one pair or number for all. Only
     ``mode="constant"`` is supported.
 
-    Example:
-        >>> ops.pad(fg.ones(2), [(1, 2)]).tolist()
+    Args:
+        x: A tensor, array, number or nested list.
+        pad_width: The padding before and after each axis, as in ``numpy.pad``.
+        mode: Only ``"constant"`` is supported (default ``"constant"``).
+        constant_values: The fill value for ``"constant"`` mode; ``None`` for 0 (default ``None``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.pad(fg.ones(2), [(1, 2)]).tolist()
         [0.0, 1.0, 1.0, 0.0, 0.0]
     """
     if mode != "constant":
@@ -344,8 +442,15 @@ def pad(x: Any, pad_width: Any, mode: str = "constant", constant_values: Any = N
 def flip(x: Any, axis: Any = None) -> Tensor:
     """``x`` reversed along ``axis`` (all axes by default).
 
-    Example:
-        >>> ops.flip(fg.tensor([1.0, 2.0, 3.0])).tolist()
+    Args:
+        x: A tensor, array, number or nested list.
+        axis: The axis (or axes) to reverse; ``None`` for all (default ``None``).
+
+    Returns:
+        A tensor.
+
+    Examples:
+        >>> fg.ops.flip(fg.tensor([1.0, 2.0, 3.0])).tolist()
         [3.0, 2.0, 1.0]
     """
     x = to_tensor(x)
