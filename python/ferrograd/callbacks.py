@@ -928,10 +928,19 @@ class BackupAndRestore(Callback):
         delete_checkpoint: delete the backup when training ends without an error (default
             True); False keeps it.
 
-    Example:
-        >>> backup = fg.callbacks.BackupAndRestore(backup_dir="/tmp/backup")
-        >>> model.fit(x, y, epochs=10, callbacks=[backup])  # interrupted at epoch 4...
-        >>> model.fit(x, y, epochs=10, callbacks=[backup])  # ... runs epochs 5 to 10
+    Examples:
+        >>> backup = fg.callbacks.BackupAndRestore(backup_dir="backup")
+        >>> class Interrupt(fg.callbacks.Callback):
+        ...     def on_epoch_end(self, epoch, logs=None):
+        ...         if epoch == 1:
+        ...             raise RuntimeError("interrupted")
+        >>> try:  # interrupted after epoch 1 (counting from 0)...
+        ...     model.fit(x, y, epochs=4, callbacks=[backup, Interrupt()], verbose=0)
+        ... except RuntimeError:
+        ...     pass
+        >>> history = model.fit(x, y, epochs=4, callbacks=[backup], verbose=0)
+        >>> history.epoch  # ... resumes at epoch 2
+        [2, 3]
     """
 
     _FILE = "latest.backup.safetensors"

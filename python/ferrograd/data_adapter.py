@@ -95,7 +95,7 @@ def sample_weight_columns(
     Raises:
         ValueError: a wrong count or shape, an unknown output name, non-finite weights.
 
-    Example:
+    Examples:
         >>> [w.shape for w in sample_weight_columns(np.ones(4), ["a", "b"], 4, "float32")]
         [(4,), (4,)]
     """
@@ -155,7 +155,7 @@ def class_weight_columns(class_weight, y, classes: int | None, dtype: str) -> li
     Raises:
         ValueError: class_weight is not a dict of integer classes in range and finite weights.
 
-    Example:
+    Examples:
         >>> class_weight_columns({0: 1.0, 1: 3.0}, np.array([0, 1, 1]), 2, "float32")
         [array([1., 3., 3.], dtype=float32)]
     """

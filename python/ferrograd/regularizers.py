@@ -43,14 +43,25 @@ class Regularizer:
             A dict that ``get`` (or ``L1L2(**config)``) turns back into the same penalty.
 
         Examples:
-            >>> fg.regularizers.L1(0.5).get_config()
+            >>> fg.regularizers.L1L2(l1=0.5).get_config()
             {'l1': 0.5, 'l2': 0.0}
         """
         return {"l1": self.l1, "l2": self.l2}
 
     @classmethod
     def from_config(cls, config: dict):
-        """The regularizer of a ``get_config()`` dict, as Keras's ``cls(**config)``."""
+        """The regularizer of a ``get_config()`` dict, as Keras's ``cls(**config)``.
+
+        Args:
+            config: a dict from ``get_config()``.
+
+        Returns:
+            A new regularizer of this class.
+
+        Examples:
+            >>> fg.regularizers.L1.from_config({"l1": 0.5})
+            L1(l1=0.5, l2=0.0)
+        """
         return cls(**config)
 
     def __repr__(self):
@@ -91,7 +102,15 @@ class L1(Regularizer):
         super().__init__(l1=l1)
 
     def get_config(self) -> dict:
-        # Keras's: the one factor the class takes, so that L1.from_config rebuilds it.
+        """The one factor the class takes, as Keras's, so that ``L1.from_config`` rebuilds it.
+
+        Returns:
+            ``{"l1": ...}``.
+
+        Examples:
+            >>> fg.regularizers.L1(0.5).get_config()
+            {'l1': 0.5}
+        """
         return {"l1": self.l1}
 
 
@@ -113,6 +132,15 @@ class L2(Regularizer):
         super().__init__(l2=l2)
 
     def get_config(self) -> dict:
+        """The one factor the class takes, as Keras's, so that ``L2.from_config`` rebuilds it.
+
+        Returns:
+            ``{"l2": ...}``.
+
+        Examples:
+            >>> fg.regularizers.L2(0.5).get_config()
+            {'l2': 0.5}
+        """
         return {"l2": self.l2}
 
 
@@ -189,6 +217,11 @@ def get(identifier):
     if identifier is None or isinstance(identifier, Regularizer):
         return identifier
     if isinstance(identifier, dict):
+        # The configs of L1 and L2 hold their own factor alone (as Keras writes them).
+        if set(identifier) == {"l1"}:
+            return L1(**identifier)
+        if set(identifier) == {"l2"}:
+            return L2(**identifier)
         return L1L2(**identifier)
     if isinstance(identifier, str):
         makers = {"l1": l1, "l2": l2, "l1_l2": l1_l2, "l1l2": l1_l2}

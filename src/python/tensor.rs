@@ -987,79 +987,239 @@ impl PyTensor {
         guarded(|| Ok(PyTensor::wrap(self.inner.clip(min, max)?)))
     }
 
+    /// The elementwise sine (radians).
+    ///
+    /// Returns:
+    ///     A new tensor; gradients flow through it.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([0.0, 1.0]).sin()
+    ///     tensor([0.        , 0.84147096], shape=(2,), dtype=float32)
     fn sin(&self) -> PyResult<PyTensor> {
         self.unary(UnaryFn::Sin)
     }
 
+    /// The elementwise cosine (radians).
+    ///
+    /// Returns:
+    ///     A new tensor; gradients flow through it.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([0.0, 1.0]).cos()
+    ///     tensor([1.       , 0.5403023], shape=(2,), dtype=float32)
     fn cos(&self) -> PyResult<PyTensor> {
         self.unary(UnaryFn::Cos)
     }
 
+    /// The elementwise tangent (radians).
+    ///
+    /// Returns:
+    ///     A new tensor; gradients flow through it.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([0.0, 1.0]).tan()
+    ///     tensor([0.       , 1.5574077], shape=(2,), dtype=float32)
     fn tan(&self) -> PyResult<PyTensor> {
         self.unary(UnaryFn::Tan)
     }
 
+    /// The elementwise hyperbolic sine.
+    ///
+    /// Returns:
+    ///     A new tensor; gradients flow through it.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([0.0, 1.0]).sinh()
+    ///     tensor([0.       , 1.1752012], shape=(2,), dtype=float32)
     fn sinh(&self) -> PyResult<PyTensor> {
         self.unary(UnaryFn::Sinh)
     }
 
+    /// The elementwise hyperbolic cosine.
+    ///
+    /// Returns:
+    ///     A new tensor; gradients flow through it.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([0.0, 1.0]).cosh()
+    ///     tensor([1.       , 1.5430806], shape=(2,), dtype=float32)
     fn cosh(&self) -> PyResult<PyTensor> {
         self.unary(UnaryFn::Cosh)
     }
 
+    /// ``exp(x) - 1`` elementwise, accurate near zero.
+    ///
+    /// Returns:
+    ///     A new tensor; gradients flow through it.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([0.0, 1.0]).expm1()
+    ///     tensor([0.       , 1.7182817], shape=(2,), dtype=float32)
     fn expm1(&self) -> PyResult<PyTensor> {
         self.unary(UnaryFn::Expm1)
     }
 
+    /// ``log(1 + x)`` elementwise, accurate near zero.
+    ///
+    /// Returns:
+    ///     A new tensor; gradients flow through it.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([0.0, 1.0]).log1p()
+    ///     tensor([0.       , 0.6931472], shape=(2,), dtype=float32)
     fn log1p(&self) -> PyResult<PyTensor> {
         self.unary(UnaryFn::Log1p)
     }
 
+    /// The elementwise base-2 logarithm.
+    ///
+    /// Returns:
+    ///     A new tensor; gradients flow through it.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([1.0, 8.0]).log2()
+    ///     tensor([0., 3.], shape=(2,), dtype=float32)
     fn log2(&self) -> PyResult<PyTensor> {
         self.unary(UnaryFn::Log2)
     }
 
+    /// ``1 / sqrt(x)`` elementwise.
+    ///
+    /// Returns:
+    ///     A new tensor; gradients flow through it.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([1.0, 4.0]).rsqrt()
+    ///     tensor([1. , 0.5], shape=(2,), dtype=float32)
     fn rsqrt(&self) -> PyResult<PyTensor> {
         self.unary(UnaryFn::Rsqrt)
     }
 
+    /// -1, 0 or 1 elementwise, by the sign of each value; the gradient is zero.
+    ///
+    /// Returns:
+    ///     A new tensor; gradients flow through it.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([-2.0, 0.0, 3.0]).sign()
+    ///     tensor([-1.,  0.,  1.], shape=(3,), dtype=float32)
     fn sign(&self) -> PyResult<PyTensor> {
         self.unary(UnaryFn::Sign)
     }
 
+    /// Each value rounded down; the gradient is zero.
+    ///
+    /// Returns:
+    ///     A new tensor; gradients flow through it.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([-1.5, 0.5, 2.5]).floor()
+    ///     tensor([-2.,  0.,  2.], shape=(3,), dtype=float32)
     fn floor(&self) -> PyResult<PyTensor> {
         self.unary(UnaryFn::Floor)
     }
 
+    /// Each value rounded up; the gradient is zero.
+    ///
+    /// Returns:
+    ///     A new tensor; gradients flow through it.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([-1.5, 0.5, 2.5]).ceil()
+    ///     tensor([-1.,  1.,  3.], shape=(3,), dtype=float32)
     fn ceil(&self) -> PyResult<PyTensor> {
         self.unary(UnaryFn::Ceil)
     }
 
+    /// Each value rounded to the nearest integer; the gradient is zero.
+    ///
+    /// Returns:
+    ///     A new tensor; gradients flow through it.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([-1.5, 0.4, 2.6]).round()
+    ///     tensor([-2.,  0.,  3.], shape=(3,), dtype=float32)
     fn round(&self) -> PyResult<PyTensor> {
         self.unary(UnaryFn::Round)
     }
 
-    /// `self ** exponent` (a number or a tensor, broadcast), as PyTorch's `pow`.
+    /// ``self ** exponent`` (a number or a tensor, broadcast), as PyTorch's ``pow``.
+    ///
+    /// Args:
+    ///     exponent: a number or a tensor, broadcast against this one.
+    ///
+    /// Returns:
+    ///     A new tensor; gradients flow through it.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([1.0, 2.0, 3.0]).pow(2)
+    ///     tensor([1., 4., 9.], shape=(3,), dtype=float32)
     fn pow(&self, exponent: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
         self.__pow__(exponent, None)
     }
 
-    /// The elementwise larger of the two (broadcast); ties send the gradient to `self`.
+    /// The elementwise larger of the two (broadcast); ties send the gradient to ``self``.
+    ///
+    /// Args:
+    ///     other: a number or a tensor, broadcast against this one.
+    ///
+    /// Returns:
+    ///     A new tensor; gradients flow through it.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([1.0, 5.0]).maximum(fg.tensor([3.0, 4.0]))
+    ///     tensor([3., 5.], shape=(2,), dtype=float32)
     fn maximum(&self, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
         binary_with(BinaryOp::Maximum, &self.inner, other, false)
     }
 
     /// The elementwise smaller of the two (broadcast).
+    ///
+    /// Args:
+    ///     other: a number or a tensor, broadcast against this one.
+    ///
+    /// Returns:
+    ///     A new tensor; gradients flow through it.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([1.0, 5.0]).minimum(fg.tensor([3.0, 4.0]))
+    ///     tensor([1., 4.], shape=(2,), dtype=float32)
     fn minimum(&self, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
         binary_with(BinaryOp::Minimum, &self.inner, other, false)
     }
 
-    /// `clip` under PyTorch's name.
+    /// ``clip`` under PyTorch's name: each value limited to ``[min, max]``.
+    ///
+    /// Args:
+    ///     min: the lower bound, or None for none (default None).
+    ///     max: the upper bound, or None for none (default None).
+    ///
+    /// Returns:
+    ///     A new tensor of the same shape.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([-2.0, 0.5, 3.0]).clamp(-1.0, 1.0)
+    ///     tensor([-1. ,  0.5,  1. ], shape=(3,), dtype=float32)
     #[pyo3(signature = (min=None, max=None))]
     fn clamp(&self, min: Option<f64>, max: Option<f64>) -> PyResult<PyTensor> {
         self.clip(min, max)
     }
 
+    /// The minimum over ``axis`` (every axis by default), as numpy's ``min``.
+    ///
+    /// Args:
+    ///     axis: an int, a tuple of ints, or None for every axis; negative counts from the end
+    ///         (default None).
+    ///     keepdims: keep the reduced axes with size 1 (default False).
+    ///     dim: PyTorch's name for ``axis``.
+    ///     keepdim: PyTorch's name for ``keepdims``.
+    ///
+    /// Returns:
+    ///     A new tensor; gradients flow through it.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([[1.0, 5.0], [3.0, 4.0]]).min(axis=0)
+    ///     tensor([1., 4.], shape=(2,), dtype=float32)
     #[pyo3(signature = (axis=None, keepdims=false, *, dim=None, keepdim=None))]
     fn min(
         &self,
@@ -1073,6 +1233,21 @@ impl PyTensor {
         guarded(|| Ok(PyTensor::wrap(self.inner.min(axes.as_deref(), keepdims)?)))
     }
 
+    /// The product over ``axis`` (every axis by default), as numpy's ``prod``.
+    ///
+    /// Args:
+    ///     axis: an int, a tuple of ints, or None for every axis; negative counts from the end
+    ///         (default None).
+    ///     keepdims: keep the reduced axes with size 1 (default False).
+    ///     dim: PyTorch's name for ``axis``.
+    ///     keepdim: PyTorch's name for ``keepdims``.
+    ///
+    /// Returns:
+    ///     A new tensor; gradients flow through it.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([[1.0, 2.0], [3.0, 4.0]]).prod(axis=1)
+    ///     tensor([ 2., 12.], shape=(2,), dtype=float32)
     #[pyo3(signature = (axis=None, keepdims=false, *, dim=None, keepdim=None))]
     fn prod(
         &self,
@@ -1088,6 +1263,19 @@ impl PyTensor {
 
     /// The position of the largest value (over the flattened tensor when no axis is given),
     /// as a float tensor without a graph; ties go to the first.
+    ///
+    /// Args:
+    ///     axis: one int, or None for the flattened tensor (default None).
+    ///     keepdims: keep the reduced axis with size 1 (default False).
+    ///     dim: PyTorch's name for ``axis``.
+    ///     keepdim: PyTorch's name for ``keepdims``.
+    ///
+    /// Returns:
+    ///     A float tensor of indices, without a graph.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([[1.0, 5.0], [3.0, 4.0]]).argmax(axis=1)
+    ///     tensor([1., 1.], shape=(2,), dtype=float32)
     #[pyo3(signature = (axis=None, keepdims=false, *, dim=None, keepdim=None))]
     fn argmax(
         &self,
@@ -1108,7 +1296,20 @@ impl PyTensor {
         })
     }
 
-    /// The position of the smallest value; see `argmax`.
+    /// The position of the smallest value; see ``argmax``.
+    ///
+    /// Args:
+    ///     axis: one int, or None for the flattened tensor (default None).
+    ///     keepdims: keep the reduced axis with size 1 (default False).
+    ///     dim: PyTorch's name for ``axis``.
+    ///     keepdim: PyTorch's name for ``keepdims``.
+    ///
+    /// Returns:
+    ///     A float tensor of indices, without a graph.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([[1.0, 5.0], [3.0, 4.0]]).argmin(axis=1)
+    ///     tensor([0., 0.], shape=(2,), dtype=float32)
     #[pyo3(signature = (axis=None, keepdims=false, *, dim=None, keepdim=None))]
     fn argmin(
         &self,
@@ -1129,7 +1330,18 @@ impl PyTensor {
         })
     }
 
-    /// The running sum along `axis` (over the flattened tensor when None).
+    /// The running sum along ``axis`` (over the flattened tensor when None).
+    ///
+    /// Args:
+    ///     axis: one int, or None for the flattened tensor (default None).
+    ///     dim: PyTorch's name for ``axis``.
+    ///
+    /// Returns:
+    ///     A new tensor; gradients flow through it.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([1.0, 2.0, 3.0]).cumsum()
+    ///     tensor([1., 3., 6.], shape=(3,), dtype=float32)
     #[pyo3(signature = (axis=None, *, dim=None))]
     fn cumsum(
         &self,
@@ -1140,8 +1352,23 @@ impl PyTensor {
         guarded(|| Ok(PyTensor::wrap(self.inner.cumsum(axis)?)))
     }
 
-    /// The variance, dividing by `n - correction`: PyTorch's default `correction=1` (the
-    /// sample variance); `ferrograd.ops.var` is Keras's population variance.
+    /// The variance, dividing by ``n - correction``: PyTorch's default ``correction=1`` (the
+    /// sample variance); ``ferrograd.ops.var`` is Keras's population variance.
+    ///
+    /// Args:
+    ///     axis: an int, a tuple of ints, or None for every axis; negative counts from the end
+    ///         (default None).
+    ///     keepdims: keep the reduced axes with size 1 (default False).
+    ///     dim: PyTorch's name for ``axis``.
+    ///     keepdim: PyTorch's name for ``keepdims``.
+    ///     correction: subtracted from the count in the divisor (default 1).
+    ///
+    /// Returns:
+    ///     A new tensor; gradients flow through it.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([1.0, 2.0, 3.0, 4.0]).var()
+    ///     tensor(1.6666666, shape=(), dtype=float32)
     #[pyo3(signature = (axis=None, keepdims=false, *, dim=None, keepdim=None, correction=1.0))]
     fn var(
         &self,
@@ -1162,7 +1389,22 @@ impl PyTensor {
         })
     }
 
-    /// The standard deviation; see `var`.
+    /// The standard deviation; see ``var``.
+    ///
+    /// Args:
+    ///     axis: an int, a tuple of ints, or None for every axis; negative counts from the end
+    ///         (default None).
+    ///     keepdims: keep the reduced axes with size 1 (default False).
+    ///     dim: PyTorch's name for ``axis``.
+    ///     keepdim: PyTorch's name for ``keepdims``.
+    ///     correction: subtracted from the count in the divisor (default 1).
+    ///
+    /// Returns:
+    ///     A new tensor; gradients flow through it.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([1.0, 2.0, 3.0, 4.0]).std(correction=0)
+    ///     tensor(1.118034, shape=(), dtype=float32)
     #[pyo3(signature = (axis=None, keepdims=false, *, dim=None, keepdim=None, correction=1.0))]
     fn std(
         &self,
@@ -1183,7 +1425,19 @@ impl PyTensor {
         })
     }
 
-    /// The `p`-norm of the elements over `dim` (all of them by default) taken as one vector.
+    /// The ``p``-norm of the elements over ``dim`` (all of them by default) taken as one vector.
+    ///
+    /// Args:
+    ///     p: the order of the norm (default 2).
+    ///     dim: an int, a tuple of ints, or None for every axis (default None).
+    ///     keepdim: keep the reduced axes with size 1 (default False).
+    ///
+    /// Returns:
+    ///     A new tensor; gradients flow through it.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([3.0, 4.0]).norm()
+    ///     tensor(5., shape=(), dtype=float32)
     #[pyo3(signature = (p=2.0, dim=None, keepdim=false))]
     fn norm(&self, p: f64, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<PyTensor> {
         let axes = axes_arg(dim)?;
@@ -1196,7 +1450,17 @@ impl PyTensor {
         })
     }
 
-    /// A new axis of size 1 at `dim` (negative counts from the end of the result).
+    /// A new axis of size 1 at ``dim`` (negative counts from the end of the result).
+    ///
+    /// Args:
+    ///     dim: where the new axis goes.
+    ///
+    /// Returns:
+    ///     A new tensor; gradients flow through it.
+    ///
+    /// Examples:
+    ///     >>> fg.ones(2, 3).unsqueeze(0).shape
+    ///     (1, 2, 3)
     fn unsqueeze(&self, dim: isize) -> PyResult<PyTensor> {
         let rank = self.inner.ndim() as isize + 1;
         let at = if dim < 0 { dim + rank } else { dim };
@@ -1211,6 +1475,16 @@ impl PyTensor {
     }
 
     /// Turns gradient tracking on (or off) for this leaf and returns it, as in PyTorch.
+    ///
+    /// Args:
+    ///     requires_grad: whether to track gradients (default True).
+    ///
+    /// Returns:
+    ///     The tensor itself.
+    ///
+    /// Examples:
+    ///     >>> fg.zeros(2).requires_grad_().requires_grad
+    ///     True
     #[pyo3(signature = (requires_grad=true))]
     fn requires_grad_(slf: Bound<'_, Self>, requires_grad: bool) -> PyResult<Bound<'_, Self>> {
         slf.get().inner.set_requires_grad(requires_grad)?;
@@ -1229,20 +1503,51 @@ impl PyTensor {
         Ok(slf)
     }
 
-    /// Sets every element to `value` in place and returns the tensor.
+    /// Sets every element to ``value`` in place and returns the tensor.
+    ///
+    /// Args:
+    ///     value: the number to write.
+    ///
+    /// Returns:
+    ///     The tensor itself, changed in place.
+    ///
+    /// Examples:
+    ///     >>> fg.zeros(3).fill_(2.0)
+    ///     tensor([2., 2., 2.], shape=(3,), dtype=float32)
     fn fill_(slf: Bound<'_, Self>, value: f64) -> PyResult<Bound<'_, Self>> {
         guarded(|| Ok(slf.get().inner.fill_in_place(value)?))?;
         Ok(slf)
     }
 
-    /// Copies `src` (broadcast to this tensor's shape) into this tensor and returns it.
+    /// Copies ``src`` (broadcast to this tensor's shape) into this tensor and returns it.
+    ///
+    /// Args:
+    ///     src: a tensor, array or number, broadcast to this tensor's shape.
+    ///
+    /// Returns:
+    ///     The tensor itself, changed in place.
+    ///
+    /// Examples:
+    ///     >>> fg.zeros(2).copy_(fg.tensor([1.0, 2.0]))
+    ///     tensor([1., 2.], shape=(2,), dtype=float32)
     fn copy_<'py>(slf: Bound<'py, Self>, src: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
         let source = tensor_arg(src, slf.get().inner.dtype())?;
         guarded(|| Ok(slf.get().inner.copy_in_place(&source)?))?;
         Ok(slf)
     }
 
-    /// `self += alpha * other` in place; returns the tensor.
+    /// ``self += alpha * other`` in place; returns the tensor.
+    ///
+    /// Args:
+    ///     other: a number or a tensor, broadcast to this tensor's shape.
+    ///     alpha: the factor on ``other`` (default 1).
+    ///
+    /// Returns:
+    ///     The tensor itself, changed in place.
+    ///
+    /// Examples:
+    ///     >>> fg.ones(2).add_(fg.tensor([1.0, 2.0]), alpha=2.0)
+    ///     tensor([3., 5.], shape=(2,), dtype=float32)
     #[pyo3(signature = (other, *, alpha=1.0))]
     fn add_<'py>(
         slf: Bound<'py, Self>,
@@ -1253,7 +1558,18 @@ impl PyTensor {
         Ok(slf)
     }
 
-    /// `self -= alpha * other` in place; returns the tensor.
+    /// ``self -= alpha * other`` in place; returns the tensor.
+    ///
+    /// Args:
+    ///     other: a number or a tensor, broadcast to this tensor's shape.
+    ///     alpha: the factor on ``other`` (default 1).
+    ///
+    /// Returns:
+    ///     The tensor itself, changed in place.
+    ///
+    /// Examples:
+    ///     >>> fg.ones(2).sub_(fg.tensor([1.0, 2.0]))
+    ///     tensor([ 0., -1.], shape=(2,), dtype=float32)
     #[pyo3(signature = (other, *, alpha=1.0))]
     fn sub_<'py>(
         slf: Bound<'py, Self>,
@@ -1264,19 +1580,50 @@ impl PyTensor {
         Ok(slf)
     }
 
-    /// `self *= other` in place; returns the tensor.
+    /// ``self *= other`` in place; returns the tensor.
+    ///
+    /// Args:
+    ///     other: a number or a tensor, broadcast to this tensor's shape.
+    ///
+    /// Returns:
+    ///     The tensor itself, changed in place.
+    ///
+    /// Examples:
+    ///     >>> fg.ones(2).mul_(3.0)
+    ///     tensor([3., 3.], shape=(2,), dtype=float32)
     fn mul_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
         slf.get().in_place(BinaryOp::Mul, other, 1.0)?;
         Ok(slf)
     }
 
-    /// `self /= other` in place; returns the tensor.
+    /// ``self /= other`` in place; returns the tensor.
+    ///
+    /// Args:
+    ///     other: a number or a tensor, broadcast to this tensor's shape.
+    ///
+    /// Returns:
+    ///     The tensor itself, changed in place.
+    ///
+    /// Examples:
+    ///     >>> fg.ones(2).div_(4.0)
+    ///     tensor([0.25, 0.25], shape=(2,), dtype=float32)
     fn div_<'py>(slf: Bound<'py, Self>, other: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
         slf.get().in_place(BinaryOp::Div, other, 1.0)?;
         Ok(slf)
     }
 
-    /// `clamp` in place; returns the tensor.
+    /// ``clamp`` in place; returns the tensor.
+    ///
+    /// Args:
+    ///     min: the lower bound, or None for none (default None).
+    ///     max: the upper bound, or None for none (default None).
+    ///
+    /// Returns:
+    ///     The tensor itself, changed in place.
+    ///
+    /// Examples:
+    ///     >>> fg.tensor([-2.0, 0.5, 3.0]).clamp_(-1.0, 1.0)
+    ///     tensor([-1. ,  0.5,  1. ], shape=(3,), dtype=float32)
     #[pyo3(signature = (min=None, max=None))]
     fn clamp_(
         slf: Bound<'_, Self>,

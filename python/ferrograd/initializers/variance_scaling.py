@@ -16,11 +16,12 @@ class VarianceScaling(RandomInitializer):
         seed: None draws from the library's generator; an integer gives the same values at
             every call.
 
-    Example:
-
-    >>> init = fg.initializers.VarianceScaling(scale=2.0, mode="fan_out", distribution="uniform")
-    >>> init((4, 3)).shape
-    (4, 3)
+    Examples:
+        >>> init = fg.initializers.VarianceScaling(
+        ...     scale=2.0, mode="fan_out", distribution="uniform"
+        ... )
+        >>> init((4, 3)).shape
+        (4, 3)
     """
 
     _name = "variance_scaling"

@@ -50,8 +50,16 @@ def model_from_json(json_string):
     Args:
         json_string: the JSON text.
 
-    Example:
+    Returns:
+        A new, uncompiled model with freshly initialised weights.
+
+    Raises:
+        FileFormatError: the text is not JSON or breaks the schema.
+
+    Examples:
         >>> copy = fg.models.model_from_json(model.to_json())
+        >>> copy.count_params() == model.count_params()
+        True
     """
     return saving.model_from_json(json_string)
 

@@ -18,7 +18,10 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
     Raises:
         ValueError: a hook was given.
 
-    Example:
+    Returns:
+        A new, uncompiled model of the same class and architecture.
+
+    Examples:
         >>> copy = fg.models.clone_model(model)
         >>> copy.count_params() == model.count_params()
         True

@@ -171,8 +171,23 @@ def linspace(
     dtype: Any = None,
     axis: int = 0,
 ) -> Any:
-    """``num`` evenly spaced numbers from ``start`` to ``stop`` (included when ``endpoint``).
-    ``start`` and ``stop`` are numbers; ``axis`` must be 0.
+    """``num`` evenly spaced numbers from ``start`` to ``stop`` (included when ``endpoint``),
+    as numpy's and Keras's ``linspace``.
+
+    Args:
+        start: the first value, a number.
+        stop: the last value (or the bound, with ``endpoint=False``), a number.
+        num: how many values (default 50).
+        endpoint: whether ``stop`` is the last value (default True).
+        retstep: also return the step between values (default False).
+        dtype: the tensor's dtype (default None: float32).
+        axis: must be 0 (default 0).
+
+    Returns:
+        A 1-D tensor, or ``(tensor, step)`` with ``retstep=True``.
+
+    Raises:
+        ValueError: bounds that are not numbers, ``axis`` other than 0, or a negative ``num``.
 
     Examples:
         >>> fg.ops.linspace(0.0, 1.0, 3).tolist()

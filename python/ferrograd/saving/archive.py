@@ -225,7 +225,7 @@ def decode_weights_and_metadata(data: bytes, source: str) -> tuple[dict, dict]:
     Raises:
         FileFormatError: the bytes are not a valid safetensors file.
 
-    Example:
+    Examples:
         >>> data = open("w.safetensors", "rb").read()
         >>> arrays, metadata = decode_weights_and_metadata(data, "'w.safetensors'")
         >>> metadata["format"]

@@ -340,8 +340,13 @@ def model_to_json(model, **kwargs) -> str:
         model: a built model.
         **kwargs: passed to ``json.dumps`` (``indent=2``).
 
-    Example:
-        >>> text = model_to_json(model)
+    Returns:
+        The JSON text, a str.
+
+    Examples:
+        >>> text = fg.saving.model_to_json(model)
+        >>> fg.saving.model_from_json(text).count_params() == model.count_params()
+        True
     """
     return json.dumps(
         {"class_name": model_config(model)["class"], "config": model_config(model)}, **kwargs
@@ -358,8 +363,13 @@ def model_from_json(json_string: str):
     Raises:
         FileFormatError: the text is not JSON or breaks the schema.
 
-    Example:
-        >>> copy = model_from_json(model.to_json())
+    Returns:
+        A new, uncompiled model with freshly initialised weights.
+
+    Examples:
+        >>> copy = fg.saving.model_from_json(model.to_json())
+        >>> copy.count_params() == model.count_params()
+        True
     """
     from ferrograd.saving.archive import parse_json
 

@@ -111,7 +111,13 @@ def is_keras_archive(path) -> bool:
     Args:
         path: a file.
 
-    Example:
+    Returns:
+        True for a Keras 3 archive, False otherwise (a missing file included).
+
+    Examples:
+        >>> import keras
+        >>> keras_model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+        >>> keras_model.save("model.keras")
         >>> is_keras_archive("model.keras")
         True
     """
@@ -128,7 +134,13 @@ def is_hdf5(path) -> bool:
     Args:
         path: a file.
 
-    Example:
+    Returns:
+        True for an HDF5 file, False otherwise (a missing file included).
+
+    Examples:
+        >>> import keras
+        >>> keras_model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+        >>> keras_model.save_weights("model.weights.h5")
         >>> is_hdf5("model.weights.h5")
         True
     """
@@ -152,7 +164,7 @@ def read_keras_archive(path: str) -> tuple[dict, dict, bytes]:
     Raises:
         FileFormatError: not a valid Keras archive, truncated or corrupt.
 
-    Example:
+    Examples:
         >>> config, metadata, weights = read_keras_archive("model.keras")
     """
     try:
@@ -225,8 +237,13 @@ class KerasConfigReader:
     Args:
         source: how errors name the file.
 
-    Example:
-        >>> model = KerasConfigReader("'model.keras'").model(config)
+    Examples:
+        >>> import json
+        >>> import keras
+        >>> keras_model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+        >>> config = json.loads(keras_model.to_json())
+        >>> KerasConfigReader("the JSON text").model(config).count_params()
+        8
     """
 
     def __init__(self, source: str):
@@ -614,7 +631,7 @@ def accepted_arguments(cls: type) -> set:
     Args:
         cls: a layer class.
 
-    Example:
+    Examples:
         >>> "units" in accepted_arguments(layers.Dense)
         True
     """
@@ -637,7 +654,7 @@ def keras_layer_classes() -> dict[str, type]:
     Args:
         None.
 
-    Example:
+    Examples:
         >>> keras_layer_classes()["Dense"] is layers.Dense
         True
     """
@@ -656,7 +673,7 @@ def snake_case(name: str) -> str:
     Args:
         name: a class name.
 
-    Example:
+    Examples:
         >>> snake_case("GlobalAveragePooling1D")
         'global_average_pooling1d'
     """
@@ -686,8 +703,18 @@ def planned_assignments(model, weights_group, where: str) -> list[tuple[Any, Any
         weights_group: the HDF5 group of the model (the file's root, or a nested model's).
         where: the group's path, for errors.
 
-    Example:
-        >>> plan = planned_assignments(model, h5py.File("m.weights.h5"), "")
+    Returns:
+        A list of ``(tensor, dataset, path)`` tuples, one per weight.
+
+    Examples:
+        >>> import h5py
+        >>> import keras
+        >>> keras_model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+        >>> keras_model.save_weights("m.weights.h5")
+        >>> copy = fg.Sequential([layers.Dense(2, input_shape=(3,))])
+        >>> with h5py.File("m.weights.h5", "r") as weights_file:
+        ...     len(planned_assignments(copy, weights_file, ""))
+        2
     """
     from ferrograd.layers.input_layer import InputLayer
     from ferrograd.models import Model
@@ -790,8 +817,14 @@ def assign_keras_weights(model, weights_file, source: str) -> None:
     Raises:
         FileFormatError: the structure, a count, a shape or a dtype differs.
 
-    Example:
-        >>> assign_keras_weights(model, h5py.File("m.weights.h5", "r"), "'m.weights.h5'")
+    Examples:
+        >>> import h5py
+        >>> import keras
+        >>> keras_model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+        >>> keras_model.save_weights("m.weights.h5")
+        >>> copy = fg.Sequential([layers.Dense(2, input_shape=(3,))])
+        >>> with h5py.File("m.weights.h5", "r") as weights_file:
+        ...     assign_keras_weights(copy, weights_file, "'m.weights.h5'")
     """
     if "layers" not in weights_file and model.weights:
         legacy = "model_weights" in weights_file or "layer_names" in weights_file.attrs
@@ -829,8 +862,12 @@ def load_keras_weights(model, path: str) -> None:
     Raises:
         FileFormatError: the file is not a Keras 3 weights file or does not match the model.
 
-    Example:
-        >>> load_keras_weights(model, "model.weights.h5")
+    Examples:
+        >>> import keras
+        >>> keras_model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+        >>> keras_model.save_weights("model.weights.h5")
+        >>> copy = fg.Sequential([layers.Dense(2, input_shape=(3,))])
+        >>> load_keras_weights(copy, "model.weights.h5")
     """
     h5py = _h5py(path)
     try:
@@ -856,8 +893,15 @@ def load_keras_model(path: str, compile: bool = True):
         FileFormatError: the file is invalid or names what ferrograd does not read (a
             ``Lambda``, a custom object, a layer ferrograd does not have).
 
-    Example:
-        >>> model = load_keras_model("model.keras")
+    Returns:
+        The model, a ``Sequential`` or functional ``Model``.
+
+    Examples:
+        >>> import keras
+        >>> keras_model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+        >>> keras_model.save("model.keras")
+        >>> load_keras_model("model.keras").count_params()
+        8
     """
     source = repr(path)
     config, metadata, weight_bytes = read_keras_archive(path)

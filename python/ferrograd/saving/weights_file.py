@@ -77,7 +77,7 @@ def check_and_assign_by_structure(model, arrays: dict, order: list, source: str)
     Raises:
         FileFormatError: the counts, a shape or a dtype differ.
 
-    Example:
+    Examples:
         >>> arrays = {name: tensor.numpy() for name, tensor in model.named_weights()}
         >>> check_and_assign_by_structure(model, arrays, list(arrays), "x")
     """
