@@ -4,10 +4,10 @@ the encoder-decoder of the keras.io "Working with RNNs" guide in a functional mo
 
 import numpy as np
 import pytest
+from gradcheck import check_gradients
 
 import ferrograd as fg
 from ferrograd import interop, layers
-from tests.gradcheck import check_gradients
 
 KINDS = {"SimpleRNN": layers.SimpleRNN, "LSTM": layers.LSTM, "GRU": layers.GRU}
 STATES = {"SimpleRNN": 1, "LSTM": 2, "GRU": 1}
@@ -166,7 +166,7 @@ def test_bad_initial_states_are_refused_naming_the_layer(rng):
 def test_masked_steps_from_initial_states_follow_keras(kind, return_sequences, rng):
     # Keras's backend.rnn: a masked step keeps the states and repeats the previous output, the
     # output before any kept step being zeros (not the initial state).
-    from tests.test_recurrent import keras_step
+    from test_recurrent import keras_step
 
     x = rng.standard_normal((3, 4, 2))
     mask = np.array(

@@ -5,10 +5,10 @@ and bad arguments refused naming the layer."""
 
 import numpy as np
 import pytest
+from gradcheck import check_gradients
 
 import ferrograd as fg
 from ferrograd import layers
-from tests.gradcheck import check_gradients
 
 EVERYDAY = [
     layers.Masking(mask_value=-1.0),

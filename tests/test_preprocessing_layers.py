@@ -4,10 +4,10 @@ config round trips, save/load, and bad arguments refused naming the layer."""
 
 import numpy as np
 import pytest
+from gradcheck import check_gradients
 
 import ferrograd as fg
 from ferrograd import layers
-from tests.gradcheck import check_gradients
 
 
 def test_normalization_keras_documented_examples():
