@@ -105,7 +105,6 @@ def test_one_graph_of_layers_defines_the_encoder_of_the_autoencoder():
     assert "Total params: 18,672" in text
 
 
-@pytest.mark.skip(reason="needs convolutions: Conv2DTranspose (the autoencoder's decoder)")
 def test_the_autoencoder_and_models_called_like_layers():
     encoder_input = keras.Input(shape=(28, 28, 1), name="original_img")
     x = layers.Conv2D(16, 3, activation="relu")(encoder_input)
