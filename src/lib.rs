@@ -22,6 +22,7 @@ pub mod rng;
 pub mod shape;
 pub mod storage;
 pub mod tensor;
+pub mod trace;
 pub mod train;
 
 #[cfg(feature = "python")]

@@ -79,4 +79,40 @@ class FileFormatError(ValueError):
     """
 
 
-__all__ = ["AutogradError", "DTypeError", "FileFormatError", "NotCompiledError", "ShapeError"]
+class TracingError(ValueError):
+    """Python code (a subclassed layer's or model's ``call()``, a ``Lambda``, a custom loss)
+    that cannot be traced into a graph: it reads the values of tensors, computes with something
+    the tracer cannot follow, or takes different paths for different batches. The message says
+    where and suggests ``compile(run_eagerly=True)``.
+
+    Args:
+        *args: the message, as for any exception.
+
+    Examples:
+        >>> issubclass(fg.errors.TracingError, ValueError)
+        True
+    """
+
+
+class TracedValueError(TracingError):
+    """Raised by the core when traced code reads the value of a traced tensor (``float(x)``,
+    ``x.numpy()``, ``if x > 0:``); the tracer turns it into a ``TracingError`` naming the line.
+
+    Args:
+        *args: the message, as for any exception.
+
+    Examples:
+        >>> issubclass(fg.errors.TracedValueError, fg.errors.TracingError)
+        True
+    """
+
+
+__all__ = [
+    "AutogradError",
+    "DTypeError",
+    "FileFormatError",
+    "NotCompiledError",
+    "ShapeError",
+    "TracedValueError",
+    "TracingError",
+]

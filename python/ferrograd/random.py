@@ -85,6 +85,12 @@ def _seed_value(seed: Any) -> int | None:
     return _mix(int(seed))
 
 
+def _fresh(seed: Any) -> bool:
+    """Whether a traced call should draw new values at each pass (no seed, or a
+    ``SeedGenerator``) rather than replay the values of an int seed."""
+    return seed is None or isinstance(seed, SeedGenerator)
+
+
 def _shape(op: str, shape: Any) -> list[int]:
     dims = [shape] if isinstance(shape, int | np.integer) else list(shape)
     if any(int(d) < 0 for d in dims):
@@ -122,6 +128,7 @@ def normal(
         float(stddev),
         _dtype(dtype),
         _seed_value(seed),
+        fresh_when_traced=_fresh(seed),
     )
 
 
@@ -152,6 +159,7 @@ def uniform(
         float(maxval),
         _dtype(dtype),
         _seed_value(seed),
+        fresh_when_traced=_fresh(seed),
     )
 
 
@@ -182,6 +190,7 @@ def truncated_normal(
         float(stddev),
         _dtype(dtype),
         _seed_value(seed),
+        fresh_when_traced=_fresh(seed),
     )
 
 
@@ -215,6 +224,7 @@ def randint(shape: Any, minval: int, maxval: int, dtype: Any = "int32", seed: An
         float(high),
         "float64",
         _seed_value(seed),
+        fresh_when_traced=_fresh(seed),
     )
     values = np.minimum(np.floor(draws.numpy()), high - 1)
     return _core.tensor(values, dtype="float64" if wide else "float32")

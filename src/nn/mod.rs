@@ -18,8 +18,8 @@ mod weight;
 
 pub use context::{Context, Mask};
 pub use graph::{
-    Graph, GraphNode, PrimitiveOp, Program, ProgramLayer, ProgramRef, ProgramWeight, RecordedOp,
-    Value, ValueRef,
+    Graph, GraphNode, OpEnv, PrimitiveOp, Program, ProgramLayer, ProgramRef, ProgramWeight,
+    RecordedOp, Value, ValueRef,
 };
 pub use layer::{Layer, first_mask};
 pub use packed_kernels::PackedKernels;

@@ -17,7 +17,8 @@ use crate::shape::broadcast_shapes;
 use crate::storage::Storage;
 use crate::tensor::Tensor;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum BinaryOp {
     Add,
     Sub,

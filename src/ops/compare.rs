@@ -15,7 +15,8 @@ use crate::storage::{Storage, try_zeros};
 use crate::tensor::Tensor;
 use crate::{map_storage, map_storage2};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Comparison {
     Less,
     LessEqual,

@@ -15,7 +15,8 @@ use crate::storage::{Storage, try_zeros};
 use crate::tensor::Tensor;
 use crate::try_map_storage;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum IndexItem {
     Int(isize),
     Slice {

@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 
 use crate::error::Error;
 
-fn ferrograd_error(name: &str, message: String) -> PyErr {
+pub fn ferrograd_error(name: &str, message: String) -> PyErr {
     Python::attach(|py| {
         let class = py
             .import("ferrograd.errors")

@@ -6,11 +6,12 @@ use pyo3::types::PyTuple;
 
 use super::convert::{parse_dtype, shape_from_args, to_storage};
 use super::errors::guarded;
-use super::tensor::{PyTensor, tensor_arg};
+use super::tensor::{PyTensor, run_op, tensor_arg};
 use crate::creation;
 use crate::dtype::DType;
+use crate::nn::PrimitiveOp;
 use crate::tensor::Tensor;
-use crate::{autograd, ops, parallel, rng};
+use crate::{autograd, parallel, rng};
 
 fn leaf(tensor: Tensor, requires_grad: bool) -> PyResult<PyTensor> {
     tensor.set_requires_grad(requires_grad)?;
@@ -157,7 +158,18 @@ fn full_impl(
     requires_grad: bool,
 ) -> PyResult<PyTensor> {
     let (shape, dtype) = (shape_from_args(shape)?, parse_dtype(dtype)?);
-    guarded(|| leaf(Tensor::full(&shape, value, dtype)?, requires_grad))
+    if requires_grad {
+        return guarded(|| leaf(Tensor::full(&shape, value, dtype)?, true));
+    }
+    // Recorded as an op, so that a tensor made in a traced `call()` from the batch size
+    // follows the batch size of each pass.
+    let op = PrimitiveOp::Full {
+        shape,
+        value,
+        dtype: dtype.name().to_string(),
+        batch_axes: Vec::new(),
+    };
+    run_op(op, &[])
 }
 
 /// Samples of the standard normal distribution, from the seeded generator (``torch.randn``).
@@ -417,7 +429,7 @@ fn tensors_arg(items: &Bound<'_, PyAny>) -> PyResult<Vec<Tensor>> {
 #[pyo3(signature = (tensors, axis=0))]
 fn concat(tensors: &Bound<'_, PyAny>, axis: isize) -> PyResult<PyTensor> {
     let tensors = tensors_arg(tensors)?;
-    guarded(|| Ok(PyTensor::wrap(ops::join::concat(&tensors, axis)?)))
+    run_op(PrimitiveOp::Concat { axis }, &tensors)
 }
 
 /// Stacks tensors of one shape along a new axis (``keras.ops.stack``, ``torch.stack``).
@@ -441,7 +453,7 @@ fn concat(tensors: &Bound<'_, PyAny>, axis: isize) -> PyResult<PyTensor> {
 #[pyo3(signature = (tensors, axis=0))]
 fn stack(tensors: &Bound<'_, PyAny>, axis: isize) -> PyResult<PyTensor> {
     let tensors = tensors_arg(tensors)?;
-    guarded(|| Ok(PyTensor::wrap(ops::join::stack(&tensors, axis)?)))
+    run_op(PrimitiveOp::Stack { axis }, &tensors)
 }
 
 /// ``x`` where ``condition`` holds (is nonzero), ``y`` elsewhere, broadcast together.
@@ -481,14 +493,17 @@ fn where_(
         tensor_arg(x, dtype)?,
         tensor_arg(y, dtype)?,
     );
-    guarded(|| Ok(PyTensor::wrap(ops::compare::where_(&condition, &x, &y)?)))
+    run_op(PrimitiveOp::Where, &[condition, x, y])
 }
 
 /// Samples of "normal", "uniform" or "truncated_normal" (parameters `a`, `b`: the mean and
 /// standard deviation, or the bounds), from the global generator or from one seeded by
-/// `seed`. Used by `ferrograd.random`.
+/// `seed`. Used by `ferrograd.random`. `fresh_when_traced`: the seed came from a
+/// `SeedGenerator` (or none was given), so a traced call draws new values at each pass instead
+/// of replaying this seed.
 #[pyfunction]
-#[pyo3(signature = (distribution, shape, a, b, dtype=None, seed=None))]
+#[pyo3(signature = (distribution, shape, a, b, dtype=None, seed=None, fresh_when_traced=false))]
+#[allow(clippy::too_many_arguments)]
 fn _random(
     distribution: &str,
     shape: Vec<usize>,
@@ -496,6 +511,7 @@ fn _random(
     b: f64,
     dtype: Option<&Bound<'_, PyAny>>,
     seed: Option<u64>,
+    fresh_when_traced: bool,
 ) -> PyResult<PyTensor> {
     use creation::RandomDistribution as D;
     let distribution = match distribution {
@@ -509,14 +525,23 @@ fn _random(
         }
     };
     let dtype = parse_dtype(dtype)?;
-    guarded(|| {
-        Ok(PyTensor::wrap(creation::sample(
-            distribution,
-            &shape,
-            dtype,
-            seed,
-        )?))
-    })
+    let output = guarded(|| Ok(creation::sample(distribution, &shape, dtype, seed)?))?;
+    let (a, b, name) = match distribution {
+        D::Normal { mean, stddev } => (mean, stddev, "normal"),
+        D::Uniform { low, high } => (low, high, "uniform"),
+        D::TruncatedNormal { mean, stddev } => (mean, stddev, "truncated_normal"),
+    };
+    let op = PrimitiveOp::Random {
+        distribution: name.to_string(),
+        shape,
+        a,
+        b,
+        dtype: dtype.name().to_string(),
+        seed: if fresh_when_traced { None } else { seed },
+        batch_axes: Vec::new(),
+    };
+    crate::trace::record_op(&op, &[], &output);
+    Ok(PyTensor::wrap(output))
 }
 
 /// A seed drawn from the library's generator (follows `set_seed`).

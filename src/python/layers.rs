@@ -11,7 +11,7 @@ use super::errors::guarded;
 use super::tensor::PyTensor;
 use crate::error::Error;
 use crate::initializers::Initializer;
-use crate::nn::{BuiltLayer, Context, Mask, Regularizer, Shape, build_layer};
+use crate::nn::{BuiltLayer, Context, Mask, PrimitiveOp, Regularizer, Shape, build_layer};
 use crate::ops::unary::UnaryFn;
 use crate::rng;
 use crate::tensor::Tensor;
@@ -184,8 +184,8 @@ fn regularization_penalty(weight: PyRef<'_, PyTensor>, l1: f64, l2: f64) -> PyRe
 /// "alpha": 1.0}`).
 #[pyfunction]
 fn apply_unary(x: PyRef<'_, PyTensor>, config: &str) -> PyResult<PyTensor> {
-    let f: UnaryFn = from_json("activation", config)?;
-    guarded(|| Ok(PyTensor::wrap(x.inner.apply(f)?)))
+    let function: UnaryFn = from_json("activation", config)?;
+    super::tensor::run_op(PrimitiveOp::Unary { function }, &[x.inner.clone()])
 }
 
 /// Copies `value` into `tensor` in place (same shape; converted to the tensor's dtype), as

@@ -16,6 +16,7 @@ mod model;
 mod optimizers;
 mod sources;
 mod tensor;
+mod trace;
 mod train;
 
 use pyo3::prelude::*;
@@ -40,5 +41,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     optimizers::register(m)?;
     train::register(m)?;
     dlpack::register(m)?;
+    trace::register(m)?;
     Ok(())
 }

@@ -69,6 +69,27 @@ fn parse_node(node: &Bound<'_, PyAny>) -> PyResult<GraphNode> {
                     training: rest.get(1).map(|t| t.extract()).transpose()?.flatten(),
                 })
             }
+            ("op", [_, op, inputs, shape]) => Ok(GraphNode::Op {
+                op: serde_json::from_str(&op.extract::<String>()?)
+                    .map_err(|e| PyValueError::new_err(format!("invalid traced op {op}: {e}")))?,
+                inputs: parse_values(inputs)?,
+                shape: shape.extract()?,
+            }),
+            ("constant", [_, tensor]) => Ok(GraphNode::Constant {
+                tensor: tensor.extract::<PyRef<'_, PyTensor>>()?.inner.clone(),
+            }),
+            ("variable", [_, name, tensor, trainable, regularizer]) => {
+                let regularizer = match regularizer.extract::<Option<(f64, f64)>>()? {
+                    Some((l1, l2)) => Some(crate::nn::Regularizer::new(l1, l2)?),
+                    None => None,
+                };
+                Ok(GraphNode::Variable {
+                    name: name.extract()?,
+                    tensor: tensor.extract::<PyRef<'_, PyTensor>>()?.inner.clone(),
+                    trainable: trainable.extract()?,
+                    regularizer,
+                })
+            }
             ("input" | "model", _) => Err(PyValueError::new_err(format!(
                 "a {tag:?} graph node is (\"input\", shape) or (\"model\", graph, inputs[, \
                  name[, training]]), received {node}"
@@ -118,6 +139,12 @@ impl PyGraph {
                 inner: Arc::new(Graph::with_outputs(layers, nodes, inputs, outputs, dtype)?),
             })
         })
+    }
+
+    /// Sets the graph that runs in inference mode instead (a traced `call()` that branches on
+    /// `training`).
+    fn set_inference_graph(&self, inference: PyRef<'_, PyGraph>) -> PyResult<()> {
+        Ok(self.inner.set_inference_graph(inference.inner.clone())?)
     }
 
     /// The shape of the first output.

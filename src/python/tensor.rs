@@ -12,12 +12,13 @@ use super::convert::{
 };
 use super::dlpack;
 use super::errors::guarded;
-use crate::ops::binary::{BinaryOp, binary};
+use crate::nn::{OpEnv, PrimitiveOp};
+use crate::ops::binary::BinaryOp;
 use crate::ops::compare::Comparison;
 use crate::ops::index::IndexItem;
-use crate::ops::reduce::arg_extremum;
 use crate::ops::unary::UnaryFn;
 use crate::tensor::Tensor;
+use crate::trace;
 
 /// An n-dimensional array of float32 or float64 values that can record the operations made
 /// with it and backpropagate through them.
@@ -53,20 +54,35 @@ impl PyTensor {
     }
 }
 
+/// Runs `op` on `args`, noting it in the trace being recorded, if any (see `crate::trace`):
+/// every tensor op made from Python goes through here, so that a traced `call()` replays the
+/// very ops it ran.
+pub fn run_op(op: PrimitiveOp, args: &[Tensor]) -> PyResult<PyTensor> {
+    guarded(|| {
+        let output = op.apply(args, &mut OpEnv::default())?;
+        trace::record_op(&op, args, &output);
+        Ok(PyTensor::wrap(output))
+    })
+}
+
 fn binary_with(
     op: BinaryOp,
     tensor: &Tensor,
     other: &Bound<'_, PyAny>,
     reflected: bool,
 ) -> PyResult<PyTensor> {
-    guarded(|| {
-        let result = match to_operand(other, tensor)? {
-            Operand::Scalar(s) => tensor.scalar_op(op, s, reflected)?,
-            Operand::Tensor(t) if reflected => binary(op, &t, tensor)?,
-            Operand::Tensor(t) => binary(op, tensor, &t)?,
-        };
-        Ok(PyTensor::wrap(result))
-    })
+    match to_operand(other, tensor)? {
+        Operand::Scalar(value) => run_op(
+            PrimitiveOp::WithScalar {
+                op,
+                value,
+                reflected,
+            },
+            std::slice::from_ref(tensor),
+        ),
+        Operand::Tensor(t) if reflected => run_op(PrimitiveOp::Binary { op }, &[t, tensor.clone()]),
+        Operand::Tensor(t) => run_op(PrimitiveOp::Binary { op }, &[tensor.clone(), t]),
+    }
 }
 
 fn axes_arg(axis: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<isize>>> {
@@ -402,6 +418,7 @@ impl PyTensor {
 
     /// A copy of the values as a numpy array of the tensor's dtype.
     fn numpy<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        super::trace::check_readable(&self.inner, "reading it as numpy")?;
         storage_to_numpy(py, &self.inner.data())
     }
 
@@ -436,6 +453,7 @@ impl PyTensor {
     ///     >>> fg.tensor([[2.5]]).item()
     ///     2.5
     fn item(&self) -> PyResult<f64> {
+        super::trace::check_readable(&self.inner, "taking its value as a number")?;
         Ok(self.inner.item()?)
     }
 
@@ -469,7 +487,12 @@ impl PyTensor {
     ///     dtype('float64')
     fn astype(&self, dtype: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
         let dtype = parse_dtype(Some(dtype))?;
-        guarded(|| Ok(PyTensor::wrap(self.inner.astype(dtype)?)))
+        run_op(
+            PrimitiveOp::Cast {
+                dtype: dtype.name().to_string(),
+            },
+            &self.one(),
+        )
     }
 
     /// The rows (the sub-tensors along the first axis), each computed when it is reached.
@@ -593,7 +616,7 @@ impl PyTensor {
         }
         // A constant exponent is a unary op: cheaper, and its gradient needs no log of the base.
         if let Ok(Operand::Scalar(exponent)) = to_operand(other, &self.inner) {
-            return guarded(|| Ok(PyTensor::wrap(self.inner.powf(exponent)?)));
+            return run_op(PrimitiveOp::PowScalar { exponent }, &self.one());
         }
         binary_with(BinaryOp::Pow, &self.inner, other, false)
     }
@@ -612,7 +635,7 @@ impl PyTensor {
     }
 
     fn __neg__(&self) -> PyResult<PyTensor> {
-        guarded(|| Ok(PyTensor::wrap(self.inner.neg()?)))
+        run_op(PrimitiveOp::Neg, &self.one())
     }
 
     fn __pos__(&self) -> PyTensor {
@@ -632,7 +655,7 @@ impl PyTensor {
                 ));
             }
         };
-        guarded(|| Ok(PyTensor::wrap(self.inner.matmul(&other)?)))
+        run_op(PrimitiveOp::MatMul, &[self.inner.clone(), other])
     }
 
     fn __rmatmul__(&self, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
@@ -644,7 +667,7 @@ impl PyTensor {
                 ));
             }
         };
-        guarded(|| Ok(PyTensor::wrap(other.matmul(&self.inner)?)))
+        run_op(PrimitiveOp::MatMul, &[other, self.inner.clone()])
     }
 
     /// The matrix product ``self @ other``, with numpy's broadcasting of batch axes.
@@ -698,7 +721,7 @@ impl PyTensor {
                 .collect::<PyResult<Vec<_>>>()?,
             Err(_) => vec![parse_index_item(key)?],
         };
-        guarded(|| Ok(PyTensor::wrap(self.inner.index(&items)?)))
+        run_op(PrimitiveOp::Index { items }, &self.one())
     }
 
     /// ``exp(x)``, element by element.
@@ -815,7 +838,7 @@ impl PyTensor {
     // should read -1.
     #[pyo3(signature = (axis=-1), text_signature = "($self, axis=-1)")]
     fn softmax(&self, axis: isize) -> PyResult<PyTensor> {
-        guarded(|| Ok(PyTensor::wrap(self.inner.softmax(axis)?)))
+        run_op(PrimitiveOp::Softmax { axis }, &self.one())
     }
 
     /// ``log(softmax(x))`` along ``axis``, computed stably (``x - logsumexp(x)``).
@@ -834,7 +857,7 @@ impl PyTensor {
     ///     array([-0.6931, -0.6931], dtype=float32)
     #[pyo3(signature = (axis=-1), text_signature = "($self, axis=-1)")]
     fn log_softmax(&self, axis: isize) -> PyResult<PyTensor> {
-        guarded(|| Ok(PyTensor::wrap(self.inner.log_softmax(axis)?)))
+        run_op(PrimitiveOp::LogSoftmax { axis }, &self.one())
     }
 
     /// The sum over ``axis`` (every axis by default), as ``torch.sum`` and numpy's ``sum``.
@@ -862,7 +885,7 @@ impl PyTensor {
     #[pyo3(signature = (axis=None, keepdims=false))]
     fn sum(&self, axis: Option<&Bound<'_, PyAny>>, keepdims: bool) -> PyResult<PyTensor> {
         let axes = axes_arg(axis)?;
-        guarded(|| Ok(PyTensor::wrap(self.inner.sum(axes.as_deref(), keepdims)?)))
+        run_op(PrimitiveOp::Sum { axes, keepdims }, &self.one())
     }
 
     /// The mean over ``axis`` (every axis by default), as ``torch.mean`` and numpy's ``mean``.
@@ -885,7 +908,7 @@ impl PyTensor {
     #[pyo3(signature = (axis=None, keepdims=false))]
     fn mean(&self, axis: Option<&Bound<'_, PyAny>>, keepdims: bool) -> PyResult<PyTensor> {
         let axes = axes_arg(axis)?;
-        guarded(|| Ok(PyTensor::wrap(self.inner.mean(axes.as_deref(), keepdims)?)))
+        run_op(PrimitiveOp::Mean { axes, keepdims }, &self.one())
     }
 
     /// The maximum over ``axis`` (every axis by default), as numpy's ``max``.
@@ -910,7 +933,7 @@ impl PyTensor {
     #[pyo3(signature = (axis=None, keepdims=false))]
     fn max(&self, axis: Option<&Bound<'_, PyAny>>, keepdims: bool) -> PyResult<PyTensor> {
         let axes = axes_arg(axis)?;
-        guarded(|| Ok(PyTensor::wrap(self.inner.max(axes.as_deref(), keepdims)?)))
+        run_op(PrimitiveOp::Max { axes, keepdims }, &self.one())
     }
 
     /// The same values in another shape, as numpy and PyTorch: ``reshape(2, 3)`` or ``reshape((2, 3))``.
@@ -932,7 +955,7 @@ impl PyTensor {
     #[pyo3(signature = (*shape))]
     fn reshape(&self, shape: &Bound<'_, PyTuple>) -> PyResult<PyTensor> {
         let dims = dims_arg(shape)?;
-        guarded(|| Ok(PyTensor::wrap(self.inner.reshape(&dims)?)))
+        run_op(PrimitiveOp::Reshape { shape: dims }, &self.one())
     }
 
     /// The axes permuted: reversed with no argument (as ``t.T``), or in the order given.
@@ -960,12 +983,12 @@ impl PyTensor {
         } else {
             Some(dims_arg(axes)?)
         };
-        guarded(|| Ok(PyTensor::wrap(self.inner.transpose(axes.as_deref())?)))
+        run_op(PrimitiveOp::Transpose { axes }, &self.one())
     }
 
     #[getter(T)]
     fn transposed(&self) -> PyResult<PyTensor> {
-        guarded(|| Ok(PyTensor::wrap(self.inner.transpose(None)?)))
+        run_op(PrimitiveOp::Transpose { axes: None }, &self.one())
     }
 
     /// Each value limited to ``[min, max]`` (``torch.clamp``, numpy's ``clip``).
@@ -984,7 +1007,7 @@ impl PyTensor {
     ///     tensor([-1. ,  0.5,  1. ], shape=(3,), dtype=float32)
     #[pyo3(signature = (min=None, max=None))]
     fn clip(&self, min: Option<f64>, max: Option<f64>) -> PyResult<PyTensor> {
-        guarded(|| Ok(PyTensor::wrap(self.inner.clip(min, max)?)))
+        run_op(PrimitiveOp::Clip { min, max }, &self.one())
     }
 
     /// The elementwise sine (radians).
@@ -1230,7 +1253,7 @@ impl PyTensor {
     ) -> PyResult<PyTensor> {
         let axes = axis_or_dim(axis, dim)?;
         let keepdims = keepdim.unwrap_or(keepdims);
-        guarded(|| Ok(PyTensor::wrap(self.inner.min(axes.as_deref(), keepdims)?)))
+        run_op(PrimitiveOp::Min { axes, keepdims }, &self.one())
     }
 
     /// The product over ``axis`` (every axis by default), as numpy's ``prod``.
@@ -1258,7 +1281,7 @@ impl PyTensor {
     ) -> PyResult<PyTensor> {
         let axes = axis_or_dim(axis, dim)?;
         let keepdims = keepdim.unwrap_or(keepdims);
-        guarded(|| Ok(PyTensor::wrap(self.inner.prod(axes.as_deref(), keepdims)?)))
+        run_op(PrimitiveOp::Prod { axes, keepdims }, &self.one())
     }
 
     /// The position of the largest value (over the flattened tensor when no axis is given),
@@ -1286,14 +1309,14 @@ impl PyTensor {
     ) -> PyResult<PyTensor> {
         let axis = single_axis(axis_or_dim(axis, dim)?, "argmax")?;
         let keepdims = keepdim.unwrap_or(keepdims);
-        guarded(|| {
-            Ok(PyTensor::wrap(arg_extremum(
-                &self.inner,
+        run_op(
+            PrimitiveOp::ArgExtremum {
                 axis,
                 keepdims,
-                true,
-            )?))
-        })
+                largest: true,
+            },
+            &self.one(),
+        )
     }
 
     /// The position of the smallest value; see ``argmax``.
@@ -1320,14 +1343,14 @@ impl PyTensor {
     ) -> PyResult<PyTensor> {
         let axis = single_axis(axis_or_dim(axis, dim)?, "argmin")?;
         let keepdims = keepdim.unwrap_or(keepdims);
-        guarded(|| {
-            Ok(PyTensor::wrap(arg_extremum(
-                &self.inner,
+        run_op(
+            PrimitiveOp::ArgExtremum {
                 axis,
                 keepdims,
-                false,
-            )?))
-        })
+                largest: false,
+            },
+            &self.one(),
+        )
     }
 
     /// The running sum along ``axis`` (over the flattened tensor when None).
@@ -1349,7 +1372,7 @@ impl PyTensor {
         dim: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyTensor> {
         let axis = single_axis(axis_or_dim(axis, dim)?, "cumsum")?;
-        guarded(|| Ok(PyTensor::wrap(self.inner.cumsum(axis)?)))
+        run_op(PrimitiveOp::Cumsum { axis }, &self.one())
     }
 
     /// The variance, dividing by ``n - correction``: PyTorch's default ``correction=1`` (the
@@ -1380,13 +1403,14 @@ impl PyTensor {
     ) -> PyResult<PyTensor> {
         let axes = axis_or_dim(axis, dim)?;
         let keepdims = keepdim.unwrap_or(keepdims);
-        guarded(|| {
-            Ok(PyTensor::wrap(self.inner.var(
-                axes.as_deref(),
+        run_op(
+            PrimitiveOp::Var {
+                axes,
                 keepdims,
                 correction,
-            )?))
-        })
+            },
+            &self.one(),
+        )
     }
 
     /// The standard deviation; see ``var``.
@@ -1416,13 +1440,14 @@ impl PyTensor {
     ) -> PyResult<PyTensor> {
         let axes = axis_or_dim(axis, dim)?;
         let keepdims = keepdim.unwrap_or(keepdims);
-        guarded(|| {
-            Ok(PyTensor::wrap(self.inner.std(
-                axes.as_deref(),
+        run_op(
+            PrimitiveOp::Std {
+                axes,
                 keepdims,
                 correction,
-            )?))
-        })
+            },
+            &self.one(),
+        )
     }
 
     /// The ``p``-norm of the elements over ``dim`` (all of them by default) taken as one vector.
@@ -1441,13 +1466,14 @@ impl PyTensor {
     #[pyo3(signature = (p=2.0, dim=None, keepdim=false))]
     fn norm(&self, p: f64, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<PyTensor> {
         let axes = axes_arg(dim)?;
-        guarded(|| {
-            Ok(PyTensor::wrap(self.inner.vector_norm(
-                p,
-                axes.as_deref(),
-                keepdim,
-            )?))
-        })
+        run_op(
+            PrimitiveOp::Norm {
+                ord: p,
+                axes,
+                keepdims: keepdim,
+            },
+            &self.one(),
+        )
     }
 
     /// A new axis of size 1 at ``dim`` (negative counts from the end of the result).
@@ -1471,7 +1497,7 @@ impl PyTensor {
         }
         let mut shape: Vec<isize> = self.inner.shape().iter().map(|&d| d as isize).collect();
         shape.insert(at as usize, 1);
-        guarded(|| Ok(PyTensor::wrap(self.inner.reshape(&shape)?)))
+        run_op(PrimitiveOp::Reshape { shape }, &self.one())
     }
 
     /// Turns gradient tracking on (or off) for this leaf and returns it, as in PyTorch.
@@ -1726,8 +1752,13 @@ impl PyTensor {
         })
     }
 
+    /// The tensor as the one operand of an op.
+    fn one(&self) -> [Tensor; 1] {
+        [self.inner.clone()]
+    }
+
     fn unary(&self, f: UnaryFn) -> PyResult<PyTensor> {
-        guarded(|| Ok(PyTensor::wrap(self.inner.apply(f)?)))
+        run_op(PrimitiveOp::Unary { function: f }, &self.one())
     }
 
     fn compare(&self, cmp: Comparison, other: &Bound<'_, PyAny>) -> PyResult<PyTensor> {
@@ -1739,7 +1770,10 @@ impl PyTensor {
             Operand::Tensor(t) => t,
             Operand::Scalar(s) => Tensor::scalar(s, self.inner.dtype()),
         };
-        guarded(|| Ok(PyTensor::wrap(self.inner.compare(cmp, &other)?)))
+        run_op(
+            PrimitiveOp::Compare { comparison: cmp },
+            &[self.inner.clone(), other],
+        )
     }
 
     /// `==` and `!=` against what is not numeric (None, a string) give NotImplemented, so that

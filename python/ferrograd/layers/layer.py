@@ -116,7 +116,178 @@ class Layer(WeightViews):
     @property
     def built(self) -> bool:
         """Whether the weights exist yet."""
+        if is_python_layer(self):
+            return bool(self.__dict__.get("_python_built"))
         return self._core is not None
+
+    @built.setter
+    def built(self, value: bool) -> None:
+        # Keras's subclassed layers set `self.built = True` at the end of their build().
+        self.__dict__["_python_built"] = bool(value)
+
+    # --- layers written in Python ----------------------------------------------------------
+
+    def call(self, inputs, *args, **kwargs):
+        """The computation of a layer written in Python: override it in a subclass (with
+        ``ferrograd.ops`` and the layer's weights and sublayers), as in Keras. Built-in layers
+        compute in Rust and do not use it.
+
+        Args:
+            inputs: a tensor, or the list of tensors the layer was called on.
+            *args: further arguments of the subclass's own ``call``.
+            **kwargs: ``training=``, ``mask=`` and the subclass's own keyword arguments.
+
+        Returns:
+            A tensor or a list of tensors.
+
+        Examples:
+            >>> class Double(layers.Layer):
+            ...     def call(self, inputs):
+            ...         return inputs * 2.0
+            >>> Double()(np.ones((1, 2), dtype="float32")).tolist()
+            [[2.0, 2.0]]
+        """
+        raise NotImplementedError(f"layer {self.name!r} ({type(self).__name__}) defines no call()")
+
+    def add_weight(
+        self,
+        shape=None,
+        initializer=None,
+        dtype=None,
+        trainable=True,
+        autocast=True,
+        regularizer=None,
+        constraint=None,
+        aggregation="none",
+        name=None,
+    ):
+        """Creates a weight of a layer written in Python (in ``build`` or ``__init__``), as
+        Keras's ``add_weight``; training updates it when it is trainable.
+
+        Args:
+            shape: the weight's shape (``()`` for a scalar).
+            initializer: an initializer or its name; default ``"glorot_uniform"``, as Keras.
+            dtype: the weight's dtype (default the layer's).
+            trainable: whether training updates it (default True).
+            autocast: accepted for Keras's signature.
+            regularizer: an L1/L2 regularizer or its name; its penalty joins the loss.
+            constraint: not supported (None).
+            aggregation: accepted for Keras's signature.
+            name: the weight's name (default ``variable_{n}``).
+
+        Returns:
+            The weight, a ``Tensor`` (with ``requires_grad`` when trainable).
+
+        Raises:
+            ValueError: a constraint, or a shape with negative dimensions.
+
+        Examples:
+            >>> class Scale(layers.Layer):
+            ...     def build(self, input_shape):
+            ...         self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones")
+            ...     def call(self, inputs):
+            ...         return inputs * self.w
+            >>> scale = Scale()
+            >>> scale(np.ones((1, 3), dtype="float32")).tolist()
+            [[1.0, 1.0, 1.0]]
+            >>> [tuple(w.shape) for w in scale.trainable_weights]
+            [(3,)]
+        """
+        from ferrograd import initializers
+
+        if constraint is not None:
+            raise ValueError(
+                f"layer {self.name!r}: add_weight(constraint=...) is not supported by ferrograd"
+            )
+        shape = () if shape is None else tuple(int(d) for d in shape)
+        if any(d < 0 for d in shape):
+            raise ValueError(f"layer {self.name!r}: add_weight(shape={shape}) has a negative size")
+        variables = self.__dict__.setdefault("_python_weights", [])
+        if name is None:
+            name = f"variable_{len(variables)}" if variables else "variable"
+        dtype = np.dtype(dtype or self.dtype).name
+        if initializer is None:
+            initializer = "glorot_uniform"
+        values = initializers.get(initializer)(list(shape), dtype)
+        weight = _core.tensor(np.asarray(values.numpy()), dtype=dtype, requires_grad=bool(trainable))
+        penalty = regularizers.get(regularizer)
+        penalty = None if penalty is None else (float(penalty.l1), float(penalty.l2))
+        variables.append((name, weight, bool(trainable), penalty))
+        return weight
+
+    def add_variable(
+        self, shape, initializer, dtype=None, trainable=True, autocast=True, regularizer=None,
+        constraint=None, name=None,
+    ):
+        """Keras 3's other spelling of ``add_weight`` (the initializer comes second).
+
+        Args:
+            shape: the weight's shape.
+            initializer: an initializer or its name.
+            dtype: the weight's dtype (default the layer's).
+            trainable: whether training updates it.
+            autocast: accepted for Keras's signature.
+            regularizer: an L1/L2 regularizer or its name.
+            constraint: not supported (None).
+            name: the weight's name.
+
+        Returns:
+            The weight, a ``Tensor``.
+
+        Examples:
+            >>> layer = layers.Layer()
+            >>> layer.add_variable((2,), "zeros").tolist()
+            [0.0, 0.0]
+        """
+        return self.add_weight(
+            shape=shape, initializer=initializer, dtype=dtype, trainable=trainable,
+            regularizer=regularizer, constraint=constraint, name=name,
+        )
+
+    def _call_python(self, inputs, training=None, kwargs=None):
+        """Runs a layer written in Python on tensors (building it first), or traces it on
+        symbolic tensors into a graph node."""
+        kwargs = dict(kwargs or {})
+        many = isinstance(inputs, list | tuple)
+        items = list(inputs) if many else [inputs]
+        if any(isinstance(t, KerasTensor) for t in items):
+            return self._call_symbolic(items, many, training, kwargs)
+        items = [
+            t if isinstance(t, Tensor) else _core.tensor(np.asarray(t), dtype=self.dtype)
+            for t in items
+        ]
+        if not self.built:
+            shapes = [(None, *t.shape[1:]) for t in items]
+            if type(self).build is not Layer.build:
+                self.build(shapes if many else shapes[0])
+            self.built = True
+        if accepts_argument(self.call, "training"):
+            kwargs["training"] = training
+        return self.call(items if many else items[0], **kwargs)
+
+    def _call_symbolic(self, items, many, training, kwargs):
+        """A layer written in Python called in a functional model: its ``call`` traced into
+        a graph, which the model runs as a nested node."""
+        from ferrograd import tracing
+
+        shapes = [tuple(t.shape) for t in items]
+        owner = self
+
+        def run(tensors, mode):
+            return owner._call_python(tensors if many else tensors[0], mode, kwargs)
+
+        traced = tracing.trace_function(
+            run,
+            shapes,
+            [t.dtype for t in items],
+            self.dtype,
+            lambda: python_variables(owner),
+            f"call() of layer {self.name!r}",
+        )
+        self.__dict__["_traced"] = traced
+        outputs = [tuple(s) for s in traced.graph.output_shapes]
+        out = outputs if traced.many_outputs else outputs[0]
+        return symbolic_call(self, items, out, self.dtype, many, training)
 
     def build(self, input_shape) -> None:
         """Creates the weights for inputs of ``input_shape`` (batch axis first; a list of
@@ -178,7 +349,10 @@ class Layer(WeightViews):
         Args:
             inputs: one input, or a list of inputs for a layer that merges several.
             training: whether the call is in training mode (dropout, batch statistics).
+            **kwargs: the arguments of a Python layer's own ``call`` (``mask=``, ...).
         """
+        if is_python_layer(self):
+            return self._call_python(inputs, training, kwargs)
         check_call_kwargs(self, kwargs)
         many = isinstance(inputs, (list, tuple))
         items = list(inputs) if many else [inputs]
@@ -198,6 +372,8 @@ class Layer(WeightViews):
                     raise
                 raise ValueError(f"layer {self.name!r}: {error}") from None
             return symbolic_call(self, items, output_shape, self.dtype, many, training)
+        from ferrograd.tracing import run_builtin
+
         items = [
             t if isinstance(t, Tensor) else _core.tensor(np.asarray(t), dtype=self.dtype)
             for t in items
@@ -205,9 +381,10 @@ class Layer(WeightViews):
         shapes = [(None, *t.shape[1:]) for t in items]
         self._ensure_built(shapes if many else shapes[0])
         if len(self._core.output_shapes([list(s) for s in shapes])) > 1:
-            outputs, _ = self._core.call(items, None, bool(training))
-            return list(outputs)
-        return self._core.forward(items, bool(training))
+            return run_builtin(
+                self, items, lambda mode: list(self._core.call(items, None, bool(mode))[0]), training
+            )
+        return run_builtin(self, items, lambda mode: self._core.forward(items, bool(mode)), training)
 
     @property
     def input(self):
@@ -233,6 +410,8 @@ class Layer(WeightViews):
             self._core.trainable = self._trainable
 
     def _weight_entries(self):
+        if is_python_layer(self):
+            return [(n, t, tr) for n, t, tr, _ in python_weight_entries(self)]
         return self._core.weights() if self._core is not None else []
 
     def _weight(self, name):
@@ -279,6 +458,142 @@ class Layer(WeightViews):
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r}, built={self.built}>"
+
+
+def is_python_layer(layer) -> bool:
+    """Whether ``layer`` is written in Python (its class defines ``call``), rather than a
+    built-in layer computed in Rust.
+
+    Args:
+        layer: a layer.
+
+    Examples:
+        >>> is_python_layer(layers.Dense(2))
+        False
+    """
+    return is_python_defined(layer)
+
+
+def accepts_argument(function, name: str) -> bool:
+    """Whether ``function`` takes a keyword argument ``name`` (or ``**kwargs``).
+
+    Args:
+        function: a function or bound method.
+        name: the argument's name.
+
+    Examples:
+        >>> accepts_argument(lambda inputs, training=None: inputs, "training")
+        True
+    """
+    import inspect
+
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+    )
+
+
+def is_python_defined(obj) -> bool:
+    """Whether a layer or model computes with a ``call`` written in Python (a subclass that
+    defines it), rather than in Rust (a built-in layer, a functional or Sequential model).
+
+    Args:
+        obj: a layer or model.
+
+    Examples:
+        >>> is_python_defined(layers.Dense(2)), is_python_defined(model)
+        (False, False)
+    """
+    from ferrograd.models.model import Model
+
+    base = Model if isinstance(obj, Model) else Layer
+    return type(obj).call is not base.call
+
+
+def sublayers(obj) -> list:
+    """The layers and models a layer or model written in Python holds as attributes (also in
+    lists, tuples and dicts), in the order they were set.
+
+    Args:
+        obj: a layer or model.
+
+    Examples:
+        >>> class Block(layers.Layer):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.parts = [layers.Dense(2), layers.Dense(3)]
+        >>> [type(layer).__name__ for layer in sublayers(Block())]
+        ['Dense', 'Dense']
+    """
+    found, seen = [], set()
+
+    def visit(value):
+        if isinstance(value, WeightViews):
+            if id(value) not in seen and value is not obj:
+                seen.add(id(value))
+                found.append(value)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                visit(item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                visit(item)
+
+    for key, value in obj.__dict__.items():
+        if not key.startswith("_"):
+            visit(value)
+    return found
+
+
+def python_weight_entries(obj, prefix: str = "") -> list:
+    """``(name, tensor, trainable, penalty)`` for every weight of a layer or model written in
+    Python: its own (``add_weight``), then its sublayers', named by path
+    (``"block/dense/kernel"``); ``penalty`` is ``(l1, l2)`` or None.
+
+    Args:
+        obj: a layer or model written in Python.
+        prefix: put before every name.
+
+    Examples:
+        >>> python_weight_entries(layers.Layer())
+        []
+    """
+    trainable_owner = bool(getattr(obj, "trainable", True))
+    entries = [
+        (f"{prefix}{name}", tensor, trainable and trainable_owner, penalty)
+        for name, tensor, trainable, penalty in obj.__dict__.get("_python_weights", [])
+    ]
+    for sub in sublayers(obj):
+        if is_python_defined(sub):
+            entries += python_weight_entries(sub, f"{prefix}{sub.name}/")
+        else:
+            entries += [
+                (f"{prefix}{sub.name}/{name}", tensor, trainable and trainable_owner, None)
+                for name, tensor, trainable in sub._weight_entries()
+            ]
+    return entries
+
+
+def python_variables(obj) -> dict:
+    """The weights of a layer or model written in Python, as ``tracing.Variable`` by tensor
+    uid: what its traced graph reads as variable nodes where no layer node owns them.
+
+    Args:
+        obj: a layer or model written in Python.
+
+    Examples:
+        >>> python_variables(layers.Layer())
+        {}
+    """
+    from ferrograd.tracing import Variable
+
+    return {
+        _core._tensor_uid(tensor): Variable(name, tensor, trainable, penalty)
+        for name, tensor, trainable, penalty in python_weight_entries(obj)
+    }
 
 
 def regularizer_settings(regularizer):

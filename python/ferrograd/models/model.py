@@ -33,7 +33,13 @@ from ferrograd.data_adapter import PreparedData, prepare, prepare_columns
 from ferrograd.errors import NotCompiledError
 from ferrograd.layers.input_layer import InputLayer
 from ferrograd.layers.keras_tensor import KerasTensor
-from ferrograd.layers.layer import Layer
+from ferrograd.layers.layer import (
+    Layer,
+    is_python_defined,
+    python_variables,
+    python_weight_entries,
+    sublayers,
+)
 from ferrograd.layers.naming import snake_case, unique_name
 from ferrograd.layers.weights import WeightViews, set_tensor_values
 from ferrograd.models.progress import LoopProgress, PythonScheduleSync, verbosity
@@ -56,8 +62,11 @@ class Model(WeightViews):
         >>> model = fg.Model(inputs=inputs, outputs=outputs)
     """
 
-    def __init__(self, inputs=None, outputs=None, name=None):
+    def __init__(self, inputs=None, outputs=None, name=None, trainable=True, dtype=None):
         default = "functional" if type(self) is Model else snake_case(type(self).__name__)
+        # A subclass that writes its own call() (Keras's subclassed model) is traced into a
+        # graph when it is built; `_python_dtype` is the dtype it computes in.
+        self._python_dtype = np.dtype(dtype or "float32").name
         self.name = name or unique_name(default)
         self.optimizer = None
         self.loss = None
@@ -73,6 +82,7 @@ class Model(WeightViews):
         self._outputs = None
         self.stop_training = False
         self.history = None
+        self._trainable = bool(trainable)
         if inputs is not None or outputs is not None:
             if inputs is None or outputs is None:
                 raise ValueError("a functional Model needs both inputs= and outputs=")
@@ -168,6 +178,8 @@ class Model(WeightViews):
         self._graph.trainable = self._trainable
 
     def _dtype(self) -> str:
+        if is_python_defined(self):
+            return self._python_dtype
         real = [layer for layer in self._layers if not isinstance(layer, InputLayer)]
         if not real:
             return "float32"
@@ -244,6 +256,8 @@ class Model(WeightViews):
 
     @property
     def layers(self) -> list:
+        if is_python_defined(self):
+            return sublayers(self)
         return list(self._layers)
 
     def get_layer(self, name=None, index=None) -> Layer:
@@ -280,7 +294,100 @@ class Model(WeightViews):
     def _ensure_built(self, sample_shape) -> None:
         """Builds the model from the shape of one sample when it is not built yet."""
         if self._graph is None:
+            if is_python_defined(self):
+                self.build((None, *sample_shape))
+                return
             raise ValueError(f"the model {self.name!r} has no layers to build")
+
+    def build(self, input_shape) -> None:
+        """Builds a subclassed model (one that defines ``call``) for inputs of
+        ``input_shape``: runs its ``build`` if it has one, then traces ``call`` into the graph
+        that ``fit``, ``evaluate`` and ``predict`` run in Rust.
+
+        Args:
+            input_shape: the input shape, batch axis first (``(None, 3)``), or a list of
+                shapes for a model that takes several inputs.
+
+        Raises:
+            TracingError: ``call`` cannot be traced (it reads tensor values, or takes
+                different paths for different batches); ``compile(run_eagerly=True)`` runs
+                it in Python instead.
+
+        Examples:
+            >>> class TwoLayers(fg.Model):
+            ...     def __init__(self):
+            ...         super().__init__()
+            ...         self.hidden = layers.Dense(4, activation="relu")
+            ...         self.out = layers.Dense(1)
+            ...     def call(self, inputs):
+            ...         return self.out(self.hidden(inputs))
+            >>> net = TwoLayers()
+            >>> net.build((None, 3))
+            >>> net.output_shape
+            (None, 1)
+        """
+        from ferrograd import tracing
+        from ferrograd.layers.shapes import shape_list
+
+        if not is_python_defined(self):
+            raise ValueError(
+                f"model {self.name!r} is built from its layers; build(input_shape) is for "
+                "subclassed models and Sequential"
+            )
+        shapes = [tuple(s) for s in shape_list(input_shape)]
+        many = (
+            isinstance(input_shape, list)
+            and bool(input_shape)
+            and isinstance(input_shape[0], (list, tuple))
+        )
+
+        def run(tensors, mode):
+            return self._call_python(tensors if many else tensors[0], mode)
+
+        traced = tracing.trace_function(
+            run,
+            shapes,
+            [self._python_dtype] * len(shapes),
+            self._python_dtype,
+            lambda: python_variables(self),
+            f"call() of model {self.name!r}",
+        )
+        self._graph = traced.graph
+        self._graph.trainable = self._trainable
+        self._many_outputs = traced.many_outputs
+        self._traced_layers = traced.layers
+
+    def call(self, inputs, training=None, mask=None):
+        """The model's computation: a functional model runs its graph; a subclass overrides
+        it with its own (sublayers set as attributes, ``ferrograd.ops``), as in Keras.
+
+        Args:
+            inputs: a tensor, or a list of tensors for a model with several inputs.
+            training: whether the call is in training mode.
+            mask: accepted for Keras's signature (masks ride along in the graph).
+
+        Returns:
+            A tensor, or a list of tensors.
+
+        Examples:
+            >>> model.call(fg.ones(1, 3)).shape
+            (1, 1)
+        """
+        return self(inputs, training=training)
+
+    def _call_python(self, inputs, training=None, **kwargs):
+        """Runs a subclassed model's ``call`` in Python on tensors."""
+        from ferrograd.layers.layer import accepts_argument
+
+        many = isinstance(inputs, (list, tuple))
+        items = list(inputs) if many else [inputs]
+        items = [
+            t if isinstance(t, Tensor) else _core.tensor(np.asarray(t), dtype=self._python_dtype)
+            for t in items
+        ]
+        if accepts_argument(self.call, "training"):
+            kwargs["training"] = training
+        return self.call(items if many else items[0], **kwargs)
 
     def _require_graph(self):
         if self._graph is None:
@@ -301,7 +408,11 @@ class Model(WeightViews):
     # --- weights -------------------------------------------------------------------------
 
     def _weight_entries(self):
-        return self._graph.weights() if self._graph is not None else []
+        if self._graph is not None:
+            return self._graph.weights()
+        if is_python_defined(self):
+            return [(n, t, tr) for n, t, tr, _ in python_weight_entries(self)]
+        return []
 
     def parameters(self) -> list:
         """The trainable weights (PyTorch's spelling)."""
@@ -390,10 +501,15 @@ class Model(WeightViews):
         from ferrograd.layers.keras_tensor import symbolic_call
         from ferrograd.layers.layer import check_call_kwargs
 
-        check_call_kwargs(self, kwargs)
         many = isinstance(inputs, (list, tuple))
         items = list(inputs) if many else [inputs]
-        if any(isinstance(t, KerasTensor) for t in items):
+        symbolic = any(isinstance(t, KerasTensor) for t in items)
+        if is_python_defined(self) and not symbolic:
+            # Eager, as PyTorch: the Python call() on the Rust autograd (a hand-written loop,
+            # run_eagerly, train_step). Traced code calling this model inlines its ops.
+            return self._call_python(inputs, training, **kwargs)
+        check_call_kwargs(self, kwargs)
+        if symbolic:
             if not all(isinstance(t, KerasTensor) for t in items):
                 raise TypeError(
                     f"model {self.name!r} was called on a mix of symbolic tensors and values"
@@ -414,9 +530,13 @@ class Model(WeightViews):
         ]
         self._ensure_built(tuple(items[0].shape[1:]))
         graph = self._require_graph()
+        from ferrograd.tracing import run_builtin
+
         if self._many_outputs:
-            return list(graph.forward_all(items, bool(training)))
-        return graph.forward(items, bool(training))
+            return run_builtin(
+                self, items, lambda mode: list(graph.forward_all(items, bool(mode))), training
+            )
+        return run_builtin(self, items, lambda mode: graph.forward(items, bool(mode)), training)
 
     # --- compile -------------------------------------------------------------------------
 

@@ -7,17 +7,19 @@
 //! recorded as programs of core tensor ops.
 
 mod node;
+mod primitive_op;
 mod program;
 mod run;
 #[cfg(test)]
 mod tests;
 
 use std::collections::HashSet;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 pub use node::{GraphNode, Value, ValueRef};
-pub use program::{PrimitiveOp, Program, ProgramLayer, ProgramRef, ProgramWeight, RecordedOp};
+pub use primitive_op::{OpEnv, PrimitiveOp};
+pub use program::{Program, ProgramLayer, ProgramRef, ProgramWeight, RecordedOp};
 
 use super::{BuiltLayer, Shape, Weight};
 use crate::dtype::DType;
@@ -36,6 +38,9 @@ pub struct Graph {
     /// Whether its weights train, as a whole (Keras's `model.trainable`, which matters most
     /// for a model nested in another).
     trainable: AtomicBool,
+    /// The graph that runs in inference mode instead, when the traced Python code branches on
+    /// `training` (a custom dropout's `if training:`). It shares this graph's weights.
+    inference: OnceLock<Arc<Graph>>,
 }
 
 /// Whether a value of shape `actual` fits where `expected` is declared (same rank, and every
@@ -118,6 +123,31 @@ impl Graph {
                     }
                     model.output_shapes()
                 }
+                GraphNode::Op { op, inputs, shape } => {
+                    if let Some(bad) = inputs.iter().find(|v| {
+                        v.node >= index || shapes.get(v.node).is_none_or(|s| v.output >= s.len())
+                    }) {
+                        return Err(Error::value(format!(
+                            "graph node {index} ({}) reads {bad:?}, which is not an earlier value",
+                            op.name()
+                        )));
+                    }
+                    let arity_fits = match op.arity() {
+                        Some(n) => inputs.len() == n,
+                        None => !inputs.is_empty(),
+                    };
+                    if !arity_fits {
+                        return Err(Error::value(format!(
+                            "graph node {index}: {} cannot take {} operand(s)",
+                            op.name(),
+                            inputs.len()
+                        )));
+                    }
+                    vec![shape.clone()]
+                }
+                GraphNode::Constant { tensor } | GraphNode::Variable { tensor, .. } => {
+                    vec![tensor.shape().iter().map(|&d| Some(d)).collect()]
+                }
             };
             shapes.push(node_shapes);
         }
@@ -157,7 +187,31 @@ impl Graph {
             shapes,
             dtype,
             trainable: AtomicBool::new(true),
+            inference: OnceLock::new(),
         })
+    }
+
+    /// Sets the graph that runs in inference mode instead of this one (once; same inputs and
+    /// outputs).
+    pub fn set_inference_graph(&self, inference: Arc<Graph>) -> Result<()> {
+        if inference.input_shapes() != self.input_shapes()
+            || inference.outputs.len() != self.outputs.len()
+        {
+            return Err(Error::value(
+                "the inference graph must take the same inputs and give as many outputs",
+            ));
+        }
+        self.inference
+            .set(inference)
+            .map_err(|_| Error::value("the graph already has an inference graph"))
+    }
+
+    /// The graph that runs when not training: the inference graph, if any, else this one.
+    pub fn for_mode(&self, training: bool) -> &Graph {
+        match self.inference.get() {
+            Some(inference) if !training => inference,
+            _ => self,
+        }
     }
 
     pub fn layers(&self) -> &[Arc<BuiltLayer>] {
@@ -279,6 +333,25 @@ impl Graph {
                 }
             }
         }
+        for node in &self.nodes {
+            if let GraphNode::Variable {
+                name,
+                tensor,
+                trainable,
+                ..
+            } = node
+                && seen.insert(tensor.id())
+            {
+                named.push((
+                    name.clone(),
+                    Weight {
+                        name: std::borrow::Cow::Owned(name.clone()),
+                        tensor: tensor.clone(),
+                        trainable: *trainable && model_trainable,
+                    },
+                ));
+            }
+        }
         for (name, model) in self.nested_models() {
             for (path, weight) in model.weights() {
                 if seen.insert(weight.tensor.id()) {
@@ -308,6 +381,22 @@ impl Graph {
         let mut total: Option<Tensor> = None;
         for layer in &self.layers {
             if let Some(penalty) = layer.regularization_loss()? {
+                total = Some(match total {
+                    Some(t) => t.add(&penalty)?,
+                    None => penalty,
+                });
+            }
+        }
+        let mut seen = HashSet::new();
+        for node in &self.nodes {
+            if let GraphNode::Variable {
+                tensor,
+                regularizer: Some(regularizer),
+                ..
+            } = node
+                && seen.insert(tensor.id())
+            {
+                let penalty = regularizer.penalty(tensor)?;
                 total = Some(match total {
                     Some(t) => t.add(&penalty)?,
                     None => penalty,

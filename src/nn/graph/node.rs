@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use super::Graph;
-use crate::nn::{Mask, Shape};
+use super::primitive_op::PrimitiveOp;
+use crate::nn::{Mask, Regularizer, Shape};
 use crate::tensor::Tensor;
 
 /// One value of a graph: output `output` of node `node` (a layer's outputs are its result,
@@ -49,22 +50,44 @@ pub enum GraphNode {
         inputs: Vec<ValueRef>,
         training: Option<bool>,
     },
+    /// A tensor op traced from Python code (a layer or model written in Python, a `Lambda`):
+    /// `op` applied to values of earlier nodes (none for an op that makes a tensor), giving a
+    /// value of `shape` (`None` where it follows the batch).
+    Op {
+        op: PrimitiveOp,
+        inputs: Vec<ValueRef>,
+        shape: Shape,
+    },
+    /// A tensor that traced code made from constants (an array, `ops.arange(n)`).
+    Constant { tensor: Tensor },
+    /// A weight that Python code created (`add_weight` of a layer written in Python), named
+    /// "{layer}/{weight}" among the model's weights.
+    Variable {
+        name: String,
+        tensor: Tensor,
+        trainable: bool,
+        regularizer: Option<Regularizer>,
+    },
 }
 
 impl GraphNode {
     /// The mode the node fixes for its call, if any (Keras's `training=` argument).
     pub fn training(&self) -> Option<bool> {
         match self {
-            GraphNode::Input { .. } => None,
             GraphNode::Apply { training, .. } | GraphNode::Model { training, .. } => *training,
+            _ => None,
         }
     }
 
     /// The values the node reads (none for an input).
     pub fn inputs(&self) -> &[ValueRef] {
         match self {
-            GraphNode::Input { .. } => &[],
-            GraphNode::Apply { inputs, .. } | GraphNode::Model { inputs, .. } => inputs,
+            GraphNode::Apply { inputs, .. }
+            | GraphNode::Model { inputs, .. }
+            | GraphNode::Op { inputs, .. } => inputs,
+            GraphNode::Input { .. } | GraphNode::Constant { .. } | GraphNode::Variable { .. } => {
+                &[]
+            }
         }
     }
 }
@@ -94,6 +117,19 @@ impl std::fmt::Debug for GraphNode {
                 .field("inputs", inputs)
                 .field("training", training)
                 .finish(),
+            GraphNode::Op { op, inputs, shape } => f
+                .debug_struct("Op")
+                .field("op", op)
+                .field("inputs", inputs)
+                .field("shape", shape)
+                .finish(),
+            GraphNode::Constant { tensor } => f
+                .debug_struct("Constant")
+                .field("shape", &tensor.shape())
+                .finish(),
+            GraphNode::Variable { name, .. } => {
+                f.debug_struct("Variable").field("name", name).finish()
+            }
         }
     }
 }

@@ -8,104 +8,13 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
+use super::primitive_op::{OpEnv, PrimitiveOp};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::nn::{
     Context, Layer, LayerRegistration, Mask, Shape, Weight, format_shape, parse_config,
 };
-use crate::ops::binary::BinaryOp;
-use crate::ops::join::concat;
 use crate::tensor::Tensor;
-
-/// The core tensor ops a program may record; each runs the `Tensor` method of its name.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum PrimitiveOp {
-    Add,
-    Sub,
-    Mul,
-    Div,
-    #[serde(rename = "matmul")]
-    MatMul,
-    Neg,
-    Exp,
-    Log,
-    Sqrt,
-    Square,
-    Relu,
-    Sigmoid,
-    Tanh,
-    Sum {
-        #[serde(default)]
-        axes: Option<Vec<isize>>,
-        #[serde(default)]
-        keepdims: bool,
-    },
-    Mean {
-        #[serde(default)]
-        axes: Option<Vec<isize>>,
-        #[serde(default)]
-        keepdims: bool,
-    },
-    Reshape {
-        shape: Vec<isize>,
-    },
-    Transpose {
-        #[serde(default)]
-        axes: Option<Vec<isize>>,
-    },
-    Concat {
-        axis: isize,
-    },
-    Softmax {
-        axis: isize,
-    },
-    /// Multiplication by a number.
-    Scale {
-        by: f64,
-    },
-}
-
-impl PrimitiveOp {
-    /// How many operands the op takes (`None`: one or more).
-    fn arity(&self) -> Option<usize> {
-        match self {
-            PrimitiveOp::Add
-            | PrimitiveOp::Sub
-            | PrimitiveOp::Mul
-            | PrimitiveOp::Div
-            | PrimitiveOp::MatMul => Some(2),
-            PrimitiveOp::Concat { .. } => None,
-            _ => Some(1),
-        }
-    }
-
-    fn apply(&self, args: &[Tensor]) -> Result<Tensor> {
-        let x = &args[0];
-        match self {
-            PrimitiveOp::Add => x.add(&args[1]),
-            PrimitiveOp::Sub => x.sub(&args[1]),
-            PrimitiveOp::Mul => x.mul(&args[1]),
-            PrimitiveOp::Div => x.div(&args[1]),
-            PrimitiveOp::MatMul => x.matmul(&args[1]),
-            PrimitiveOp::Neg => x.neg(),
-            PrimitiveOp::Exp => x.exp(),
-            PrimitiveOp::Log => x.log(),
-            PrimitiveOp::Sqrt => x.sqrt(),
-            PrimitiveOp::Square => x.square(),
-            PrimitiveOp::Relu => x.relu(),
-            PrimitiveOp::Sigmoid => x.sigmoid(),
-            PrimitiveOp::Tanh => x.tanh(),
-            PrimitiveOp::Sum { axes, keepdims } => x.sum(axes.as_deref(), *keepdims),
-            PrimitiveOp::Mean { axes, keepdims } => x.mean(axes.as_deref(), *keepdims),
-            PrimitiveOp::Reshape { shape } => x.reshape(shape),
-            PrimitiveOp::Transpose { axes } => x.transpose(axes.as_deref()),
-            PrimitiveOp::Concat { axis } => concat(args, *axis),
-            PrimitiveOp::Softmax { axis } => x.softmax(*axis),
-            PrimitiveOp::Scale { by } => x.scalar_op(BinaryOp::Mul, *by, false),
-        }
-    }
-}
 
 /// An operand of a recorded op: a program input, a weight, a constant or an earlier op's
 /// result, by index.
@@ -228,7 +137,7 @@ impl Program {
         };
         for op in &self.ops {
             let args: Vec<Tensor> = op.inputs.iter().map(|&r| value(r, &results)).collect();
-            results.push(op.op.apply(&args)?);
+            results.push(op.op.apply(&args, &mut OpEnv::default())?);
         }
         let outputs: Vec<Tensor> = self.outputs.iter().map(|&r| value(r, &results)).collect();
         for (position, (tensor, shape)) in outputs.iter().zip(&self.output_shapes).enumerate() {

@@ -1,6 +1,6 @@
 //! The forward pass of a graph: every node in order, each value a tensor and its mask.
 
-use super::{Graph, GraphNode, Value, ValueRef};
+use super::{Graph, GraphNode, OpEnv, Value, ValueRef};
 use crate::error::{Error, Result};
 use crate::nn::{Context, Mask, Shape, first_mask, format_shape};
 use crate::tensor::Tensor;
@@ -57,11 +57,21 @@ impl Graph {
         ctx: &mut Context<'_>,
         leave_out_activation: bool,
     ) -> Result<Vec<Value>> {
+        let graph = self.for_mode(ctx.training);
+        if !std::ptr::eq(graph, self) {
+            return graph.run(inputs, ctx, leave_out_activation);
+        }
         let mut values: Vec<Vec<Value>> = vec![Vec::new(); self.nodes.len()];
         for (&node, value) in self.inputs.iter().zip(inputs) {
             values[node] = vec![value];
         }
         let leave_out_node = leave_out_activation.then(|| self.outputs[0].node);
+        // Traced ops that make a tensor of the batch's size read it from the first input.
+        let batch = self
+            .inputs
+            .first()
+            .and_then(|&node| values[node].first())
+            .and_then(|value| value.tensor.shape().first().copied());
         for (index, node) in self.nodes.iter().enumerate() {
             if matches!(node, GraphNode::Input { .. }) {
                 continue;
@@ -75,7 +85,7 @@ impl Graph {
             if let GraphNode::Apply { layer, .. } = node {
                 ctx.training = self.layers[*layer].training_mode(ctx.training, self.trainable());
             }
-            let outputs = self.run_node(index, node, &values, ctx, leave_out_node);
+            let outputs = self.run_node(index, node, &values, ctx, leave_out_node, batch);
             ctx.training = pass_training;
             values[index] = outputs?;
         }
@@ -93,8 +103,26 @@ impl Graph {
         values: &[Vec<Value>],
         ctx: &mut Context<'_>,
         leave_out_node: Option<usize>,
+        batch: Option<usize>,
     ) -> Result<Vec<Value>> {
         match node {
+            GraphNode::Op { op, inputs, .. } => {
+                let (tensors, _) = gather(values, inputs)?;
+                let mut env = OpEnv {
+                    rng: Some(&mut *ctx.rng),
+                    batch,
+                };
+                let tensor = op.apply(&tensors, &mut env).map_err(|error| {
+                    Error::value(format!("graph node {index} ({}): {error}", op.name()))
+                })?;
+                Ok(vec![Value { tensor, mask: None }])
+            }
+            GraphNode::Constant { tensor } | GraphNode::Variable { tensor, .. } => {
+                Ok(vec![Value {
+                    tensor: tensor.clone(),
+                    mask: None,
+                }])
+            }
             GraphNode::Input { .. } => Ok(Vec::new()),
             GraphNode::Apply { layer, inputs, .. } => {
                 let (tensors, masks) = gather(values, inputs)?;
