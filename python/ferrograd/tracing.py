@@ -233,8 +233,9 @@ def _batch_creation(op1: dict, op2: dict, where: str) -> dict:
 def _merge_op(op1: dict, op2: dict, out1, out2, where: str) -> dict:
     if op1 == op2:
         return op1
-    kind1, kind2 = next(iter(op1)) if isinstance(op1, dict) else op1, (
-        next(iter(op2)) if isinstance(op2, dict) else op2
+    kind1, kind2 = (
+        next(iter(op1)) if isinstance(op1, dict) else op1,
+        (next(iter(op2)) if isinstance(op2, dict) else op2),
     )
     if kind1 != kind2:
         raise TracingError(
@@ -252,9 +253,8 @@ def _merge_op(op1: dict, op2: dict, out1, out2, where: str) -> dict:
 
 
 def _shape_of_both(tensor1: Tensor, tensor2: Tensor) -> list:
-    return [
-        a if a == b else None for a, b in zip(tuple(tensor1.shape), tuple(tensor2.shape), strict=True)
-    ]
+    pairs = zip(tuple(tensor1.shape), tuple(tensor2.shape), strict=True)
+    return [a if a == b else None for a, b in pairs]
 
 
 def build_graph(
@@ -348,9 +348,7 @@ def build_graph(
         else:
             owner, training = first.calls[step1[1]]
             if second.calls[step2[1]][0] is not owner:
-                raise TracingError(
-                    f"{where} calls different layers for batches of different sizes"
-                )
+                raise TracingError(f"{where} calls different layers for batches of different sizes")
             from ferrograd.models.model import Model
 
             if isinstance(owner, Model):
@@ -367,9 +365,7 @@ def build_graph(
         for position, (tensor1, tensor2) in enumerate(made):
             refs.setdefault(_uid(tensor1), (len(nodes) - 1, position))
             twins[_uid(tensor1)] = tensor2
-    outputs = [
-        ref_of(t1, t2) for t1, t2 in zip(first.outputs, second.outputs, strict=True)
-    ]
+    outputs = [ref_of(t1, t2) for t1, t2 in zip(first.outputs, second.outputs, strict=True)]
     core_layers = [layer for layer in layers if not _is_model(layer)]
     graph = _core.Graph(
         [layer._core for layer in core_layers],

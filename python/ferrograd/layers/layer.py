@@ -209,15 +209,24 @@ class Layer(WeightViews):
         if initializer is None:
             initializer = "glorot_uniform"
         values = initializers.get(initializer)(list(shape), dtype)
-        weight = _core.tensor(np.asarray(values.numpy()), dtype=dtype, requires_grad=bool(trainable))
+        weight = _core.tensor(
+            np.asarray(values.numpy()), dtype=dtype, requires_grad=bool(trainable)
+        )
         penalty = regularizers.get(regularizer)
         penalty = None if penalty is None else (float(penalty.l1), float(penalty.l2))
         variables.append((name, weight, bool(trainable), penalty))
         return weight
 
     def add_variable(
-        self, shape, initializer, dtype=None, trainable=True, autocast=True, regularizer=None,
-        constraint=None, name=None,
+        self,
+        shape,
+        initializer,
+        dtype=None,
+        trainable=True,
+        autocast=True,
+        regularizer=None,
+        constraint=None,
+        name=None,
     ):
         """Keras 3's other spelling of ``add_weight`` (the initializer comes second).
 
@@ -240,8 +249,13 @@ class Layer(WeightViews):
             [0.0, 0.0]
         """
         return self.add_weight(
-            shape=shape, initializer=initializer, dtype=dtype, trainable=trainable,
-            regularizer=regularizer, constraint=constraint, name=name,
+            shape=shape,
+            initializer=initializer,
+            dtype=dtype,
+            trainable=trainable,
+            regularizer=regularizer,
+            constraint=constraint,
+            name=name,
         )
 
     def _call_python(self, inputs, training=None, kwargs=None):
@@ -381,10 +395,16 @@ class Layer(WeightViews):
         shapes = [(None, *t.shape[1:]) for t in items]
         self._ensure_built(shapes if many else shapes[0])
         if len(self._core.output_shapes([list(s) for s in shapes])) > 1:
-            return run_builtin(
-                self, items, lambda mode: list(self._core.call(items, None, bool(mode))[0]), training
-            )
-        return run_builtin(self, items, lambda mode: self._core.forward(items, bool(mode)), training)
+
+            def run_all(mode):
+                return list(self._core.call(items, None, bool(mode))[0])
+
+            return run_builtin(self, items, run_all, training)
+
+        def run_one(mode):
+            return self._core.forward(items, bool(mode))
+
+        return run_builtin(self, items, run_one, training)
 
     @property
     def input(self):
