@@ -39,6 +39,7 @@ mod mean_squared_logarithmic_error;
 mod poisson;
 mod sparse_categorical_crossentropy;
 mod squared_hinge;
+mod traced;
 
 use std::any::Any;
 use std::borrow::Cow;
@@ -66,6 +67,7 @@ pub use poisson::Poisson;
 pub use reduction::Reduction;
 pub use sparse_categorical_crossentropy::SparseCategoricalCrossentropy;
 pub use squared_hinge::SquaredHinge;
+pub use traced::TracedLoss;
 
 use crate::autograd::{is_grad_enabled, record};
 use crate::dtype::Element;
@@ -294,6 +296,9 @@ impl Loss {
         y_pred: &Tensor,
         reduction: Reduction,
     ) -> Result<Tensor> {
+        if let Some(result) = self.0.traced_compute(y_true, y_pred, reduction) {
+            return result;
+        }
         self.validate()?;
         let name = self.name();
         let pred = y_pred.data();
@@ -370,6 +375,17 @@ trait ErasedLoss: fmt::Debug + Send + Sync {
         reduction: Reduction,
         want_grad: bool,
     ) -> Result<(Storage, Option<Storage>)>;
+
+    /// The loss of a traced Python loss, computed through its graph (`None` for the losses
+    /// with row kernels).
+    fn traced_compute(
+        &self,
+        _y_true: &Tensor,
+        _y_pred: &Tensor,
+        _reduction: Reduction,
+    ) -> Option<Result<Tensor>> {
+        None
+    }
 }
 
 impl<L: LossFunction> ErasedLoss for L {

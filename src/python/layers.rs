@@ -185,7 +185,10 @@ fn regularization_penalty(weight: PyRef<'_, PyTensor>, l1: f64, l2: f64) -> PyRe
 #[pyfunction]
 fn apply_unary(x: PyRef<'_, PyTensor>, config: &str) -> PyResult<PyTensor> {
     let function: UnaryFn = from_json("activation", config)?;
-    super::tensor::run_op(PrimitiveOp::Unary { function }, std::slice::from_ref(&x.inner))
+    super::tensor::run_op(
+        PrimitiveOp::Unary { function },
+        std::slice::from_ref(&x.inner),
+    )
 }
 
 /// Copies `value` into `tensor` in place (same shape; converted to the tensor's dtype), as

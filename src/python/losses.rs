@@ -6,9 +6,10 @@ use pyo3::types::PyTuple;
 
 use super::convert::as_numeric_array;
 use super::errors::guarded;
-use super::tensor::{PyTensor, tensor_arg};
+use super::tensor::{PyTensor, run_op, tensor_arg};
 use crate::dtype::DType;
 use crate::losses::{Loss, Reduction};
+use crate::nn::PrimitiveOp;
 use crate::ops::activation::Activation;
 use crate::tensor::Tensor;
 
@@ -42,6 +43,17 @@ impl PyLoss {
         guarded(|| {
             Ok(PyLoss {
                 inner: Loss::from_json(config)?,
+            })
+        })
+    }
+
+    /// The loss a traced graph computes (inputs y_true and y_pred, output the loss of each
+    /// sample): a loss written in Python.
+    #[staticmethod]
+    fn traced(graph: PyRef<'_, super::model::PyGraph>) -> PyResult<Self> {
+        guarded(|| {
+            Ok(PyLoss {
+                inner: crate::losses::TracedLoss::new(graph.inner.clone())?,
             })
         })
     }
@@ -82,14 +94,15 @@ impl PyLoss {
         y_pred: &Bound<'_, PyAny>,
         reduction: &str,
     ) -> PyResult<PyTensor> {
-        guarded(|| {
-            let reduction = Reduction::parse(reduction)?;
-            let y_pred = prediction_arg(y_pred)?;
-            let y_true = tensor_arg(y_true, y_pred.dtype())?;
-            Ok(PyTensor::wrap(
-                self.inner.compute_with(&y_true, &y_pred, reduction)?,
-            ))
-        })
+        Reduction::parse(reduction)?;
+        let y_pred = prediction_arg(y_pred)?;
+        let y_true = tensor_arg(y_true, y_pred.dtype())?;
+        // As an op, so that a loss written in Python that calls a built-in one traces.
+        let op = PrimitiveOp::BuiltinLoss {
+            config: self.inner.to_json()?,
+            reduction: reduction.to_string(),
+        };
+        run_op(op, &[y_true, y_pred])
     }
 
     /// The same loss on pre-activation values when a model ends in `activation` (a Keras

@@ -51,6 +51,7 @@ from ferrograd.losses.kl_divergence import (
 )
 from ferrograd.losses.log_cosh import LogCosh, log_cosh, logcosh
 from ferrograd.losses.loss import Loss
+from ferrograd.losses.loss_function_wrapper import LossFunctionWrapper, is_python_loss
 from ferrograd.losses.mean_absolute_error import MeanAbsoluteError, mae, mean_absolute_error
 from ferrograd.losses.mean_absolute_percentage_error import (
     MeanAbsolutePercentageError,
@@ -121,6 +122,11 @@ def get(identifier: Any) -> Loss | None:
         return _from_core(_core.Loss(json.dumps(identifier)))
     if callable(identifier) and identifier in Loss._functions:
         return Loss._classes[Loss._functions[identifier]]()
+    if is_python_loss(identifier):
+        return identifier
+    if callable(identifier) and not isinstance(identifier, type):
+        # A function (y_true, y_pred) written in Python: traced into the graph at fit.
+        return LossFunctionWrapper(identifier)
     names = sorted([*Loss._classes, *Loss._aliases])
     raise ValueError(
         f"cannot interpret {identifier!r} as a loss; pass a Loss instance, a name (one of "
@@ -176,6 +182,7 @@ __all__ = [
     "KLDivergence",
     "LogCosh",
     "Loss",
+    "LossFunctionWrapper",
     "MeanAbsoluteError",
     "MeanAbsolutePercentageError",
     "MeanSquaredError",

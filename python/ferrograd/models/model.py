@@ -143,6 +143,10 @@ class Model(WeightViews):
                 sources = [r[0] if r[1] == 0 else list(r) for r in refs]
                 if isinstance(producer, Model):
                     node = ("model", producer._require_graph(), refs, producer.name, call.training)
+                elif is_python_defined(producer):
+                    # A layer written in Python: its call() traced into a graph of its own.
+                    graph = producer.__dict__["_traced"].graph
+                    node = ("model", graph, refs, producer.name, call.training)
                 else:
                     if id(producer) not in layer_index:
                         layer_index[id(producer)] = len(core_layers)
@@ -664,12 +668,12 @@ class Model(WeightViews):
         ``_core_compiled``."""
         if (
             not self._is_multi()
-            and isinstance(self.loss, losses.Loss)
+            and not isinstance(self.loss, (list, dict))
             and getattr(self, "loss_weights", None) is None
         ):
             metric_pairs = self._metrics_for(data.y_shape)
             return {
-                "loss": self.loss._core,
+                "loss": self._core_loss(self.loss, data.y_shape, 0),
                 "metrics": [(name, metric._core) for name, metric in metric_pairs],
             }
         y_shapes = data.y_shape if self._is_multi() else [data.y_shape]
@@ -730,6 +734,14 @@ class Model(WeightViews):
             return [adjusted(value, shape) for value, shape in zip(x, shapes, strict=True)]
         return x
 
+    def _core_loss(self, loss, y_shape, output: int):
+        """The core loss of one output: a built-in's own, or a Python loss traced for this
+        output's targets and predictions."""
+        from ferrograd.losses.loss_function_wrapper import core_loss
+
+        y_pred_shape = tuple(self._require_graph().output_shapes[output])
+        return core_loss(loss, y_shape, y_pred_shape, self._dtype())
+
     def _core_compiled(self, y_shapes) -> dict:
         """The losses, metrics, loss weights and output names ``_core.fit``/``evaluate`` take
         for a model with several inputs or outputs."""
@@ -766,7 +778,10 @@ class Model(WeightViews):
             prefix = f"{name}_" if len(outputs) > 1 else ""
             metric_lists.append([(prefix + n, m._core) for n, m in pairs])
         return {
-            "loss": [loss._core for loss in per_loss],
+            "loss": [
+                self._core_loss(loss, y_shapes[index] or (None,), index)
+                for index, loss in enumerate(per_loss)
+            ],
             "metrics": metric_lists,
             "loss_weights": weights,
             "output_names": outputs,

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::creation::{self, RandomDistribution};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
+use crate::losses::{Loss, Reduction};
 use crate::ops::binary::{BinaryOp, binary};
 use crate::ops::compare::{Comparison, where_};
 use crate::ops::index::IndexItem;
@@ -142,6 +143,12 @@ pub enum PrimitiveOp {
     Cast {
         dtype: String,
     },
+    /// A built-in loss of (y_true, y_pred), by its JSON config, reduced as `reduction` says
+    /// (`"sum_over_batch_size"`, `"sum"` or `"none"`).
+    BuiltinLoss {
+        config: String,
+        reduction: String,
+    },
     /// A tensor of one value. `batch_axes` take the size of the batch when the op runs (a
     /// tensor made in `call()` from the input's batch size).
     Full {
@@ -185,7 +192,8 @@ impl PrimitiveOp {
             | PrimitiveOp::Div
             | PrimitiveOp::MatMul
             | PrimitiveOp::Binary { .. }
-            | PrimitiveOp::Compare { .. } => Some(2),
+            | PrimitiveOp::Compare { .. }
+            | PrimitiveOp::BuiltinLoss { .. } => Some(2),
             PrimitiveOp::Where => Some(3),
             PrimitiveOp::Full { .. } | PrimitiveOp::Random { .. } => Some(0),
             PrimitiveOp::Concat { .. } | PrimitiveOp::Stack { .. } => None,
@@ -287,6 +295,9 @@ impl PrimitiveOp {
             PrimitiveOp::Index { items } => x.index(items),
             PrimitiveOp::Where => where_(x, &args[1], &args[2]),
             PrimitiveOp::Cast { dtype } => x.astype(DType::parse(dtype)?),
+            PrimitiveOp::BuiltinLoss { config, reduction } => {
+                Loss::from_json(config)?.compute_with(x, &args[1], Reduction::parse(reduction)?)
+            }
             PrimitiveOp::Concat { .. }
             | PrimitiveOp::Stack { .. }
             | PrimitiveOp::Full { .. }
