@@ -23,7 +23,7 @@ pub struct TracedLoss {
 
 impl TracedLoss {
     /// The loss `graph` computes: two inputs (targets, predictions), one output.
-    pub fn new(graph: Arc<Graph>) -> Result<Loss> {
+    pub fn loss(graph: Arc<Graph>) -> Result<Loss> {
         if graph.input_shapes().len() != 2 || graph.outputs().len() != 1 {
             return Err(Error::value(format!(
                 "a traced loss takes (y_true, y_pred) and returns one tensor; this graph takes \

@@ -53,7 +53,7 @@ impl PyLoss {
     fn traced(graph: PyRef<'_, super::model::PyGraph>) -> PyResult<Self> {
         guarded(|| {
             Ok(PyLoss {
-                inner: crate::losses::TracedLoss::new(graph.inner.clone())?,
+                inner: crate::losses::TracedLoss::loss(graph.inner.clone())?,
             })
         })
     }
