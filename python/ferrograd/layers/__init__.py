@@ -40,6 +40,7 @@ from ferrograd.layers.identity import Identity
 from ferrograd.layers.input_layer import Input, InputLayer
 from ferrograd.layers.integer_lookup import IntegerLookup
 from ferrograd.layers.keras_tensor import KerasTensor
+from ferrograd.layers.lambda_layer import Lambda
 from ferrograd.layers.layer import Layer
 from ferrograd.layers.layer_normalization import LayerNormalization
 from ferrograd.layers.leaky_relu import LeakyReLU
@@ -126,6 +127,7 @@ __all__ = [
     "IntegerLookup",
     "KerasTensor",
     "LSTM",
+    "Lambda",
     "Layer",
     "LayerNormalization",
     "LeakyReLU",

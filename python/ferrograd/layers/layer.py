@@ -282,26 +282,30 @@ class Layer(WeightViews):
     def _call_symbolic(self, items, many, training, kwargs):
         """A layer written in Python called in a functional model: its ``call`` traced into
         a graph, which the model runs as a nested node."""
-        from ferrograd import tracing
-
-        shapes = [tuple(t.shape) for t in items]
-        owner = self
-
-        def run(tensors, mode):
-            return owner._call_python(tensors if many else tensors[0], mode, kwargs)
-
-        traced = tracing.trace_function(
-            run,
-            shapes,
-            [t.dtype for t in items],
-            self.dtype,
-            lambda: python_variables(owner),
-            f"call() of layer {self.name!r}",
-        )
-        self.__dict__["_traced"] = traced
+        traced = self._trace([tuple(t.shape) for t in items], many, kwargs)
         outputs = [tuple(s) for s in traced.graph.output_shapes]
         out = outputs if traced.many_outputs else outputs[0]
         return symbolic_call(self, items, out, self.dtype, many, training)
+
+    def _trace(self, shapes, many: bool, kwargs=None):
+        """Traces this Python layer's ``call`` for inputs of ``shapes`` (batch axis first)
+        into a graph, which a functional or Sequential model runs as a nested node; the
+        latest trace is kept as ``_traced``."""
+        from ferrograd import tracing
+
+        def run(tensors, mode):
+            return self._call_python(tensors if many else tensors[0], mode, kwargs)
+
+        traced = tracing.trace_function(
+            run,
+            [tuple(s) for s in shapes],
+            [self.dtype] * len(shapes),
+            self.dtype,
+            lambda: python_variables(self),
+            f"call() of layer {self.name!r}",
+        )
+        self.__dict__["_traced"] = traced
+        return traced
 
     def build(self, input_shape) -> None:
         """Creates the weights for inputs of ``input_shape`` (batch axis first; a list of
@@ -350,6 +354,10 @@ class Layer(WeightViews):
             (None, 5, 4)
         """
         shapes = shape_list(input_shape)
+        if is_python_layer(self):
+            traced = self._trace(shapes, len(shapes) > 1)
+            outputs = [tuple(s) for s in traced.graph.output_shapes]
+            return outputs if traced.many_outputs else outputs[0]
         self._ensure_built(shapes[0] if len(shapes) == 1 else shapes)
         outputs = [tuple(s) for s in self._core.output_shapes([list(s) for s in shapes])]
         return outputs[0] if len(outputs) == 1 else outputs
@@ -530,7 +538,10 @@ def is_python_defined(obj) -> bool:
     from ferrograd.models.model import Model
 
     base = Model if isinstance(obj, Model) else Layer
-    return type(obj).call is not base.call
+    if type(obj).call is not base.call:
+        return True
+    # A plain `Layer()` holding weights made with add_weight (no Rust layer behind it).
+    return base is Layer and not obj.kind and "_python_weights" in obj.__dict__
 
 
 def sublayers(obj) -> list:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ferrograd import _core, saving
 from ferrograd.layers.input_layer import InputLayer
 from ferrograd.layers.keras_tensor import KerasTensor
-from ferrograd.layers.layer import Layer
+from ferrograd.layers.layer import Layer, is_python_defined
 from ferrograd.layers.shapes import normalize_shape
 from ferrograd.models.model import Model
 
@@ -128,7 +128,14 @@ class Sequential(Model):
         for index, layer in enumerate(self._layers):
             if hasattr(layer, "_check_single_output"):
                 layer._check_single_output()  # names the argument (return_state=True, ...)
-            shape = layer.compute_output_shape(shape)
+            if is_python_defined(layer) and not isinstance(layer, Model):
+                # A layer written in Python: its call() traced into a nested graph.
+                traced = layer._trace([shape], False)
+                shape = tuple(traced.graph.output_shapes[0])
+                if traced.many_outputs:
+                    shape = [shape]
+            else:
+                shape = layer.compute_output_shape(shape)
             if isinstance(shape, list):
                 raise ValueError(
                     f"layer {layer.name!r} has several outputs, which a Sequential model cannot "
@@ -137,6 +144,8 @@ class Sequential(Model):
             self._node_of_layer[id(layer)] = len(nodes)
             if isinstance(layer, Model):
                 nodes.append(("model", layer._require_graph(), [index], layer.name))
+            elif is_python_defined(layer):
+                nodes.append(("model", layer.__dict__["_traced"].graph, [index], layer.name))
             else:
                 nodes.append((len(core_layers), [index]))
                 core_layers.append(layer)
