@@ -41,6 +41,8 @@ class _Recording:
     """The layers and models called during one trace, by token."""
 
     calls: list = field(default_factory=list)
+    # The losses the traced code added (add_loss), in order.
+    losses: list = field(default_factory=list)
 
 
 _active: _Recording | None = None
@@ -54,6 +56,23 @@ def is_tracing() -> bool:
         False
     """
     return _active is not None and _core._trace_active()
+
+
+def add_loss(loss: Tensor) -> bool:
+    """Takes a loss the traced code added (``add_loss``) into the graph being traced; False
+    when nothing is being traced.
+
+    Args:
+        loss: a tensor.
+
+    Examples:
+        >>> add_loss(fg.tensor(1.0))
+        False
+    """
+    if not is_tracing():
+        return False
+    _active.losses.append(loss)
+    return True
 
 
 def run_builtin(owner, inputs: Sequence[Tensor], run: Callable, training=None):
@@ -100,6 +119,7 @@ class Trace:
     inputs: list
     outputs: list
     many_outputs: bool
+    losses: list = field(default_factory=list)
 
 
 def record(fn: Callable, inputs: list[Tensor], where: str) -> Trace:
@@ -142,7 +162,7 @@ def record(fn: Callable, inputs: list[Tensor], where: str) -> Trace:
                 f"{where} returned {type(output).__name__} {output!r}; it must return a tensor "
                 "or a list or tuple of tensors"
             )
-    return Trace(steps, recording.calls, list(inputs), outputs, many)
+    return Trace(steps, recording.calls, list(inputs), outputs, many, recording.losses)
 
 
 def _value_read_message(where: str, error: Exception) -> str:
@@ -366,13 +386,18 @@ def build_graph(
             refs.setdefault(_uid(tensor1), (len(nodes) - 1, position))
             twins[_uid(tensor1)] = tensor2
     outputs = [ref_of(t1, t2) for t1, t2 in zip(first.outputs, second.outputs, strict=True)]
+    if len(first.losses) != len(second.losses):
+        raise TracingError(f"{where} adds a different number of losses for different batches")
+    # The added losses ride as the last outputs; the graph sums them into the training loss.
+    added = [ref_of(t1, t2) for t1, t2 in zip(first.losses, second.losses, strict=True)]
     core_layers = [layer for layer in layers if not _is_model(layer)]
     graph = _core.Graph(
         [layer._core for layer in core_layers],
         nodes,
         list(range(len(input_shapes))),
-        outputs if first.many_outputs else outputs[0],
+        outputs + added if first.many_outputs or added else outputs[0],
         dtype,
+        added_losses=len(added),
     )
     return TracedGraph(graph, layers, first.many_outputs)
 

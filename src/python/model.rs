@@ -122,13 +122,14 @@ fn parse_outputs(output: &Bound<'_, PyAny>) -> PyResult<Vec<ValueRef>> {
 #[pymethods]
 impl PyGraph {
     #[new]
-    #[pyo3(signature = (layers, nodes, inputs, output, dtype=None))]
+    #[pyo3(signature = (layers, nodes, inputs, output, dtype=None, added_losses=0))]
     fn py_new(
         layers: Vec<PyRef<'_, PyLayer>>,
         nodes: Vec<Bound<'_, PyAny>>,
         inputs: Vec<usize>,
         output: &Bound<'_, PyAny>,
         dtype: Option<&Bound<'_, PyAny>>,
+        added_losses: usize,
     ) -> PyResult<Self> {
         let layers = layers.iter().map(|l| l.inner.clone()).collect();
         let nodes = nodes.iter().map(parse_node).collect::<PyResult<Vec<_>>>()?;
@@ -136,7 +137,10 @@ impl PyGraph {
         let dtype = parse_dtype(dtype)?;
         guarded(|| {
             Ok(PyGraph {
-                inner: Arc::new(Graph::with_outputs(layers, nodes, inputs, outputs, dtype)?),
+                inner: Arc::new(
+                    Graph::with_outputs(layers, nodes, inputs, outputs, dtype)?
+                        .with_added_losses(added_losses)?,
+                ),
             })
         })
     }

@@ -1545,6 +1545,72 @@ impl PyTensor {
         Ok(slf)
     }
 
+    /// Keras's ``Variable.assign``: overwrites the values in place with ``value`` (broadcast
+    /// to this shape), whether or not gradients are being recorded; the tensor keeps its
+    /// ``requires_grad``. Inside a traced ``call()`` it is refused: a graph cannot update a
+    /// weight in place (``compile(run_eagerly=True)`` can).
+    ///
+    /// Args:
+    ///     value: a number, an array or a tensor.
+    ///
+    /// Returns:
+    ///     The tensor itself.
+    ///
+    /// Examples:
+    ///     >>> w = fg.zeros(2, requires_grad=True)
+    ///     >>> w.assign([1.0, 2.0]).tolist()
+    ///     [1.0, 2.0]
+    fn assign<'py>(slf: Bound<'py, Self>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
+        slf.get().state_update("assign", value, None)?;
+        Ok(slf)
+    }
+
+    /// Keras's ``Variable.assign_add``: adds ``value`` in place (see ``assign``).
+    ///
+    /// Args:
+    ///     value: a number, an array or a tensor, broadcast to this shape.
+    ///
+    /// Returns:
+    ///     The tensor itself.
+    ///
+    /// Examples:
+    ///     >>> fg.ones(2).assign_add(1.0).tolist()
+    ///     [2.0, 2.0]
+    fn assign_add<'py>(
+        slf: Bound<'py, Self>,
+        value: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, Self>> {
+        slf.get()
+            .state_update("assign_add", value, Some(BinaryOp::Add))?;
+        Ok(slf)
+    }
+
+    /// Keras's ``Variable.assign_sub``: subtracts ``value`` in place (see ``assign``).
+    ///
+    /// Args:
+    ///     value: a number, an array or a tensor, broadcast to this shape.
+    ///
+    /// Returns:
+    ///     The tensor itself.
+    ///
+    /// Examples:
+    ///     >>> fg.ones(2).assign_sub(1.0).tolist()
+    ///     [0.0, 0.0]
+    fn assign_sub<'py>(
+        slf: Bound<'py, Self>,
+        value: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, Self>> {
+        slf.get()
+            .state_update("assign_sub", value, Some(BinaryOp::Sub))?;
+        Ok(slf)
+    }
+
+    /// The tensor itself: Keras's ``Variable.value`` (``weight.value.grad``).
+    #[getter]
+    fn value(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
     /// Copies ``src`` (broadcast to this tensor's shape) into this tensor and returns it.
     ///
     /// Args:
@@ -1737,6 +1803,37 @@ fn shape_repr(shape: &[usize]) -> String {
 }
 
 impl PyTensor {
+    /// Keras's variable updates: `self = value` (`op` None) or `self op= value`, outside the
+    /// autograd; refused while a `call()` is traced.
+    fn state_update(
+        &self,
+        name: &str,
+        value: &Bound<'_, PyAny>,
+        op: Option<BinaryOp>,
+    ) -> PyResult<()> {
+        if trace::is_recording() {
+            return Err(super::errors::ferrograd_error(
+                "TracedValueError",
+                format!("{name} updates a weight in place, which a traced graph cannot do"),
+            ));
+        }
+        let _no_grad = crate::autograd::no_grad();
+        match op {
+            None => {
+                let source = tensor_arg(value, self.inner.dtype())?;
+                let source = if source.shape() == self.inner.shape() {
+                    source
+                } else {
+                    guarded(|| {
+                        Ok(source.add(&Tensor::zeros(self.inner.shape(), self.inner.dtype())?)?)
+                    })?
+                };
+                guarded(|| Ok(self.inner.copy_in_place(&source)?))
+            }
+            Some(op) => self.in_place(op, value, 1.0),
+        }
+    }
+
     /// `self op= alpha * other` (alpha only for + and -).
     fn in_place(&self, op: BinaryOp, other: &Bound<'_, PyAny>, alpha: f64) -> PyResult<()> {
         guarded(|| {

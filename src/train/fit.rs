@@ -235,18 +235,21 @@ impl Plan {
     ) -> Result<Forward> {
         self.check_sample_weights(weights)?;
         let weight_of = |index: usize| weights.map(|w| &w[index]);
+        let leave_out =
+            matches!(self.outputs.as_slice(), [plan] if plan.fused_activation.is_some());
+        let (computed, added_losses) = graph.forward_with_added_losses(x, ctx, leave_out)?;
         let (outputs, mut total, output_losses) = if let [plan] = self.outputs.as_slice() {
-            let output = match plan.fused_activation {
-                Some(_) => graph.forward_without_output_activation(x, ctx)?,
-                None => graph.forward(x, ctx)?,
-            };
+            let output = computed
+                .into_iter()
+                .next()
+                .ok_or_else(|| Error::value("the model output was not computed"))?;
             let mut loss = output_loss(&plan.loss, &y[0], &output, weight_of(0))?;
             if let Some(weight) = plan.weight {
                 loss = loss.mul(&Tensor::scalar(weight, loss.dtype()))?;
             }
             (vec![output], loss, Vec::new())
         } else {
-            let outputs = graph.forward_all(x, ctx)?;
+            let outputs = computed;
             let mut total: Option<Tensor> = None;
             let mut values = Vec::with_capacity(outputs.len());
             for (index, ((plan, output), y)) in self.outputs.iter().zip(&outputs).zip(y).enumerate()
@@ -267,6 +270,9 @@ impl Plan {
         };
         if let Some(penalty) = graph.regularization_loss()? {
             total = total.add(&penalty)?;
+        }
+        if let Some(added) = added_losses {
+            total = total.add(&added)?;
         }
         Ok(Forward {
             outputs,

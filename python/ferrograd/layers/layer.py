@@ -217,6 +217,26 @@ class Layer(WeightViews):
         variables.append((name, weight, bool(trainable), penalty))
         return weight
 
+    def add_loss(self, loss) -> None:
+        """Adds a loss term computed in ``call`` (Keras's ``add_loss``): an activity penalty,
+        a VAE's KL divergence. Training adds it to the compiled loss; after an eager call it is
+        in ``layer.losses`` (until the next call).
+
+        Args:
+            loss: a scalar tensor (a tensor of more values adds its sum).
+
+        Examples:
+            >>> class Penalized(layers.Layer):
+            ...     def call(self, inputs):
+            ...         self.add_loss(0.1 * fg.ops.sum(inputs))
+            ...         return inputs
+            >>> layer = Penalized()
+            >>> _ = layer(np.ones((2, 2), dtype="float32"))
+            >>> [round(float(loss), 3) for loss in layer.losses]
+            [0.4]
+        """
+        add_loss_to(self, loss)
+
     def add_variable(
         self,
         shape,
@@ -262,6 +282,7 @@ class Layer(WeightViews):
         """Runs a layer written in Python on tensors (building it first), or traces it on
         symbolic tensors into a graph node."""
         kwargs = dict(kwargs or {})
+        self.__dict__["_added_losses"] = []  # as Keras, each call starts them afresh
         many = isinstance(inputs, list | tuple)
         items = list(inputs) if many else [inputs]
         if any(isinstance(t, KerasTensor) for t in items):
@@ -478,7 +499,11 @@ class Layer(WeightViews):
 
     @property
     def losses(self) -> list:
-        """The layer's regularization penalty, as a one-element list (empty when it has none)."""
+        """The layer's regularization penalty, as a one-element list (empty when it has none);
+        for a layer written in Python, the losses its last call added (``add_loss``) and its
+        sublayers' losses too."""
+        if is_python_layer(self):
+            return python_losses(self)
         if self._core is None:
             return []
         penalty = self._core.regularization_loss()
@@ -606,6 +631,49 @@ def python_weight_entries(obj, prefix: str = "") -> list:
                 for name, tensor, trainable in sub._weight_entries()
             ]
     return entries
+
+
+def add_loss_to(obj, loss) -> None:
+    """``add_loss`` of a layer or model: while tracing, the loss joins the graph (added to the
+    training loss); otherwise it is kept for ``obj.losses``.
+
+    Args:
+        obj: the layer or model whose ``call`` adds the loss.
+        loss: a tensor.
+
+    Examples:
+        >>> holder = layers.Layer()
+        >>> add_loss_to(holder, fg.tensor(1.0))
+        >>> holder.__dict__["_added_losses"]
+        [tensor(1., shape=(), dtype=float32)]
+    """
+    from ferrograd import tracing
+
+    if not isinstance(loss, Tensor):
+        loss = _core.tensor(np.asarray(loss, dtype="float64"))
+    if tracing.add_loss(loss):
+        return
+    obj.__dict__.setdefault("_added_losses", []).append(loss)
+
+
+def python_losses(obj) -> list:
+    """The losses of a layer or model written in Python: those its last call added, its
+    weights' regularization penalties, then its sublayers' losses.
+
+    Args:
+        obj: a layer or model written in Python.
+
+    Examples:
+        >>> python_losses(layers.Layer())
+        []
+    """
+    terms = list(obj.__dict__.get("_added_losses", []))
+    for _, tensor, trainable, penalty in obj.__dict__.get("_python_weights", []):
+        if penalty is not None and trainable:
+            terms.append(_core.regularization_penalty(tensor, *penalty))
+    for sub in sublayers(obj):
+        terms += list(sub.losses)
+    return terms
 
 
 def python_variables(obj) -> dict:

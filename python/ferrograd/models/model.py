@@ -35,7 +35,9 @@ from ferrograd.layers.input_layer import InputLayer
 from ferrograd.layers.keras_tensor import KerasTensor
 from ferrograd.layers.layer import (
     Layer,
+    add_loss_to,
     is_python_defined,
+    python_losses,
     python_variables,
     python_weight_entries,
     sublayers,
@@ -379,10 +381,34 @@ class Model(WeightViews):
         """
         return self(inputs, training=training)
 
+    def add_loss(self, loss) -> None:
+        """Adds a loss term computed in a subclassed model's ``call`` (Keras's
+        ``add_loss``): training adds it to the compiled loss.
+
+        Args:
+            loss: a scalar tensor.
+
+        Examples:
+            >>> class WithPenalty(fg.Model):
+            ...     def __init__(self):
+            ...         super().__init__()
+            ...         self.dense = layers.Dense(1)
+            ...     def call(self, inputs):
+            ...         out = self.dense(inputs)
+            ...         self.add_loss(0.01 * fg.ops.mean(fg.ops.square(out)))
+            ...         return out
+            >>> net = WithPenalty()
+            >>> _ = net(np.ones((2, 3), dtype="float32"))
+            >>> len(net.losses)
+            1
+        """
+        add_loss_to(self, loss)
+
     def _call_python(self, inputs, training=None, **kwargs):
         """Runs a subclassed model's ``call`` in Python on tensors."""
         from ferrograd.layers.layer import accepts_argument
 
+        self.__dict__["_added_losses"] = []  # as Keras, each call starts them afresh
         many = isinstance(inputs, (list, tuple))
         items = list(inputs) if many else [inputs]
         items = [
@@ -475,7 +501,10 @@ class Model(WeightViews):
     @property
     def losses(self) -> list:
         """The weight penalties of the layers' regularizers, one scalar tensor per regularized
-        trainable weight, as Keras lists them (their sum is what training adds to the loss)."""
+        trainable weight, as Keras lists them (their sum is what training adds to the loss).
+        For a subclassed model, also the losses its last eager call added (``add_loss``)."""
+        if is_python_defined(self):
+            return python_losses(self)
         if self._graph is None:
             return []
         terms = []

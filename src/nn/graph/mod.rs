@@ -41,6 +41,9 @@ pub struct Graph {
     /// The graph that runs in inference mode instead, when the traced Python code branches on
     /// `training` (a custom dropout's `if training:`). It shares this graph's weights.
     inference: OnceLock<Arc<Graph>>,
+    /// How many of the last outputs are not model outputs but losses the traced code added
+    /// (Keras's `add_loss`): scalars that training adds to the loss.
+    added_losses: usize,
 }
 
 /// Whether a value of shape `actual` fits where `expected` is declared (same rank, and every
@@ -111,6 +114,13 @@ impl Graph {
                              shapes {}, received {}",
                             list_shapes(&expected),
                             list_shapes(&input_shapes)
+                        )));
+                    }
+                    if model.added_losses() > 0 {
+                        return Err(Error::value(format!(
+                            "graph node {index}: {name:?} adds losses (add_loss), which a model \
+                             nested in another cannot pass on; write the outer model as a \
+                             subclassed Model so that its call() is traced as a whole"
                         )));
                     }
                     if model.dtype() != dtype {
@@ -188,6 +198,7 @@ impl Graph {
             dtype,
             trainable: AtomicBool::new(true),
             inference: OnceLock::new(),
+            added_losses: 0,
         })
     }
 
@@ -195,7 +206,7 @@ impl Graph {
     /// outputs).
     pub fn set_inference_graph(&self, inference: Arc<Graph>) -> Result<()> {
         if inference.input_shapes() != self.input_shapes()
-            || inference.outputs.len() != self.outputs.len()
+            || inference.outputs().len() != self.outputs().len()
         {
             return Err(Error::value(
                 "the inference graph must take the same inputs and give as many outputs",
@@ -214,6 +225,24 @@ impl Graph {
         }
     }
 
+    /// Marks the last `count` outputs as losses the traced code added (`add_loss`), each a
+    /// scalar; the model's outputs are the ones before them.
+    pub fn with_added_losses(mut self, count: usize) -> Result<Graph> {
+        if count >= self.outputs.len() {
+            return Err(Error::value(format!(
+                "a graph with {} outputs cannot hold {count} added losses and an output",
+                self.outputs.len()
+            )));
+        }
+        self.added_losses = count;
+        Ok(self)
+    }
+
+    /// How many losses the traced code added.
+    pub fn added_losses(&self) -> usize {
+        self.added_losses
+    }
+
     pub fn layers(&self) -> &[Arc<BuiltLayer>] {
         &self.layers
     }
@@ -222,9 +251,9 @@ impl Graph {
         &self.nodes
     }
 
-    /// The model's outputs, in order.
+    /// The model's outputs, in order (the added losses are not among them).
     pub fn outputs(&self) -> &[ValueRef] {
-        &self.outputs
+        &self.outputs[..self.outputs.len() - self.added_losses]
     }
 
     pub fn dtype(&self) -> DType {
@@ -250,12 +279,12 @@ impl Graph {
 
     /// The shape of the first output.
     pub fn output_shape(&self) -> &Shape {
-        self.value_shape(self.outputs[0])
+        self.value_shape(self.outputs()[0])
     }
 
     /// The shape of every output, in order.
     pub fn output_shapes(&self) -> Vec<Shape> {
-        self.outputs
+        self.outputs()
             .iter()
             .map(|&v| self.value_shape(v).clone())
             .collect()
@@ -277,12 +306,12 @@ impl Graph {
 
     /// The activation the (single) output's layer applies last, what a loss may fuse with.
     pub fn output_activation(&self) -> Activation {
-        self.value_activation(self.outputs[0])
+        self.value_activation(self.outputs()[0])
     }
 
     /// The activation each output's layer applies last.
     pub fn output_activations(&self) -> Vec<Activation> {
-        self.outputs
+        self.outputs()
             .iter()
             .map(|&v| self.value_activation(v))
             .collect()
@@ -294,7 +323,9 @@ impl Graph {
             GraphNode::Apply { layer, .. } if self.shapes[value.node].len() == 1 => {
                 self.layers[*layer].layer.output_activation()
             }
-            GraphNode::Model { model, .. } if model.outputs.len() == 1 => model.output_activation(),
+            GraphNode::Model { model, .. } if model.outputs().len() == 1 => {
+                model.output_activation()
+            }
             _ => Activation::Linear,
         }
     }

@@ -25,7 +25,37 @@ impl Graph {
     pub fn forward_all(&self, inputs: &[Tensor], ctx: &mut Context<'_>) -> Result<Vec<Tensor>> {
         self.check_inputs(inputs)?;
         let values = self.run(unmasked(inputs), ctx, false)?;
-        Ok(values.into_iter().map(|v| v.tensor).collect())
+        let visible = self.outputs().len();
+        Ok(values.into_iter().take(visible).map(|v| v.tensor).collect())
+    }
+
+    /// The model's outputs (with the one output's activation left out when
+    /// `leave_out_activation`), and the sum of the losses the traced code added (`add_loss`),
+    /// if any: what training computes the loss from.
+    pub fn forward_with_added_losses(
+        &self,
+        inputs: &[Tensor],
+        ctx: &mut Context<'_>,
+        leave_out_activation: bool,
+    ) -> Result<(Vec<Tensor>, Option<Tensor>)> {
+        self.check_inputs(inputs)?;
+        let graph = self.for_mode(ctx.training);
+        let leave_out = leave_out_activation && graph.outputs().len() == 1;
+        let mut values = self.run(unmasked(inputs), ctx, leave_out)?.into_iter();
+        let outputs: Vec<Tensor> = values
+            .by_ref()
+            .take(graph.outputs().len())
+            .map(|v| v.tensor)
+            .collect();
+        let mut added: Option<Tensor> = None;
+        for value in values {
+            let term = value.tensor.sum(None, false)?;
+            added = Some(match added {
+                Some(total) => total.add(&term)?,
+                None => term,
+            });
+        }
+        Ok((outputs, added))
     }
 
     fn single_output(
@@ -34,16 +64,17 @@ impl Graph {
         ctx: &mut Context<'_>,
         leave_out_activation: bool,
     ) -> Result<Tensor> {
-        if self.outputs.len() != 1 {
+        if self.outputs().len() != 1 {
             return Err(Error::value(format!(
                 "the model has {} outputs; use forward_all to compute them all",
-                self.outputs.len()
+                self.outputs().len()
             )));
         }
         self.check_inputs(inputs)?;
-        let mut values = self.run(unmasked(inputs), ctx, leave_out_activation)?;
+        let values = self.run(unmasked(inputs), ctx, leave_out_activation)?;
         values
-            .pop()
+            .into_iter()
+            .next()
             .map(|v| v.tensor)
             .ok_or_else(|| Error::value("the model output was not computed"))
     }
@@ -157,7 +188,7 @@ impl Graph {
                     .iter()
                     .map(|&value| read(values, value).cloned())
                     .collect::<Result<Vec<_>>>()?;
-                let leave_out = leave_out_node == Some(index) && model.outputs.len() == 1;
+                let leave_out = leave_out_node == Some(index) && model.outputs().len() == 1;
                 model.run(read, ctx, leave_out)
             }
         }
