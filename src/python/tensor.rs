@@ -298,6 +298,13 @@ impl PyTensor {
         self.inner.grad_fn_name()
     }
 
+    /// The tensor itself: what a Keras variable's ``.value`` gives (``v.value.grad`` in a
+    /// ``train_step`` written for Keras's PyTorch backend).
+    #[getter]
+    fn value(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
     /// The accumulated gradient (a leaf's), or None before any backward pass.
     #[getter]
     fn grad(&self) -> Option<PyTensor> {

@@ -1,0 +1,260 @@
+"""The loops that run in Python (``compile(run_eagerly=True)``, overridden steps), custom
+losses and metrics written in Python, and the Rust loop's hook for Python metrics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ferrograd as fg
+from ferrograd import layers
+
+
+def data(samples=70, features=5, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(samples, features))
+    y = (x[:, :1] + 0.3 * x[:, 1:2] > 0).astype("float64")
+    return x, y
+
+
+def classifier(dtype, eager, loss="binary_crossentropy", metrics=("accuracy", "mae")):
+    fg.set_seed(3)
+    model = fg.Sequential(
+        [
+            layers.Dense(8, activation="relu", input_shape=(5,), dtype=dtype),
+            layers.Dense(1, activation="sigmoid", dtype=dtype),
+        ]
+    )
+    model.compile(optimizer="adam", loss=loss, metrics=list(metrics), run_eagerly=eager)
+    return model
+
+
+@pytest.mark.parametrize("dtype,tolerance", [("float64", 1e-10), ("float32", 1e-5)])
+def test_run_eagerly_trains_as_the_rust_loop(dtype, tolerance):
+    x, y = data()
+    x, y = x.astype(dtype), y.astype(dtype)
+    histories, weights, evaluations, predictions = [], [], [], []
+    for eager in (False, True):
+        model = classifier(dtype, eager)
+        history = model.fit(x, y, epochs=3, batch_size=16, validation_split=0.2, verbose=0)
+        histories.append(history.history)
+        weights.append(model.get_weights())
+        evaluations.append(model.evaluate(x, y, verbose=0))
+        predictions.append(model.predict(x, verbose=0))
+    rust, eager = histories
+    assert list(rust) == list(eager)
+    for name in rust:
+        np.testing.assert_allclose(eager[name], rust[name], rtol=tolerance, atol=tolerance)
+    for a, b in zip(*weights, strict=True):
+        np.testing.assert_allclose(a, b, rtol=tolerance, atol=tolerance)
+    np.testing.assert_allclose(evaluations[0], evaluations[1], rtol=tolerance, atol=tolerance)
+    np.testing.assert_allclose(predictions[0], predictions[1], rtol=tolerance, atol=tolerance)
+    assert np.abs(weights[0][0] - classifier(dtype, False).get_weights()[0]).max() > 1e-3
+
+
+def test_the_eager_loop_reads_the_rust_loops_batches():
+    order = fg._core.BatchOrder(10, seed=5)
+    first, second = order.epoch(0, True), order.epoch(1, True)
+    assert sorted(first.tolist()) == list(range(10))
+    assert first.tolist() != second.tolist()
+    again = fg._core.BatchOrder(10, seed=5)
+    assert again.epoch(0, True).tolist() == first.tolist()
+    assert fg._core.BatchOrder(4).epoch(0, False).tolist() == [0, 1, 2, 3]
+
+
+def test_a_custom_loss_function_and_loss_subclass_train_eagerly_as_the_builtin():
+    x, y = data()
+
+    def squared(y_true, y_pred):
+        return fg.ops.mean(fg.ops.square(y_pred - y_true), axis=-1)
+
+    class Squared(fg.losses.Loss):
+        def call(self, y_true, y_pred):
+            return fg.ops.mean(fg.ops.square(y_pred - y_true), axis=-1)
+
+    results = []
+    for loss, eager in (("mse", False), (squared, True), (Squared(), True), (squared, False)):
+        model = classifier("float64", eager, loss=loss, metrics=())
+        history = model.fit(x, y, epochs=2, batch_size=16, verbose=0)
+        results.append((history.history["loss"], model.get_weights()))
+    for losses, weights in results[1:]:
+        np.testing.assert_allclose(losses, results[0][0], rtol=1e-10)
+        for a, b in zip(weights, results[0][1], strict=True):
+            np.testing.assert_allclose(a, b, atol=1e-10)
+
+
+def test_loss_subclass_keras_api_with_sample_weight_and_reductions():
+    class AbsError(fg.losses.Loss):
+        def __init__(self, name="abs_error", reduction="sum_over_batch_size"):
+            super().__init__(name=name, reduction=reduction)
+
+        def call(self, y_true, y_pred):
+            return fg.ops.mean(fg.ops.abs(y_pred - y_true), axis=-1)
+
+    y_true = np.array([[0.0], [1.0], [3.0]])
+    y_pred = fg.tensor([[1.0], [1.0], [1.0]], dtype="float64", requires_grad=True)
+    weights = np.array([2.0, 1.0, 0.5])
+    loss = AbsError()(y_true, y_pred, sample_weight=weights)
+    assert loss.item() == pytest.approx((2 * 1 + 0 + 0.5 * 2) / 3)
+    loss.backward()
+    np.testing.assert_allclose(y_pred.grad.numpy().ravel(), [2 / 3, 0.0, -0.5 / 3])
+    assert AbsError(reduction="sum")(y_true, y_pred).item() == pytest.approx(3.0)
+    assert AbsError(reduction="none")(y_true, y_pred).numpy().tolist() == [1.0, 0.0, 2.0]
+    assert AbsError().name == "abs_error"
+    with pytest.raises(ValueError, match="reduction"):
+        AbsError(reduction="mean")
+    with pytest.raises(NotImplementedError, match="call"):
+        fg.losses.Loss()([[0.0]], fg.tensor([[1.0]]))
+
+
+class PositiveRate(fg.metrics.Metric):
+    """The fraction of predictions above 0.5, written as Keras 3 writes metrics."""
+
+    def __init__(self, name="positive_rate", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.positives = self.add_variable(shape=(), initializer="zeros", name="positives")
+        self.total = self.add_weight(name="total", shape=(), initializer="zeros")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        self.positives.assign_add(fg.ops.sum(fg.ops.cast(fg.ops.greater(y_pred, 0.5), "float32")))
+        self.total.assign_add(np.asarray(y_pred).shape[0])
+
+    def result(self):
+        return self.positives / self.total
+
+    def reset_state(self):
+        self.positives.assign(0.0)
+        self.total.assign(0.0)
+
+
+def squared_error(y_true, y_pred):
+    return fg.ops.mean(fg.ops.square(y_pred - y_true), axis=-1)
+
+
+class Recorder(fg.callbacks.Callback):
+    def __init__(self, model):
+        super().__init__()
+        self.watched = model
+        self.weights_at_epoch_start = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.weights_at_epoch_start.append(self.watched.get_weights())
+
+
+@pytest.mark.parametrize("eager", [False, True])
+def test_custom_metric_and_metric_function_in_the_rust_fit_equal_numpy(eager):
+    x, y = data()
+    model = classifier("float64", eager, metrics=(PositiveRate(), squared_error, "accuracy"))
+    seen = []
+
+    class Batches(fg.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(dict(logs))
+
+    # With lr 0 the predictions of every batch are those of the fixed weights, so the epoch's
+    # values are numpy's over the whole data set.
+    model.optimizer.learning_rate = 0.0
+    history = model.fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[Batches()])
+    p = model.predict(x, verbose=0)
+    rate = float(np.mean(p > 0.5))
+    mse = float(np.mean((p - y) ** 2))
+    assert history.history["positive_rate"] == pytest.approx([rate, rate], rel=1e-6)
+    assert history.history["squared_error"] == pytest.approx([mse, mse], rel=1e-6)
+    # Reset between epochs: the last batch of each epoch reports the epoch alone.
+    assert len(seen) == 10 and seen[4]["positive_rate"] == pytest.approx(rate)
+    # The first batch's value is of its 16 samples only; the state was reset at the epoch's
+    # start (it holds one epoch's samples, not two).
+    assert seen[5]["squared_error"] != pytest.approx(mse)
+    metric = next(m for m in model._metric_specs if isinstance(m, PositiveRate))
+    assert float(metric.total) == 70
+    results = model.evaluate(x, y, verbose=0, return_dict=True)
+    assert results["positive_rate"] == pytest.approx(rate)
+    assert results["squared_error"] == pytest.approx(mse)
+    assert set(results) == {"loss", "positive_rate", "squared_error", "accuracy"}
+
+
+def test_custom_metric_values_follow_the_training_batch_by_batch():
+    x, y = data()
+    model = classifier("float64", False, metrics=(squared_error,))
+    history = model.fit(x, y, epochs=1, batch_size=70, shuffle=False, verbose=0)
+    # One batch: the metric sees the predictions of the forward pass before the update.
+    fg.set_seed(3)
+    fresh = classifier("float64", False, metrics=())
+    p = fresh.predict(x, verbose=0)
+    assert history.history["squared_error"][0] == pytest.approx(np.mean((p - y) ** 2))
+
+
+def test_metric_variables_and_reset():
+    metric = PositiveRate()
+    metric.update_state(None, np.array([0.9, 0.2, 0.7, 0.6]))
+    assert float(metric.result()) == pytest.approx(0.75)
+    assert [v.name for v in metric.variables] == ["positives", "total"]
+    metric.reset_state()
+    metric.update_state(None, np.array([0.1]))
+    assert float(metric.result()) == 0.0
+    mean = fg.metrics.Mean()
+    mean.update_state([1.0, 2.0], sample_weight=[3.0, 1.0])
+    assert mean.result() == pytest.approx(1.25)
+    mean.reset_state()
+    assert mean.result() == 0.0
+    with pytest.raises(ValueError, match="sample_weight"):
+        fg.metrics.BinaryAccuracy().update_state([1], [0.9], sample_weight=[1.0])
+    with pytest.raises(NotImplementedError, match="update_state"):
+        fg.metrics.Metric().update_state([1], [1])
+
+
+def test_train_step_override_runs_in_python_with_callbacks_and_history():
+    calls = []
+
+    class CustomModel(fg.Model):
+        def train_step(self, data):
+            calls.append(len(data[0]))
+            return super().train_step(data)
+
+    x, y = data()
+    fg.set_seed(3)
+    inputs = layers.Input(shape=(5,))
+    model = CustomModel(inputs, layers.Dense(1, activation="sigmoid")(inputs))
+    model.compile(optimizer="sgd", loss="binary_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, epochs=2, batch_size=32, verbose=0)
+    assert calls == [32, 32, 6] * 2
+    assert list(history.history) == ["loss", "accuracy"]
+    assert [m.name for m in model.metrics] == ["loss", "accuracy"]
+    assert history.history["loss"][1] < history.history["loss"][0]
+
+
+def test_compute_loss_adds_weight_penalties_and_loss_weights():
+    fg.set_seed(1)
+    inputs = layers.Input(shape=(3,))
+    out = layers.Dense(1, kernel_regularizer=fg.regularizers.L2(0.1))(inputs)
+    model = fg.Model(inputs, out)
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.ones((4, 3), "float32")
+    y = np.zeros((4, 1), "float32")
+    y_pred = model(x)
+    loss = model.compute_loss(y=y, y_pred=y_pred)
+    expected = np.mean(y_pred.numpy() ** 2) + 0.1 * np.sum(model.get_weights()[0] ** 2)
+    assert loss.item() == pytest.approx(expected, rel=1e-5)
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(expected, rel=1e-5)
+
+
+def test_no_loss_in_compile_needs_a_train_step():
+    inputs = layers.Input(shape=(3,))
+    model = fg.Model(inputs, layers.Dense(1)(inputs))
+    model.compile(optimizer="sgd")
+    with pytest.raises(ValueError, match="without a loss"):
+        model.fit(np.ones((4, 3)), np.ones((4, 1)), verbose=0)
+
+
+def test_predict_step_override():
+    class Doubled(fg.Model):
+        def predict_step(self, data):
+            return super().predict_step(data) * 2.0
+
+    inputs = layers.Input(shape=(3,))
+    model = Doubled(inputs, layers.Dense(2)(inputs))
+    x = np.random.default_rng(1).normal(size=(5, 3)).astype("float32")
+    plain = fg.Model(model.inputs, model.outputs)
+    np.testing.assert_allclose(
+        model.predict(x, verbose=0), 2 * plain.predict(x, verbose=0), rtol=1e-6
+    )
