@@ -258,3 +258,98 @@ def test_predict_step_override():
     np.testing.assert_allclose(
         model.predict(x, verbose=0), 2 * plain.predict(x, verbose=0), rtol=1e-6
     )
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_run_eagerly_with_several_inputs_and_outputs_and_sample_weights(weighted):
+    rng = np.random.default_rng(0)
+    x1, x2 = rng.normal(size=(50, 4)), rng.normal(size=(50, 3))
+    y_reg, y_cls = rng.normal(size=(50, 1)), (rng.random((50, 1)) > 0.5) * 1.0
+    extra = {"sample_weight": rng.random(50)} if weighted else {}
+    runs = []
+    for eager in (False, True):
+        fg.set_seed(2)
+        a, b = layers.Input(shape=(4,), name="a"), layers.Input(shape=(3,), name="b")
+        hidden = layers.Dense(6, activation="relu")(layers.Concatenate()([a, b]))
+        outputs = [
+            layers.Dense(1, name="reg")(hidden),
+            layers.Dense(1, activation="sigmoid", name="cls")(hidden),
+        ]
+        model = fg.Model([a, b], outputs)
+        model.compile(
+            optimizer="adam",
+            loss=["mse", "binary_crossentropy"],
+            loss_weights=[1.0, 0.5],
+            metrics=[["mae"], ["accuracy"]],
+            run_eagerly=eager,
+        )
+        history = model.fit(
+            [x1, x2],
+            [y_reg, y_cls],
+            epochs=2,
+            batch_size=16,
+            validation_split=0.2,
+            verbose=0,
+            **extra,
+        )
+        runs.append((history.history, model.get_weights()))
+    (rust, rust_weights), (eager, eager_weights) = runs
+    assert list(eager) == list(rust)
+    assert "val_cls_accuracy" in eager and "reg_loss" in eager
+    for name in rust:
+        np.testing.assert_allclose(eager[name], rust[name], rtol=1e-5)
+    for a, b in zip(rust_weights, eager_weights, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_run_eagerly_reads_a_stream_of_batches_as_the_rust_loop():
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(50, 4)), rng.normal(size=(50, 1))
+
+    def batches():
+        for start in range(0, 50, 10):
+            yield x[start : start + 10], y[start : start + 10]
+
+    runs = []
+    for eager in (False, True):
+        fg.set_seed(1)
+        model = fg.Sequential([layers.Dense(1, input_shape=(4,), dtype="float64")])
+        model.compile(optimizer="sgd", loss="mse", run_eagerly=eager)
+        history = model.fit(batches(), epochs=1, verbose=0)
+        runs.append((history.history["loss"], model.get_weights()[0]))
+    np.testing.assert_allclose(runs[1][0], runs[0][0], rtol=1e-12)
+    np.testing.assert_allclose(runs[1][1], runs[0][1], atol=1e-12)
+
+
+def test_run_eagerly_stops_on_a_nonfinite_loss_and_callbacks_stop_it():
+    x, y = data()
+    model = classifier("float64", True, metrics=())
+    model.set_weights([np.full_like(w, np.nan) for w in model.get_weights()])
+    history = model.fit(x, y, epochs=2, verbose=0, stop_on_nonfinite=True)
+    assert history.stopped_on_nonfinite["epoch"] == 0
+    assert history.stopped_on_nonfinite["step"] == 0
+
+    class StopAfterTwo(fg.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 1:
+                self.model.stop_training = True
+
+    model = classifier("float64", True, metrics=())
+    model.fit(x, y, epochs=3, batch_size=10, verbose=0, callbacks=[StopAfterTwo()])
+    assert model.optimizer.iterations == 2
+
+
+def test_the_run_eagerly_attribute_switches_the_loop():
+    calls = []
+    x, y = data()
+    model = classifier("float64", False, metrics=())
+    model.run_eagerly = True
+    original = model.train_step
+
+    def counting(batch):
+        calls.append(1)
+        return original(batch)
+
+    model.train_step = counting
+    model.fit(x, y, epochs=1, batch_size=35, verbose=0)
+    assert len(calls) == 2

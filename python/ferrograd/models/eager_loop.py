@@ -19,6 +19,8 @@ Examples:
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from ferrograd import _core, losses
@@ -27,6 +29,10 @@ from ferrograd._core import Tensor
 from ferrograd._grad_mode import no_grad
 
 _STEPS = {"train": "train_step", "test": "test_step", "predict": "predict_step"}
+
+# As the Rust loop's hooks: without a callback that watches batches, batch ends are reported
+# (to the progress bar) at most this often.
+_PROGRESS_INTERVAL = 0.05
 
 # The built-in metrics that are means of per-sample values: in a Python step they are
 # `MeanMetricWrapper`s of the loss functions, so that `update_state` takes `sample_weight`.
@@ -515,18 +521,25 @@ def fit(
             data.validation, validation_batch_size or batch_size, validation_steps
         )
     report = {"epochs_completed": 0, "nonfinite": None, "ran_out_of_data": False}
+    every_batch = bool(getattr(hooks, "every_batch", True))
     for epoch in range(initial_epoch, epochs):
         hooks.on_epoch_begin(epoch)
         model.reset_metrics()
-        logs, stop, step = {}, False, 0
+        logs, stop, step, reported = {}, False, 0, None
         for batch in train.epoch(epoch, shuffle):
-            hooks.on_batch_begin(step)
+            if every_batch:
+                hooks.on_batch_begin(step)
             logs = _flat_logs(model.train_step(batch))
             if model._nonfinite_loss is not None:
                 report["nonfinite"] = (epoch, step, model._nonfinite_loss)
                 break
             step += 1
-            if hooks.on_batch_end(step - 1, logs) or model.stop_training:
+            now = time.monotonic()
+            if every_batch or reported is None or now - reported >= _PROGRESS_INTERVAL:
+                reported = now
+                if hooks.on_batch_end(step - 1, logs):
+                    stop = True
+            if stop or model.stop_training:
                 stop = True
                 break
         if train.ran_out and (steps_per_epoch is not None or step == 0):

@@ -428,14 +428,20 @@ class Model(EagerSteps, WeightViews):
 
         Args:
             optimizer: a name (``"adam"``, case-insensitive) or an optimizer instance.
-            loss: a name (``"binary_crossentropy"``, ``"mse"``, ...) or a loss instance; for a
-                model with several outputs, one applied to every output, a list (one per
-                output) or a dict by output name.
+            loss: a name (``"binary_crossentropy"``, ``"mse"``, ...), a loss instance, or a
+                loss written in Python (a function ``(y_true, y_pred)`` or a ``fg.losses.Loss``
+                subclass, which trains in Python per batch); for a model with several outputs,
+                one applied to every output, a list (one per output) or a dict by output name.
+                None (default) for a model whose ``train_step`` computes its own loss.
             loss_weights: for several outputs, a list or a dict by output name of the factors
                 the output losses are multiplied by before they are summed (default 1 each).
-            metrics: a list of names (``"accuracy"``, ``"auc"``, ...) or metric instances; for
-                several outputs, a list with one entry (a metric or a list) per output, or a
-                dict by output name. Logged as ``{output}_{metric}``.
+            metrics: a list of names (``"accuracy"``, ``"auc"``, ...), metric instances
+                (``fg.metrics.Metric`` subclasses written in Python too) or metric functions
+                ``(y_true, y_pred)``; for several outputs, a list with one entry (a metric or a
+                list) per output, or a dict by output name. Logged as ``{output}_{metric}``.
+            **kwargs: ``run_eagerly=True`` runs ``fit``, ``evaluate`` and ``predict`` in
+                Python, one step per batch (see ``train_step``); ``jit_compile`` and
+                ``steps_per_execution`` are accepted and have no effect.
 
         Examples:
             >>> model.compile(optimizer="adam", loss={"priority": "mse", "department":
