@@ -353,3 +353,94 @@ def test_the_run_eagerly_attribute_switches_the_loop():
     model.train_step = counting
     model.fit(x, y, epochs=1, batch_size=35, verbose=0)
     assert len(calls) == 2
+
+
+def test_mean_sum_and_wrapper_equal_keras_with_sample_weights():
+    keras = pytest.importorskip("keras")
+    rng = np.random.default_rng(4)
+    pairs = [
+        (fg.metrics.Mean(), keras.metrics.Mean()),
+        (fg.metrics.Sum(), keras.metrics.Sum()),
+    ]
+    wrapper = fg.metrics.MeanMetricWrapper(fg.losses.mean_squared_error, name="mse")
+    theirs_wrapper = keras.metrics.MeanMetricWrapper(keras.losses.mean_squared_error)
+    for _ in range(3):
+        values = rng.normal(size=(6,))
+        weights = rng.random(6)
+        for ours, theirs in pairs:
+            ours.update_state(values, sample_weight=weights)
+            theirs.update_state(values, sample_weight=weights)
+        y_true, y_pred = rng.normal(size=(6, 3)), rng.normal(size=(6, 3))
+        wrapper.update_state(y_true, y_pred, sample_weight=weights)
+        theirs_wrapper.update_state(y_true, y_pred, sample_weight=weights)
+    for ours, theirs in [*pairs, (wrapper, theirs_wrapper)]:
+        assert float(ours.result()) == pytest.approx(float(theirs.result()), rel=1e-5)
+
+
+def test_a_loss_subclass_equals_the_same_keras_loss_with_sample_weights():
+    keras = pytest.importorskip("keras")
+
+    class OursCube(fg.losses.Loss):
+        def call(self, y_true, y_pred):
+            return fg.ops.mean(fg.ops.abs(y_pred - y_true) ** 3, axis=-1)
+
+    class TheirsCube(keras.losses.Loss):
+        def call(self, y_true, y_pred):
+            return keras.ops.mean(keras.ops.abs(y_pred - y_true) ** 3, axis=-1)
+
+    rng = np.random.default_rng(6)
+    y_true, y_pred = rng.normal(size=(5, 4)), rng.normal(size=(5, 4))
+    weights = rng.random(5)
+    for reduction in ("sum_over_batch_size", "sum"):
+        ours = OursCube(reduction=reduction)(y_true, fg.tensor(y_pred), sample_weight=weights)
+        theirs = TheirsCube(reduction=reduction)(y_true, y_pred, sample_weight=weights)
+        assert ours.item() == pytest.approx(float(theirs), rel=1e-5)
+
+
+def test_the_guides_train_step_equals_keras_on_copied_weights():
+    keras = pytest.importorskip("keras")
+    torch = pytest.importorskip("torch")
+
+    def train_step(self, data, no_grad):
+        x, y = data
+        self.zero_grad()
+        y_pred = self(x, training=True)
+        loss = self.compute_loss(y=y, y_pred=y_pred)
+        loss.backward()
+        trainable_weights = [v for v in self.trainable_weights]
+        gradients = [v.value.grad for v in trainable_weights]
+        with no_grad():
+            self.optimizer.apply(gradients, trainable_weights)
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(y, y_pred)
+        return {m.name: m.result() for m in self.metrics}
+
+    class Ours(fg.Model):
+        def train_step(self, data):
+            return train_step(self, data, fg.no_grad)
+
+    class Theirs(keras.Model):
+        def train_step(self, data):
+            return train_step(self, data, torch.no_grad)
+
+    rng = np.random.default_rng(7)
+    x = rng.random((100, 8)).astype("float32")
+    y = rng.random((100, 1)).astype("float32")
+    inputs = keras.Input(shape=(8,))
+    theirs = Theirs(inputs, keras.layers.Dense(1)(keras.layers.Dense(4, activation="tanh")(inputs)))
+    inputs = fg.Input(shape=(8,))
+    ours = Ours(inputs, layers.Dense(1)(layers.Dense(4, activation="tanh")(inputs)))
+    ours.set_weights([np.asarray(w) for w in theirs.get_weights()])
+    results = []
+    for model in (ours, theirs):
+        model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+        history = model.fit(x, y, epochs=2, batch_size=16, shuffle=False, verbose=0)
+        results.append((history.history, [np.asarray(w) for w in model.get_weights()]))
+    (ours_history, ours_weights), (theirs_history, theirs_weights) = results
+    for name in ("loss", "mae"):
+        np.testing.assert_allclose(ours_history[name], theirs_history[name], rtol=1e-5)
+    for a, b in zip(ours_weights, theirs_weights, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)

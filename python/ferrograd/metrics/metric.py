@@ -89,11 +89,6 @@ class Metric:
         self.name = self._core.name if name is None else str(name)
 
     @property
-    def _python_state(self) -> bool:
-        """Whether this metric is written in Python (its state in ``variables``)."""
-        return self._core is None and type(self).update_state is not Metric.update_state
-
-    @property
     def variables(self) -> list:
         """The state variables of a metric written in Python (empty for a built-in one)."""
         return list(getattr(self, "_variables", []))
