@@ -444,3 +444,13 @@ def test_the_guides_train_step_equals_keras_on_copied_weights():
         np.testing.assert_allclose(ours_history[name], theirs_history[name], rtol=1e-5)
     for a, b in zip(ours_weights, theirs_weights, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_a_model_compiled_without_a_loss_saves_and_loads(tmp_path):
+    inputs = layers.Input(shape=(3,))
+    model = fg.Model(inputs, layers.Dense(1)(inputs))
+    model.compile(optimizer="adam")
+    model.save(str(tmp_path / "m.fgm"))
+    loaded = fg.models.load_model(str(tmp_path / "m.fgm"))
+    assert loaded.loss is None and loaded.optimizer is not None
+    np.testing.assert_array_equal(loaded.get_weights()[0], model.get_weights()[0])
