@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "BatchOrder",
     "Tensor",
     "tensor",
     "zeros",
@@ -101,6 +102,9 @@ class Tensor:
     @property
     def grad_fn(self) -> str | None:
         """The name of the op that produced this tensor, or None for a leaf."""
+    @property
+    def value(self) -> Tensor:
+        """The tensor itself (a Keras variable's ``.value``)."""
     @property
     def grad(self) -> Tensor | None:
         """The accumulated gradient (a leaf's), or None before any backward pass."""
@@ -575,6 +579,7 @@ def fit(
     sample_weight: Sequence[_Data] | None = None,
     validation_freq: int | Sequence[int] | None = None,
     seed: int | None = None,
+    python_metrics: Any = None,
 ) -> dict[str, Any]:
     """Trains ``graph``. For several outputs: ``loss`` one per output, ``metrics`` one list per
     output, ``x``/``y`` lists of arrays (one per input/output); ``sample_weight`` one array of
@@ -594,7 +599,15 @@ def evaluate(
     loss_weights: Sequence[float] | None = None,
     output_names: Sequence[str] | None = None,
     sample_weight: Sequence[_Data] | None = None,
+    python_metrics: Any = None,
 ) -> list[tuple[str, float]]: ...
+
+@final
+class BatchOrder:
+    """The row order of each epoch of ``fit``, drawn as the Rust loop draws it (for the loop
+    that runs in Python)."""
+    def __new__(cls, samples: int, seed: int | None = None) -> BatchOrder: ...
+    def epoch(self, epoch: int, shuffle: bool) -> npt.NDArray[np.int64]: ...
 
 # --- files -------------------------------------------------------------------------------------
 

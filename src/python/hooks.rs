@@ -11,7 +11,10 @@ use std::time::{Duration, Instant};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use super::convert::storage_to_numpy;
 use crate::error::{Error, Result};
+use crate::storage::Storage;
+use crate::tensor::Tensor;
 use crate::train::{Control, Hooks, Logs};
 
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(50);
@@ -22,6 +25,10 @@ pub struct PyHooks {
     /// logs)` and `on_epoch_end(epoch, logs) -> bool` (True: stop training); any may be absent.
     dispatcher: Option<Py<PyAny>>,
     every_batch: bool,
+    /// The metrics written in Python, when the model has any: an object with `reset()` and
+    /// `update(ys, predictions) -> [(name, value), ...]` (lists of numpy arrays, one per model
+    /// output). Without them no batch takes the GIL for metrics.
+    metrics: Option<Py<PyAny>>,
     last_progress: Option<Instant>,
     last_signal_check: Instant,
     error: Option<PyErr>,
@@ -32,10 +39,18 @@ impl PyHooks {
         PyHooks {
             dispatcher,
             every_batch,
+            metrics: None,
             last_progress: None,
             last_signal_check: Instant::now(),
             error: None,
         }
+    }
+
+    /// These hooks with the model's metrics written in Python (see `metrics`); None leaves
+    /// them without.
+    pub fn with_metrics(mut self, metrics: Option<Py<PyAny>>) -> PyHooks {
+        self.metrics = metrics.filter(|m| Python::attach(|py| !m.bind(py).is_none()));
+        self
     }
 
     /// The loop's result as Python sees it: the callback's own exception if one stopped it.
@@ -98,6 +113,35 @@ impl Hooks for PyHooks {
 
     fn check_interrupt(&mut self) -> Result<()> {
         self.check_signals()
+    }
+
+    fn reset_metrics(&mut self) -> Result<()> {
+        let Some(metrics) = &self.metrics else {
+            return Ok(());
+        };
+        let outcome = Python::attach(|py| metrics.bind(py).call_method0("reset").map(|_| ()));
+        outcome.map_err(|e| self.stash(e))
+    }
+
+    fn update_metrics(&mut self, y: &[Tensor], predictions: &[Storage]) -> Result<Logs> {
+        let Some(metrics) = &self.metrics else {
+            return Ok(Vec::new());
+        };
+        let outcome = Python::attach(|py| -> PyResult<Logs> {
+            let ys = y
+                .iter()
+                .map(|t| storage_to_numpy(py, &t.data()))
+                .collect::<PyResult<Vec<_>>>()?;
+            let predictions = predictions
+                .iter()
+                .map(|p| storage_to_numpy(py, p))
+                .collect::<PyResult<Vec<_>>>()?;
+            metrics
+                .bind(py)
+                .call_method1("update", (ys, predictions))?
+                .extract()
+        });
+        outcome.map_err(|e| self.stash(e))
     }
 
     fn on_epoch_begin(&mut self, epoch: usize) -> Result<()> {

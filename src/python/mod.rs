@@ -2,6 +2,7 @@
 //! `python` feature, so the core compiles and tests without Python. One file per Python-facing
 //! area, each with its own `register`.
 
+mod batch_order;
 mod convert;
 mod data;
 mod dlpack;
@@ -31,6 +32,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<tensor::PyTensor>()?;
+    batch_order::register(m)?;
     functions::register(m)?;
     io::register(m)?;
     layers::register(m)?;

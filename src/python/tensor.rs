@@ -314,6 +314,13 @@ impl PyTensor {
         self.inner.grad_fn_name()
     }
 
+    /// The tensor itself: what a Keras variable's ``.value`` gives (``v.value.grad`` in a
+    /// ``train_step`` written for Keras's PyTorch backend).
+    #[getter]
+    fn value(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
     /// The accumulated gradient (a leaf's), or None before any backward pass.
     #[getter]
     fn grad(&self) -> Option<PyTensor> {
@@ -1603,12 +1610,6 @@ impl PyTensor {
         slf.get()
             .state_update("assign_sub", value, Some(BinaryOp::Sub))?;
         Ok(slf)
-    }
-
-    /// The tensor itself: Keras's ``Variable.value`` (``weight.value.grad``).
-    #[getter]
-    fn value(slf: Bound<'_, Self>) -> Bound<'_, Self> {
-        slf
     }
 
     /// Copies ``src`` (broadcast to this tensor's shape) into this tensor and returns it.

@@ -219,6 +219,8 @@ fn output_losses(
 /// for a run that may be resumed at any epoch (BackupAndRestore), the seed each epoch's
 /// shuffling and dropout are derived from with the epoch's number (when None, one generator
 /// drawn from the library's continues from epoch to epoch).
+/// `python_metrics`: None, or the model's metrics written in Python (see `PyHooks`), updated
+/// once per batch.
 /// Returns a dict: `epochs_completed`, `nonfinite` (None or `(epoch, step, loss)`),
 /// `ran_out_of_data`.
 #[pyfunction]
@@ -226,7 +228,8 @@ fn output_losses(
     graph, loss, metrics, optimizer, x, y=None, validation=None, *, epochs=1, initial_epoch=0,
     batch_size=32, shuffle=true, steps_per_epoch=None, validation_batch_size=None,
     validation_steps=None, stop_on_nonfinite=false, hooks=None, every_batch=false,
-    loss_weights=None, output_names=None, sample_weight=None, validation_freq=None, seed=None
+    loss_weights=None, output_names=None, sample_weight=None, validation_freq=None, seed=None,
+    python_metrics=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn fit<'py>(
@@ -253,6 +256,7 @@ fn fit<'py>(
     sample_weight: Option<&Bound<'py, PyAny>>,
     validation_freq: Option<&Bound<'py, PyAny>>,
     seed: Option<u64>,
+    python_metrics: Option<Py<PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let outputs = output_losses(&graph.inner, loss, metrics, loss_weights, output_names)?;
     let arity = (
@@ -305,7 +309,7 @@ fn fit<'py>(
     };
     let graph = graph.inner.clone();
     let optimizer = optimizer.inner.clone();
-    let mut hooks = PyHooks::new(hooks, every_batch);
+    let mut hooks = PyHooks::new(hooks, every_batch).with_metrics(python_metrics);
     let mut generator = match seed {
         Some(seed) => <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(seed),
         None => rng::fork(),
@@ -347,7 +351,7 @@ fn fit<'py>(
 #[pyfunction]
 #[pyo3(signature = (
     graph, loss, metrics, x, y=None, *, batch_size=32, steps=None, hooks=None, every_batch=false,
-    loss_weights=None, output_names=None, sample_weight=None
+    loss_weights=None, output_names=None, sample_weight=None, python_metrics=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn evaluate(
@@ -364,6 +368,7 @@ fn evaluate(
     loss_weights: Option<Vec<f64>>,
     output_names: Option<Vec<String>>,
     sample_weight: Option<&Bound<'_, PyAny>>,
+    python_metrics: Option<Py<PyAny>>,
 ) -> PyResult<Vec<(String, f64)>> {
     let outputs = output_losses(&graph.inner, loss, metrics, loss_weights, output_names)?;
     let mut data = Source::new(
@@ -374,7 +379,7 @@ fn evaluate(
         graph.inner.outputs().len(),
     )?;
     let graph = graph.inner.clone();
-    let mut hooks = PyHooks::new(hooks, every_batch);
+    let mut hooks = PyHooks::new(hooks, every_batch).with_metrics(python_metrics);
     let result = py.detach(|| {
         let compiled = Compiled {
             graph: &graph,

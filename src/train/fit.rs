@@ -357,6 +357,9 @@ struct EpochStatistics {
     output_losses: Vec<(String, f64)>,
     /// `(output index, log name, metric)`.
     metrics: Vec<(usize, String, Metric)>,
+    /// The values of the metrics kept outside the loop (`Hooks::update_metrics`), after the
+    /// last batch.
+    outside: Logs,
 }
 
 impl EpochStatistics {
@@ -381,6 +384,7 @@ impl EpochStatistics {
             samples: 0,
             output_losses,
             metrics,
+            outside: Vec::new(),
         })
     }
 
@@ -424,6 +428,11 @@ impl EpochStatistics {
             self.metrics
                 .iter()
                 .map(|(_, name, metric)| (format!("{prefix}{name}"), metric.result())),
+        );
+        logs.extend(
+            self.outside
+                .iter()
+                .map(|(name, value)| (format!("{prefix}{name}"), *value)),
         );
         logs
     }
@@ -481,6 +490,7 @@ pub fn fit(
         // Weights may be frozen or unfrozen by a callback between epochs.
         let trainable = compiled.graph.trainable_weights();
         let mut statistics = EpochStatistics::new(compiled)?;
+        hooks.reset_metrics()?;
         let mut step = 0;
         let mut stop = false;
         let mut run_step = |batch: Batch, step: usize, rng: &mut ChaCha8Rng| -> Result<Control> {
@@ -514,6 +524,7 @@ pub fn fit(
             optimizer.lock().step(&trainable)?;
             let predictions = plan.predictions(&forward.outputs)?;
             statistics.update(loss_value, &forward.output_losses, &y, &predictions)?;
+            statistics.outside = hooks.update_metrics(&y, &predictions)?;
             hooks.on_batch_end(step, &statistics.logs(""))
         };
         // Resumable: each epoch draws its shuffle (of the rows' own order) and dropout from a
@@ -597,6 +608,7 @@ fn evaluate_with(
     }
     let _no_grad = no_grad();
     let mut statistics = EpochStatistics::new(compiled)?;
+    hooks.reset_metrics()?;
     // Inference draws no random numbers; the context still needs a generator.
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     let mut packed_kernels = PackedKernels::default();
@@ -627,6 +639,7 @@ fn evaluate_with(
             &y,
             &predictions,
         )?;
+        statistics.outside = hooks.update_metrics(&y, &predictions)?;
         hooks.on_batch_end(step, &statistics.logs(""))
     };
     let mut batches = data.epoch(None)?;

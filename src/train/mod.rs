@@ -13,6 +13,8 @@ pub use batches::{Batches, Data, Pipeline};
 pub use predict::{predict, predict_all, predict_stream, predict_stream_all};
 
 use crate::error::Result;
+use crate::storage::Storage;
+use crate::tensor::Tensor;
 
 /// Named values reported after a batch or an epoch (`loss`, metrics, `val_...`), in order.
 pub type Logs = Vec<(String, f64)>;
@@ -56,6 +58,19 @@ pub trait Hooks {
     fn check_interrupt(&mut self) -> Result<()> {
         Ok(())
     }
+
+    /// Metrics kept outside the loop (written in Python): a pass over the data (an epoch, a
+    /// validation, an evaluation) begins, so they forget what they saw.
+    fn reset_metrics(&mut self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Metrics kept outside the loop see one batch: the targets and the predictions (one of
+    /// each per model output). Returns their values so far, which the logs report after the
+    /// loop's own metrics.
+    fn update_metrics(&mut self, _y: &[Tensor], _predictions: &[Storage]) -> Result<Logs> {
+        Ok(Vec::new())
+    }
 }
 
 /// The hooks of `fit`'s validation pass: no batch events reach the training's callbacks, but an
@@ -72,6 +87,16 @@ impl Hooks for ValidationHooks<'_> {
     fn on_batch_end(&mut self, _step: usize, _logs: &Logs) -> Result<Control> {
         self.training.check_interrupt()?;
         Ok(Control::Continue)
+    }
+
+    // The validation pass uses the training's metrics, reset: the epoch's own values are
+    // already in its logs when validation begins (as Keras does).
+    fn reset_metrics(&mut self) -> Result<()> {
+        self.training.reset_metrics()
+    }
+
+    fn update_metrics(&mut self, y: &[Tensor], predictions: &[Storage]) -> Result<Logs> {
+        self.training.update_metrics(y, predictions)
     }
 }
 

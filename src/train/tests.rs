@@ -1452,3 +1452,84 @@ fn a_resumable_run_resumed_at_an_epoch_ends_with_the_same_bits() {
         bits(&run(&[(0, 2), (2, 4)], false))
     );
 }
+
+/// Hooks with a metric kept outside the loop: the number of samples seen since the last reset.
+#[derive(Default)]
+struct OutsideCounter {
+    samples: usize,
+    resets: usize,
+    epoch_logs: Vec<Logs>,
+}
+
+impl Hooks for OutsideCounter {
+    fn wants_every_batch(&self) -> bool {
+        false
+    }
+
+    fn reset_metrics(&mut self) -> Result<()> {
+        self.samples = 0;
+        self.resets += 1;
+        Ok(())
+    }
+
+    fn update_metrics(&mut self, y: &[Tensor], predictions: &[Storage]) -> Result<Logs> {
+        assert_eq!(y[0].shape(), predictions[0].shape());
+        self.samples += y[0].shape()[0];
+        Ok(vec![("seen".to_string(), self.samples as f64)])
+    }
+
+    fn on_epoch_end(&mut self, _epoch: usize, logs: &Logs) -> Result<Control> {
+        self.epoch_logs.push(logs.clone());
+        Ok(Control::Continue)
+    }
+}
+
+#[test]
+fn metrics_kept_outside_the_loop_are_reset_each_pass_and_reported_after_the_loops_own() {
+    let graph = model(4, 8, false, "linear", DType::F64);
+    let (x, y) = dataset(40, 4, false, DType::F64);
+    let (vx, vy) = dataset(12, 4, false, DType::F64);
+    let (xr, yr, vxr, vyr) = (rows(&x), rows(&y), rows(&vx), rows(&vy));
+    let sgd = optimizer(sgd_rule(), 0.01);
+    let model = compiled(&graph, "mse", &["mae"], Some(&sgd));
+    let mut hooks = OutsideCounter::default();
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    fit(
+        &model,
+        Data::Rows {
+            x: &xr,
+            y: Some(&yr),
+        },
+        Some(Data::Rows {
+            x: &vxr,
+            y: Some(&vyr),
+        }),
+        &config(2, 16, true),
+        &mut rng,
+        &mut hooks,
+    )
+    .unwrap();
+    // Each epoch and each validation starts from a reset: 40 training samples, 12 validation.
+    assert_eq!(hooks.resets, 4);
+    for logs in &hooks.epoch_logs {
+        let names: Vec<&str> = logs.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["loss", "mae", "seen", "val_loss", "val_mae", "val_seen"]
+        );
+        assert_eq!(value(logs, "seen"), 40.0);
+        assert_eq!(value(logs, "val_seen"), 12.0);
+    }
+    let logs = evaluate(
+        &model,
+        Data::Rows {
+            x: &xr,
+            y: Some(&yr),
+        },
+        32,
+        None,
+        &mut hooks,
+    )
+    .unwrap();
+    assert_eq!(value(&logs, "seen"), 40.0);
+}

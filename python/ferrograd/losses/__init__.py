@@ -51,7 +51,7 @@ from ferrograd.losses.kl_divergence import (
 )
 from ferrograd.losses.log_cosh import LogCosh, log_cosh, logcosh
 from ferrograd.losses.loss import Loss
-from ferrograd.losses.loss_function_wrapper import LossFunctionWrapper, is_python_loss
+from ferrograd.losses.loss_function_wrapper import LossFunctionWrapper
 from ferrograd.losses.mean_absolute_error import MeanAbsoluteError, mae, mean_absolute_error
 from ferrograd.losses.mean_absolute_percentage_error import (
     MeanAbsolutePercentageError,
@@ -92,7 +92,8 @@ def get(identifier: Any) -> Loss | None:
             ``"bce"``, ``"binary_crossentropy"``, ...) or class name (``"Huber"``); a config
             dict, either Keras's ``{"class_name": "BinaryCrossentropy", "config": {...}}`` or
             the core's ``{"name": "binary_crossentropy", "from_logits": True}``; one of this
-            module's loss functions; or ``None`` (returned as is).
+            module's loss functions; a function ``(y_true, y_pred)`` written in Python, which
+            becomes a `LossFunctionWrapper`; or ``None`` (returned as is).
 
     Returns:
         A `Loss` instance (with default parameters for a name).
@@ -122,10 +123,9 @@ def get(identifier: Any) -> Loss | None:
         return _from_core(_core.Loss(json.dumps(identifier)))
     if callable(identifier) and identifier in Loss._functions:
         return Loss._classes[Loss._functions[identifier]]()
-    if is_python_loss(identifier):
-        return identifier
     if callable(identifier) and not isinstance(identifier, type):
-        # A function (y_true, y_pred) written in Python: traced into the graph at fit.
+        # A loss function written in Python, (y_true, y_pred) -> one value per sample; fit
+        # traces it into the graph (ferrograd.losses.traced_loss).
         return LossFunctionWrapper(identifier)
     names = sorted([*Loss._classes, *Loss._aliases])
     raise ValueError(

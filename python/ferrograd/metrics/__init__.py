@@ -30,17 +30,21 @@ from ferrograd.metrics.auc import AUC
 from ferrograd.metrics.binary_accuracy import BinaryAccuracy
 from ferrograd.metrics.categorical_accuracy import CategoricalAccuracy
 from ferrograd.metrics.f1_score import F1Score
+from ferrograd.metrics.mean import Mean
 from ferrograd.metrics.mean_absolute_error import MeanAbsoluteError
 from ferrograd.metrics.mean_absolute_percentage_error import MeanAbsolutePercentageError
+from ferrograd.metrics.mean_metric_wrapper import MeanMetricWrapper
 from ferrograd.metrics.mean_squared_error import MeanSquaredError
 from ferrograd.metrics.mean_squared_logarithmic_error import MeanSquaredLogarithmicError
 from ferrograd.metrics.metric import Metric
+from ferrograd.metrics.metric_variable import MetricVariable
 from ferrograd.metrics.precision import Precision
 from ferrograd.metrics.r2_score import R2Score
 from ferrograd.metrics.recall import Recall
 from ferrograd.metrics.resolve_accuracy import resolve_accuracy
 from ferrograd.metrics.sparse_categorical_accuracy import SparseCategoricalAccuracy
 from ferrograd.metrics.sparse_top_k_categorical_accuracy import SparseTopKCategoricalAccuracy
+from ferrograd.metrics.sum import Sum
 from ferrograd.metrics.top_k_categorical_accuracy import TopKCategoricalAccuracy
 
 
@@ -68,7 +72,8 @@ def get(
             ``"recall"``, ``"auc"``, ``"mse"``, ``"mae"``, ...) or class name (``"AUC"``),
             which becomes the metric's name in logs; a config dict, Keras's
             ``{"class_name": ..., "config": {...}}`` or the core's
-            ``{"name": "auc", "curve": "PR"}``; or ``None`` (returned as is).
+            ``{"name": "auc", "curve": "PR"}``; a function ``(y_true, y_pred)``, which becomes
+            a `MeanMetricWrapper`; or ``None`` (returned as is).
         y_true_shape, y_pred_shape: The shapes of labels and predictions, needed to resolve
             ``"accuracy"`` / ``"acc"`` (see `resolve_accuracy`).
 
@@ -106,6 +111,9 @@ def get(
             return classes[class_name].from_config(dict(identifier.get("config") or {}))
         core = _core.Metric(json.dumps(identifier))
         return _from_core_config(json.loads(core.to_json()), None)
+    if callable(identifier) and not isinstance(identifier, type):
+        # A metric function (y_true, y_pred), as Keras takes it in compile(metrics=[...]).
+        return MeanMetricWrapper(identifier)
     names = sorted([*Metric._classes, *Metric._aliases, "accuracy", "acc"])
     raise ValueError(
         f"cannot interpret {identifier!r} as a metric; pass a Metric instance, a name (one of "
@@ -156,16 +164,20 @@ __all__ = [
     "BinaryAccuracy",
     "CategoricalAccuracy",
     "F1Score",
+    "Mean",
     "MeanAbsoluteError",
     "MeanAbsolutePercentageError",
+    "MeanMetricWrapper",
     "MeanSquaredError",
     "MeanSquaredLogarithmicError",
     "Metric",
+    "MetricVariable",
     "Precision",
     "R2Score",
     "Recall",
     "SparseCategoricalAccuracy",
     "SparseTopKCategoricalAccuracy",
+    "Sum",
     "TopKCategoricalAccuracy",
     "deserialize",
     "get",

@@ -80,6 +80,7 @@ class F1Score(Metric, registered_as="f1_score"):
             return
         # One score per class: computed here, since the core's metrics report one number.
         self._core = None
+        self._one_value = False  # compile() refuses it: fit logs one number per metric
         self.name = str(name)
         self._counts: np.ndarray | None = None
 

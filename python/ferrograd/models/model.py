@@ -44,12 +44,15 @@ from ferrograd.layers.layer import (
 )
 from ferrograd.layers.naming import snake_case, unique_name
 from ferrograd.layers.weights import WeightViews, set_tensor_values
+from ferrograd.models import eager_loop
+from ferrograd.models.eager_loop import EagerSteps
 from ferrograd.models.progress import LoopProgress, PythonScheduleSync, verbosity
+from ferrograd.models.python_metrics import python_metrics
 from ferrograd.models.summary import summary_text
 from ferrograd.models.topology import topological_order
 
 
-class Model(WeightViews):
+class Model(EagerSteps, WeightViews):
     """A model built with the functional API: ``Model(inputs=..., outputs=...)``.
 
     Args:
@@ -578,14 +581,20 @@ class Model(WeightViews):
 
         Args:
             optimizer: a name (``"adam"``, case-insensitive) or an optimizer instance.
-            loss: a name (``"binary_crossentropy"``, ``"mse"``, ...) or a loss instance; for a
-                model with several outputs, one applied to every output, a list (one per
-                output) or a dict by output name.
+            loss: a name (``"binary_crossentropy"``, ``"mse"``, ...), a loss instance, or a
+                loss written in Python (a function ``(y_true, y_pred)`` or a ``fg.losses.Loss``
+                subclass, which trains in Python per batch); for a model with several outputs,
+                one applied to every output, a list (one per output) or a dict by output name.
+                None (default) for a model whose ``train_step`` computes its own loss.
             loss_weights: for several outputs, a list or a dict by output name of the factors
                 the output losses are multiplied by before they are summed (default 1 each).
-            metrics: a list of names (``"accuracy"``, ``"auc"``, ...) or metric instances; for
-                several outputs, a list with one entry (a metric or a list) per output, or a
-                dict by output name. Logged as ``{output}_{metric}``.
+            metrics: a list of names (``"accuracy"``, ``"auc"``, ...), metric instances
+                (``fg.metrics.Metric`` subclasses written in Python too) or metric functions
+                ``(y_true, y_pred)``; for several outputs, a list with one entry (a metric or a
+                list) per output, or a dict by output name. Logged as ``{output}_{metric}``.
+            **kwargs: ``run_eagerly=True`` runs ``fit``, ``evaluate`` and ``predict`` in
+                Python, one step per batch (see ``train_step``); ``jit_compile`` and
+                ``steps_per_execution`` are accepted and have no effect.
 
         Examples:
             >>> model.compile(optimizer="adam", loss={"priority": "mse", "department":
@@ -602,8 +611,7 @@ class Model(WeightViews):
         unsupported = set(kwargs) - {"run_eagerly", "jit_compile", "steps_per_execution"}
         if unsupported:
             raise TypeError(f"compile() got unexpected arguments: {', '.join(sorted(unsupported))}")
-        if loss is None:
-            raise ValueError("compile() needs a loss, e.g. loss='categorical_crossentropy'")
+        self.run_eagerly = bool(kwargs.get("run_eagerly") or False)
         self.optimizer = optimizers.get(optimizer)
         if isinstance(loss, dict):
             self.loss = {name: losses.get(value) for name, value in loss.items()}
@@ -636,7 +644,7 @@ class Model(WeightViews):
         for spec in flat:
             if spec is not None and not (isinstance(spec, str) and spec in ("accuracy", "acc")):
                 metric = metrics_module.get(spec)  # rejects unknown names now, not in fit
-                if metric is not None and metric._core is None:
+                if metric is not None and not getattr(metric, "_one_value", True):
                     raise ValueError(
                         f"compile(metrics=...): {metric!r} gives one value per class, but fit "
                         "logs one number per metric; use an average (e.g. average='macro')"
@@ -703,7 +711,10 @@ class Model(WeightViews):
             metric_pairs = self._metrics_for(data.y_shape)
             return {
                 "loss": self._core_loss(self.loss, data.y_shape, 0),
-                "metrics": [(name, metric._core) for name, metric in metric_pairs],
+                "metrics": [(n, m._core) for n, m in metric_pairs if m._core is not None],
+                "python_metrics": python_metrics(
+                    [(0, n, m) for n, m in metric_pairs if m._core is None]
+                ),
             }
         y_shapes = data.y_shape if self._is_multi() else [data.y_shape]
         return self._core_compiled(y_shapes)
@@ -766,7 +777,7 @@ class Model(WeightViews):
     def _core_loss(self, loss, y_shape, output: int):
         """The core loss of one output: a built-in's own, or a Python loss traced for this
         output's targets and predictions."""
-        from ferrograd.losses.loss_function_wrapper import core_loss
+        from ferrograd.losses.traced_loss import core_loss
 
         y_pred_shape = tuple(self._require_graph().output_shapes[output])
         return core_loss(loss, y_shape, y_pred_shape, self._dtype())
@@ -797,7 +808,7 @@ class Model(WeightViews):
             self._per_output(specs, outputs, "metrics", []) if specs else [[]] * len(outputs)
         )
         y_shapes = y_shapes or [None] * len(outputs)
-        metric_lists = []
+        metric_lists, in_python = [], []
         for index, (name, entry) in enumerate(zip(outputs, per_metrics, strict=True)):
             entry = [] if entry is None else entry
             entry = list(entry) if isinstance(entry, (list, tuple)) else [entry]
@@ -805,7 +816,8 @@ class Model(WeightViews):
                 y_shapes[index] or (None,), specs=entry, output=index, loss=per_loss[index]
             )
             prefix = f"{name}_" if len(outputs) > 1 else ""
-            metric_lists.append([(prefix + n, m._core) for n, m in pairs])
+            metric_lists.append([(prefix + n, m._core) for n, m in pairs if m._core is not None])
+            in_python += [(index, prefix + n, m) for n, m in pairs if m._core is None]
         return {
             "loss": [
                 self._core_loss(loss, y_shapes[index] or (None,), index)
@@ -814,6 +826,7 @@ class Model(WeightViews):
             "metrics": metric_lists,
             "loss_weights": weights,
             "output_names": outputs,
+            "python_metrics": python_metrics(in_python),
         }
 
     @property
@@ -835,7 +848,8 @@ class Model(WeightViews):
 
     @property
     def compiled(self) -> bool:
-        return self.optimizer is not None and self.loss is not None
+        # A model compiled without a loss trains with its own train_step (Keras allows it).
+        return self.optimizer is not None
 
     def _require_compiled(self) -> None:
         if not self.compiled:
@@ -978,7 +992,8 @@ class Model(WeightViews):
         if class_weight is not None:
             data = self._with_class_weight(data, class_weight)
         validation = None if data.validation is None else data.validation.as_validation()
-        compiled = self._core_arguments(data)
+        eager = eager_loop.runs_eagerly(self, "train")
+        compiled = None if eager else self._core_arguments(data)
 
         history = callbacks_module.History()
         user_callbacks = list(callbacks or [])
@@ -1009,28 +1024,46 @@ class Model(WeightViews):
         if self._initial_epoch is not None:
             initial_epoch = max(int(initial_epoch), int(self._initial_epoch))
         try:
-            report = _core.fit(
-                self._graph,
-                compiled.pop("loss"),
-                compiled.pop("metrics"),
-                self.optimizer._core,
-                data.x,
-                data.y,
-                validation,
-                epochs=int(epochs),
-                initial_epoch=int(initial_epoch),
-                batch_size=batch_size,
-                shuffle=bool(shuffle),
-                steps_per_epoch=steps_per_epoch,
-                validation_batch_size=validation_batch_size,
-                validation_steps=validation_steps,
-                stop_on_nonfinite=stop_on_nonfinite,
-                hooks=callback_list,
-                every_batch=callback_list.every_batch,
-                sample_weight=data.sample_weight,
-                validation_freq=validation_freq,
-                seed=self._fit_seed,
-                **compiled,
+            report = (
+                eager_loop.fit(
+                    self,
+                    data,
+                    callback_list,
+                    epochs=int(epochs),
+                    initial_epoch=int(initial_epoch),
+                    batch_size=batch_size,
+                    shuffle=shuffle,
+                    steps_per_epoch=steps_per_epoch,
+                    validation_batch_size=validation_batch_size,
+                    validation_steps=validation_steps,
+                    validation_freq=validation_freq,
+                    stop_on_nonfinite=stop_on_nonfinite,
+                    seed=self._fit_seed,
+                )
+                if eager
+                else _core.fit(
+                    self._graph,
+                    compiled.pop("loss"),
+                    compiled.pop("metrics"),
+                    self.optimizer._core,
+                    data.x,
+                    data.y,
+                    validation,
+                    epochs=int(epochs),
+                    initial_epoch=int(initial_epoch),
+                    batch_size=batch_size,
+                    shuffle=bool(shuffle),
+                    steps_per_epoch=steps_per_epoch,
+                    validation_batch_size=validation_batch_size,
+                    validation_steps=validation_steps,
+                    stop_on_nonfinite=stop_on_nonfinite,
+                    hooks=callback_list,
+                    every_batch=callback_list.every_batch,
+                    sample_weight=data.sample_weight,
+                    validation_freq=validation_freq,
+                    seed=self._fit_seed,
+                    **compiled,
+                )
             )
         except BaseException:
             if verbose == 1:
@@ -1135,22 +1168,25 @@ class Model(WeightViews):
         )
         self._ensure_built(data.sample_shape)
         self._check_targets_of(data)
-        compiled = self._core_arguments(data)
         progress = LoopProgress(callbacks, self, "test", data.steps, verbose)
         progress.begin()
-        logs = _core.evaluate(
-            self._graph,
-            compiled.pop("loss"),
-            compiled.pop("metrics"),
-            data.x,
-            data.y,
-            batch_size=batch_size,
-            steps=steps,
-            hooks=progress,
-            every_batch=progress.every_batch,
-            sample_weight=data.sample_weight,
-            **compiled,
-        )
+        if eager_loop.runs_eagerly(self, "test"):
+            logs = eager_loop.evaluate(self, data, batch_size, steps, progress)
+        else:
+            compiled = self._core_arguments(data)
+            logs = _core.evaluate(
+                self._graph,
+                compiled.pop("loss"),
+                compiled.pop("metrics"),
+                data.x,
+                data.y,
+                batch_size=batch_size,
+                steps=steps,
+                hooks=progress,
+                every_batch=progress.every_batch,
+                sample_weight=data.sample_weight,
+                **compiled,
+            )
         logs = dict(logs)
         progress.end(logs)
         self._metrics_names = list(logs)
@@ -1183,9 +1219,12 @@ class Model(WeightViews):
         self._ensure_built(data.sample_shape)
         progress = LoopProgress(callbacks, self, "predict", data.steps, verbose)
         progress.begin()
-        outputs = self._graph.predict(
-            data.x, batch_size=batch_size, hooks=progress, every_batch=progress.every_batch
-        )
+        if eager_loop.runs_eagerly(self, "predict"):
+            outputs = eager_loop.predict(self, data, batch_size, steps, progress)
+        else:
+            outputs = self._graph.predict(
+                data.x, batch_size=batch_size, hooks=progress, every_batch=progress.every_batch
+            )
         progress.end({})
         if getattr(self, "_output_keys", None) is not None:
             outputs = outputs if isinstance(outputs, list) else [outputs]

@@ -114,7 +114,8 @@ def compile_config(model) -> dict | None:
         return None
     return {
         "optimizer": optimizers.serialize(model.optimizer),
-        "loss": losses.serialize(model.loss),
+        # None: compiled without a loss (a model whose train_step computes its own).
+        "loss": None if model.loss is None else losses.serialize(model.loss),
         "metrics": [
             spec if isinstance(spec, str) else metrics.serialize(spec)
             for spec in model._metric_specs

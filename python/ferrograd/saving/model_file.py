@@ -138,7 +138,8 @@ def load_model(path, compile: bool = True):
                 reader.only_keys(entry, {"class_name", "config"}, where)
         try:
             optimizer = optimizers.deserialize(compile_config["optimizer"])
-            loss = losses.deserialize(compile_config["loss"])
+            loss = compile_config["loss"]
+            loss = None if loss is None else losses.deserialize(loss)
             metric_specs = [
                 spec if isinstance(spec, str) else metrics.deserialize(spec)
                 for spec in compile_config.get("metrics") or []
