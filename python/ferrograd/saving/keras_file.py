@@ -776,12 +776,16 @@ def _child(group, key: str):
 def _layer_datasets(layer, group, path: str) -> list:
     """The datasets of one layer in Keras's order: its own ``vars``, then those of its parts
     (``cell`` of a recurrent layer; ``forward_layer`` then ``backward_layer`` of
-    ``Bidirectional``)."""
+    ``Bidirectional``; the query, key, value and output projections of
+    ``MultiHeadAttention``)."""
     if group is None:
         return []
     parts = ["vars"]
     if type(layer).__name__ == "Bidirectional":
         parts += ["forward_layer", "backward_layer"]
+    elif type(layer).__name__ == "MultiHeadAttention":
+        # Its EinsumDense parts, in the order of its weights (not the file's sorted order).
+        parts += ["query_dense", "key_dense", "value_dense", "output_dense"]
     else:
         parts += sorted(k for k in group if k != "vars")
     found = []
