@@ -400,3 +400,20 @@ def test_keras_weights_file_of_attention_layers_loads(tmp_path):
     ours.load_weights(path)
     x = np.random.default_rng(0).standard_normal((2, 5, 4)).astype("float32")
     np.testing.assert_allclose(ours.predict(x, verbose=0), to_numpy(theirs(x)), atol=2e-6)
+
+
+def test_a_model_of_attention_layers_saves_and_loads_with_its_call_settings(tmp_path):
+    tokens = layers.Input(shape=(6,), dtype="int32")
+    h = layers.Embedding(10, 4, mask_zero=True)(tokens)
+    h = layers.MultiHeadAttention(2, 2, name="mha")(h, h, use_causal_mask=True)
+    h = layers.Attention(name="luong")([h, h], use_causal_mask=True)
+    h = layers.AdditiveAttention(name="additive")([h, h])
+    model = fg.Model(tokens, layers.GlobalAveragePooling1D()(h))
+    x = np.random.default_rng(0).integers(0, 10, (3, 6))
+    path = str(tmp_path / "attention.keras")
+    model.save(path)
+    loaded = fg.models.load_model(path)
+    assert loaded.get_layer("mha").use_causal_mask
+    assert loaded.get_layer("luong").use_causal_mask
+    assert not loaded.get_layer("additive").use_causal_mask
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))

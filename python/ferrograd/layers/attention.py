@@ -37,7 +37,8 @@ class Attention(Layer):
         value_mask]``. training: dropout on or off. return_attention_scores: also return the
         probabilities ``(batch, T, S)`` (they carry no gradient). use_causal_mask: position t
         attends to keys 0..t only. In a model, ``use_causal_mask`` and
-        ``return_attention_scores`` are fixed per layer by its first call there.
+        ``return_attention_scores`` are fixed per layer by its first call there (a later call
+        that leaves them out keeps them).
 
     Examples:
         >>> q, v = np.ones((2, 3, 4), "float32"), np.ones((2, 5, 4), "float32")
@@ -138,8 +139,8 @@ class Attention(Layer):
         inputs,
         mask=None,
         training=None,
-        return_attention_scores=False,
-        use_causal_mask=False,
+        return_attention_scores=None,
+        use_causal_mask=None,
         **kwargs,
     ):
         name = type(self).__name__
@@ -165,10 +166,17 @@ class Attention(Layer):
                     "mask= is for calls on tensors; in a model the masks come from the layers "
                     "before (e.g. Embedding(mask_zero=True))"
                 )
-            self._set_call_settings(use_causal_mask, return_attention_scores)
-            output = Layer.__call__(self, inputs, training)
-            return tuple(output) if isinstance(output, list) else output
-        if self.use_causal_mask != bool(use_causal_mask):
+            # Not given: the layer's own settings (those of its first call in a model, or
+            # those a model file restored).
+            self._set_call_settings(
+                self.use_causal_mask if use_causal_mask is None else use_causal_mask,
+                self.return_attention_scores
+                if return_attention_scores is None
+                else return_attention_scores,
+            )
+            return Layer.__call__(self, inputs, training)
+        use_causal_mask = bool(use_causal_mask)
+        if self.use_causal_mask != use_causal_mask:
             # On tensors the outputs are computed with the layer's settings: change them.
             self._set_call_settings(use_causal_mask, self.return_attention_scores)
         tensors = [

@@ -65,7 +65,7 @@ class MultiHeadAttention(Layer):
         probabilities ``(batch, heads, T, S)`` (they carry no gradient).
         training: dropout on or off. use_causal_mask: position t attends to keys 0..t only.
         In a model, ``use_causal_mask`` and ``return_attention_scores`` are fixed per layer by
-        its first call there.
+        its first call there (a later call that leaves them out keeps them).
 
     Examples:
         >>> mha = layers.MultiHeadAttention(num_heads=2, key_dim=4)
@@ -245,21 +245,28 @@ class MultiHeadAttention(Layer):
     def __call__(
         self,
         query,
-        value,
+        value=None,
         key=None,
         query_mask=None,
         value_mask=None,
         key_mask=None,
         attention_mask=None,
-        return_attention_scores=False,
+        return_attention_scores=None,
         training=None,
-        use_causal_mask=False,
+        use_causal_mask=None,
         **kwargs,
     ):
         if kwargs:
             raise TypeError(
                 f"layer {self.name!r} was called with unexpected arguments: {sorted(kwargs)}"
             )
+        if value is None and isinstance(query, (list, tuple)) and len(query) in (3, 4):
+            # The inputs of a call in a model, as a model file replays it: [query, value, key]
+            # and the attention mask, with the layer's own call settings.
+            query, value, key, *rest = query
+            attention_mask = rest[0] if rest else None
+        if value is None:
+            raise TypeError(f"MultiHeadAttention {self.name!r} was called without a value")
         if key is None:
             key = value
         symbolic = [isinstance(t, KerasTensor) for t in (query, value, key)]
@@ -292,6 +299,7 @@ class MultiHeadAttention(Layer):
         ]
         steps = [tuple(q.shape[:2]), tuple(v.shape[:2]), tuple(k.shape[:2])]
         masks = [as_mask_array(m, s) for m, s in zip(masks, steps, strict=True)]
+        use_causal_mask = bool(use_causal_mask)
         if self.use_causal_mask and not use_causal_mask:
             raise ValueError(
                 f"MultiHeadAttention {self.name!r} is used with use_causal_mask=True in a model; "
@@ -329,9 +337,12 @@ class MultiHeadAttention(Layer):
                     "symbolic tensor (a model input or a layer's output)"
                 )
             inputs.append(attention_mask)
-        self._set_call_settings(causal, return_scores)
-        output = Layer.__call__(self, inputs, training)
-        return tuple(output) if isinstance(output, list) else output
+        # Not given: the layer's own settings (those of its first call in a model).
+        self._set_call_settings(
+            self.use_causal_mask if causal is None else causal,
+            self.return_attention_scores if return_scores is None else return_scores,
+        )
+        return Layer.__call__(self, inputs, training)
 
 
 def _combined_mask(masks, attention_mask, causal, shape):
