@@ -417,3 +417,20 @@ def test_a_model_of_attention_layers_saves_and_loads_with_its_call_settings(tmp_
     assert loaded.get_layer("luong").use_causal_mask
     assert not loaded.get_layer("additive").use_causal_mask
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_a_keras_model_file_with_attention_layers_loads(tmp_path):
+    pytest.importorskip("h5py")
+    # (Keras writes a model's masks for Attention as ConvertToTensor layers, which ferrograd
+    # does not read: no masks here.)
+    tokens = keras.Input(shape=(6, 4))
+    h = keras.layers.MultiHeadAttention(2, 3, name="mha")(tokens, tokens, use_causal_mask=True)
+    h = keras.layers.Attention(use_scale=True, name="luong")([h, h])
+    h = keras.layers.AdditiveAttention(name="additive")([h, h])
+    theirs = keras.Model(tokens, keras.layers.GlobalAveragePooling1D()(h))
+    path = str(tmp_path / "attention.keras")
+    theirs.save(path)
+    ours = fg.models.load_model(path)
+    assert ours.get_layer("mha").use_causal_mask
+    x = np.random.default_rng(0).standard_normal((3, 6, 4)).astype("float32")
+    np.testing.assert_allclose(ours.predict(x, verbose=0), to_numpy(theirs(x)), atol=2e-6)
