@@ -26,6 +26,9 @@ Cases:
      Dropout 0.5 - Dense 10, Adam, categorical cross-entropy), one epoch at batch 128, with the
      bound of its convolution GEMMs (im2col shapes).
  10. predict with case 9's model on the 10,000 MNIST test images, batch 32.
+ 11. The keras.io "Text classification with Transformer" (vocabulary 20,000, length 200,
+     embed_dim 32, 2 heads, ff_dim 32): one epoch at batch 32 on random token ids (2,000 rows;
+     the example's 25,000 with --transformer-rows 25000).
 
 Threads: ferrograd and PyTorch get ``--threads`` through their own setters, numpy's BLAS
 through threadpoolctl, and OpenMP/MKL through the environment. XLA (JAX, Keras) has no
@@ -47,7 +50,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 PEERS = ("torch", "jax", "keras")
-ALL_CASES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
+ALL_CASES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
 # The smoke run's MNIST: a few batches, enough to exercise every path.
 SMOKE_TRAIN, SMOKE_TEST = 512, 500
 
@@ -58,6 +61,9 @@ def parse_args(argv=None):
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5, help="timed runs per library")
     parser.add_argument("--peers", default=",".join(PEERS), help="among torch,jax,keras")
+    parser.add_argument(
+        "--transformer-rows", type=int, default=2000, help="case 11's sequences (example: 25000)"
+    )
     parser.add_argument("--out", type=Path, help="JSON path (default: results/compare.json)")
     parser.add_argument("--chart", type=Path, help="PNG path (default: --out with .png)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, one run, no warm-up")
@@ -915,6 +921,45 @@ def case_convnet_predict(ctx):
     ctx.entries.append(item)
 
 
+def case_transformer(ctx):
+    import numpy as np
+    import peers as p
+
+    spec = p.TransformerSpec()
+    rows, batch_size = (64 if ctx.smoke else ctx.args.transformer_rows), 32
+    rng = np.random.default_rng(0)
+    x = rng.integers(1, spec.vocabulary, (rows, spec.length)).astype(np.int32)
+    y = rng.integers(0, 2, rows).astype(np.int64)
+    fits = {"ferrograd": p.ferrograd_transformer_fit}
+    if "torch" in ctx.peers:
+        fits["torch"] = p.torch_transformer_fit
+    if "keras" in ctx.peers:
+        fits["keras"] = p.keras_transformer_fit
+    runners = {
+        name: (lambda fit=fit: {"seconds": fit(spec, x, y, batch_size=batch_size)})
+        for name, fit in fits.items()
+    }
+    runs = alternate(runners, ctx.repeats, "case 11", warm_up=not ctx.smoke)
+    notes = [
+        "random token ids and labels; ferrograd and Keras feed the positions as a second input",
+        "PyTorch's nn.MultiheadAttention splits embed_dim over the heads (head size 16); "
+        "Keras's key_dim=embed_dim gives each head 32",
+    ]
+    if "jax" in ctx.peers:
+        notes.append("no hand-written JAX Transformer: Keras on the JAX backend stands for it")
+    ctx.entries.append(
+        entry(
+            11,
+            "transformer_text",
+            f"keras.io Transformer text classifier: one epoch, {rows} sequences of "
+            f"{spec.length}, batch {batch_size}",
+            "s",
+            runs,
+            notes=notes,
+        )
+    )
+
+
 CASES = {
     1: lambda ctx: case_mnist_mlp(ctx, 64, 1),
     2: lambda ctx: (case_mnist_mlp(ctx, 32, 2), case_mnist_mlp(ctx, 256, 2)),
@@ -926,6 +971,7 @@ CASES = {
     8: case_text,
     9: case_convnet,
     10: case_convnet_predict,
+    11: case_transformer,
 }
 
 

@@ -588,3 +588,137 @@ def keras_convnet_fit(weights, x, y, *, batch_size):
     start = time.perf_counter()
     model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
     return time.perf_counter() - start, model
+
+
+# --- The keras.io "Text classification with Transformer" (case 11) -----------------------
+#
+# Token and position embeddings (summed) - a Transformer block (MultiHeadAttention with
+# key_dim = embed_dim, Dropout, residual, LayerNormalization; Dense(ff_dim, relu) - Dense
+# (embed_dim), Dropout, residual, LayerNormalization) - GlobalAveragePooling1D - Dropout -
+# Dense(20, relu) - Dropout - Dense(2, softmax); Adam, sparse categorical cross-entropy.
+
+
+@dataclass(frozen=True)
+class TransformerSpec:
+    vocabulary: int = 20_000
+    length: int = 200
+    embed_dim: int = 32
+    num_heads: int = 2
+    ff_dim: int = 32
+    dropout: float = 0.1
+
+
+def positions(rows: int, length: int) -> np.ndarray:
+    """The position ids 0..length-1 of every row: the position embedding's input."""
+    return np.tile(np.arange(length, dtype=np.int32), (rows, 1))
+
+
+def ferrograd_transformer(spec: TransformerSpec, seed: int = 0):
+    """The example's model as a functional model: the position embedding reads a second
+    input holding the positions (the same math as its ``TokenAndPositionEmbedding``)."""
+    import ferrograd as fg
+    from ferrograd import layers
+
+    fg.set_seed(seed)
+    tokens = layers.Input(shape=(spec.length,), dtype="int32")
+    where = layers.Input(shape=(spec.length,), dtype="int32")
+    x = layers.Add()(
+        [
+            layers.Embedding(spec.vocabulary, spec.embed_dim)(tokens),
+            layers.Embedding(spec.length, spec.embed_dim)(where),
+        ]
+    )
+    attention = layers.MultiHeadAttention(spec.num_heads, spec.embed_dim)(x, x)
+    attention = layers.Dropout(spec.dropout)(attention)
+    out1 = layers.LayerNormalization(epsilon=1e-6)(layers.Add()([x, attention]))
+    ffn = layers.Dense(spec.ff_dim, activation="relu")(out1)
+    ffn = layers.Dropout(spec.dropout)(layers.Dense(spec.embed_dim)(ffn))
+    x = layers.LayerNormalization(epsilon=1e-6)(layers.Add()([out1, ffn]))
+    x = layers.Dropout(spec.dropout)(layers.GlobalAveragePooling1D()(x))
+    x = layers.Dropout(spec.dropout)(layers.Dense(20, activation="relu")(x))
+    model = fg.Model([tokens, where], layers.Dense(2, activation="softmax")(x))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    return model
+
+
+def ferrograd_transformer_fit(spec, x, y, *, batch_size):
+    model = ferrograd_transformer(spec)
+    where = positions(len(x), spec.length)
+    start = time.perf_counter()
+    model.fit([x, where], y, batch_size=batch_size, epochs=1, verbose=0)
+    return time.perf_counter() - start
+
+
+def torch_transformer_fit(spec, x, y, *, batch_size):
+    """The same model in PyTorch. ``nn.MultiheadAttention`` splits ``embed_dim`` across the
+    heads (head size 16 here), where Keras's ``key_dim=embed_dim`` gives each head 32."""
+    import torch
+
+    torch.manual_seed(0)
+
+    class Classifier(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            d = spec.embed_dim
+            self.tokens = torch.nn.Embedding(spec.vocabulary, d)
+            self.positions = torch.nn.Embedding(spec.length, d)
+            self.attention = torch.nn.MultiheadAttention(d, spec.num_heads, batch_first=True)
+            self.norm1 = torch.nn.LayerNorm(d, eps=1e-6)
+            self.norm2 = torch.nn.LayerNorm(d, eps=1e-6)
+            self.ffn = torch.nn.Sequential(
+                torch.nn.Linear(d, spec.ff_dim), torch.nn.ReLU(), torch.nn.Linear(spec.ff_dim, d)
+            )
+            self.dropout = torch.nn.Dropout(spec.dropout)
+            self.hidden = torch.nn.Linear(d, 20)
+            self.out = torch.nn.Linear(20, 2)
+
+        def forward(self, ids):
+            where = torch.arange(ids.shape[1], device=ids.device)
+            x = self.tokens(ids) + self.positions(where)
+            attended, _ = self.attention(x, x, x, need_weights=False)
+            out1 = self.norm1(x + self.dropout(attended))
+            x = self.norm2(out1 + self.dropout(self.ffn(out1)))
+            x = self.dropout(x.mean(dim=1))
+            return self.out(self.dropout(torch.relu(self.hidden(x))))
+
+    net = Classifier()
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3, eps=1e-7)
+    tokens = torch.from_numpy(x.astype(np.int64))
+    labels = torch.from_numpy(y.astype(np.int64))
+    start = time.perf_counter()
+    _torch_train(
+        net, torch.nn.CrossEntropyLoss(), optimizer, tokens, labels, batch_size=batch_size,
+        epochs=1, validation=None,
+    )  # fmt: skip
+    return time.perf_counter() - start
+
+
+def keras_transformer_fit(spec, x, y, *, batch_size):
+    import keras
+
+    def build():
+        tokens = keras.Input((spec.length,), dtype="int32")
+        where = keras.Input((spec.length,), dtype="int32")
+        x = keras.layers.Add()(
+            [
+                keras.layers.Embedding(spec.vocabulary, spec.embed_dim)(tokens),
+                keras.layers.Embedding(spec.length, spec.embed_dim)(where),
+            ]
+        )
+        attention = keras.layers.MultiHeadAttention(spec.num_heads, spec.embed_dim)(x, x)
+        attention = keras.layers.Dropout(spec.dropout)(attention)
+        out1 = keras.layers.LayerNormalization(epsilon=1e-6)(keras.layers.Add()([x, attention]))
+        ffn = keras.layers.Dense(spec.ff_dim, activation="relu")(out1)
+        ffn = keras.layers.Dropout(spec.dropout)(keras.layers.Dense(spec.embed_dim)(ffn))
+        x = keras.layers.LayerNormalization(epsilon=1e-6)(keras.layers.Add()([out1, ffn]))
+        x = keras.layers.Dropout(spec.dropout)(keras.layers.GlobalAveragePooling1D()(x))
+        x = keras.layers.Dropout(spec.dropout)(keras.layers.Dense(20, activation="relu")(x))
+        model = keras.Model([tokens, where], keras.layers.Dense(2, activation="softmax")(x))
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        return model
+
+    model = _keras_model((spec, "transformer"), build)
+    where = positions(len(x), spec.length)
+    start = time.perf_counter()
+    model.fit([x, where], y, batch_size=batch_size, epochs=1, verbose=0)
+    return time.perf_counter() - start

@@ -102,6 +102,8 @@ def targets(entries):
     ratio("mnist_convnet", "torch", 0.7, "case 9: ferrograd / PyTorch <= 0.7")
     ratio("mnist_convnet", "keras", 1.0, "case 9: faster than Keras (ferrograd / Keras < 1)")
     ratio("mnist_convnet_predict", "torch", 0.5, "case 10: ferrograd / PyTorch <= 0.5")
+    ratio("transformer_text", "torch", 0.7, "case 11: ferrograd / PyTorch <= 0.7")
+    ratio("transformer_text", "keras", 1.0, "case 11: faster than Keras (ferrograd / Keras < 1)")
     return checks
 
 

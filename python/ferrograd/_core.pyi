@@ -409,6 +409,13 @@ class Layer:
     ) -> tuple[list[Tensor], npt.NDArray[np.bool_] | None]:
         """The outputs (a recurrent layer with ``return_state=True`` has several) and the
         mask of the output, given the inputs' (batch, time) mask."""
+    def call_masked(
+        self,
+        inputs: Sequence[Tensor],
+        masks: Sequence[npt.NDArray[np.bool_] | None],
+        training: bool = False,
+    ) -> list[Tensor]:
+        """Every output, given each input's own (batch, time) mask (None where it has none)."""
 
     def regularization_loss(self) -> Tensor | None: ...
 

@@ -204,8 +204,14 @@ class _GraphBuilder:
             if node["layer"] is None:
                 outputs.append(INPUT_NAME)
                 continue
+            layer = layers_by_name[node["layer"]]
+            if len(node["inputs"]) != 1:
+                raise ValueError(
+                    f"the layer {layer.name!r} ({type(layer).__name__}) cannot be exported to "
+                    f"ONNX: export() writes layers of one input, it reads {len(node['inputs'])}"
+                )
             (source,) = node["inputs"]
-            outputs.append(self.add_layer(layers_by_name[node["layer"]], outputs[source]))
+            outputs.append(self.add_layer(layer, outputs[source]))
         return outputs[self.model._output_node]
 
     # --- naming and constants ----------------------------------------------------------------

@@ -49,6 +49,27 @@ pub trait Layer: Send + Sync {
         Ok(vec![self.forward(inputs, mask, ctx)?])
     }
 
+    /// `forward` for a layer that reads the mask of each input (attention: the query's and the
+    /// value's, `None` where an input has none); by default `forward` with the first mask present.
+    fn forward_masked(
+        &self,
+        inputs: &[Tensor],
+        masks: &[Option<Mask>],
+        ctx: &mut Context<'_>,
+    ) -> Result<Tensor> {
+        self.forward(inputs, first_mask(masks), ctx)
+    }
+
+    /// `forward_outputs` with the mask of each input, as `forward_masked`.
+    fn forward_outputs_masked(
+        &self,
+        inputs: &[Tensor],
+        masks: &[Option<Mask>],
+        ctx: &mut Context<'_>,
+    ) -> Result<Vec<Tensor>> {
+        self.forward_outputs(inputs, first_mask(masks), ctx)
+    }
+
     /// The mask of the output; by default the input's mask passes through unchanged.
     fn compute_mask(&self, _inputs: &[Tensor], mask: Option<&Mask>) -> Result<Option<Mask>> {
         Ok(mask.cloned())

@@ -2,6 +2,7 @@
 //! backward rule beside it, the `Tensor` methods that expose them, and their tests.
 
 pub mod activation;
+pub mod attention;
 pub mod batch_norm;
 pub mod binary;
 pub mod compare;

@@ -126,6 +126,35 @@ impl PyLayer {
         ))
     }
 
+    /// Applies the layer to tensors with each input's own (batch, time) mask (`None` where an
+    /// input has none), as a layer inside a model receives them; returns every output.
+    #[pyo3(signature = (inputs, masks, training=false))]
+    fn call_masked<'py>(
+        &self,
+        inputs: Vec<PyRef<'_, PyTensor>>,
+        masks: Vec<Option<PyReadonlyArray2<'py, bool>>>,
+        training: bool,
+    ) -> PyResult<Vec<PyTensor>> {
+        let inputs: Vec<Tensor> = inputs.iter().map(|t| t.inner.clone()).collect();
+        let masks: Vec<Option<Mask>> = masks
+            .into_iter()
+            .map(|m| m.map(|m| Arc::new(m.as_array().to_owned())))
+            .collect();
+        let outputs = guarded(|| {
+            let mut generator = rng::fork();
+            let mut ctx = Context {
+                training: self.inner.training_mode(training, true),
+                rng: &mut generator,
+                packed_kernels: None,
+            };
+            Ok(self
+                .inner
+                .layer
+                .forward_outputs_masked(&inputs, &masks, &mut ctx)?)
+        })?;
+        Ok(outputs.into_iter().map(PyTensor::wrap).collect())
+    }
+
     fn regularization_loss(&self) -> PyResult<Option<PyTensor>> {
         Ok(self.inner.regularization_loss()?.map(PyTensor::wrap))
     }

@@ -8,6 +8,8 @@ new layer is its file and one import line here.
 from ferrograd.layers.activation import Activation
 from ferrograd.layers.activity_regularization import ActivityRegularization
 from ferrograd.layers.add import Add, add
+from ferrograd.layers.additive_attention import AdditiveAttention
+from ferrograd.layers.attention import Attention
 from ferrograd.layers.average import Average, average
 from ferrograd.layers.average_pooling1d import AveragePooling1D, AvgPool1D
 from ferrograd.layers.average_pooling2d import AveragePooling2D, AvgPool2D
@@ -50,6 +52,7 @@ from ferrograd.layers.max_pooling1d import MaxPool1D, MaxPooling1D
 from ferrograd.layers.max_pooling2d import MaxPool2D, MaxPooling2D
 from ferrograd.layers.maximum import Maximum, maximum
 from ferrograd.layers.minimum import Minimum, minimum
+from ferrograd.layers.multi_head_attention import MultiHeadAttention
 from ferrograd.layers.multiply import Multiply, multiply
 from ferrograd.layers.normalization import Normalization
 from ferrograd.layers.permute import Permute
@@ -83,6 +86,8 @@ __all__ = [
     "Activation",
     "ActivityRegularization",
     "Add",
+    "AdditiveAttention",
+    "Attention",
     "Average",
     "AveragePooling1D",
     "AveragePooling2D",
@@ -138,6 +143,7 @@ __all__ = [
     "MaxPooling2D",
     "Maximum",
     "Minimum",
+    "MultiHeadAttention",
     "Multiply",
     "Normalization",
     "PReLU",

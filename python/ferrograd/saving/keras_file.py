@@ -465,15 +465,17 @@ class KerasConfigReader:
                 if arguments is None:
                     waiting.append((layer_name, node_index, node))
                     continue
-                inputs, training = arguments
+                inputs, training, settings = arguments
                 layer = layer_of[layer_name]
                 if isinstance(layer, layer_module.Embedding) and layer.mask_zero:
                     self._masked_tokens.add(self._key(_history_of(node), node_where))
+                if training is not None:
+                    settings["training"] = training
                 try:
-                    if training is None:
-                        outputs_of[(layer_name, node_index)] = layer(inputs)
+                    if isinstance(inputs, tuple):
+                        outputs_of[(layer_name, node_index)] = layer(*inputs, **settings)
                     else:
-                        outputs_of[(layer_name, node_index)] = layer(inputs, training=training)
+                        outputs_of[(layer_name, node_index)] = layer(inputs, **settings)
                 except (TypeError, ValueError) as error:
                     self.fail(f"{node_where} cannot be made: {error}")
             if len(waiting) == len(pending):
@@ -508,10 +510,18 @@ class KerasConfigReader:
             self.fail(f"{where} must be an object")
         args = node.get("args", [])
         kwargs = node.get("kwargs", {})
-        if not isinstance(args, list) or len(args) != 1 or not isinstance(kwargs, dict):
+        # An attention layer's call: mha(query, value[, key]), with its call settings.
+        positional = isinstance(args, list) and len(args) in (2, 3)
+        if not isinstance(args, list) or not (len(args) == 1 or positional):
             self.fail(f"{where}: only calls on one tensor or one list of tensors are supported")
+        if not isinstance(kwargs, dict):
+            self.fail(f"{where}: the call's kwargs must be an object")
         training = None
+        settings = {}
         for key, value in kwargs.items():
+            if key in ("use_causal_mask", "return_attention_scores") and isinstance(value, bool):
+                settings[key] = value
+                continue
             if key == "mask" and value is None:
                 continue
             if key == "mask" and isinstance(value, dict):
@@ -527,7 +537,7 @@ class KerasConfigReader:
                 training = value
                 continue
             self.fail(f"{where}: the call argument {key}={value!r:.80} is not supported")
-        argument = args[0]
+        argument = args if positional else args[0]
         items = argument if isinstance(argument, list) else [argument]
         tensors = []
         for item in items:
@@ -538,7 +548,9 @@ class KerasConfigReader:
             if key not in outputs_of:
                 return None
             tensors.append(_pick(outputs_of[key], history[2], where, self))
-        return (tensors if isinstance(argument, list) else tensors[0]), training
+        if positional:
+            return tuple(tensors), training, settings
+        return (tensors if isinstance(argument, list) else tensors[0]), training, settings
 
     def _padding_mask(self, entry: dict, where: str) -> _PaddingMask:
         """The ``not_equal(tokens, 0)`` op of a padding mask, checked to be exactly that."""
@@ -776,12 +788,16 @@ def _child(group, key: str):
 def _layer_datasets(layer, group, path: str) -> list:
     """The datasets of one layer in Keras's order: its own ``vars``, then those of its parts
     (``cell`` of a recurrent layer; ``forward_layer`` then ``backward_layer`` of
-    ``Bidirectional``)."""
+    ``Bidirectional``; the query, key, value and output projections of
+    ``MultiHeadAttention``)."""
     if group is None:
         return []
     parts = ["vars"]
     if type(layer).__name__ == "Bidirectional":
         parts += ["forward_layer", "backward_layer"]
+    elif type(layer).__name__ == "MultiHeadAttention":
+        # Its EinsumDense parts, in the order of its weights (not the file's sorted order).
+        parts += ["query_dense", "key_dense", "value_dense", "output_dense"]
     else:
         parts += sorted(k for k in group if k != "vars")
     found = []

@@ -161,7 +161,7 @@ impl Graph {
                 let mask = first_mask(&masks);
                 let count = self.shapes[index].len();
                 let computed = if count > 1 {
-                    let outputs = layer.forward_outputs(&tensors, mask, ctx)?;
+                    let outputs = layer.forward_outputs_masked(&tensors, &masks, ctx)?;
                     if outputs.len() != count {
                         return Err(Error::value(format!(
                             "graph node {index}: a {} layer gave {} outputs, {count} expected",
@@ -173,7 +173,7 @@ impl Graph {
                 } else if leave_out_node == Some(index) {
                     vec![layer.forward_without_activation(&tensors, mask, ctx)?]
                 } else {
-                    vec![layer.forward(&tensors, mask, ctx)?]
+                    vec![layer.forward_masked(&tensors, &masks, ctx)?]
                 };
                 let mut output_masks = layer.output_masks(&tensors, &masks)?;
                 output_masks.resize(count, None);

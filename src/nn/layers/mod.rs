@@ -4,6 +4,8 @@
 mod activation;
 mod activity_regularization;
 mod add;
+mod additive_attention;
+mod attention;
 mod average;
 mod average_pooling1d;
 mod average_pooling2d;
@@ -43,6 +45,7 @@ mod max_pooling2d;
 mod maximum;
 mod merge;
 mod minimum;
+mod multi_head_attention;
 mod multiply;
 mod normalization;
 mod permute;
