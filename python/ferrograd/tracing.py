@@ -320,7 +320,8 @@ def build_graph(
     for index, (tensor1, tensor2) in enumerate(zip(first.inputs, second.inputs, strict=True)):
         refs[_uid(tensor1)] = (index, 0)
         twins[_uid(tensor1)] = tensor2
-    layers, layer_index = [], {}
+    # The built-in layers the graph's layer nodes index, and every layer or model called.
+    core_layers, layers, layer_index = [], [], {}
 
     def ref_of(tensor: Tensor, twin: Tensor):
         uid = _uid(tensor)
@@ -376,10 +377,10 @@ def build_graph(
                 nodes.append(("model", graph, wiring, owner.name, training))
             else:
                 if id(owner) not in layer_index:
-                    layer_index[id(owner)] = len(layers)
-                    layers.append(owner)
+                    layer_index[id(owner)] = len(core_layers)
+                    core_layers.append(owner)
                 nodes.append((layer_index[id(owner)], wiring, training))
-            if owner not in layers and isinstance(owner, Model):
+            if all(owner is not seen for seen in layers):
                 layers.append(owner)
             made = list(zip(outputs1, outputs2, strict=True))
         for position, (tensor1, tensor2) in enumerate(made):
@@ -390,7 +391,6 @@ def build_graph(
         raise TracingError(f"{where} adds a different number of losses for different batches")
     # The added losses ride as the last outputs; the graph sums them into the training loss.
     added = [ref_of(t1, t2) for t1, t2 in zip(first.losses, second.losses, strict=True)]
-    core_layers = [layer for layer in layers if not _is_model(layer)]
     graph = _core.Graph(
         [layer._core for layer in core_layers],
         nodes,

@@ -195,6 +195,17 @@ class Attention(Layer):
             for m, t in zip(masks[:2], tensors[:2], strict=True)
         ]
         self._ensure_built([(None, *t.shape[1:]) for t in tensors])
-        output, scores = self._core.call_masked(tensors, masks, bool(training))
+        from ferrograd.tracing import is_tracing, run_builtin
+
+        if is_tracing() and any(m is not None for m in masks):
+            raise ValueError(
+                f"layer {self.name!r}: masks given to a call inside a traced call() cannot be "
+                "traced; build the model with the functional API for masked attention"
+            )
+
+        def run(mode):
+            return list(self._core.call_masked(tensors, masks, bool(mode)))
+
+        output, scores = run_builtin(self, tensors, run, training)
         attach_mask(output, masks[0])
         return (output, scores) if return_attention_scores else output

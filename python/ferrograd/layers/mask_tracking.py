@@ -72,12 +72,28 @@ class MaskAwareLayer(Layer):
             return super().__call__(inputs, training)
         if not isinstance(inputs, Tensor):
             inputs = _core.tensor(np.asarray(inputs), dtype=self.dtype)
+        explicit_mask = mask is not None
         if mask is None:
             mask = mask_of(inputs)
         self._ensure_built((None, *inputs.shape[1:]))
         mask = as_mask_array(mask, tuple(inputs.shape[:2]))
-        outputs, output_mask = self._core.call([inputs], mask, bool(training))
-        attach_mask(outputs[0], output_mask)
+        from ferrograd.tracing import is_tracing, run_builtin
+
+        if is_tracing() and explicit_mask:
+            raise ValueError(
+                f"layer {self.name!r}: mask= inside a traced call() cannot be traced; in a "
+                "traced graph masks come from the layers before (Embedding(mask_zero=True))"
+            )
+        made = {}
+
+        def run(mode):
+            outputs, made["mask"] = self._core.call([inputs], mask, bool(mode))
+            return list(outputs)
+
+        # Through run_builtin, so that a traced call() records this layer as one node (whose
+        # mask the graph then carries).
+        outputs = run_builtin(self, [inputs], run, training)
+        attach_mask(outputs[0], made.get("mask"))
         return outputs[0] if len(outputs) == 1 else list(outputs)
 
     def _check_single_output(self) -> None:

@@ -312,7 +312,14 @@ class MultiHeadAttention(Layer):
         if combined is not None:
             inputs.append(_core.tensor(combined.astype(self.dtype), dtype=self.dtype))
         self._ensure_built([(None, *t.shape[1:]) for t in inputs[:3]])
-        (output, scores), _ = self._core.call(inputs, None, bool(training))
+        from ferrograd.tracing import run_builtin
+
+        def run(mode):
+            return list(self._core.call(inputs, None, bool(mode))[0])
+
+        # Through run_builtin, so that a traced call() (a TransformerBlock written in Python)
+        # records this layer as one node.
+        output, scores = run_builtin(self, inputs, run, training)
         attach_mask(output, masks[0])
         return (output, scores) if return_attention_scores else output
 

@@ -142,14 +142,30 @@ class _RNN(MaskAwareLayer):
             for t in everything
         ]
         x = tensors[0]
+        explicit_mask = mask is not None
         if mask is None:
             mask = mask_of(x)
         shapes = [(None, *t.shape[1:]) for t in tensors]
         self._ensure_built(shapes)
         self._core.output_shapes([list(s) for s in shapes])  # checks the states' shapes
         mask = as_mask_array(mask, tuple(x.shape[:2]))
-        outputs, output_mask = self._core.call(tensors, mask, bool(training))
-        attach_mask(outputs[0], output_mask)
+        from ferrograd.tracing import is_tracing, run_builtin
+
+        if is_tracing() and explicit_mask:
+            raise ValueError(
+                f"layer {self.name!r}: mask= inside a traced call() cannot be traced; in a "
+                "traced graph masks come from the layers before (Embedding(mask_zero=True))"
+            )
+        made = {}
+
+        def run(mode):
+            outputs, made["mask"] = self._core.call(tensors, mask, bool(mode))
+            return list(outputs)
+
+        # Through run_builtin, so that a traced call() records this layer as one node (whose
+        # mask the graph then carries).
+        outputs = run_builtin(self, tensors, run, training)
+        attach_mask(outputs[0], made.get("mask"))
         return outputs[0] if len(outputs) == 1 else list(outputs)
 
     def _initial_state_list(self, initial_state) -> list:
