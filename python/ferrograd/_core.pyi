@@ -575,6 +575,7 @@ def fit(
     sample_weight: Sequence[_Data] | None = None,
     validation_freq: int | Sequence[int] | None = None,
     seed: int | None = None,
+    collective: Any = None,
 ) -> dict[str, Any]:
     """Trains ``graph``. For several outputs: ``loss`` one per output, ``metrics`` one list per
     output, ``x``/``y`` lists of arrays (one per input/output); ``sample_weight`` one array of

@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use super::collective::PyCollective;
 use crate::error::{Error, Result};
-use crate::train::{Control, Hooks, Logs};
+use crate::train::{Collective, Control, Hooks, Logs};
 
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(50);
 const SIGNAL_CHECK_INTERVAL: Duration = Duration::from_millis(5);
@@ -25,6 +26,8 @@ pub struct PyHooks {
     last_progress: Option<Instant>,
     last_signal_check: Instant,
     error: Option<PyErr>,
+    /// The processes of a data-parallel `fit` (`ferrograd.distribution.DataParallel`).
+    collective: Option<PyCollective>,
 }
 
 impl PyHooks {
@@ -35,7 +38,14 @@ impl PyHooks {
             last_progress: None,
             last_signal_check: Instant::now(),
             error: None,
+            collective: None,
         }
+    }
+
+    /// Makes the loop one process of a data-parallel run over `collective`.
+    pub fn with_collective(mut self, collective: Option<PyCollective>) -> PyHooks {
+        self.collective = collective;
+        self
     }
 
     /// The loop's result as Python sees it: the callback's own exception if one stopped it.
@@ -45,6 +55,7 @@ impl PyHooks {
             Err(Error::Interrupted) => Err(self
                 .error
                 .take()
+                .or_else(|| self.collective.as_mut().and_then(PyCollective::take_error))
                 .unwrap_or_else(|| PyErr::from(Error::Interrupted))),
             Err(other) => Err(other.into()),
         }
@@ -98,6 +109,12 @@ impl Hooks for PyHooks {
 
     fn check_interrupt(&mut self) -> Result<()> {
         self.check_signals()
+    }
+
+    fn collective(&mut self) -> Option<&mut dyn Collective> {
+        self.collective
+            .as_mut()
+            .map(|collective| collective as &mut dyn Collective)
     }
 
     fn on_epoch_begin(&mut self, epoch: usize) -> Result<()> {

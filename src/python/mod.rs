@@ -2,6 +2,7 @@
 //! `python` feature, so the core compiles and tests without Python. One file per Python-facing
 //! area, each with its own `register`.
 
+mod collective;
 mod convert;
 mod data;
 mod dlpack;

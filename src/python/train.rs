@@ -5,6 +5,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
+use super::collective::PyCollective;
 use super::hooks::PyHooks;
 use super::losses::PyLoss;
 use super::metrics::PyMetric;
@@ -219,6 +220,7 @@ fn output_losses(
 /// for a run that may be resumed at any epoch (BackupAndRestore), the seed each epoch's
 /// shuffling and dropout are derived from with the epoch's number (when None, one generator
 /// drawn from the library's continues from epoch to epoch).
+/// `collective`, for one process of a data-parallel run, the object `PyCollective` wraps.
 /// Returns a dict: `epochs_completed`, `nonfinite` (None or `(epoch, step, loss)`),
 /// `ran_out_of_data`.
 #[pyfunction]
@@ -226,7 +228,8 @@ fn output_losses(
     graph, loss, metrics, optimizer, x, y=None, validation=None, *, epochs=1, initial_epoch=0,
     batch_size=32, shuffle=true, steps_per_epoch=None, validation_batch_size=None,
     validation_steps=None, stop_on_nonfinite=false, hooks=None, every_batch=false,
-    loss_weights=None, output_names=None, sample_weight=None, validation_freq=None, seed=None
+    loss_weights=None, output_names=None, sample_weight=None, validation_freq=None, seed=None,
+    collective=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn fit<'py>(
@@ -253,6 +256,7 @@ fn fit<'py>(
     sample_weight: Option<&Bound<'py, PyAny>>,
     validation_freq: Option<&Bound<'py, PyAny>>,
     seed: Option<u64>,
+    collective: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let outputs = output_losses(&graph.inner, loss, metrics, loss_weights, output_names)?;
     let arity = (
@@ -305,7 +309,11 @@ fn fit<'py>(
     };
     let graph = graph.inner.clone();
     let optimizer = optimizer.inner.clone();
-    let mut hooks = PyHooks::new(hooks, every_batch);
+    let collective = collective
+        .filter(|c| !c.is_none())
+        .map(PyCollective::new)
+        .transpose()?;
+    let mut hooks = PyHooks::new(hooks, every_batch).with_collective(collective);
     let mut generator = match seed {
         Some(seed) => <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(seed),
         None => rng::fork(),

@@ -10,7 +10,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::batches::{Data, Pipeline};
+use super::collective::{Collective, SumBuffer};
 use super::data::Batch;
+use super::data_parallel;
 use super::{Control, Hooks, Logs};
 use crate::autograd::no_grad;
 use crate::error::{Error, Result};
@@ -378,24 +380,49 @@ impl EpochStatistics {
         })
     }
 
+    /// Adds a batch of `rows` samples whose mean loss is `loss`; the metrics see `predictions`
+    /// when given (in a data-parallel run the loss is the global batch's, the metrics this
+    /// process's rows).
     fn update(
         &mut self,
         loss: f64,
         output_losses: &[f64],
+        rows: usize,
         y: &[Tensor],
-        predictions: &[Storage],
+        predictions: Option<&[Storage]>,
     ) -> Result<()> {
-        let batch = y
-            .first()
-            .and_then(|y| y.shape().first().copied())
-            .unwrap_or(1);
-        self.loss_sum += loss * batch as f64;
-        self.samples += batch;
+        self.loss_sum += loss * rows as f64;
+        self.samples += rows;
         for ((_, sum), value) in self.output_losses.iter_mut().zip(output_losses) {
-            *sum += value * batch as f64;
+            *sum += value * rows as f64;
         }
-        for (index, _, metric) in &mut self.metrics {
-            metric.update(&y[*index].data(), &predictions[*index])?;
+        if let Some(predictions) = predictions {
+            for (index, _, metric) in &mut self.metrics {
+                metric.update(&y[*index].data(), &predictions[*index])?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Replaces this process's metric states by their sums over every process (the loss sums
+    /// already are global), so that the logs are the global batch's.
+    fn reduce_metrics(&mut self, collective: &mut dyn Collective) -> Result<()> {
+        let mut sums = Vec::new();
+        for (_, name, metric) in &self.metrics {
+            let Some(state) = metric.state_sums() else {
+                return Err(Error::value(format!(
+                    "fit: the metric {name} cannot be combined across processes"
+                )));
+            };
+            sums.extend(state);
+        }
+        if sums.is_empty() {
+            return Ok(());
+        }
+        collective.sum_in_place(&mut [SumBuffer::F64(&mut sums)])?;
+        let mut at = 0;
+        for (_, _, metric) in &mut self.metrics {
+            at += metric.set_state_sums(&sums[at..])?;
         }
         Ok(())
     }
@@ -421,6 +448,13 @@ impl EpochStatistics {
         );
         logs
     }
+}
+
+/// The number of samples in a batch (its first target's rows).
+fn batch_rows(y: &[Tensor]) -> usize {
+    y.first()
+        .and_then(|y| y.shape().first().copied())
+        .unwrap_or(1)
 }
 
 fn tensors(arrays: Vec<Storage>) -> Vec<Tensor> {
@@ -455,6 +489,15 @@ pub fn fit(
         .ok_or_else(|| Error::value("fit: the model has no optimizer; call compile() first"))?;
     let plan = Plan::new(compiled)?;
     let dtype = compiled.graph.dtype();
+    // Data parallel: every process draws process 0's shuffles.
+    let process = match hooks.collective() {
+        Some(collective) => {
+            data_parallel::share_generator(collective, rng)?;
+            Some((collective.process_index(), collective.process_count()))
+        }
+        None => None,
+    };
+    let mut reduction = data_parallel::GradientReduction::default();
     let run_seed = config.resumable.then(|| {
         let mut seed = <ChaCha8Rng as SeedableRng>::Seed::default();
         rng.fill_bytes(&mut seed);
@@ -462,6 +505,10 @@ pub fn fit(
     });
     let mut report = FitReport::default();
     let mut train = Pipeline::new(train, config.batch_size, config.steps_per_epoch, dtype);
+    if let Some((index, count)) = process {
+        train.shard(index, count);
+    }
+    let stream = train.is_stream();
     let mut validation = validation.map(|data| {
         Pipeline::new(
             data,
@@ -477,7 +524,11 @@ pub fn fit(
         let mut statistics = EpochStatistics::new(compiled)?;
         let mut step = 0;
         let mut stop = false;
-        let mut run_step = |batch: Batch, step: usize, rng: &mut ChaCha8Rng| -> Result<Control> {
+        let mut run_step = |hooks: &mut dyn Hooks,
+                            batch: Batch,
+                            step: usize,
+                            rng: &mut ChaCha8Rng|
+         -> Result<Control> {
             hooks.on_batch_begin(step)?;
             let y = batch
                 .y
@@ -489,14 +540,27 @@ pub fn fit(
             for weight in &trainable {
                 weight.zero_grad_in_place();
             }
-            let mut ctx = Context {
-                training: true,
-                rng,
-                packed_kernels: None,
+            let rows = batch_rows(&y);
+            // In a data-parallel run a process's share of a last partial batch may be empty:
+            // it computes nothing but still takes part in the reduction.
+            let forward = if process.is_some() && rows == 0 {
+                None
+            } else {
+                let mut ctx = Context {
+                    training: true,
+                    rng: &mut *rng,
+                    packed_kernels: None,
+                };
+                Some(plan.forward(compiled.graph, &x, &y, weights.as_deref(), &mut ctx)?)
             };
-            let forward = plan.forward(compiled.graph, &x, &y, weights.as_deref(), &mut ctx)?;
-            let loss_value = forward.total.item()?;
-            if config.stop_on_nonfinite && !loss_value.is_finite() {
+            let (mut loss_value, mut output_losses) = match &forward {
+                Some(forward) => (forward.total.item()?, forward.output_losses.clone()),
+                None if plan.outputs.len() > 1 => (0.0, vec![0.0; plan.outputs.len()]),
+                None => (0.0, Vec::new()),
+            };
+            let mut global_rows = rows;
+            let collective = hooks.collective();
+            if collective.is_none() && config.stop_on_nonfinite && !loss_value.is_finite() {
                 report.nonfinite = Some(NonFiniteLoss {
                     epoch,
                     step,
@@ -504,10 +568,36 @@ pub fn fit(
                 });
                 return Ok(Control::Stop);
             }
-            forward.total.backward(None, false)?;
+            if let Some(forward) = &forward {
+                forward.total.backward(None, false)?;
+            }
+            if let Some(collective) = collective {
+                let global =
+                    reduction.reduce(collective, &trainable, rows, loss_value, &output_losses)?;
+                (global_rows, loss_value, output_losses) =
+                    (global.rows, global.loss, global.output_losses);
+                // Decided on the global loss, so that every process stops at the same step.
+                if config.stop_on_nonfinite && !loss_value.is_finite() {
+                    report.nonfinite = Some(NonFiniteLoss {
+                        epoch,
+                        step,
+                        loss: loss_value,
+                    });
+                    return Ok(Control::Stop);
+                }
+            }
             optimizer.lock().step(&trainable)?;
-            let predictions = plan.predictions(&forward.outputs)?;
-            statistics.update(loss_value, &forward.output_losses, &y, &predictions)?;
+            let predictions = match &forward {
+                Some(forward) => Some(plan.predictions(&forward.outputs)?),
+                None => None,
+            };
+            statistics.update(
+                loss_value,
+                &output_losses,
+                global_rows,
+                &y,
+                predictions.as_deref(),
+            )?;
             hooks.on_batch_end(step, &statistics.logs(""))
         };
         // Resumable: each epoch draws its shuffle (of the rows' own order) and dropout from a
@@ -526,16 +616,39 @@ pub fn fit(
             Some(generator) => generator,
             None => &mut *rng,
         };
+        // Data parallel: dropout draws from a generator of the process's own (each process
+        // masks its own rows); the shared one only shuffles.
+        let mut own_rng = process.map(|(index, _)| data_parallel::process_generator(rng, index));
         let mut batches = train.epoch(config.shuffle.then_some(&mut *rng))?;
-        while let Some(batch) = batches.next_batch()? {
-            if run_step(batch, step, rng)? == Control::Stop {
+        let step_rng: &mut ChaCha8Rng = match own_rng.as_mut() {
+            Some(generator) => generator,
+            None => rng,
+        };
+        let mut ran_out = false;
+        loop {
+            let batch = batches.next_batch()?;
+            if stream && let Some(collective) = hooks.collective() {
+                // Each process reads its own shard: when one has run out, all end the epoch.
+                if !data_parallel::every_process_has_batch(collective, batch.is_some())? {
+                    ran_out = true;
+                    break;
+                }
+            }
+            let Some(batch) = batch else {
+                break;
+            };
+            if run_step(&mut *hooks, batch, step, step_rng)? == Control::Stop {
                 stop = true;
                 break;
             }
             step += 1;
         }
+        let ran_out = ran_out || batches.ran_out();
+        if let Some(collective) = hooks.collective() {
+            statistics.reduce_metrics(collective)?;
+        }
         // A stream that ends before the steps asked for, or gives nothing, ends training.
-        if batches.ran_out() && (config.steps_per_epoch.is_some() || step == 0) {
+        if ran_out && (config.steps_per_epoch.is_some() || step == 0) {
             report.ran_out_of_data = true;
             stop = true;
         }
@@ -618,8 +731,9 @@ fn evaluate_with(
         statistics.update(
             forward.total.item()?,
             &forward.output_losses,
+            batch_rows(&y),
             &y,
-            &predictions,
+            Some(&predictions),
         )?;
         hooks.on_batch_end(step, &statistics.logs(""))
     };

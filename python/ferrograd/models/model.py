@@ -30,6 +30,10 @@ from ferrograd import callbacks as callbacks_module
 from ferrograd import metrics as metrics_module
 from ferrograd._core import Tensor
 from ferrograd.data_adapter import PreparedData, prepare, prepare_columns
+from ferrograd.distribution._collective import MpiCollective
+from ferrograd.distribution._fit import check_processes_agree, data_parallel_job
+from ferrograd.distribution._world import is_writer
+from ferrograd.distribution.broadcast import broadcast
 from ferrograd.errors import NotCompiledError
 from ferrograd.layers.input_layer import InputLayer
 from ferrograd.layers.keras_tensor import KerasTensor
@@ -815,6 +819,25 @@ class Model(WeightViews):
             data = self._with_class_weight(data, class_weight)
         validation = None if data.validation is None else data.validation.as_validation()
         compiled = self._core_arguments(data)
+        # DataParallel in a job of several processes: the processes must agree before the first
+        # step; only process 0 shows progress.
+        job = data_parallel_job()
+        if job is not None:
+            check_processes_agree(
+                job,
+                self,
+                data,
+                {
+                    "batch_size": batch_size,
+                    "epochs": int(epochs),
+                    "initial_epoch": int(initial_epoch),
+                    "steps_per_epoch": steps_per_epoch,
+                    "shuffle": bool(shuffle),
+                    "validation": validation is not None,
+                },
+            )
+            if job.Get_rank() != 0:
+                verbose = 0
 
         history = callbacks_module.History()
         user_callbacks = list(callbacks or [])
@@ -844,6 +867,12 @@ class Model(WeightViews):
         callback_list.on_train_begin()
         if self._initial_epoch is not None:
             initial_epoch = max(int(initial_epoch), int(self._initial_epoch))
+        collective = None
+        if job is not None:
+            # Every process starts from process 0's weights (after a backup was restored).
+            broadcast(self.weights, root=0)
+            collective = MpiCollective(job)
+        self._collective = collective
         try:
             report = _core.fit(
                 self._graph,
@@ -866,6 +895,7 @@ class Model(WeightViews):
                 sample_weight=data.sample_weight,
                 validation_freq=validation_freq,
                 seed=self._fit_seed,
+                collective=collective,
                 **compiled,
             )
         except BaseException:
@@ -1067,6 +1097,9 @@ class Model(WeightViews):
                 "StringLookup, IntegerLookup) that runs in Python and has no place in a model "
                 "file; save the model without it and keep the step's get_config()/vocabulary"
             )
+        if not is_writer():
+            # In a job of several processes, process 0 writes (the others hold the same model).
+            return
         saving.save_model(self, filepath, include_optimizer=include_optimizer)
 
     def save_weights(self, filepath) -> None:
@@ -1078,6 +1111,9 @@ class Model(WeightViews):
         Examples:
             >>> model.save_weights("my.weights.safetensors")
         """
+        if not is_writer():
+            # In a job of several processes, process 0 writes (the others hold the same model).
+            return
         saving.save_weights(self, filepath)
 
     def load_weights(self, filepath) -> None:
