@@ -627,7 +627,13 @@ pub fn fit(
         let mut ran_out = false;
         loop {
             let batch = batches.next_batch()?;
-            if stream && let Some(collective) = hooks.collective() {
+            // The step limit ends the epoch on every process alike; only a stream's own end
+            // needs the processes to agree.
+            let limit_reached = batch.is_none() && !batches.ran_out();
+            if stream
+                && !limit_reached
+                && let Some(collective) = hooks.collective()
+            {
                 // Each process reads its own shard: when one has run out, all end the epoch.
                 if !data_parallel::every_process_has_batch(collective, batch.is_some())? {
                     ran_out = true;
