@@ -117,6 +117,7 @@ def main(mode, out, *options):
             epochs=2,
             verbose=0,
             sample_weight=sample_weight if "weighted" in options else None,
+            validation_data=(x[:20], y[:20]),
             callbacks=[first],
         )
         save(
@@ -157,6 +158,9 @@ def main(mode, out, *options):
         model = build(dtype)
         model.fit(x, y, batch_size=8, epochs=3, verbose=0, callbacks=[Fail(mode, count - 1)])
         save(out, model)
+    elif mode == "threads":
+        if index == 0:
+            np.savez(out, threads=np.array(fg.get_num_threads()))
     elif mode == "mismatch":
         model = build(dtype, hidden=8 + index)
         model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)

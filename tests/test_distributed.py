@@ -34,10 +34,13 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def run(processes, *arguments, timeout=60, check=True):
+def run(processes, *arguments, timeout=60, check=True, threads="1"):
     """Runs the worker alone (``processes`` None) or under ``mpiexec -n processes``; returns
-    the completed process and its wall time."""
-    env = {**os.environ, "FERROGRAD_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    the completed process and its wall time. ``threads``: FERROGRAD_NUM_THREADS (None: unset)."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("FERROGRAD_NUM_THREADS", None)
+    if threads is not None:
+        env["FERROGRAD_NUM_THREADS"] = threads
     command = [sys.executable, str(WORKER), *map(str, arguments)]
     if processes is not None:
         command = [MPIEXEC, "-n", str(processes), "-host", "127.0.0.1", *command]
@@ -71,6 +74,8 @@ def test_float64_weights_and_metrics_equal_one_process_on_the_global_batches(pro
         job["history_accuracy"], alone["history_accuracy"], rtol=0, atol=1e-12
     )
     assert abs(float(job["first_loss"]) - float(alone["first_loss"])) < 1e-10
+    # Validation runs in full on every process: the same val_ logs.
+    np.testing.assert_allclose(job["history_val_loss"], alone["history_val_loss"], atol=1e-10)
     # Training changed the weights (the comparison is not of two untrained models).
     fresh = results(None, "fit", tmp_path, "weighted")
     assert np.array_equal(fresh["weights"], alone["weights"])
@@ -134,3 +139,15 @@ def test_a_killed_job_resumes_from_its_backup_to_the_uninterrupted_weights(tmp_p
     assert np.array_equal(np.load(resumed)["weights"], np.load(whole)["weights"])
     # The backup is removed once training has finished.
     assert not (tmp_path / "backup").exists()
+
+
+def test_initialize_gives_each_process_its_share_of_the_cores(tmp_path):
+    out = tmp_path / "threads.npz"
+    run(2, "threads", out, threads=None)
+    cores = len(os.sched_getaffinity(0))
+    assert int(np.load(out)["threads"]) == max(1, cores // 2)
+
+
+def test_import_ferrograd_does_not_import_mpi4py():
+    code = "import sys, ferrograd; assert 'mpi4py' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
