@@ -158,6 +158,25 @@ def main(mode, out, *options):
         model = build(dtype)
         model.fit(x, y, batch_size=8, epochs=3, verbose=0, callbacks=[Fail(mode, count - 1)])
         save(out, model)
+    elif mode == "multi":
+        # Two outputs with loss weights, a weight penalty, and metrics whose states are
+        # confusion counts and AUC buckets.
+        fg.set_seed(0)
+        rng = np.random.default_rng(1)
+        targets = [rng.normal(size=(ROWS, 2)), (rng.random(ROWS) > 0.5).astype(dtype)]
+        inputs = fg.Input((FEATURES,), dtype=dtype)
+        h = fg.layers.Dense(6, activation="relu", dtype=dtype, kernel_regularizer="l2")(inputs)
+        regression = fg.layers.Dense(2, dtype=dtype, name="reg")(h)
+        label = fg.layers.Dense(1, activation="sigmoid", dtype=dtype, name="cls")(h)
+        model = fg.Model(inputs, [regression, label])
+        model.compile(
+            optimizer="adam",
+            loss=["mse", "binary_crossentropy"],
+            loss_weights=[1.0, 0.5],
+            metrics=[["mae"], ["accuracy", fg.metrics.Precision(), fg.metrics.AUC()]],
+        )
+        history = model.fit(x, targets, batch_size=12, epochs=2, verbose=0)
+        save(out, model, history)
     elif mode == "threads":
         if index == 0:
             np.savez(out, threads=np.array(fg.get_num_threads()))

@@ -81,6 +81,16 @@ def test_float64_weights_and_metrics_equal_one_process_on_the_global_batches(pro
     assert np.array_equal(fresh["weights"], alone["weights"])
 
 
+def test_two_outputs_penalties_and_summed_metric_states_match_one_process(tmp_path):
+    alone = results(None, "multi", tmp_path)
+    job = results(3, "multi", tmp_path)
+    assert np.max(np.abs(job["weights"] - alone["weights"])) < 1e-10
+    keys = [key for key in alone if key.startswith("history_")]
+    assert {"history_cls_auc", "history_cls_precision", "history_reg_loss"} <= set(keys)
+    for key in keys:
+        np.testing.assert_allclose(job[key], alone[key], rtol=0, atol=1e-10, err_msg=key)
+
+
 def test_float32_loss_and_predictions_match_one_process(tmp_path):
     alone = results(None, "fit", tmp_path, "float32")
     job = results(2, "fit", tmp_path, "float32")
