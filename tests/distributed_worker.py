@@ -40,12 +40,16 @@ def build(dtype, hidden=8):
     return model
 
 
-class FirstLoss(fg.callbacks.Callback):
-    """Keeps the loss of the first batch (the global batch's under DataParallel)."""
+class BatchLogs(fg.callbacks.Callback):
+    """Keeps every batch's running loss and accuracy (the global batch's under DataParallel)."""
+
+    def __init__(self):
+        super().__init__()
+        self.loss, self.accuracy = [], []
 
     def on_train_batch_end(self, batch, logs=None):
-        if batch == 0 and not hasattr(self, "value"):
-            self.value = logs["loss"]
+        self.loss.append(logs["loss"])
+        self.accuracy.append(logs["accuracy"])
 
 
 class Fail(fg.callbacks.Callback):
@@ -109,7 +113,7 @@ def main(mode, out, *options):
     index, count = fg.distribution.process_index(), fg.distribution.process_count()
     if mode == "fit":
         model = build(dtype)
-        first = FirstLoss()
+        batches = BatchLogs()
         history = model.fit(
             x,
             y,
@@ -118,13 +122,15 @@ def main(mode, out, *options):
             verbose=0,
             sample_weight=sample_weight if "weighted" in options else None,
             validation_data=(x[:20], y[:20]),
-            callbacks=[first],
+            callbacks=[batches],
         )
         save(
             out,
             model,
             history,
-            first_loss=np.array(first.value),
+            first_loss=np.array(batches.loss[0]),
+            batch_loss=np.array(batches.loss),
+            batch_accuracy=np.array(batches.accuracy),
             predictions=model.predict(x, verbose=0),
         )
     elif mode == "generator":

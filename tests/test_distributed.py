@@ -74,6 +74,9 @@ def test_float64_weights_and_metrics_equal_one_process_on_the_global_batches(pro
         job["history_accuracy"], alone["history_accuracy"], rtol=0, atol=1e-12
     )
     assert abs(float(job["first_loss"]) - float(alone["first_loss"])) < 1e-10
+    # So are every batch's logs (the metric states are summed with the gradients).
+    np.testing.assert_allclose(job["batch_loss"], alone["batch_loss"], rtol=0, atol=1e-10)
+    np.testing.assert_array_equal(job["batch_accuracy"], alone["batch_accuracy"])
     # Validation runs in full on every process: the same val_ logs.
     np.testing.assert_allclose(job["history_val_loss"], alone["history_val_loss"], atol=1e-10)
     # Training changed the weights (the comparison is not of two untrained models).

@@ -19,11 +19,13 @@ use crate::error::{Error, Result};
 use crate::storage::Storage;
 use crate::tensor::Tensor;
 
-/// One step's totals over every process: rows, the mean loss and each output's mean loss.
+/// One step's totals over every process: rows, the mean loss, each output's mean loss and
+/// the summed metric states.
 pub(super) struct GlobalStep {
     pub rows: usize,
     pub loss: f64,
     pub output_losses: Vec<f64>,
+    pub metric_sums: Vec<f64>,
 }
 
 /// The buffers the reduction packs into, kept from step to step (no allocation per batch once
@@ -37,8 +39,9 @@ pub(super) struct GradientReduction {
 
 impl GradientReduction {
     /// Replaces the gradients of `trainable` (this process's, from its `rows` rows) with the
-    /// global batch's, and returns the step's global loss. Every process calls it once per
-    /// step, with the same weights in the same order.
+    /// global batch's, and returns the step's global loss and the sums of `metric_sums` (this
+    /// process's metric states) over every process. Every process calls it once per step,
+    /// with the same weights in the same order.
     pub fn reduce(
         &mut self,
         collective: &mut dyn Collective,
@@ -46,6 +49,7 @@ impl GradientReduction {
         rows: usize,
         loss: f64,
         output_losses: &[f64],
+        metric_sums: &[f64],
     ) -> Result<GlobalStep> {
         // A weight this process computed no gradient for (an empty share) gets zeros, so that
         // every process packs the same buffers.
@@ -68,6 +72,7 @@ impl GradientReduction {
         self.sums.push(weighted(loss));
         self.sums
             .extend(output_losses.iter().map(|&value| weighted(value)));
+        self.sums.extend_from_slice(metric_sums);
         self.bucket_f32.clear();
         self.bucket_f64.clear();
         for grad in &grads {
@@ -116,7 +121,11 @@ impl GradientReduction {
         Ok(GlobalStep {
             rows: total as usize,
             loss: self.sums[1] / total,
-            output_losses: self.sums[2..].iter().map(|sum| sum / total).collect(),
+            output_losses: self.sums[2..2 + output_losses.len()]
+                .iter()
+                .map(|sum| sum / total)
+                .collect(),
+            metric_sums: self.sums[2 + output_losses.len()..].to_vec(),
         })
     }
 }

@@ -10,7 +10,6 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::batches::{Data, Pipeline};
-use super::collective::{Collective, SumBuffer};
 use super::data::Batch;
 use super::data_parallel;
 use super::{Control, Hooks, Logs};
@@ -353,6 +352,9 @@ struct EpochStatistics {
     output_losses: Vec<(String, f64)>,
     /// `(output index, log name, metric)`.
     metrics: Vec<(usize, String, Metric)>,
+    /// In a data-parallel run: the metrics with their states summed over every process (what
+    /// the logs report); `metrics` keeps this process's own.
+    global_metrics: Option<Vec<Metric>>,
 }
 
 impl EpochStatistics {
@@ -377,36 +379,41 @@ impl EpochStatistics {
             samples: 0,
             output_losses,
             metrics,
+            global_metrics: None,
         })
     }
 
-    /// Adds a batch of `rows` samples whose mean loss is `loss`; the metrics see `predictions`
-    /// when given (in a data-parallel run the loss is the global batch's, the metrics this
-    /// process's rows).
+    /// Adds a batch of `rows` samples whose mean loss is `loss`, and the batch's predictions
+    /// to the metrics.
     fn update(
         &mut self,
         loss: f64,
         output_losses: &[f64],
         rows: usize,
         y: &[Tensor],
-        predictions: Option<&[Storage]>,
+        predictions: &[Storage],
     ) -> Result<()> {
+        self.add_losses(loss, output_losses, rows);
+        self.update_metrics(y, predictions)
+    }
+
+    fn add_losses(&mut self, loss: f64, output_losses: &[f64], rows: usize) {
         self.loss_sum += loss * rows as f64;
         self.samples += rows;
         for ((_, sum), value) in self.output_losses.iter_mut().zip(output_losses) {
             *sum += value * rows as f64;
         }
-        if let Some(predictions) = predictions {
-            for (index, _, metric) in &mut self.metrics {
-                metric.update(&y[*index].data(), &predictions[*index])?;
-            }
+    }
+
+    fn update_metrics(&mut self, y: &[Tensor], predictions: &[Storage]) -> Result<()> {
+        for (index, _, metric) in &mut self.metrics {
+            metric.update(&y[*index].data(), &predictions[*index])?;
         }
         Ok(())
     }
 
-    /// Replaces this process's metric states by their sums over every process (the loss sums
-    /// already are global), so that the logs are the global batch's.
-    fn reduce_metrics(&mut self, collective: &mut dyn Collective) -> Result<()> {
+    /// This process's metric states as sums (`Metric::state_sums`), in order.
+    fn metric_sums(&self) -> Result<Vec<f64>> {
         let mut sums = Vec::new();
         for (_, name, metric) in &self.metrics {
             let Some(state) = metric.state_sums() else {
@@ -416,12 +423,17 @@ impl EpochStatistics {
             };
             sums.extend(state);
         }
-        if sums.is_empty() {
-            return Ok(());
-        }
-        collective.sum_in_place(&mut [SumBuffer::F64(&mut sums)])?;
+        Ok(sums)
+    }
+
+    /// Makes the logs report the metrics with the states `sums` (every process's summed).
+    fn set_global_metric_sums(&mut self, sums: &[f64]) -> Result<()> {
+        let local = &self.metrics;
+        let global = self
+            .global_metrics
+            .get_or_insert_with(|| local.iter().map(|(_, _, metric)| metric.clone()).collect());
         let mut at = 0;
-        for (_, _, metric) in &mut self.metrics {
+        for metric in global {
             at += metric.set_state_sums(&sums[at..])?;
         }
         Ok(())
@@ -441,10 +453,15 @@ impl EpochStatistics {
                 .iter()
                 .map(|(name, sum)| (format!("{prefix}{name}"), mean(*sum))),
         );
+        let results: Vec<f64> = match &self.global_metrics {
+            Some(global) => global.iter().map(Metric::result).collect(),
+            None => self.metrics.iter().map(|(_, _, m)| m.result()).collect(),
+        };
         logs.extend(
             self.metrics
                 .iter()
-                .map(|(_, name, metric)| (format!("{prefix}{name}"), metric.result())),
+                .zip(results)
+                .map(|((_, name, _), value)| (format!("{prefix}{name}"), value)),
         );
         logs
     }
@@ -553,12 +570,11 @@ pub fn fit(
                 };
                 Some(plan.forward(compiled.graph, &x, &y, weights.as_deref(), &mut ctx)?)
             };
-            let (mut loss_value, mut output_losses) = match &forward {
+            let (loss_value, output_losses) = match &forward {
                 Some(forward) => (forward.total.item()?, forward.output_losses.clone()),
                 None if plan.outputs.len() > 1 => (0.0, vec![0.0; plan.outputs.len()]),
                 None => (0.0, Vec::new()),
             };
-            let mut global_rows = rows;
             let collective = hooks.collective();
             if collective.is_none() && config.stop_on_nonfinite && !loss_value.is_finite() {
                 report.nonfinite = Some(NonFiniteLoss {
@@ -571,33 +587,40 @@ pub fn fit(
             if let Some(forward) = &forward {
                 forward.total.backward(None, false)?;
             }
-            if let Some(collective) = collective {
-                let global =
-                    reduction.reduce(collective, &trainable, rows, loss_value, &output_losses)?;
-                (global_rows, loss_value, output_losses) =
-                    (global.rows, global.loss, global.output_losses);
-                // Decided on the global loss, so that every process stops at the same step.
-                if config.stop_on_nonfinite && !loss_value.is_finite() {
-                    report.nonfinite = Some(NonFiniteLoss {
-                        epoch,
-                        step,
-                        loss: loss_value,
-                    });
-                    return Ok(Control::Stop);
+            let Some(collective) = collective else {
+                optimizer.lock().step(&trainable)?;
+                if let Some(forward) = &forward {
+                    let predictions = plan.predictions(&forward.outputs)?;
+                    statistics.update(loss_value, &output_losses, rows, &y, &predictions)?;
                 }
-            }
-            optimizer.lock().step(&trainable)?;
-            let predictions = match &forward {
-                Some(forward) => Some(plan.predictions(&forward.outputs)?),
-                None => None,
+                return hooks.on_batch_end(step, &statistics.logs(""));
             };
-            statistics.update(
+            // Data parallel: the metric states (this process's rows) are summed with the
+            // gradients, in the same call, so that every batch's logs are global.
+            if let Some(forward) = &forward {
+                statistics.update_metrics(&y, &plan.predictions(&forward.outputs)?)?;
+            }
+            let metric_sums = statistics.metric_sums()?;
+            let global = reduction.reduce(
+                collective,
+                &trainable,
+                rows,
                 loss_value,
                 &output_losses,
-                global_rows,
-                &y,
-                predictions.as_deref(),
+                &metric_sums,
             )?;
+            statistics.set_global_metric_sums(&global.metric_sums)?;
+            // Decided on the global loss, so that every process stops at the same step.
+            if config.stop_on_nonfinite && !global.loss.is_finite() {
+                report.nonfinite = Some(NonFiniteLoss {
+                    epoch,
+                    step,
+                    loss: global.loss,
+                });
+                return Ok(Control::Stop);
+            }
+            optimizer.lock().step(&trainable)?;
+            statistics.add_losses(global.loss, &global.output_losses, global.rows);
             hooks.on_batch_end(step, &statistics.logs(""))
         };
         // Resumable: each epoch draws its shuffle (of the rows' own order) and dropout from a
@@ -650,9 +673,6 @@ pub fn fit(
             step += 1;
         }
         let ran_out = ran_out || batches.ran_out();
-        if let Some(collective) = hooks.collective() {
-            statistics.reduce_metrics(collective)?;
-        }
         // A stream that ends before the steps asked for, or gives nothing, ends training.
         if ran_out && (config.steps_per_epoch.is_some() || step == 0) {
             report.ran_out_of_data = true;
@@ -739,7 +759,7 @@ fn evaluate_with(
             &forward.output_losses,
             batch_rows(&y),
             &y,
-            Some(&predictions),
+            &predictions,
         )?;
         hooks.on_batch_end(step, &statistics.logs(""))
     };

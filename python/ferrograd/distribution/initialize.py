@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import traceback
 
 from ferrograd.distribution._world import launched_processes, set_world, world
@@ -71,15 +72,15 @@ def initialize(job_addresses=None, num_processes=None, process_id=None):
 def _install_abort_hook(comm) -> None:
     """Ends the whole job when an exception escapes this process (MPI would otherwise leave
     the other processes waiting in their next collective call)."""
-    previous = sys.excepthook
 
     def abort_job(kind, value, trace):
         sys.stderr.write(f"ferrograd.distribution: process {comm.Get_rank()} failed:\n")
         sys.stderr.write("".join(traceback.format_exception(kind, value, trace)))
         sys.stderr.flush()
         sys.stdout.flush()
-        if kind is KeyboardInterrupt:
-            previous(kind, value, trace)
+        # The launcher forwards the output through its own processes, which the abort tears
+        # down: a moment first, so that the error reaches the terminal.
+        time.sleep(0.5)
         comm.Abort(1)
 
     sys.excepthook = abort_job
