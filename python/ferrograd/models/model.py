@@ -1079,7 +1079,8 @@ class Model(WeightViews):
         """Saves the architecture, the compile settings, the weights and (by default) the
         optimizer's state in one file, atomically; see ``ferrograd.saving``.
 
-        ``fg.models.load_model`` reads it back.
+        ``fg.models.load_model`` reads it back. In a job of several processes
+        (``fg.distribution.initialize()``), only process 0 writes; the others return at once.
 
         Args:
             filepath: the file to write (``.fgm`` by convention), a ``str`` or path.
@@ -1103,7 +1104,8 @@ class Model(WeightViews):
         saving.save_model(self, filepath, include_optimizer=include_optimizer)
 
     def save_weights(self, filepath) -> None:
-        """Saves the weights as a safetensors file (names like ``dense/kernel``), atomically.
+        """Saves the weights as a safetensors file (names like ``dense/kernel``), atomically;
+        in a job of several processes, process 0 writes.
 
         Args:
             filepath: the file to write, a ``str`` or path.
