@@ -5,10 +5,13 @@ over MPI) and PyTorch (``DistributedDataParallel``, gloo backend), in the same r
     python benches/distributed.py [--rows 30720] [--epochs 2] [--repeats 1] [--hidden 128]
 
 Scaling efficiency = (throughput on 2 processes / throughput on 1) / 2. For ferrograd it also
-reports the time per step spent in the gradient reduction (the Rust loop's call into mpi4py,
-waiting for the other process included) and, measured apart, a bare ``Allreduce`` of the
-model's gradient size. Writes ``benches/results/distributed.json``. Each configuration is
-launched as its own job (``mpiexec -n 2`` on 127.0.0.1 for two processes).
+reports the time per step spent in the gradient reduction (the Rust loop's calls into mpi4py:
+starting each bucket's ``Iallreduce`` during backward, then waiting after it, waiting for the
+other process included), the part spent waiting after backward, and, measured apart, a bare
+``Allreduce`` of the model's gradient size and of all but the first layer's (what starting the
+last layers' buckets during backward could hide at most). Writes
+``benches/results/distributed.json``. Each configuration is launched as its own job
+(``mpiexec -n 2`` on 127.0.0.1 for two processes).
 """
 
 from __future__ import annotations
@@ -71,6 +74,9 @@ def worker_ferrograd(rows, epochs, hidden):
     collective = getattr(model, "_collective", None)
     if collective is not None:
         result["reduce_seconds_per_step"] = collective.sum_seconds / collective.sum_calls
+        result["wait_after_backward_seconds_per_step"] = (
+            collective.wait_seconds / collective.sum_calls
+        )
         result["steps"] = collective.sum_calls
         sizes = [int(np.prod(w.shape)) for w in model.trainable_weights]
         result["bare_allreduce_seconds"] = bare_allreduce(comm, sum(sizes))
@@ -241,6 +247,7 @@ def main():
         summary["ferrograd"].update(
             step_ms=1e3 * step,
             reduce_ms_per_step=1e3 * one["reduce_seconds_per_step"],
+            wait_after_backward_ms_per_step=1e3 * one["wait_after_backward_seconds_per_step"],
             bare_allreduce_ms=1e3 * one["bare_allreduce_seconds"],
             overlap_could_hide_at_most_ms=1e3 * one["bare_allreduce_all_but_first_layer_seconds"],
         )

@@ -183,6 +183,24 @@ def main(mode, out, *options):
         )
         history = model.fit(x, targets, batch_size=12, epochs=2, verbose=0)
         save(out, model, history)
+    elif mode == "wide":
+        # A first kernel of 300 x 256 values, more than one bucket holds: its gradient is
+        # summed in a bucket of its own, the last layers' bucket while backward still runs.
+        rng = np.random.default_rng(2)
+        wide_x = rng.normal(size=(ROWS, 300)).astype(dtype)
+        fg.set_seed(0)
+        model = fg.Sequential(
+            [
+                fg.Input((300,), dtype=dtype),
+                fg.layers.Dense(256, activation="tanh", dtype=dtype),
+                fg.layers.Dense(CLASSES, activation="softmax", dtype=dtype),
+            ]
+        )
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        history = model.fit(wide_x, y, batch_size=BATCH, epochs=2, verbose=0)
+        collective = getattr(model, "_collective", None)
+        starts = 0 if collective is None else collective.start_calls / collective.sum_calls
+        save(out, model, history, starts_per_step=np.array(starts))
     elif mode == "threads":
         if index == 0:
             np.savez(out, threads=np.array(fg.get_num_threads()))

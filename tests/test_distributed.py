@@ -94,6 +94,15 @@ def test_two_outputs_penalties_and_summed_metric_states_match_one_process(tmp_pa
         np.testing.assert_allclose(job[key], alone[key], rtol=0, atol=1e-10, err_msg=key)
 
 
+def test_gradients_summed_in_several_buckets_during_backward_match_one_process(tmp_path):
+    alone = results(None, "wide", tmp_path)
+    job = results(2, "wide", tmp_path)
+    # Per step: the last layer's bucket, the first kernel's, then the step's totals.
+    assert float(job["starts_per_step"]) == 3
+    assert np.max(np.abs(job["weights"] - alone["weights"])) < 1e-10
+    np.testing.assert_allclose(job["history_loss"], alone["history_loss"], rtol=0, atol=1e-10)
+
+
 def test_float32_loss_and_predictions_match_one_process(tmp_path):
     alone = results(None, "fit", tmp_path, "float32")
     job = results(2, "fit", tmp_path, "float32")

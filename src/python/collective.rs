@@ -15,7 +15,8 @@ use crate::train::{Collective, SumBuffer};
 
 pub struct PyCollective {
     /// An object with `process_index`, `process_count`, `sum_in_place(buffers)` (a list of
-    /// `(memoryview, "f" or "d")` pairs) and `broadcast_bytes(memoryview)`.
+    /// `(memoryview, "f" or "d")` pairs), `start_sum(memoryview, code)`, `wait_sums()` (which
+    /// also releases the views it kept) and `broadcast_bytes(memoryview)`.
     object: Py<PyAny>,
     index: usize,
     count: usize,
@@ -108,6 +109,37 @@ impl Collective for PyCollective {
             let called = self.object.bind(py).call_method1("sum_in_place", (pairs,));
             release_all(&views)?;
             called.map(|_| ())
+        });
+        outcome.map_err(|e| self.stash(e))
+    }
+
+    unsafe fn start_sum(&mut self, buffer: SumBuffer<'_>) -> Result<()> {
+        let outcome = Python::attach(|py| -> PyResult<()> {
+            // SAFETY: the caller keeps the memory valid and untouched until `wait_sums`, which
+            // releases the view.
+            let (view, code) = unsafe {
+                match buffer {
+                    SumBuffer::F32(values) => (
+                        memoryview(py, values.as_mut_ptr().cast(), values.len() * 4)?,
+                        "f",
+                    ),
+                    SumBuffer::F64(values) => (
+                        memoryview(py, values.as_mut_ptr().cast(), values.len() * 8)?,
+                        "d",
+                    ),
+                }
+            };
+            self.object
+                .bind(py)
+                .call_method1("start_sum", (view, code))
+                .map(|_| ())
+        });
+        outcome.map_err(|e| self.stash(e))
+    }
+
+    fn wait_sums(&mut self) -> Result<()> {
+        let outcome = Python::attach(|py| -> PyResult<()> {
+            self.object.bind(py).call_method0("wait_sums").map(|_| ())
         });
         outcome.map_err(|e| self.stash(e))
     }

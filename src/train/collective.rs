@@ -46,6 +46,22 @@ pub trait Collective {
 
     /// Replaces `bytes`, on every process, by process 0's.
     fn broadcast_bytes(&mut self, bytes: &mut [u8]) -> Result<()>;
+
+    /// Starts summing `buffer` across processes in place, without waiting for the result;
+    /// `wait_sums` completes every sum started. Every process starts the same sums in the same
+    /// order. The default sums at once (a blocking implementation).
+    ///
+    /// # Safety
+    /// The buffer's memory must stay allocated, and be neither read nor written, until
+    /// `wait_sums` returns: the sum may still be writing into it.
+    unsafe fn start_sum(&mut self, buffer: SumBuffer<'_>) -> Result<()> {
+        self.sum_in_place(&mut [buffer])
+    }
+
+    /// Waits for every sum `start_sum` started.
+    fn wait_sums(&mut self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// The rows of a global batch of `rows` that process `index` of `count` takes: a contiguous

@@ -11,6 +11,8 @@
 //! added to every process's loss, come out once (`Σ_p n_p/N = 1`). A process whose share of a
 //! last partial batch is empty contributes zeros.
 
+use std::collections::HashMap;
+
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -28,104 +30,237 @@ pub(super) struct GlobalStep {
     pub metric_sums: Vec<f64>,
 }
 
-/// The buffers the reduction packs into, kept from step to step (no allocation per batch once
-/// they have grown).
+/// The most gradient values a bucket holds (a weight bigger than this has a bucket of its
+/// own): small enough that the last layers' gradients are summed while backward still runs
+/// through the first layers, large enough that each sum is worth its call.
+const BUCKET_VALUES: usize = 1 << 16;
+
+/// Consecutive trainable weights (in backward's order: the last layers first) whose gradients
+/// are summed together, and the buffer they are packed into.
+struct Bucket {
+    /// Indices into the trainable weights.
+    weights: Vec<usize>,
+    values_f32: Vec<f32>,
+    values_f64: Vec<f64>,
+}
+
+/// The buckets and buffers of the reduction, made once per set of trainable weights and kept
+/// from step to step (no allocation per batch once the buffers have grown).
 #[derive(Default)]
 pub(super) struct GradientReduction {
-    bucket_f32: Vec<f32>,
-    bucket_f64: Vec<f64>,
+    /// The ids of the trainable weights the buckets were made for.
+    planned_for: Vec<u64>,
+    buckets: Vec<Bucket>,
+    /// The bucket of each trainable weight.
+    bucket_of: Vec<usize>,
     sums: Vec<f64>,
 }
 
 impl GradientReduction {
-    /// Replaces the gradients of `trainable` (this process's, from its `rows` rows) with the
-    /// global batch's, and returns the step's global loss and the sums of `metric_sums` (this
-    /// process's metric states) over every process. Every process calls it once per step,
-    /// with the same weights in the same order.
-    pub fn reduce(
-        &mut self,
-        collective: &mut dyn Collective,
-        trainable: &[Tensor],
+    /// Starts a step's reduction over `trainable`, for a process that computed its gradients
+    /// from `rows` rows. Buckets are summed as backward finishes their gradients
+    /// (`StepReduction::ready`), always in the same order, then `finish` completes the step.
+    /// `layers[i]` names the layer of `trainable[i]`: a layer's weights stay in one bucket,
+    /// since backward finishes them together.
+    pub fn begin<'r>(
+        &'r mut self,
+        collective: &'r mut dyn Collective,
+        trainable: &'r [Tensor],
+        layers: &[String],
         rows: usize,
+    ) -> StepReduction<'r> {
+        let ids: Vec<u64> = trainable.iter().map(Tensor::id).collect();
+        if ids != self.planned_for {
+            self.plan(trainable, layers);
+            self.planned_for = ids;
+        }
+        let index_of = trainable
+            .iter()
+            .enumerate()
+            .map(|(index, weight)| (weight.id(), index))
+            .collect();
+        let waiting = self.buckets.iter().map(|b| b.weights.len()).collect();
+        StepReduction {
+            ready: vec![false; trainable.len()],
+            waiting,
+            started: 0,
+            index_of,
+            rows,
+            reduction: self,
+            collective,
+            trainable,
+        }
+    }
+
+    /// Cuts the trainable weights, last layer first, into buckets of one dtype and at most
+    /// `BUCKET_VALUES` values (or one layer), a layer's weights in one bucket.
+    fn plan(&mut self, trainable: &[Tensor], layers: &[String]) {
+        self.buckets.clear();
+        self.bucket_of = vec![0; trainable.len()];
+        let mut size = 0;
+        for (index, weight) in trainable.iter().enumerate().rev() {
+            // The layer's values still to come (its weights are consecutive).
+            let layer_values: usize = (0..=index)
+                .rev()
+                .take_while(|&i| layers.get(i) == layers.get(index))
+                .map(|i| trainable[i].numel())
+                .sum();
+            let same_layer_as_last =
+                index + 1 < trainable.len() && layers.get(index + 1) == layers.get(index);
+            let fits = self.buckets.last().is_some_and(|bucket| {
+                trainable[bucket.weights[0]].dtype() == weight.dtype()
+                    && (same_layer_as_last || size + layer_values <= BUCKET_VALUES)
+            });
+            if !fits {
+                self.buckets.push(Bucket {
+                    weights: Vec::new(),
+                    values_f32: Vec::new(),
+                    values_f64: Vec::new(),
+                });
+                size = 0;
+            }
+            size += weight.numel();
+            let last = self.buckets.len() - 1;
+            self.buckets[last].weights.push(index);
+            self.bucket_of[index] = last;
+        }
+    }
+}
+
+/// One step's reduction in progress.
+pub(super) struct StepReduction<'r> {
+    reduction: &'r mut GradientReduction,
+    collective: &'r mut dyn Collective,
+    trainable: &'r [Tensor],
+    index_of: HashMap<u64, usize>,
+    /// Whether each trainable weight's gradient is final.
+    ready: Vec<bool>,
+    /// Per bucket, how many of its weights are not final yet.
+    waiting: Vec<usize>,
+    /// The buckets started so far: always the first ones, in order.
+    started: usize,
+    rows: usize,
+}
+
+impl StepReduction<'_> {
+    /// Backward has finished `leaf`'s gradient: starts summing every bucket, in order, whose
+    /// gradients are all final.
+    pub fn ready(&mut self, leaf: &Tensor) -> Result<()> {
+        let Some(&index) = self.index_of.get(&leaf.id()) else {
+            return Ok(());
+        };
+        if !std::mem::replace(&mut self.ready[index], true) {
+            self.waiting[self.reduction.bucket_of[index]] -= 1;
+        }
+        self.start_ready_buckets()
+    }
+
+    fn start_ready_buckets(&mut self) -> Result<()> {
+        while self.started < self.waiting.len() && self.waiting[self.started] == 0 {
+            self.start_bucket(self.started)?;
+            self.started += 1;
+        }
+        Ok(())
+    }
+
+    /// Packs bucket `b`'s gradients, scaled by this process's rows, and starts their sum.
+    fn start_bucket(&mut self, b: usize) -> Result<()> {
+        let own = self.rows as f64;
+        let bucket = &mut self.reduction.buckets[b];
+        bucket.values_f32.clear();
+        bucket.values_f64.clear();
+        for &index in &bucket.weights {
+            let weight = &self.trainable[index];
+            // A weight this process computed no gradient for (an empty share, a weight the
+            // loss does not reach) gets zeros, so that every process packs the same buffers.
+            let grad = match weight.grad() {
+                Some(grad) => grad,
+                None => {
+                    let zeros = Tensor::new(Storage::zeros(weight.dtype(), weight.shape())?, false);
+                    weight.set_grad(Some(zeros.clone()))?;
+                    zeros
+                }
+            };
+            match &*grad.data() {
+                Storage::F32(values) => {
+                    let scale = own as f32;
+                    bucket.values_f32.extend(values.iter().map(|g| g * scale));
+                }
+                Storage::F64(values) => bucket.values_f64.extend(values.iter().map(|g| g * own)),
+            }
+        }
+        let buffer = if bucket.values_f64.is_empty() {
+            SumBuffer::F32(&mut bucket.values_f32)
+        } else {
+            SumBuffer::F64(&mut bucket.values_f64)
+        };
+        // SAFETY: the bucket's buffer is neither touched nor reallocated until `finish` has
+        // waited for the sums (buckets are refilled only at the next step).
+        unsafe { self.collective.start_sum(buffer) }
+    }
+
+    /// Completes the step: sums the buckets not started yet (weights backward did not reach),
+    /// then this process's rows, loss sums and `metric_sums`; waits for every sum and
+    /// replaces each gradient by the global batch's. Returns the step's global totals.
+    pub fn finish(
+        mut self,
         loss: f64,
         output_losses: &[f64],
         metric_sums: &[f64],
     ) -> Result<GlobalStep> {
-        // A weight this process computed no gradient for (an empty share) gets zeros, so that
-        // every process packs the same buffers.
-        let grads = trainable
-            .iter()
-            .map(|weight| match weight.grad() {
-                Some(grad) => Ok(grad),
-                None => {
-                    let zeros = Tensor::new(Storage::zeros(weight.dtype(), weight.shape())?, false);
-                    weight.set_grad(Some(zeros.clone()))?;
-                    Ok(zeros)
-                }
-            })
-            .collect::<Result<Vec<Tensor>>>()?;
+        for waiting in &mut self.waiting {
+            *waiting = 0;
+        }
+        self.start_ready_buckets()?;
+        let rows = self.rows;
         let own = rows as f64;
-        self.sums.clear();
-        self.sums.push(own);
+        let sums = &mut self.reduction.sums;
+        sums.clear();
+        sums.push(own);
         // An empty share has no loss (its NaN mean must not poison the sum).
         let weighted = |value: f64| if rows == 0 { 0.0 } else { value * own };
-        self.sums.push(weighted(loss));
-        self.sums
-            .extend(output_losses.iter().map(|&value| weighted(value)));
-        self.sums.extend_from_slice(metric_sums);
-        self.bucket_f32.clear();
-        self.bucket_f64.clear();
-        for grad in &grads {
-            match &*grad.data() {
-                Storage::F32(values) => {
-                    let scale = own as f32;
-                    self.bucket_f32.extend(values.iter().map(|g| g * scale));
-                }
-                Storage::F64(values) => self.bucket_f64.extend(values.iter().map(|g| g * own)),
-            }
-        }
-        {
-            let mut buffers = vec![SumBuffer::F64(&mut self.sums)];
-            if !self.bucket_f32.is_empty() {
-                buffers.push(SumBuffer::F32(&mut self.bucket_f32));
-            }
-            if !self.bucket_f64.is_empty() {
-                buffers.push(SumBuffer::F64(&mut self.bucket_f64));
-            }
-            collective.sum_in_place(&mut buffers)?;
-        }
-        let total = self.sums[0];
+        sums.push(weighted(loss));
+        sums.extend(output_losses.iter().map(|&value| weighted(value)));
+        sums.extend_from_slice(metric_sums);
+        // SAFETY: `sums` is left alone until `wait_sums` returns.
+        unsafe { self.collective.start_sum(SumBuffer::F64(sums))? };
+        self.collective.wait_sums()?;
+        let sums = &self.reduction.sums;
+        let total = sums[0];
         if total < 1.0 {
             return Err(Error::value(
                 "fit: a global batch had no rows on any process",
             ));
         }
-        let (mut at_f32, mut at_f64) = (0, 0);
-        for grad in &grads {
-            grad.with_data_mut(|storage| match storage {
-                Storage::F32(values) => {
-                    let n = total as f32;
-                    for (value, sum) in values.iter_mut().zip(&self.bucket_f32[at_f32..]) {
-                        *value = sum / n;
+        for bucket in &self.reduction.buckets {
+            let (mut at_f32, mut at_f64) = (0, 0);
+            for &index in &bucket.weights {
+                let Some(grad) = self.trainable[index].grad() else {
+                    continue;
+                };
+                grad.with_data_mut(|storage| match storage {
+                    Storage::F32(values) => {
+                        let n = total as f32;
+                        for (value, sum) in values.iter_mut().zip(&bucket.values_f32[at_f32..]) {
+                            *value = sum / n;
+                        }
+                        at_f32 += values.len();
                     }
-                    at_f32 += values.len();
-                }
-                Storage::F64(values) => {
-                    for (value, sum) in values.iter_mut().zip(&self.bucket_f64[at_f64..]) {
-                        *value = sum / total;
+                    Storage::F64(values) => {
+                        for (value, sum) in values.iter_mut().zip(&bucket.values_f64[at_f64..]) {
+                            *value = sum / total;
+                        }
+                        at_f64 += values.len();
                     }
-                    at_f64 += values.len();
-                }
-            });
+                });
+            }
         }
+        let losses_end = 2 + output_losses.len();
         Ok(GlobalStep {
             rows: total as usize,
-            loss: self.sums[1] / total,
-            output_losses: self.sums[2..2 + output_losses.len()]
-                .iter()
-                .map(|sum| sum / total)
-                .collect(),
-            metric_sums: self.sums[2 + output_losses.len()..].to_vec(),
+            loss: sums[1] / total,
+            output_losses: sums[2..losses_end].iter().map(|sum| sum / total).collect(),
+            metric_sums: sums[losses_end..].to_vec(),
         })
     }
 }

@@ -538,6 +538,18 @@ pub fn fit(
         hooks.on_epoch_begin(epoch)?;
         // Weights may be frozen or unfrozen by a callback between epochs.
         let trainable = compiled.graph.trainable_weights();
+        // The layer of each trainable weight (its name up to the last '/'), for the buckets of
+        // a data-parallel run.
+        let trainable_layers: Vec<String> = compiled
+            .graph
+            .weights()
+            .into_iter()
+            .filter(|(_, weight)| weight.trainable)
+            .map(|(name, _)| {
+                name.rsplit_once('/')
+                    .map_or(name.clone(), |(l, _)| l.into())
+            })
+            .collect();
         let mut statistics = EpochStatistics::new(compiled)?;
         let mut step = 0;
         let mut stop = false;
@@ -584,10 +596,10 @@ pub fn fit(
                 });
                 return Ok(Control::Stop);
             }
-            if let Some(forward) = &forward {
-                forward.total.backward(None, false)?;
-            }
             let Some(collective) = collective else {
+                if let Some(forward) = &forward {
+                    forward.total.backward(None, false)?;
+                }
                 optimizer.lock().step(&trainable)?;
                 if let Some(forward) = &forward {
                     let predictions = plan.predictions(&forward.outputs)?;
@@ -595,20 +607,20 @@ pub fn fit(
                 }
                 return hooks.on_batch_end(step, &statistics.logs(""));
             };
-            // Data parallel: the metric states (this process's rows) are summed with the
-            // gradients, in the same call, so that every batch's logs are global.
+            // Data parallel: the gradients are summed across processes in buckets, each
+            // started as soon as backward has finished its gradients (the last layers' while
+            // the first layers' rules still run); the metric states of this process's rows go
+            // with the step's last sum, so that every batch's logs are global.
+            let mut step_reduction =
+                reduction.begin(collective, &trainable, &trainable_layers, rows);
             if let Some(forward) = &forward {
+                forward
+                    .total
+                    .backward_with_ready(&mut |leaf| step_reduction.ready(leaf))?;
                 statistics.update_metrics(&y, &plan.predictions(&forward.outputs)?)?;
             }
             let metric_sums = statistics.metric_sums()?;
-            let global = reduction.reduce(
-                collective,
-                &trainable,
-                rows,
-                loss_value,
-                &output_losses,
-                &metric_sums,
-            )?;
+            let global = step_reduction.finish(loss_value, &output_losses, &metric_sums)?;
             statistics.set_global_metric_sums(&global.metric_sums)?;
             // Decided on the global loss, so that every process stops at the same step.
             if config.stop_on_nonfinite && !global.loss.is_finite() {

@@ -29,9 +29,16 @@ class MpiCollective:
         self._types = {"f": MPI.FLOAT, "d": MPI.DOUBLE}
         self.process_index = comm.Get_rank()
         self.process_count = comm.Get_size()
-        #: Seconds spent in ``sum_in_place`` and the number of calls (for benchmarks).
+        #: Seconds spent in the sums (starting them and waiting for them) and the number of
+        #: steps (``wait_sums`` or ``sum_in_place`` calls), for benchmarks; ``wait_seconds``:
+        #: the part spent waiting after backward.
         self.sum_seconds = 0.0
+        self.wait_seconds = 0.0
+        self.start_seconds = 0.0
         self.sum_calls = 0
+        #: The number of ``start_sum`` calls (buckets and the step's totals).
+        self.start_calls = 0
+        self._pending = []
 
     def sum_in_place(self, buffers) -> None:
         """Sums each ``(memoryview, "f" or "d")`` buffer over the processes, in place.
@@ -47,6 +54,34 @@ class MpiCollective:
         ]
         mpi.Request.Waitall(requests)
         self.sum_seconds += time.perf_counter() - start
+        self.sum_calls += 1
+
+    def start_sum(self, view, code) -> None:
+        """Starts summing one buffer over the processes, in place (``Iallreduce``); the view
+        is kept until ``wait_sums``.
+
+        Args:
+            view: a writable memoryview, valid until ``wait_sums`` returns.
+            code: ``"f"`` (float32) or ``"d"`` (float64).
+        """
+        start = time.perf_counter()
+        mpi = self._mpi
+        request = self._comm.Iallreduce(mpi.IN_PLACE, [view, self._types[code]], op=mpi.SUM)
+        self._pending.append((request, view))
+        self.start_calls += 1
+        self.start_seconds += time.perf_counter() - start
+
+    def wait_sums(self) -> None:
+        """Waits for every sum ``start_sum`` started, then releases their views."""
+        start = time.perf_counter()
+        pending, self._pending = self._pending, []
+        self._mpi.Request.Waitall([request for request, _ in pending])
+        for request, view in pending:
+            del request
+            view.release()
+        self.sum_seconds += time.perf_counter() - start + self.start_seconds
+        self.wait_seconds += time.perf_counter() - start
+        self.start_seconds = 0.0
         self.sum_calls += 1
 
     def broadcast_bytes(self, view) -> None:
