@@ -15,8 +15,8 @@ use crate::train::{Collective, SumBuffer};
 
 pub struct PyCollective {
     /// An object with `process_index`, `process_count`, `sum_in_place(buffers)` (a list of
-    /// `(memoryview, "f" or "d")` pairs), `start_sum(memoryview, code)`, `wait_sums()` (which
-    /// also releases the views it kept) and `broadcast_bytes(memoryview)`.
+    /// `(memoryview, "f" or "d")` pairs), `start_sum(memoryview, code)`, `progress()`,
+    /// `wait_sums()` (which also releases the views it kept) and `broadcast_bytes(memoryview)`.
     object: Py<PyAny>,
     index: usize,
     count: usize,
@@ -133,6 +133,13 @@ impl Collective for PyCollective {
                 .bind(py)
                 .call_method1("start_sum", (view, code))
                 .map(|_| ())
+        });
+        outcome.map_err(|e| self.stash(e))
+    }
+
+    fn progress(&mut self) -> Result<()> {
+        let outcome = Python::attach(|py| -> PyResult<()> {
+            self.object.bind(py).call_method0("progress").map(|_| ())
         });
         outcome.map_err(|e| self.stash(e))
     }

@@ -62,6 +62,12 @@ pub trait Collective {
     fn wait_sums(&mut self) -> Result<()> {
         Ok(())
     }
+
+    /// Lets the started sums move on without waiting for them (MPI progresses a non-blocking
+    /// operation only inside its calls); the loop calls it as backward goes on.
+    fn progress(&mut self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// The rows of a global batch of `rows` that process `index` of `count` takes: a contiguous

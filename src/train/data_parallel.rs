@@ -152,7 +152,13 @@ impl StepReduction<'_> {
         if !std::mem::replace(&mut self.ready[index], true) {
             self.waiting[self.reduction.bucket_of[index]] -= 1;
         }
-        self.start_ready_buckets()
+        let started = self.started;
+        self.start_ready_buckets()?;
+        if started > 0 && self.started == started {
+            // Nothing new to start: move the sums already started while backward runs on.
+            self.collective.progress()?;
+        }
+        Ok(())
     }
 
     fn start_ready_buckets(&mut self) -> Result<()> {
