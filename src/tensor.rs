@@ -304,6 +304,12 @@ impl Tensor {
         autograd::backward(self, grad_output, retain_graph)
     }
 
+    /// `backward` from a scalar, reporting each leaf whose gradient is final as soon as it is;
+    /// see `autograd::backward_with_ready`.
+    pub fn backward_with_ready(&self, ready: autograd::LeafReady<'_>) -> Result<()> {
+        autograd::backward_with_ready(self, None, false, ready)
+    }
+
     pub fn item(&self) -> Result<f64> {
         self.data().item()
     }

@@ -587,6 +587,7 @@ def fit(
     validation_freq: int | Sequence[int] | None = None,
     seed: int | None = None,
     python_metrics: Any = None,
+    collective: Any = None,
 ) -> dict[str, Any]:
     """Trains ``graph``. For several outputs: ``loss`` one per output, ``metrics`` one list per
     output, ``x``/``y`` lists of arrays (one per input/output); ``sample_weight`` one array of

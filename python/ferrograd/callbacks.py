@@ -22,6 +22,7 @@ import warnings
 import numpy as np
 
 from ferrograd._progbar import Progbar
+from ferrograd.distribution._world import is_writer
 
 _BATCH_HOOKS = (
     "on_train_batch_begin",
@@ -619,6 +620,9 @@ class ModelCheckpoint(Callback):
             self._save(epoch, logs or {})
 
     def _save(self, epoch, logs, batch=None):
+        if not is_writer():
+            # A data-parallel job: process 0 saves (the logs, hence the decisions, are global).
+            return
         if self.save_best_only:
             value = logs.get(self.monitor)
             if value is None:
@@ -880,6 +884,9 @@ class CSVLogger(Callback):
         self._writer = None
 
     def on_train_begin(self, logs=None):
+        if not is_writer():
+            # A data-parallel job: process 0 writes the file (the logs are global).
+            return
         has_rows = self.append and os.path.exists(self.filename)
         if has_rows:
             with open(self.filename) as existing:
@@ -890,6 +897,8 @@ class CSVLogger(Callback):
         self._writer = None
 
     def on_epoch_end(self, epoch, logs=None):
+        if self._file is None:
+            return
         logs = logs or {}
         if self._writer is None:
             self.keys = sorted(logs)
@@ -1019,6 +1028,9 @@ class BackupAndRestore(Callback):
         from ferrograd.saving.atomic import atomic_write
         from ferrograd.saving.weights_file import weight_arrays
 
+        if not is_writer():
+            # A data-parallel job: process 0 writes the backup; every process reads it.
+            return
         model = self.model
         tensors = weight_arrays(model)
         optimizer = model.optimizer._core
@@ -1036,7 +1048,7 @@ class BackupAndRestore(Callback):
         atomic_write(self._path, lambda file: file.write(data))
 
     def on_train_end(self, logs=None):
-        if not self.delete_checkpoint:
+        if not self.delete_checkpoint or not is_writer():
             return
         if os.path.exists(self._path):
             os.remove(self._path)

@@ -144,6 +144,31 @@ pub fn record<B: Backward + 'static>(
 /// requires one. A non-scalar root needs an explicit `grad_output`. Unless `retain_graph`, the
 /// backward state of each node is freed as soon as it has been used.
 pub fn backward(root: &Tensor, grad_output: Option<Storage>, retain_graph: bool) -> Result<()> {
+    backward_reporting(root, grad_output, retain_graph, None)
+}
+
+/// A leaf whose gradient is final: no rule left in the pass adds to it.
+pub type LeafReady<'a> = &'a mut dyn FnMut(&Tensor) -> Result<()>;
+
+/// `backward`, calling `ready` with each leaf that requires a gradient as soon as the last
+/// rule adding to its gradient has run (the rules run in reverse topological order, so the
+/// weights of the last layers are reported first): what lets a data-parallel loop start
+/// summing those gradients across processes while earlier layers' rules still run.
+pub fn backward_with_ready(
+    root: &Tensor,
+    grad_output: Option<Storage>,
+    retain_graph: bool,
+    ready: LeafReady<'_>,
+) -> Result<()> {
+    backward_reporting(root, grad_output, retain_graph, Some(ready))
+}
+
+fn backward_reporting(
+    root: &Tensor,
+    grad_output: Option<Storage>,
+    retain_graph: bool,
+    mut ready: Option<LeafReady<'_>>,
+) -> Result<()> {
     if !root.requires_grad() {
         return Err(Error::Autograd(
             "backward: this tensor does not require grad and has no graph; create the inputs \
@@ -173,32 +198,80 @@ pub fn backward(root: &Tensor, grad_output: Option<Storage>, retain_graph: bool)
         }
     };
     if root.is_leaf() {
-        return root.accumulate_grad(grad_output);
+        root.accumulate_grad(grad_output)?;
+        if let Some(ready) = ready {
+            ready(root)?;
+        }
+        return Ok(());
     }
 
     let order = topological_order(root)?;
+    // For each step of the pass, the leaves whose last gradient rule it runs.
+    let ready_after = match ready {
+        Some(_) => leaves_ready_after(&order),
+        None => Vec::new(),
+    };
     let mut pending = HashMap::from([(root.id(), grad_output)]);
-    for tensor in order.iter().rev() {
-        let Some(grad) = pending.remove(&tensor.id()) else {
-            continue;
-        };
-        let mut origin = tensor.0.origin.lock();
-        if retain_graph {
-            if let Origin::Op(grad_fn) = &*origin {
-                run_rule(grad_fn, &grad, &mut pending)?;
-            }
-        } else {
-            let released = match &*origin {
-                Origin::Op(grad_fn) => Origin::Released(grad_fn.backward.name()),
-                _ => continue,
-            };
-            if let Origin::Op(grad_fn) = std::mem::replace(&mut *origin, released) {
-                drop(origin);
-                run_rule(&grad_fn, &grad, &mut pending)?;
+    for (step, tensor) in order.iter().rev().enumerate() {
+        run_node(tensor, retain_graph, &mut pending)?;
+        if let Some(ready) = ready.as_mut() {
+            for leaf in &ready_after[step] {
+                ready(leaf)?;
             }
         }
     }
     Ok(())
+}
+
+/// Runs the backward rule of `tensor` with its pending gradient (if any), releasing the rule's
+/// state unless `retain_graph`.
+fn run_node(
+    tensor: &Tensor,
+    retain_graph: bool,
+    pending: &mut HashMap<u64, Storage>,
+) -> Result<()> {
+    let Some(grad) = pending.remove(&tensor.id()) else {
+        return Ok(());
+    };
+    let mut origin = tensor.0.origin.lock();
+    if retain_graph {
+        if let Origin::Op(grad_fn) = &*origin {
+            run_rule(grad_fn, &grad, pending)?;
+        }
+    } else {
+        let released = match &*origin {
+            Origin::Op(grad_fn) => Origin::Released(grad_fn.backward.name()),
+            _ => return Ok(()),
+        };
+        if let Origin::Op(grad_fn) = std::mem::replace(&mut *origin, released) {
+            drop(origin);
+            run_rule(&grad_fn, &grad, pending)?;
+        }
+    }
+    Ok(())
+}
+
+/// For each step of a pass over `order` reversed, the leaves (requiring a gradient) that the
+/// step's rule is the last to feed.
+fn leaves_ready_after(order: &[Tensor]) -> Vec<Vec<Tensor>> {
+    let mut last_step: HashMap<u64, (usize, Tensor)> = HashMap::new();
+    for (step, tensor) in order.iter().rev().enumerate() {
+        if let Origin::Op(grad_fn) = &*tensor.0.origin.lock() {
+            for input in &grad_fn.inputs {
+                if input.is_leaf() && input.requires_grad() {
+                    last_step.insert(input.id(), (step, input.clone()));
+                }
+            }
+        }
+    }
+    let mut ready_after = vec![Vec::new(); order.len()];
+    let mut leaves: Vec<(usize, Tensor)> = last_step.into_values().collect();
+    // The same order on every run of the same graph (the map's is not).
+    leaves.sort_by_key(|(step, leaf)| (*step, leaf.id()));
+    for (step, leaf) in leaves {
+        ready_after[step].push(leaf);
+    }
+    ready_after
 }
 
 fn run_rule(grad_fn: &GradFn, grad: &Storage, pending: &mut HashMap<u64, Storage>) -> Result<()> {

@@ -239,6 +239,16 @@ fn interpolate_pr(tp: &[f64], fp: &[f64], positives: f64) -> f64 {
     area
 }
 
+impl super::summed_state::SummedState for Buckets {
+    fn sums(&self) -> Vec<f64> {
+        [self.positives.as_slice(), &self.negatives].concat()
+    }
+
+    fn set_sums(&mut self, sums: &[f64]) -> usize {
+        super::summed_state::fill(&mut [&mut self.positives, &mut self.negatives], sums)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

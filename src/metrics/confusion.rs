@@ -41,3 +41,20 @@ impl Confusion {
         *self = Confusion::default();
     }
 }
+
+impl super::summed_state::SummedState for Confusion {
+    fn sums(&self) -> Vec<f64> {
+        vec![
+            self.true_positives,
+            self.false_positives,
+            self.false_negatives,
+        ]
+    }
+
+    fn set_sums(&mut self, sums: &[f64]) -> usize {
+        self.true_positives = sums[0];
+        self.false_positives = sums[1];
+        self.false_negatives = sums[2];
+        3
+    }
+}

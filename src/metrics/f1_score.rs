@@ -161,6 +161,17 @@ impl MetricFunction for F1Score {
 
 inventory::submit! { MetricEntry::of::<F1Score>() }
 
+impl super::summed_state::SummedState for F1State {
+    fn sums(&self) -> Vec<f64> {
+        [self.tp.as_slice(), &self.fp, &self.fn_, &self.support].concat()
+    }
+
+    fn set_sums(&mut self, sums: &[f64]) -> usize {
+        let parts = &mut [&mut self.tp, &mut self.fp, &mut self.fn_, &mut self.support];
+        super::summed_state::fill(parts, sums)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

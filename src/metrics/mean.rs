@@ -70,6 +70,17 @@ pub(crate) fn argmax<T: crate::dtype::Element>(values: &[T]) -> usize {
     best
 }
 
+impl super::summed_state::SummedState for Mean {
+    fn sums(&self) -> Vec<f64> {
+        vec![self.total, self.count]
+    }
+
+    fn set_sums(&mut self, sums: &[f64]) -> usize {
+        (self.total, self.count) = (sums[0], sums[1]);
+        2
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

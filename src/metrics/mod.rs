@@ -17,6 +17,7 @@ mod batch;
 mod confusion;
 mod mean;
 mod resolve_accuracy;
+mod summed_state;
 mod threshold;
 
 mod auc;
@@ -315,6 +316,25 @@ impl Metric {
     /// Forgets every batch.
     pub fn reset(&mut self) {
         self.kind.0.reset(&mut *self.state)
+    }
+
+    /// The state as sums that add up across the processes of a data-parallel run (each
+    /// process's state over its own rows); `None` for a metric whose state is not made of
+    /// sums.
+    pub fn state_sums(&self) -> Option<Vec<f64>> {
+        summed_state::summed(self.state.state_any()).map(|state| state.sums())
+    }
+
+    /// Sets the state from sums in `state_sums`' order, at the start of `sums`; returns how
+    /// many values it read.
+    pub fn set_state_sums(&mut self, sums: &[f64]) -> Result<usize> {
+        let name = self.name();
+        let state = summed_state::summed_mut(self.state.state_any_mut()).ok_or_else(|| {
+            Error::value(format!(
+                "the metric {name} cannot be combined across processes"
+            ))
+        })?;
+        Ok(state.set_sums(sums))
     }
 }
 

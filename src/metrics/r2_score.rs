@@ -168,6 +168,21 @@ impl MetricFunction for R2Score {
 
 inventory::submit! { MetricEntry::of::<R2Score>() }
 
+impl super::summed_state::SummedState for R2State {
+    fn sums(&self) -> Vec<f64> {
+        let mut sums = [self.sum.as_slice(), &self.squared_sum, &self.residual].concat();
+        sums.push(self.samples);
+        sums
+    }
+
+    fn set_sums(&mut self, sums: &[f64]) -> usize {
+        let parts = &mut [&mut self.sum, &mut self.squared_sum, &mut self.residual];
+        let read = super::summed_state::fill(parts, sums);
+        self.samples = sums[read];
+        read + 1
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

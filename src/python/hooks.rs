@@ -11,11 +11,12 @@ use std::time::{Duration, Instant};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use super::collective::PyCollective;
 use super::convert::storage_to_numpy;
 use crate::error::{Error, Result};
 use crate::storage::Storage;
 use crate::tensor::Tensor;
-use crate::train::{Control, Hooks, Logs};
+use crate::train::{Collective, Control, Hooks, Logs};
 
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(50);
 const SIGNAL_CHECK_INTERVAL: Duration = Duration::from_millis(5);
@@ -32,6 +33,8 @@ pub struct PyHooks {
     last_progress: Option<Instant>,
     last_signal_check: Instant,
     error: Option<PyErr>,
+    /// The processes of a data-parallel `fit` (`ferrograd.distribution.DataParallel`).
+    collective: Option<PyCollective>,
 }
 
 impl PyHooks {
@@ -43,6 +46,7 @@ impl PyHooks {
             last_progress: None,
             last_signal_check: Instant::now(),
             error: None,
+            collective: None,
         }
     }
 
@@ -53,6 +57,12 @@ impl PyHooks {
         self
     }
 
+    /// Makes the loop one process of a data-parallel run over `collective`.
+    pub fn with_collective(mut self, collective: Option<PyCollective>) -> PyHooks {
+        self.collective = collective;
+        self
+    }
+
     /// The loop's result as Python sees it: the callback's own exception if one stopped it.
     pub fn finish<T>(&mut self, result: Result<T>) -> PyResult<T> {
         match result {
@@ -60,6 +70,7 @@ impl PyHooks {
             Err(Error::Interrupted) => Err(self
                 .error
                 .take()
+                .or_else(|| self.collective.as_mut().and_then(PyCollective::take_error))
                 .unwrap_or_else(|| PyErr::from(Error::Interrupted))),
             Err(other) => Err(other.into()),
         }
@@ -142,6 +153,12 @@ impl Hooks for PyHooks {
                 .extract()
         });
         outcome.map_err(|e| self.stash(e))
+    }
+
+    fn collective(&mut self) -> Option<&mut dyn Collective> {
+        self.collective
+            .as_mut()
+            .map(|collective| collective as &mut dyn Collective)
     }
 
     fn on_epoch_begin(&mut self, epoch: usize) -> Result<()> {

@@ -3,6 +3,7 @@
 //! area, each with its own `register`.
 
 mod batch_order;
+mod collective;
 mod convert;
 mod data;
 mod dlpack;

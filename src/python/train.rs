@@ -5,6 +5,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
+use super::collective::PyCollective;
 use super::hooks::PyHooks;
 use super::losses::PyLoss;
 use super::metrics::PyMetric;
@@ -221,6 +222,7 @@ fn output_losses(
 /// drawn from the library's continues from epoch to epoch).
 /// `python_metrics`: None, or the model's metrics written in Python (see `PyHooks`), updated
 /// once per batch.
+/// `collective`, for one process of a data-parallel run, the object `PyCollective` wraps.
 /// Returns a dict: `epochs_completed`, `nonfinite` (None or `(epoch, step, loss)`),
 /// `ran_out_of_data`.
 #[pyfunction]
@@ -229,7 +231,7 @@ fn output_losses(
     batch_size=32, shuffle=true, steps_per_epoch=None, validation_batch_size=None,
     validation_steps=None, stop_on_nonfinite=false, hooks=None, every_batch=false,
     loss_weights=None, output_names=None, sample_weight=None, validation_freq=None, seed=None,
-    python_metrics=None
+    python_metrics=None, collective=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn fit<'py>(
@@ -257,6 +259,7 @@ fn fit<'py>(
     validation_freq: Option<&Bound<'py, PyAny>>,
     seed: Option<u64>,
     python_metrics: Option<Py<PyAny>>,
+    collective: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let outputs = output_losses(&graph.inner, loss, metrics, loss_weights, output_names)?;
     let arity = (
@@ -309,7 +312,13 @@ fn fit<'py>(
     };
     let graph = graph.inner.clone();
     let optimizer = optimizer.inner.clone();
-    let mut hooks = PyHooks::new(hooks, every_batch).with_metrics(python_metrics);
+    let collective = collective
+        .filter(|c| !c.is_none())
+        .map(PyCollective::new)
+        .transpose()?;
+    let mut hooks = PyHooks::new(hooks, every_batch)
+        .with_metrics(python_metrics)
+        .with_collective(collective);
     let mut generator = match seed {
         Some(seed) => <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(seed),
         None => rng::fork(),

@@ -13,6 +13,7 @@ use std::slice::Chunks;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
+use super::collective::share;
 use super::data::{Batch, BatchStream, Rows};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
@@ -130,6 +131,9 @@ pub struct Pipeline<'a> {
     batch_size: usize,
     steps: Option<usize>,
     dtype: DType,
+    /// `(process index, process count)` in a data-parallel run: each batch of rows keeps this
+    /// process's share of the global batch (`collective::share`).
+    shard: Option<(usize, usize)>,
 }
 
 impl<'a> Pipeline<'a> {
@@ -151,7 +155,21 @@ impl<'a> Pipeline<'a> {
             batch_size,
             steps,
             dtype,
+            shard: None,
         }
+    }
+
+    /// Makes each batch of rows hold only process `index`'s share (of `count`) of the global
+    /// batch of `batch_size` rows, so that the processes of a data-parallel run, each cutting
+    /// the same rows in the same order, together make the global batch. A stream is left as it
+    /// is: each process passes its own.
+    pub fn shard(&mut self, index: usize, count: usize) {
+        self.shard = (count > 1).then_some((index, count));
+    }
+
+    /// Whether the data is a stream of batches (whose length is known only at its end).
+    pub fn is_stream(&self) -> bool {
+        matches!(self.data, Held::Stream(_))
     }
 
     /// The number of samples, where known before the data is read (rows, not a stream).
@@ -195,6 +213,7 @@ impl<'a> Pipeline<'a> {
                     y: y.as_deref(),
                     sample_weight: sample_weight.as_deref(),
                     chunks: self.order.chunks(self.batch_size),
+                    shard: self.shard,
                 }
             }
             Held::Stream(stream) => {
@@ -219,6 +238,7 @@ enum Source<'p> {
         y: Option<&'p [&'p dyn Rows]>,
         sample_weight: Option<&'p [&'p dyn Rows]>,
         chunks: Chunks<'p, usize>,
+        shard: Option<(usize, usize)>,
     },
     Stream(&'p mut dyn BatchStream),
 }
@@ -251,14 +271,21 @@ impl Batches<'_> {
                 y,
                 sample_weight,
                 chunks,
+                shard,
             } => match chunks.next() {
-                Some(rows) => Some(Batch {
-                    x: gather_all(x, rows, self.dtype)?,
-                    y: y.map(|y| gather_all(y, rows, self.dtype)).transpose()?,
-                    sample_weight: sample_weight
-                        .map(|w| gather_all(w, rows, self.dtype))
-                        .transpose()?,
-                }),
+                Some(rows) => {
+                    let rows = match *shard {
+                        Some((index, count)) => &rows[share(rows.len(), index, count)],
+                        None => rows,
+                    };
+                    Some(Batch {
+                        x: gather_all(x, rows, self.dtype)?,
+                        y: y.map(|y| gather_all(y, rows, self.dtype)).transpose()?,
+                        sample_weight: sample_weight
+                            .map(|w| gather_all(w, rows, self.dtype))
+                            .transpose()?,
+                    })
+                }
                 None => None,
             },
             Source::Stream(stream) => {

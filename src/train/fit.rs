@@ -11,6 +11,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::batches::{Data, Pipeline};
 use super::data::Batch;
+use super::data_parallel;
 use super::{Control, Hooks, Logs};
 use crate::autograd::no_grad;
 use crate::error::{Error, Result};
@@ -360,6 +361,9 @@ struct EpochStatistics {
     /// The values of the metrics kept outside the loop (`Hooks::update_metrics`), after the
     /// last batch.
     outside: Logs,
+    /// In a data-parallel run: the metrics with their states summed over every process (what
+    /// the logs report); `metrics` keeps this process's own.
+    global_metrics: Option<Vec<Metric>>,
 }
 
 impl EpochStatistics {
@@ -385,27 +389,62 @@ impl EpochStatistics {
             output_losses,
             metrics,
             outside: Vec::new(),
+            global_metrics: None,
         })
     }
 
+    /// Adds a batch of `rows` samples whose mean loss is `loss`, and the batch's predictions
+    /// to the metrics.
     fn update(
         &mut self,
         loss: f64,
         output_losses: &[f64],
+        rows: usize,
         y: &[Tensor],
         predictions: &[Storage],
     ) -> Result<()> {
-        let batch = y
-            .first()
-            .and_then(|y| y.shape().first().copied())
-            .unwrap_or(1);
-        self.loss_sum += loss * batch as f64;
-        self.samples += batch;
+        self.add_losses(loss, output_losses, rows);
+        self.update_metrics(y, predictions)
+    }
+
+    fn add_losses(&mut self, loss: f64, output_losses: &[f64], rows: usize) {
+        self.loss_sum += loss * rows as f64;
+        self.samples += rows;
         for ((_, sum), value) in self.output_losses.iter_mut().zip(output_losses) {
-            *sum += value * batch as f64;
+            *sum += value * rows as f64;
         }
+    }
+
+    fn update_metrics(&mut self, y: &[Tensor], predictions: &[Storage]) -> Result<()> {
         for (index, _, metric) in &mut self.metrics {
             metric.update(&y[*index].data(), &predictions[*index])?;
+        }
+        Ok(())
+    }
+
+    /// This process's metric states as sums (`Metric::state_sums`), in order.
+    fn metric_sums(&self) -> Result<Vec<f64>> {
+        let mut sums = Vec::new();
+        for (_, name, metric) in &self.metrics {
+            let Some(state) = metric.state_sums() else {
+                return Err(Error::value(format!(
+                    "fit: the metric {name} cannot be combined across processes"
+                )));
+            };
+            sums.extend(state);
+        }
+        Ok(sums)
+    }
+
+    /// Makes the logs report the metrics with the states `sums` (every process's summed).
+    fn set_global_metric_sums(&mut self, sums: &[f64]) -> Result<()> {
+        let local = &self.metrics;
+        let global = self
+            .global_metrics
+            .get_or_insert_with(|| local.iter().map(|(_, _, metric)| metric.clone()).collect());
+        let mut at = 0;
+        for metric in global {
+            at += metric.set_state_sums(&sums[at..])?;
         }
         Ok(())
     }
@@ -424,10 +463,15 @@ impl EpochStatistics {
                 .iter()
                 .map(|(name, sum)| (format!("{prefix}{name}"), mean(*sum))),
         );
+        let results: Vec<f64> = match &self.global_metrics {
+            Some(global) => global.iter().map(Metric::result).collect(),
+            None => self.metrics.iter().map(|(_, _, m)| m.result()).collect(),
+        };
         logs.extend(
             self.metrics
                 .iter()
-                .map(|(_, name, metric)| (format!("{prefix}{name}"), metric.result())),
+                .zip(results)
+                .map(|((_, name, _), value)| (format!("{prefix}{name}"), value)),
         );
         logs.extend(
             self.outside
@@ -436,6 +480,13 @@ impl EpochStatistics {
         );
         logs
     }
+}
+
+/// The number of samples in a batch (its first target's rows).
+fn batch_rows(y: &[Tensor]) -> usize {
+    y.first()
+        .and_then(|y| y.shape().first().copied())
+        .unwrap_or(1)
 }
 
 fn tensors(arrays: Vec<Storage>) -> Vec<Tensor> {
@@ -470,6 +521,15 @@ pub fn fit(
         .ok_or_else(|| Error::value("fit: the model has no optimizer; call compile() first"))?;
     let plan = Plan::new(compiled)?;
     let dtype = compiled.graph.dtype();
+    // Data parallel: every process draws process 0's shuffles.
+    let process = match hooks.collective() {
+        Some(collective) => {
+            data_parallel::share_generator(collective, rng)?;
+            Some((collective.process_index(), collective.process_count()))
+        }
+        None => None,
+    };
+    let mut reduction = data_parallel::GradientReduction::default();
     let run_seed = config.resumable.then(|| {
         let mut seed = <ChaCha8Rng as SeedableRng>::Seed::default();
         rng.fill_bytes(&mut seed);
@@ -477,6 +537,10 @@ pub fn fit(
     });
     let mut report = FitReport::default();
     let mut train = Pipeline::new(train, config.batch_size, config.steps_per_epoch, dtype);
+    if let Some((index, count)) = process {
+        train.shard(index, count);
+    }
+    let stream = train.is_stream();
     let mut validation = validation.map(|data| {
         Pipeline::new(
             data,
@@ -489,11 +553,27 @@ pub fn fit(
         hooks.on_epoch_begin(epoch)?;
         // Weights may be frozen or unfrozen by a callback between epochs.
         let trainable = compiled.graph.trainable_weights();
+        // The layer of each trainable weight (its name up to the last '/'), for the buckets of
+        // a data-parallel run.
+        let trainable_layers: Vec<String> = compiled
+            .graph
+            .weights()
+            .into_iter()
+            .filter(|(_, weight)| weight.trainable)
+            .map(|(name, _)| {
+                name.rsplit_once('/')
+                    .map_or(name.clone(), |(l, _)| l.into())
+            })
+            .collect();
         let mut statistics = EpochStatistics::new(compiled)?;
         hooks.reset_metrics()?;
         let mut step = 0;
         let mut stop = false;
-        let mut run_step = |batch: Batch, step: usize, rng: &mut ChaCha8Rng| -> Result<Control> {
+        let mut run_step = |hooks: &mut dyn Hooks,
+                            batch: Batch,
+                            step: usize,
+                            rng: &mut ChaCha8Rng|
+         -> Result<Control> {
             hooks.on_batch_begin(step)?;
             let y = batch
                 .y
@@ -505,14 +585,26 @@ pub fn fit(
             for weight in &trainable {
                 weight.zero_grad_in_place();
             }
-            let mut ctx = Context {
-                training: true,
-                rng,
-                packed_kernels: None,
+            let rows = batch_rows(&y);
+            // In a data-parallel run a process's share of a last partial batch may be empty:
+            // it computes nothing but still takes part in the reduction.
+            let forward = if process.is_some() && rows == 0 {
+                None
+            } else {
+                let mut ctx = Context {
+                    training: true,
+                    rng: &mut *rng,
+                    packed_kernels: None,
+                };
+                Some(plan.forward(compiled.graph, &x, &y, weights.as_deref(), &mut ctx)?)
             };
-            let forward = plan.forward(compiled.graph, &x, &y, weights.as_deref(), &mut ctx)?;
-            let loss_value = forward.total.item()?;
-            if config.stop_on_nonfinite && !loss_value.is_finite() {
+            let (loss_value, output_losses) = match &forward {
+                Some(forward) => (forward.total.item()?, forward.output_losses.clone()),
+                None if plan.outputs.len() > 1 => (0.0, vec![0.0; plan.outputs.len()]),
+                None => (0.0, Vec::new()),
+            };
+            let collective = hooks.collective();
+            if collective.is_none() && config.stop_on_nonfinite && !loss_value.is_finite() {
                 report.nonfinite = Some(NonFiniteLoss {
                     epoch,
                     step,
@@ -520,11 +612,44 @@ pub fn fit(
                 });
                 return Ok(Control::Stop);
             }
-            forward.total.backward(None, false)?;
+            let Some(collective) = collective else {
+                if let Some(forward) = &forward {
+                    forward.total.backward(None, false)?;
+                }
+                optimizer.lock().step(&trainable)?;
+                if let Some(forward) = &forward {
+                    let predictions = plan.predictions(&forward.outputs)?;
+                    statistics.update(loss_value, &output_losses, rows, &y, &predictions)?;
+                    statistics.outside = hooks.update_metrics(&y, &predictions)?;
+                }
+                return hooks.on_batch_end(step, &statistics.logs(""));
+            };
+            // Data parallel: the gradients are summed across processes in buckets, each
+            // started as soon as backward has finished its gradients (the last layers' while
+            // the first layers' rules still run); the metric states of this process's rows go
+            // with the step's last sum, so that every batch's logs are global.
+            let mut step_reduction =
+                reduction.begin(collective, &trainable, &trainable_layers, rows);
+            if let Some(forward) = &forward {
+                forward
+                    .total
+                    .backward_with_ready(&mut |leaf| step_reduction.ready(leaf))?;
+                statistics.update_metrics(&y, &plan.predictions(&forward.outputs)?)?;
+            }
+            let metric_sums = statistics.metric_sums()?;
+            let global = step_reduction.finish(loss_value, &output_losses, &metric_sums)?;
+            statistics.set_global_metric_sums(&global.metric_sums)?;
+            // Decided on the global loss, so that every process stops at the same step.
+            if config.stop_on_nonfinite && !global.loss.is_finite() {
+                report.nonfinite = Some(NonFiniteLoss {
+                    epoch,
+                    step,
+                    loss: global.loss,
+                });
+                return Ok(Control::Stop);
+            }
             optimizer.lock().step(&trainable)?;
-            let predictions = plan.predictions(&forward.outputs)?;
-            statistics.update(loss_value, &forward.output_losses, &y, &predictions)?;
-            statistics.outside = hooks.update_metrics(&y, &predictions)?;
+            statistics.add_losses(global.loss, &global.output_losses, global.rows);
             hooks.on_batch_end(step, &statistics.logs(""))
         };
         // Resumable: each epoch draws its shuffle (of the rows' own order) and dropout from a
@@ -543,16 +668,42 @@ pub fn fit(
             Some(generator) => generator,
             None => &mut *rng,
         };
+        // Data parallel: dropout draws from a generator of the process's own (each process
+        // masks its own rows); the shared one only shuffles.
+        let mut own_rng = process.map(|(index, _)| data_parallel::process_generator(rng, index));
         let mut batches = train.epoch(config.shuffle.then_some(&mut *rng))?;
-        while let Some(batch) = batches.next_batch()? {
-            if run_step(batch, step, rng)? == Control::Stop {
+        let step_rng: &mut ChaCha8Rng = match own_rng.as_mut() {
+            Some(generator) => generator,
+            None => rng,
+        };
+        let mut ran_out = false;
+        loop {
+            let batch = batches.next_batch()?;
+            // The step limit ends the epoch on every process alike; only a stream's own end
+            // needs the processes to agree.
+            let limit_reached = batch.is_none() && !batches.ran_out();
+            if stream
+                && !limit_reached
+                && let Some(collective) = hooks.collective()
+            {
+                // Each process reads its own shard: when one has run out, all end the epoch.
+                if !data_parallel::every_process_has_batch(collective, batch.is_some())? {
+                    ran_out = true;
+                    break;
+                }
+            }
+            let Some(batch) = batch else {
+                break;
+            };
+            if run_step(&mut *hooks, batch, step, step_rng)? == Control::Stop {
                 stop = true;
                 break;
             }
             step += 1;
         }
+        let ran_out = ran_out || batches.ran_out();
         // A stream that ends before the steps asked for, or gives nothing, ends training.
-        if batches.ran_out() && (config.steps_per_epoch.is_some() || step == 0) {
+        if ran_out && (config.steps_per_epoch.is_some() || step == 0) {
             report.ran_out_of_data = true;
             stop = true;
         }
@@ -636,6 +787,7 @@ fn evaluate_with(
         statistics.update(
             forward.total.item()?,
             &forward.output_losses,
+            batch_rows(&y),
             &y,
             &predictions,
         )?;

@@ -3,13 +3,16 @@
 //! Ctrl-C) goes through `Hooks`.
 
 pub mod batches;
+pub mod collective;
 pub mod data;
+mod data_parallel;
 pub mod fit;
 mod predict;
 #[cfg(test)]
 mod tests;
 
 pub use batches::{Batches, Data, Pipeline};
+pub use collective::{Collective, SumBuffer};
 pub use predict::{predict, predict_all, predict_stream, predict_stream_all};
 
 use crate::error::Result;
@@ -70,6 +73,12 @@ pub trait Hooks {
     /// loop's own metrics.
     fn update_metrics(&mut self, _y: &[Tensor], _predictions: &[Storage]) -> Result<Logs> {
         Ok(Vec::new())
+    }
+
+    /// The processes of a data-parallel run (`fg.distribution.DataParallel`), when `fit` is one
+    /// of several processes training the same model; `None` for a single process.
+    fn collective(&mut self) -> Option<&mut dyn Collective> {
+        None
     }
 }
 

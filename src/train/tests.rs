@@ -1533,3 +1533,158 @@ fn metrics_kept_outside_the_loop_are_reset_each_pass_and_reported_after_the_loop
     .unwrap();
     assert_eq!(value(&logs, "seen"), 40.0);
 }
+
+/// A job of `count` threads standing in for processes: each sum adds every thread's values
+/// (in whatever order they arrive) and hands every thread the same result.
+struct ThreadJob {
+    sums: std::sync::Mutex<Vec<f64>>,
+    bytes: std::sync::Mutex<Vec<u8>>,
+    barrier: std::sync::Barrier,
+}
+
+struct ThreadProcess {
+    index: usize,
+    count: usize,
+    job: Arc<ThreadJob>,
+}
+
+impl super::Collective for ThreadProcess {
+    fn process_index(&self) -> usize {
+        self.index
+    }
+
+    fn process_count(&self) -> usize {
+        self.count
+    }
+
+    fn sum_in_place(&mut self, buffers: &mut [super::SumBuffer<'_>]) -> Result<()> {
+        use super::SumBuffer;
+        for buffer in buffers.iter_mut() {
+            let values: Vec<f64> = match buffer {
+                SumBuffer::F32(v) => v.iter().map(|&x| f64::from(x)).collect(),
+                SumBuffer::F64(v) => v.to_vec(),
+            };
+            if self.index == 0 {
+                *self.job.sums.lock().unwrap() = vec![0.0; values.len()];
+            }
+            self.job.barrier.wait();
+            for (sum, value) in self.job.sums.lock().unwrap().iter_mut().zip(&values) {
+                *sum += value;
+            }
+            self.job.barrier.wait();
+            let sums = self.job.sums.lock().unwrap().clone();
+            match buffer {
+                SumBuffer::F32(v) => v.iter_mut().zip(&sums).for_each(|(d, s)| *d = *s as f32),
+                SumBuffer::F64(v) => v.copy_from_slice(&sums),
+            }
+            self.job.barrier.wait();
+        }
+        Ok(())
+    }
+
+    fn broadcast_bytes(&mut self, bytes: &mut [u8]) -> Result<()> {
+        if self.index == 0 {
+            *self.job.bytes.lock().unwrap() = bytes.to_vec();
+        }
+        self.job.barrier.wait();
+        if self.index != 0 {
+            bytes.copy_from_slice(&self.job.bytes.lock().unwrap());
+        }
+        self.job.barrier.wait();
+        Ok(())
+    }
+}
+
+/// Hooks that record the epoch logs and, for a data-parallel run, give the loop its process.
+struct ProcessHooks {
+    process: Option<ThreadProcess>,
+    epoch_logs: Vec<Logs>,
+}
+
+impl Hooks for ProcessHooks {
+    fn wants_every_batch(&self) -> bool {
+        false
+    }
+
+    fn on_epoch_end(&mut self, _epoch: usize, logs: &Logs) -> Result<Control> {
+        self.epoch_logs.push(logs.clone());
+        Ok(Control::Continue)
+    }
+
+    fn collective(&mut self) -> Option<&mut dyn super::Collective> {
+        self.process
+            .as_mut()
+            .map(|p| p as &mut dyn super::Collective)
+    }
+}
+
+/// Trains the 4-8-1 model for 3 epochs on 29 rows in shuffled batches of 8 (a last batch of
+/// 5), as process `process` of a job (or alone); returns its weights and epoch logs.
+fn train_as(process: Option<ThreadProcess>) -> (Vec<Vec<f64>>, Vec<Logs>) {
+    let graph = model(4, 8, false, "linear", DType::F64);
+    let (x, y) = dataset(29, 4, false, DType::F64);
+    let (xr, yr) = (rows(&x), rows(&y));
+    let adam = optimizer(adam_rule(), 0.05);
+    let compiled = compiled(&graph, "mse", &["mae"], Some(&adam));
+    // The other processes' own generators differ: the loop shares process 0's.
+    let seed = process.as_ref().map_or(7, |p| 7 + 100 * p.index as u64);
+    let mut hooks = ProcessHooks {
+        process,
+        epoch_logs: Vec::new(),
+    };
+    let data = Data::Rows {
+        x: &xr,
+        y: Some(&yr),
+    };
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    fit(
+        &compiled,
+        data,
+        None,
+        &config(3, 8, true),
+        &mut rng,
+        &mut hooks,
+    )
+    .unwrap();
+    (weights(&graph), hooks.epoch_logs)
+}
+
+#[test]
+fn a_data_parallel_fit_on_three_processes_equals_one_process_on_the_global_batches() {
+    let (alone, alone_logs) = train_as(None);
+    let count = 3;
+    let job = Arc::new(ThreadJob {
+        sums: std::sync::Mutex::new(Vec::new()),
+        bytes: std::sync::Mutex::new(Vec::new()),
+        barrier: std::sync::Barrier::new(count),
+    });
+    let results: Vec<(Vec<Vec<f64>>, Vec<Logs>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..count)
+            .map(|index| {
+                let job = job.clone();
+                scope.spawn(move || train_as(Some(ThreadProcess { index, count, job })))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (weights, logs) in &results {
+        // Every process ends with the same bits...
+        assert_eq!(bits(weights), bits(&results[0].0));
+        // ... which are the single process's, to rounding.
+        for (a, b) in weights.iter().flatten().zip(alone.iter().flatten()) {
+            assert!((a - b).abs() < 1e-12, "{a} vs {b}");
+        }
+        for (epoch, alone_epoch) in logs.iter().zip(&alone_logs) {
+            for ((name, value), (_, expected)) in epoch.iter().zip(alone_epoch) {
+                assert!(
+                    (value - expected).abs() < 1e-12,
+                    "{name}: {value} vs {expected}"
+                );
+            }
+        }
+        assert_eq!(logs.len(), 3);
+    }
+    // Training moved the weights.
+    let untrained = weights(&model(4, 8, false, "linear", DType::F64));
+    assert!((alone[0][0] - untrained[0][0]).abs() > 1e-3);
+}

@@ -30,6 +30,10 @@ from ferrograd import callbacks as callbacks_module
 from ferrograd import metrics as metrics_module
 from ferrograd._core import Tensor
 from ferrograd.data_adapter import PreparedData, prepare, prepare_columns
+from ferrograd.distribution._collective import MpiCollective
+from ferrograd.distribution._fit import check_processes_agree, data_parallel_job
+from ferrograd.distribution._world import is_writer
+from ferrograd.distribution.broadcast import broadcast
 from ferrograd.errors import NotCompiledError
 from ferrograd.layers.input_layer import InputLayer
 from ferrograd.layers.keras_tensor import KerasTensor
@@ -994,6 +998,31 @@ class Model(EagerSteps, WeightViews):
         validation = None if data.validation is None else data.validation.as_validation()
         eager = eager_loop.runs_eagerly(self, "train")
         compiled = None if eager else self._core_arguments(data)
+        # DataParallel in a job of several processes: the processes must agree before the first
+        # step; only process 0 shows progress.
+        job = data_parallel_job()
+        if job is not None:
+            if eager or (compiled or {}).get("python_metrics") is not None:
+                raise ValueError(
+                    "DataParallel training runs the Rust loop: a model that runs eagerly "
+                    "(run_eagerly, train_step) or has metrics written in Python cannot be "
+                    "trained across processes"
+                )
+            check_processes_agree(
+                job,
+                self,
+                data,
+                {
+                    "batch_size": batch_size,
+                    "epochs": int(epochs),
+                    "initial_epoch": int(initial_epoch),
+                    "steps_per_epoch": steps_per_epoch,
+                    "shuffle": bool(shuffle),
+                    "validation": validation is not None,
+                },
+            )
+            if job.Get_rank() != 0:
+                verbose = 0
 
         history = callbacks_module.History()
         user_callbacks = list(callbacks or [])
@@ -1023,6 +1052,12 @@ class Model(EagerSteps, WeightViews):
         callback_list.on_train_begin()
         if self._initial_epoch is not None:
             initial_epoch = max(int(initial_epoch), int(self._initial_epoch))
+        collective = None
+        if job is not None:
+            # Every process starts from process 0's weights (after a backup was restored).
+            broadcast(self.weights, root=0)
+            collective = MpiCollective(job)
+        self._collective = collective
         try:
             report = (
                 eager_loop.fit(
@@ -1062,6 +1097,7 @@ class Model(EagerSteps, WeightViews):
                     sample_weight=data.sample_weight,
                     validation_freq=validation_freq,
                     seed=self._fit_seed,
+                    collective=collective,
                     **compiled,
                 )
             )
@@ -1252,7 +1288,8 @@ class Model(EagerSteps, WeightViews):
         """Saves the architecture, the compile settings, the weights and (by default) the
         optimizer's state in one file, atomically; see ``ferrograd.saving``.
 
-        ``fg.models.load_model`` reads it back.
+        ``fg.models.load_model`` reads it back. In a job of several processes
+        (``fg.distribution.initialize()``), only process 0 writes; the others return at once.
 
         Args:
             filepath: the file to write (``.fgm`` by convention), a ``str`` or path.
@@ -1270,10 +1307,14 @@ class Model(EagerSteps, WeightViews):
                 "StringLookup, IntegerLookup) that runs in Python and has no place in a model "
                 "file; save the model without it and keep the step's get_config()/vocabulary"
             )
+        if not is_writer():
+            # In a job of several processes, process 0 writes (the others hold the same model).
+            return
         saving.save_model(self, filepath, include_optimizer=include_optimizer)
 
     def save_weights(self, filepath) -> None:
-        """Saves the weights as a safetensors file (names like ``dense/kernel``), atomically.
+        """Saves the weights as a safetensors file (names like ``dense/kernel``), atomically;
+        in a job of several processes, process 0 writes.
 
         Args:
             filepath: the file to write, a ``str`` or path.
@@ -1281,6 +1322,9 @@ class Model(EagerSteps, WeightViews):
         Examples:
             >>> model.save_weights("my.weights.safetensors")
         """
+        if not is_writer():
+            # In a job of several processes, process 0 writes (the others hold the same model).
+            return
         saving.save_weights(self, filepath)
 
     def load_weights(self, filepath) -> None:
