@@ -160,15 +160,7 @@ pub fn try_full<T: Element>(shape: &[usize], value: T) -> Result<ArrayD<T>> {
             numel * T::DTYPE.size_of()
         ))
     })?;
-    // Filled in parallel: a convnet's activations and gradients are megabytes each, new at every
-    // step, and filling them on one thread took several percent of a training step.
-    crate::kernels::par_chunks_mut(&mut data.spare_capacity_mut()[..numel], |_, chunk| {
-        for slot in chunk {
-            slot.write(value);
-        }
-    });
-    // SAFETY: the chunks cover the first `numel` slots, and each was written above.
-    unsafe { data.set_len(numel) };
+    data.resize(numel, value);
     ArrayD::from_shape_vec(IxDyn(shape), data).map_err(|e| Error::value(e.to_string()))
 }
 
