@@ -40,7 +40,9 @@ struct Recording {
 }
 
 thread_local! {
-    static RECORDING: RefCell<Option<Recording>> = const { RefCell::new(None) };
+    // Boxed: a module's thread-locals take glibc's small static TLS surplus, which libraries
+    // loaded later in the same process (PyTorch's libgomp) need too.
+    static RECORDING: RefCell<Option<Box<Recording>>> = const { RefCell::new(None) };
 }
 
 /// Starts recording on this thread; one recording at a time.
@@ -52,7 +54,7 @@ pub fn start() -> Result<()> {
                 "a trace is already being recorded on this thread (tracing does not nest)",
             ));
         }
-        *recording = Some(Recording::default());
+        *recording = Some(Box::default());
         Ok(())
     })
 }

@@ -40,7 +40,7 @@ from ferrograd._core import (
     zeros,
 )
 from ferrograd._dlpack import from_dlpack
-from ferrograd._environment import check_num_threads_variable
+from ferrograd._environment import check_num_threads_variable, worker_thread_count
 from ferrograd._grad_mode import no_grad
 from ferrograd.layers.input_layer import Input
 from ferrograd.layers.naming import clear_session
@@ -54,6 +54,11 @@ float64 = np.dtype("float64")
 __version__ = "0.1.0"
 
 check_num_threads_variable(get_num_threads())
+# A worker process of joblib, Dask or multiprocessing takes its share of the cores, not all.
+_worker_threads = worker_thread_count(get_num_threads())
+if _worker_threads is not None:
+    set_num_threads(_worker_threads)
+del _worker_threads
 
 __all__ = [
     "Input",

@@ -522,11 +522,7 @@ def _fresh_copy(model: Model, n_features: int) -> Model:
     else:  # pragma: no cover - a functional model is always built
         raise ValueError(f"the model {model.name!r} is not built")
     copy = saving.model_from_config(config, source=f"model {model.name!r}")
-    compile_config = saving._compile_config(model)
+    compile_config = saving.compile_config(model)
     if compile_config is not None:
-        copy.compile(
-            optimizer=optimizers.deserialize(compile_config["optimizer"]),
-            loss=losses.deserialize(compile_config["loss"]),
-            metrics=list(model._metric_specs),
-        )
+        copy.compile(**saving.compile_arguments(compile_config))
     return copy

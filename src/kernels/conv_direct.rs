@@ -9,15 +9,26 @@
 //! sameness of the bits on any thread count) is theirs.
 
 use super::im2col::{ConvGeometry, source};
+use super::packed;
 use crate::dtype::Element;
 
 /// The largest receptive field (kernel taps times input channels) computed directly when
-/// there is one group: measured on the MNIST convnet's first layer (`benches/conv_shapes.rs`).
+/// there is one group and the GEMM would be matrixmultiply's: measured on the MNIST convnet's
+/// first layer (`benches/conv_shapes.rs`).
 const MAX_DIRECT_PATCH: usize = 32;
+/// The same where the packed kernel multiplies (f32 on AVX2/AVX-512): it packs the kernel once
+/// per call and reads the im2col rows in place, so only the tiniest fields stay direct (the
+/// MNIST convnet's 3x3x1 first layer went from direct to im2col, `benches/NOTES.md`).
+const MAX_DIRECT_PATCH_PACKED: usize = 4;
 
 /// Whether `geo` is computed by these loops rather than by im2col + GEMM.
-pub fn is_direct(geo: &ConvGeometry) -> bool {
-    let dense = geo.groups == 1 && geo.patch_len() <= MAX_DIRECT_PATCH;
+pub fn is_direct<T: Element>(geo: &ConvGeometry) -> bool {
+    let most = if packed::packs::<T>() {
+        MAX_DIRECT_PATCH_PACKED
+    } else {
+        MAX_DIRECT_PATCH
+    };
+    let dense = geo.groups == 1 && geo.patch_len() <= most;
     let depthwise = geo.groups > 1 && geo.in_group() == 1 && geo.out_group() == 1;
     dense || depthwise
 }

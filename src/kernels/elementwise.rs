@@ -1,5 +1,7 @@
 //! Elementwise passes over whole arrays.
 
+use std::mem::MaybeUninit;
+
 use ndarray::{ArrayD, ArrayRefD};
 
 use super::par_chunks_mut;
@@ -32,8 +34,31 @@ pub fn map_in_place<T: Element>(a: &mut ArrayRefD<T>, f: impl Fn(T) -> T + Sync)
 
 /// A new array of `f(x)` for every element of `a`.
 pub fn map<T: Element>(a: &ArrayRefD<T>, f: impl Fn(T) -> T + Sync) -> ArrayD<T> {
-    let mut out = a.to_owned();
-    map_in_place(&mut out, f);
+    let Some(values) = a.as_slice() else {
+        let mut out = a.to_owned();
+        map_in_place(&mut out, f);
+        return out;
+    };
+    // Written once from the input rather than copied and then mapped: one pass, not two.
+    let out = map_slices(values.len(), |offset, chunk| {
+        let values = &values[offset..offset + chunk.len()];
+        for (o, &v) in chunk.iter_mut().zip(values) {
+            o.write(f(v));
+        }
+    });
+    ArrayD::from_shape_vec(a.raw_dim(), out).expect("the shape of the input")
+}
+
+/// A new vector of `len` values, each chunk `(offset, chunk)` written by `fill`, which must
+/// write every element of its chunk; in parallel when large.
+pub fn map_slices<T: Element>(
+    len: usize,
+    fill: impl Fn(usize, &mut [MaybeUninit<T>]) + Sync,
+) -> Vec<T> {
+    let mut out = Vec::with_capacity(len);
+    par_chunks_mut(&mut out.spare_capacity_mut()[..len], fill);
+    // SAFETY: `fill` wrote every element of every chunk, and the chunks cover `0..len`.
+    unsafe { out.set_len(len) };
     out
 }
 

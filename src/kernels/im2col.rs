@@ -9,12 +9,19 @@
 //! Within a chunk, rows are processed in blocks that reuse one im2col buffer, sized to stay in
 //! cache. Small receptive fields and one-filter-per-channel depthwise convolutions go to the
 //! direct loops of `conv_direct` instead, and 1x1 convolutions multiply the input itself.
+//!
+//! The products go through the packed kernel of `packed` (the one the dense layers use): the
+//! kernel matrix is packed once per call and every block of rows reads it from there, rather
+//! than matrixmultiply packing both operands again for every block. The im2col buffers come
+//! from a per-thread scratch kept between calls, so a training step allocates none.
 
+use std::cell::Cell;
 use std::ops::Range;
 
 use super::SharedMut;
 use super::conv_direct;
 use super::gemm::{MatMut, MatRef, gemm};
+use super::packed::{PackedRhs, gemm_packed};
 use crate::dtype::Element;
 use crate::error::{Error, Result};
 use crate::parallel;
@@ -28,6 +35,37 @@ const MAX_CHUNKS: usize = 8;
 const PARALLEL_MIN_WORK: usize = 1 << 18;
 /// The im2col buffer of one chunk holds about this many elements (256 KiB of f32).
 const COL_BUFFER_ELEMENTS: usize = 1 << 16;
+
+thread_local! {
+    /// Each thread's im2col scratch, kept between calls (8-byte words, to suit f32 and f64).
+    static SCRATCH: Cell<Vec<u64>> = const { Cell::new(Vec::new()) };
+}
+
+/// Runs `f` on two scratch slices of `first` and `second` elements, taken from this thread's
+/// buffer (grown when too small, never shrunk) instead of allocated and zeroed per call. Their
+/// contents are left over from earlier calls: every user writes an element before reading it.
+fn with_scratch<T: Element, R>(
+    first: usize,
+    second: usize,
+    f: impl FnOnce(&mut [T], &mut [T]) -> R,
+) -> R {
+    const { assert!(size_of::<T>() <= 8 && 8 % align_of::<T>() == 0) };
+    // Taken out of the cell, not borrowed: a nested call (none today) would get a fresh buffer
+    // rather than a panic.
+    let mut buffer = SCRATCH.take();
+    let len = first + second;
+    let words = (len * size_of::<T>()).div_ceil(8);
+    if buffer.len() < words {
+        buffer.resize(words, 0);
+    }
+    // SAFETY: the buffer holds at least `len` values of `T` (at most 8 bytes, aligned to a
+    // divisor of 8); `T` is f32 or f64, for which any bits are a value.
+    let values = unsafe { std::slice::from_raw_parts_mut(buffer.as_mut_ptr().cast::<T>(), len) };
+    let (a, b) = values.split_at_mut(first);
+    let result = f(a, b);
+    SCRATCH.set(buffer);
+    result
+}
 
 /// The sizes of one 2-D convolution, channels last. A 1-D convolution is a 2-D one of height 1.
 ///
@@ -214,12 +252,24 @@ fn im2col<T: Element>(
     let (c_in, in_group) = (geo.in_channels, geo.in_group());
     let (positions, out_w) = (geo.positions(), geo.output[1]);
     let sample_len = geo.input_len();
+    // With one group and no dilation along the width, the taps of one kernel row read
+    // consecutive input positions: `kw * c_in` contiguous values, copied at once where the
+    // whole kernel row falls inside the input.
+    let whole_rows = geo.groups == 1 && geo.dilation[1] == 1;
     for (row, dst) in rows.zip(col.chunks_exact_mut(geo.patch_len().max(1))) {
         let (n, p) = (row / positions, row % positions);
         let (oh, ow) = (p / out_w, p % out_w);
         let sample = &x[n * sample_len..(n + 1) * sample_len];
+        let first_iw = (ow * geo.strides[1]).checked_sub(geo.pad_before[1]);
+        let inside = first_iw.filter(|&iw| whole_rows && iw + kw <= w);
         for i in 0..kh {
             let ih = source(oh, i, geo.strides[0], geo.dilation[0], geo.pad_before[0], h);
+            if let (Some(ih), Some(iw)) = (ih, inside) {
+                let start = (ih * w + iw) * c_in;
+                dst[i * kw * in_group..(i + 1) * kw * in_group]
+                    .copy_from_slice(&sample[start..start + kw * c_in]);
+                continue;
+            }
             for j in 0..kw {
                 let iw = source(ow, j, geo.strides[1], geo.dilation[1], geo.pad_before[1], w);
                 let d = &mut dst[(i * kw + j) * in_group..(i * kw + j + 1) * in_group];
@@ -275,7 +325,7 @@ fn col2im<T: Element>(
 /// The kernel's columns of each group, as contiguous `(patch_len, out_group)` matrices (the
 /// kernel itself when there is one group).
 fn group_kernels<T: Element>(geo: &ConvGeometry, kernel: &[T]) -> Vec<Vec<T>> {
-    if geo.groups == 1 || conv_direct::is_direct(geo) {
+    if geo.groups == 1 || conv_direct::is_direct::<T>(geo) {
         return Vec::new();
     }
     let (patch, out_group, c_out) = (geo.patch_len(), geo.out_group(), geo.out_channels);
@@ -324,6 +374,22 @@ pub fn conv_forward<T: Element>(
     geo.check_buffers::<T>()?;
     let grouped = group_kernels(geo, kernel);
     let (patch, c_out, out_group) = (geo.patch_len(), geo.out_channels, geo.out_group());
+    let direct = conv_direct::is_direct::<T>(geo);
+    // Each group's kernel matrix, packed once for every block of every chunk.
+    let packed: Vec<PackedRhs<'_, T>> = if direct && !geo.is_pointwise() {
+        Vec::new()
+    } else {
+        (0..geo.groups)
+            .map(|g| {
+                let width = if geo.groups == 1 { c_out } else { out_group };
+                PackedRhs::new(MatRef::row_major(
+                    group_kernel(kernel, &grouped, g),
+                    patch,
+                    width,
+                ))
+            })
+            .collect()
+    };
     let positions = geo.positions();
     let block = geo.block_rows();
     for_each_sample_chunk(
@@ -336,66 +402,49 @@ pub fn conv_forward<T: Element>(
             let rows = samples.len() * positions;
             if geo.is_pointwise() {
                 let a = MatRef::row_major(x, rows, geo.in_channels);
-                let b = MatRef::row_major(kernel, patch, c_out);
-                gemm(
-                    T::one(),
+                gemm_packed(
                     a,
-                    b,
+                    &packed[0],
                     T::zero(),
                     MatMut::row_major(out, rows, c_out),
                 );
                 return;
             }
-            if conv_direct::is_direct(geo) {
+            if direct {
                 conv_direct::forward(geo, x, kernel, out, rows);
                 return;
             }
-            let mut col = vec![T::zero(); block.min(rows) * patch];
-            let mut tmp = vec![
-                T::zero();
-                if geo.groups > 1 {
-                    block.min(rows) * out_group
-                } else {
-                    0
-                }
-            ];
-            for r0 in (0..rows).step_by(block) {
-                let r1 = (r0 + block).min(rows);
-                let m = r1 - r0;
-                let out_rows = &mut out[r0 * c_out..r1 * c_out];
-                for g in 0..geo.groups {
-                    let col = &mut col[..m * patch];
-                    im2col(geo, x, g, r0..r1, col);
-                    let a = MatRef::row_major(&*col, m, patch);
-                    if geo.groups == 1 {
-                        let b = MatRef::row_major(kernel, patch, c_out);
-                        gemm(
-                            T::one(),
-                            a,
-                            b,
-                            T::zero(),
-                            MatMut::row_major(out_rows, m, c_out),
-                        );
-                    } else {
-                        let tmp = &mut tmp[..m * out_group];
-                        let b =
-                            MatRef::row_major(group_kernel(kernel, &grouped, g), patch, out_group);
-                        gemm(
-                            T::one(),
-                            a,
-                            b,
-                            T::zero(),
-                            MatMut::row_major(tmp, m, out_group),
-                        );
-                        for (o, t) in out_rows
-                            .chunks_exact_mut(c_out)
-                            .zip(tmp.chunks_exact(out_group))
-                        {
-                            o[g * out_group..(g + 1) * out_group].copy_from_slice(t);
+            let tmp_len = if geo.groups > 1 {
+                block.min(rows) * out_group
+            } else {
+                0
+            };
+            with_scratch(block.min(rows) * patch, tmp_len, |col, tmp| {
+                for r0 in (0..rows).step_by(block) {
+                    let r1 = (r0 + block).min(rows);
+                    let m = r1 - r0;
+                    let out_rows = &mut out[r0 * c_out..r1 * c_out];
+                    for (g, packed) in packed.iter().enumerate() {
+                        let col = &mut col[..m * patch];
+                        im2col(geo, x, g, r0..r1, col);
+                        let a = MatRef::row_major(&*col, m, patch);
+                        if geo.groups == 1 {
+                            let c = MatMut::row_major(out_rows, m, c_out);
+                            gemm_packed(a, packed, T::zero(), c);
+                        } else {
+                            let tmp = &mut tmp[..m * out_group];
+                            let c = MatMut::row_major(tmp, m, out_group);
+                            gemm_packed(a, packed, T::zero(), c);
+                            for (o, t) in out_rows
+                                .chunks_exact_mut(c_out)
+                                .zip(tmp.chunks_exact(out_group))
+                            {
+                                o[g * out_group..(g + 1) * out_group].copy_from_slice(t);
+                            }
                         }
                     }
                 }
-            }
+            });
         },
     );
     Ok(())
@@ -413,6 +462,20 @@ pub fn conv_input_grad<T: Element>(
     geo.check_buffers::<T>()?;
     let grouped = group_kernels(geo, kernel);
     let (patch, c_out, out_group) = (geo.patch_len(), geo.out_channels, geo.out_group());
+    let direct = conv_direct::is_direct::<T>(geo);
+    // Each group's transposed kernel, `(out_group, patch)`, packed once for every block.
+    let packed: Vec<PackedRhs<'_, T>> = if direct && !geo.is_pointwise() {
+        Vec::new()
+    } else {
+        (0..geo.groups)
+            .map(|g| {
+                let width = if geo.groups == 1 { c_out } else { out_group };
+                PackedRhs::new(
+                    MatRef::row_major(group_kernel(kernel, &grouped, g), patch, width).t(),
+                )
+            })
+            .collect()
+    };
     let positions = geo.positions();
     let block = geo.block_rows();
     for_each_sample_chunk(
@@ -425,54 +488,39 @@ pub fn conv_input_grad<T: Element>(
             let rows = samples.len() * positions;
             if geo.is_pointwise() {
                 let a = MatRef::row_major(dy, rows, c_out);
-                let b = MatRef::row_major(kernel, patch, c_out).t();
-                gemm(
-                    T::one(),
-                    a,
-                    b,
-                    T::zero(),
-                    MatMut::row_major(dx, rows, geo.in_channels),
-                );
+                let c = MatMut::row_major(dx, rows, geo.in_channels);
+                gemm_packed(a, &packed[0], T::zero(), c);
                 return;
             }
-            if conv_direct::is_direct(geo) {
+            if direct {
                 conv_direct::input_grad(geo, dy, kernel, dx, rows);
                 return;
             }
             dx.fill(T::zero());
-            let mut col = vec![T::zero(); block.min(rows) * patch];
-            let mut tmp = vec![
-                T::zero();
-                if geo.groups > 1 {
-                    block.min(rows) * out_group
-                } else {
-                    0
+            let tmp_len = if geo.groups > 1 {
+                block.min(rows) * out_group
+            } else {
+                0
+            };
+            with_scratch(block.min(rows) * patch, tmp_len, |col, tmp| {
+                for r0 in (0..rows).step_by(block) {
+                    let r1 = (r0 + block).min(rows);
+                    let m = r1 - r0;
+                    let dy_rows = &dy[r0 * c_out..r1 * c_out];
+                    for (g, packed) in packed.iter().enumerate() {
+                        let col = &mut col[..m * patch];
+                        let a = if geo.groups == 1 {
+                            MatRef::row_major(dy_rows, m, c_out)
+                        } else {
+                            let tmp = &mut tmp[..m * out_group];
+                            gather_columns(dy_rows, c_out, g, out_group, tmp);
+                            MatRef::row_major(&*tmp, m, out_group)
+                        };
+                        gemm_packed(a, packed, T::zero(), MatMut::row_major(col, m, patch));
+                        col2im(geo, col, g, r0..r1, dx);
+                    }
                 }
-            ];
-            for r0 in (0..rows).step_by(block) {
-                let r1 = (r0 + block).min(rows);
-                let m = r1 - r0;
-                let dy_rows = &dy[r0 * c_out..r1 * c_out];
-                for g in 0..geo.groups {
-                    let col = &mut col[..m * patch];
-                    let (a, b) = if geo.groups == 1 {
-                        (
-                            MatRef::row_major(dy_rows, m, c_out),
-                            MatRef::row_major(kernel, patch, c_out).t(),
-                        )
-                    } else {
-                        let tmp = &mut tmp[..m * out_group];
-                        gather_columns(dy_rows, c_out, g, out_group, tmp);
-                        (
-                            MatRef::row_major(&*tmp, m, out_group),
-                            MatRef::row_major(group_kernel(kernel, &grouped, g), patch, out_group)
-                                .t(),
-                        )
-                    };
-                    gemm(T::one(), a, b, T::zero(), MatMut::row_major(col, m, patch));
-                    col2im(geo, col, g, r0..r1, dx);
-                }
-            }
+            });
         },
     );
     Ok(())
@@ -516,49 +564,45 @@ pub fn conv_kernel_grad<T: Element>(
             );
             return;
         }
-        if conv_direct::is_direct(geo) {
+        if conv_direct::is_direct::<T>(geo) {
             conv_direct::add_kernel_grad(geo, x, dy, part, rows);
             return;
         }
-        let mut col = vec![T::zero(); block.min(rows) * patch];
-        let mut tmp = vec![
-            T::zero();
-            if geo.groups > 1 {
-                block.min(rows) * out_group
-            } else {
-                0
+        let tmp_len = if geo.groups > 1 {
+            block.min(rows) * out_group
+        } else {
+            0
+        };
+        with_scratch(block.min(rows) * patch, tmp_len, |col, tmp| {
+            for r0 in (0..rows).step_by(block) {
+                let r1 = (r0 + block).min(rows);
+                let m = r1 - r0;
+                let dy_rows = &dy[r0 * c_out..r1 * c_out];
+                for g in 0..geo.groups {
+                    let col = &mut col[..m * patch];
+                    im2col(geo, x, g, r0..r1, col);
+                    let a = MatRef::row_major(&*col, m, patch).t();
+                    let b = if geo.groups == 1 {
+                        MatRef::row_major(dy_rows, m, c_out)
+                    } else {
+                        let tmp = &mut tmp[..m * out_group];
+                        gather_columns(dy_rows, c_out, g, out_group, tmp);
+                        MatRef::row_major(&*tmp, m, out_group)
+                    };
+                    // The block's output gradient is the packed side: `patch` rows of the
+                    // transposed im2col matrix pass over it, where matrixmultiply would pack
+                    // both operands.
+                    let dest = &mut part[g * patch * out_group..(g + 1) * patch * out_group];
+                    let c = MatMut::row_major(dest, patch, out_group);
+                    gemm_packed(a, &PackedRhs::new(b), T::one(), c);
+                }
             }
-        ];
-        for r0 in (0..rows).step_by(block) {
-            let r1 = (r0 + block).min(rows);
-            let m = r1 - r0;
-            let dy_rows = &dy[r0 * c_out..r1 * c_out];
-            for g in 0..geo.groups {
-                let col = &mut col[..m * patch];
-                im2col(geo, x, g, r0..r1, col);
-                let a = MatRef::row_major(&*col, m, patch).t();
-                let b = if geo.groups == 1 {
-                    MatRef::row_major(dy_rows, m, c_out)
-                } else {
-                    let tmp = &mut tmp[..m * out_group];
-                    gather_columns(dy_rows, c_out, g, out_group, tmp);
-                    MatRef::row_major(&*tmp, m, out_group)
-                };
-                let dest = &mut part[g * patch * out_group..(g + 1) * patch * out_group];
-                gemm(
-                    T::one(),
-                    a,
-                    b,
-                    T::one(),
-                    MatMut::row_major(dest, patch, out_group),
-                );
-            }
-        }
+        });
     });
     // The sum of the partials, in chunk order, scattered to the kernel's layout (the direct
     // loops write that layout already).
     dkernel.fill(T::zero());
-    if conv_direct::is_direct(geo) {
+    if conv_direct::is_direct::<T>(geo) {
         for part in partials.chunks_exact(kernel_len.max(1)).take(chunks) {
             for (d, &s) in dkernel.iter_mut().zip(part) {
                 *d += s;

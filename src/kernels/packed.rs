@@ -27,6 +27,12 @@ const PANEL_COLS: usize = 16;
 /// hundred values stay in L2 while the panels pass over them.
 const ROW_BLOCK: usize = 64;
 
+/// Whether products with right-hand sides of `T` run on the packed kernel here (f32 on x86-64
+/// with AVX and FMA); elsewhere `PackedRhs` falls back to `gemm`.
+pub fn packs<T: Element>() -> bool {
+    TypeId::of::<T>() == TypeId::of::<f32>() && simd::available()
+}
+
 /// A matrix packed for the micro-kernel: panel `p` holds columns `16p..16p+16`, row after row,
 /// zero beyond the last column.
 pub struct Panels {
@@ -38,7 +44,7 @@ pub struct Panels {
 impl Panels {
     /// The packed copy of `matrix`, or `None` where no kernel runs for `T` on this machine.
     pub fn pack<T: Element>(matrix: MatRef<'_, T>) -> Option<Panels> {
-        if TypeId::of::<T>() != TypeId::of::<f32>() || !simd::available() {
+        if !packs::<T>() {
             return None;
         }
         let (k, n) = (matrix.rows(), matrix.cols());
@@ -48,6 +54,34 @@ impl Panels {
         }
         let panels = n.div_ceil(PANEL_COLS);
         let mut data = vec![0.0f32; panels * k * PANEL_COLS];
+        if matrix.strides().1 == 1 {
+            // Rows of contiguous values (the output gradient of a convolution's block, packed
+            // per block): whole row pieces copied, not one checked read per value.
+            // SAFETY: `T` is `f32` (checked above), so the cast only renames the type.
+            let matrix = unsafe { matrix.cast::<f32>() };
+            let row_stride = matrix.strides().0;
+            for (panel, out) in data.chunks_exact_mut(k * PANEL_COLS).enumerate() {
+                let col0 = panel * PANEL_COLS;
+                let cols = PANEL_COLS.min(n - col0);
+                for (row, out_row) in out.chunks_exact_mut(PANEL_COLS).enumerate() {
+                    // SAFETY: `row < k` and `col0 + cols <= n`: inside the view.
+                    let values = unsafe {
+                        std::slice::from_raw_parts(
+                            matrix
+                                .as_ptr()
+                                .offset(row as isize * row_stride + col0 as isize),
+                            cols,
+                        )
+                    };
+                    out_row[..cols].copy_from_slice(values);
+                }
+            }
+            return Some(Panels {
+                rows: k,
+                cols: n,
+                data,
+            });
+        }
         for (panel, out) in data.chunks_exact_mut(k * PANEL_COLS).enumerate() {
             let col0 = panel * PANEL_COLS;
             let cols = PANEL_COLS.min(n - col0);

@@ -195,6 +195,6 @@ class Sequential(Model):
 
     def _reduce_unbuilt(self):
         # Not built yet: the pickle holds the layers' settings, and the copy is rebuilt from
-        # them (fresh weights, as the original would get).
+        # them (fresh weights, as the original would get), and compiled as it was.
         entries = [saving._layer_entry(layer) for layer in self._layers]
-        return (saving.unbuilt_sequential, (self.name, entries))
+        return (saving.unbuilt_sequential, (self.name, entries, saving.compile_config(self)))

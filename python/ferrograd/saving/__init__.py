@@ -47,6 +47,7 @@ from ferrograd.saving.archive import (
 )
 from ferrograd.saving.atomic import atomic_write
 from ferrograd.saving.config import (
+    compile_arguments,
     compile_config,
     layer_classes,
     layer_entry,
@@ -72,6 +73,7 @@ __all__ = [
     "OPTIMIZER_PREFIX",
     "WEIGHTS_ENTRY",
     "atomic_write",
+    "compile_arguments",
     "compile_config",
     "layer_classes",
     "layer_entry",

@@ -98,8 +98,10 @@ def model_config(model) -> dict:
 
 
 def compile_config(model) -> dict | None:
-    """The compile settings of ``model`` (optimizer, loss, metrics by their configs), or None
-    when it is not compiled.
+    """The compile settings of ``model`` (optimizer, loss, metrics by their configs, and
+    ``loss_weights`` when given), or None when it is not compiled. A model of several outputs
+    keeps its losses and metrics as it was given them: a list (one per output) or a dict by
+    output name.
 
     Args:
         model: a model.
@@ -108,18 +110,92 @@ def compile_config(model) -> dict | None:
         >>> compile_config(model)["loss"]["class_name"]
         'BinaryCrossentropy'
     """
-    from ferrograd import losses, metrics, optimizers
+    from ferrograd import losses, optimizers
 
     if not model.compiled:
         return None
-    return {
-        "optimizer": optimizers.serialize(model.optimizer),
+    loss = model.loss
+    if isinstance(loss, dict):
+        loss_config: Any = {
+            name: None if value is None else losses.serialize(value) for name, value in loss.items()
+        }
+    elif isinstance(loss, (list, tuple)):
+        loss_config = [None if value is None else losses.serialize(value) for value in loss]
+    else:
         # None: compiled without a loss (a model whose train_step computes its own).
-        "loss": None if model.loss is None else losses.serialize(model.loss),
-        "metrics": [
-            spec if isinstance(spec, str) else metrics.serialize(spec)
-            for spec in model._metric_specs
-        ],
+        loss_config = None if loss is None else losses.serialize(loss)
+    settings: dict[str, Any] = {
+        "optimizer": optimizers.serialize(model.optimizer),
+        "loss": loss_config,
+        "metrics": _metric_specs_config(model._metric_specs),
+    }
+    loss_weights = model.loss_weights
+    if loss_weights is not None:
+        settings["loss_weights"] = (
+            dict(loss_weights) if isinstance(loss_weights, dict) else list(loss_weights)
+        )
+    return settings
+
+
+def _metric_specs_config(specs):
+    """``compile(metrics=...)`` as JSON: names stay names, metrics become their configs, lists
+    and dicts by output keep their shape."""
+    from ferrograd import metrics
+
+    if isinstance(specs, dict):
+        return {name: _metric_specs_config(value) for name, value in specs.items()}
+    if isinstance(specs, (list, tuple)):
+        return [_metric_specs_config(value) for value in specs]
+    if specs is None or isinstance(specs, str):
+        return specs
+    return metrics.serialize(specs)
+
+
+def compile_arguments(settings: dict) -> dict:
+    """The arguments of ``model.compile`` that ``compile_config`` describes (fresh optimizer,
+    losses and metrics, no state).
+
+    Args:
+        settings: a dict as ``compile_config`` returns it.
+
+    Returns:
+        A dict with ``optimizer``, ``loss``, ``metrics`` and ``loss_weights``.
+
+    Raises:
+        KeyError, TypeError, ValueError: settings that describe no optimizer, loss or metric.
+
+    Examples:
+        >>> twin = fg.Sequential([layers.Dense(2, input_shape=(3,)), layers.Dense(1)])
+        >>> twin.compile(**compile_arguments(compile_config(model)))
+        >>> type(twin.loss).__name__
+        'BinaryCrossentropy'
+    """
+    from ferrograd import losses, metrics, optimizers
+
+    def loss_of(entry):
+        return None if entry is None else losses.deserialize(entry)
+
+    def metrics_of(entry):
+        if isinstance(entry, dict) and "class_name" in entry:
+            return metrics.deserialize(entry)
+        if isinstance(entry, dict):
+            return {name: metrics_of(value) for name, value in entry.items()}
+        if isinstance(entry, list):
+            return [metrics_of(value) for value in entry]
+        return entry
+
+    loss = settings["loss"]
+    if isinstance(loss, dict) and "class_name" not in loss:
+        loss = {name: loss_of(value) for name, value in loss.items()}
+    elif isinstance(loss, list):
+        loss = [loss_of(value) for value in loss]
+    else:
+        loss = loss_of(loss)
+    return {
+        "optimizer": optimizers.deserialize(settings["optimizer"]),
+        "loss": loss,
+        "metrics": metrics_of(settings.get("metrics") or []),
+        "loss_weights": settings.get("loss_weights"),
     }
 
 
@@ -307,13 +383,15 @@ def model_from_config(config: dict, source: str = "model config"):
         reader.fail(f"the model cannot be rebuilt: {error}")
 
 
-def unbuilt_sequential(name: str, entries: list):
+def unbuilt_sequential(name: str, entries: list, compile_settings: dict | None = None):
     """A ``Sequential`` model of fresh, unbuilt layers from their ``layer_entry`` descriptions
-    (the pickled form of a model not built yet).
+    (the pickled form of a model not built yet), compiled as ``compile_settings`` says.
 
     Args:
         name: the model's name.
         entries: one ``layer_entry`` per layer.
+        compile_settings: ``compile_config``'s description of the compile settings, or None
+            for a model not compiled (default None).
 
     Examples:
         >>> model = unbuilt_sequential("mlp", [layer_entry(layers.Dense(2))])
@@ -330,7 +408,10 @@ def unbuilt_sequential(name: str, entries: list):
         )
         for entry in entries
     ]
-    return Sequential(layers, name=name)
+    model = Sequential(layers, name=name)
+    if compile_settings is not None:
+        model.compile(**compile_arguments(compile_settings))
+    return model
 
 
 def model_to_json(model, **kwargs) -> str:

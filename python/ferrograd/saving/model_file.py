@@ -23,7 +23,13 @@ from ferrograd.saving.archive import (
     write_archive,
 )
 from ferrograd.saving.atomic import atomic_write
-from ferrograd.saving.config import ConfigReader, compile_config, model_config, model_from_config
+from ferrograd.saving.config import (
+    ConfigReader,
+    compile_arguments,
+    compile_config,
+    model_config,
+    model_from_config,
+)
 from ferrograd.saving.weights_file import check_and_assign, weight_arrays
 
 
@@ -83,7 +89,6 @@ def load_model(path, compile: bool = True):
     Examples:
         >>> model = load_model("model.fgm")
     """
-    from ferrograd import losses, metrics, optimizers
 
     source = repr(os.fspath(path))
     from ferrograd.saving import keras_file
@@ -122,34 +127,37 @@ def load_model(path, compile: bool = True):
     if compile and compile_config is not None:
         if not isinstance(compile_config, dict):
             reader.fail("compile must be an object or null")
-        reader.only_keys(compile_config, {"optimizer", "loss", "metrics"}, "compile")
+        reader.only_keys(
+            compile_config, {"optimizer", "loss", "metrics", "loss_weights"}, "compile"
+        )
         # The schema is closed at every level: a key nothing reads is refused, not ignored.
-        serialized = [
-            ("compile.optimizer", compile_config.get("optimizer")),
-            ("compile.loss", compile_config.get("loss")),
-        ]
-        serialized += [
-            (f"compile.metrics[{i}]", spec)
-            for i, spec in enumerate(compile_config.get("metrics") or [])
-            if isinstance(spec, dict)
-        ]
-        for where, entry in serialized:
-            if isinstance(entry, dict):
-                reader.only_keys(entry, {"class_name", "config"}, where)
+        for where, entry in _serialized_objects(compile_config):
+            reader.only_keys(entry, {"class_name", "config"}, where)
         try:
-            optimizer = optimizers.deserialize(compile_config["optimizer"])
-            loss = compile_config["loss"]
-            loss = None if loss is None else losses.deserialize(loss)
-            metric_specs = [
-                spec if isinstance(spec, str) else metrics.deserialize(spec)
-                for spec in compile_config.get("metrics") or []
-            ]
+            model.compile(**compile_arguments(compile_config))
         except (KeyError, TypeError, ValueError) as error:
             reader.fail(f"invalid compile settings: {error}")
-        model.compile(optimizer=optimizer, loss=loss, metrics=metric_specs)
         if optimizer_state:
             _restore_optimizer(model, optimizer_state, reader)
     return model
+
+
+def _serialized_objects(compile_settings: dict):
+    """``(where, entry)`` for every ``{"class_name": ..., "config": ...}`` object in the compile
+    settings: the optimizer, each loss and each metric, however nested by output."""
+
+    def walk(value, where):
+        if isinstance(value, dict) and "class_name" in value:
+            yield where, value
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                yield from walk(item, f"{where}[{key!r}]")
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                yield from walk(item, f"{where}[{index}]")
+
+    for key in ("optimizer", "loss", "metrics"):
+        yield from walk(compile_settings.get(key), f"compile.{key}")
 
 
 def _restore_optimizer(model, state: dict[str, np.ndarray], reader: ConfigReader) -> None:
