@@ -52,6 +52,14 @@ __all__ = [
     "safetensors_dumps",
     "safetensors_loads",
     "_share_numpy_array",
+    "_tensor_uid",
+    "_trace_active",
+    "_trace_call",
+    "_trace_finish",
+    "_trace_inputs",
+    "_trace_pause",
+    "_trace_resume",
+    "_trace_start",
 ]
 
 # What names a dtype: "float32", "float64" (or "f32", "f64", "double"), a numpy dtype or a type
@@ -275,6 +283,12 @@ class Tensor:
     def copy_(self, src: _TensorLike) -> Tensor:
         """Copies ``src`` (broadcast to this tensor's shape) into this tensor and returns
         it."""
+    def assign(self, value: _TensorLike) -> Tensor:
+        """Keras's ``Variable.assign``: overwrites the values in place (outside the autograd)."""
+    def assign_add(self, value: _TensorLike) -> Tensor:
+        """Keras's ``Variable.assign_add``: adds ``value`` in place."""
+    def assign_sub(self, value: _TensorLike) -> Tensor:
+        """Keras's ``Variable.assign_sub``: subtracts ``value`` in place."""
     def add_(self, other: _Operand, *, alpha: float = 1.0) -> Tensor:
         """``self += alpha * other`` in place; returns the tensor."""
     def sub_(self, other: _Operand, *, alpha: float = 1.0) -> Tensor:
@@ -360,6 +374,7 @@ def _random(
     b: float,
     dtype: _DTypeLike = None,
     seed: int | None = None,
+    fresh_when_traced: bool = False,
 ) -> Tensor:
     """Samples of "normal", "uniform" or "truncated_normal" (parameters ``a``, ``b``: the mean
     and standard deviation, or the bounds), from the global generator or from one seeded by
@@ -446,7 +461,11 @@ class Graph:
         inputs: Sequence[int],
         output: _GraphValue | Sequence[_GraphValue],
         dtype: _DTypeLike = None,
+        added_losses: int = 0,
     ) -> Graph: ...
+    def set_inference_graph(self, inference: Graph) -> None:
+        """Sets the graph that runs in inference mode instead (a traced ``call()`` that branches
+        on ``training``)."""
     @property
     def output_shape(self) -> _LayerShape: ...
     @property
@@ -484,6 +503,9 @@ class Loss:
     def __new__(cls, config: str) -> Loss: ...
     @staticmethod
     def from_name(name: str) -> Loss: ...
+    @staticmethod
+    def traced(graph: Graph) -> Loss:
+        """The loss a traced graph computes (inputs y_true and y_pred): a Python loss."""
     @property
     def name(self) -> str: ...
     @property
@@ -630,3 +652,13 @@ def safetensors_dumps(
 def safetensors_loads(
     data: bytes,
 ) -> tuple[list[tuple[str, npt.NDArray[np.float32 | np.float64]]], dict[str, str]]: ...
+
+# The trace recorder (ferrograd.tracing): record the tensor ops a Python call() makes.
+def _trace_start() -> None: ...
+def _trace_finish() -> list[tuple[Any, ...]]: ...
+def _trace_active() -> bool: ...
+def _trace_pause() -> None: ...
+def _trace_resume() -> None: ...
+def _trace_call(token: int, inputs: Sequence[Tensor], outputs: Sequence[Tensor]) -> None: ...
+def _trace_inputs(inputs: Sequence[Tensor]) -> None: ...
+def _tensor_uid(tensor: Tensor) -> int: ...

@@ -613,7 +613,9 @@ pub fn fit(
                 return Ok(Control::Stop);
             }
             let Some(collective) = collective else {
-                if let Some(forward) = &forward {
+                // A model without trainable weights (a guide's add_loss demo) has nothing to
+                // differentiate: the step only reports its loss.
+                if let Some(forward) = forward.as_ref().filter(|f| f.total.requires_grad()) {
                     forward.total.backward(None, false)?;
                 }
                 optimizer.lock().step(&trainable)?;

@@ -518,6 +518,8 @@ class Model(EagerSteps, WeightViews):
         for layer in self.layers:
             if isinstance(layer, Model):
                 terms += layer.losses if layer.trainable else []
+            elif is_python_defined(layer):
+                terms += python_losses(layer) if layer.trainable else []
             elif not isinstance(layer, InputLayer) and layer.built and layer.trainable:
                 terms += _weight_penalties(layer)
         return terms

@@ -116,13 +116,6 @@ impl Graph {
                             list_shapes(&input_shapes)
                         )));
                     }
-                    if model.added_losses() > 0 {
-                        return Err(Error::value(format!(
-                            "graph node {index}: {name:?} adds losses (add_loss), which a model \
-                             nested in another cannot pass on; write the outer model as a \
-                             subclassed Model so that its call() is traced as a whole"
-                        )));
-                    }
                     if model.dtype() != dtype {
                         return Err(Error::value(format!(
                             "graph node {index}: the nested model {name:?} computes in {}, the \

@@ -24,9 +24,8 @@ impl Graph {
     /// Every output of the model, in order.
     pub fn forward_all(&self, inputs: &[Tensor], ctx: &mut Context<'_>) -> Result<Vec<Tensor>> {
         self.check_inputs(inputs)?;
-        let values = self.run(unmasked(inputs), ctx, false)?;
-        let visible = self.outputs().len();
-        Ok(values.into_iter().take(visible).map(|v| v.tensor).collect())
+        let values = self.run(unmasked(inputs), ctx, false, &mut Vec::new())?;
+        Ok(values.into_iter().map(|v| v.tensor).collect())
     }
 
     /// The model's outputs (with the one output's activation left out when
@@ -39,17 +38,13 @@ impl Graph {
         leave_out_activation: bool,
     ) -> Result<(Vec<Tensor>, Option<Tensor>)> {
         self.check_inputs(inputs)?;
-        let graph = self.for_mode(ctx.training);
-        let leave_out = leave_out_activation && graph.outputs().len() == 1;
-        let mut values = self.run(unmasked(inputs), ctx, leave_out)?.into_iter();
-        let outputs: Vec<Tensor> = values
-            .by_ref()
-            .take(graph.outputs().len())
-            .map(|v| v.tensor)
-            .collect();
+        let leave_out = leave_out_activation && self.outputs().len() == 1;
+        let mut losses = Vec::new();
+        let values = self.run(unmasked(inputs), ctx, leave_out, &mut losses)?;
+        let outputs: Vec<Tensor> = values.into_iter().map(|v| v.tensor).collect();
         let mut added: Option<Tensor> = None;
-        for value in values {
-            let term = value.tensor.sum(None, false)?;
+        for loss in losses {
+            let term = loss.sum(None, false)?;
             added = Some(match added {
                 Some(total) => total.add(&term)?,
                 None => term,
@@ -71,7 +66,7 @@ impl Graph {
             )));
         }
         self.check_inputs(inputs)?;
-        let values = self.run(unmasked(inputs), ctx, leave_out_activation)?;
+        let values = self.run(unmasked(inputs), ctx, leave_out_activation, &mut Vec::new())?;
         values
             .into_iter()
             .next()
@@ -81,16 +76,18 @@ impl Graph {
 
     /// Runs every node on `inputs` (with their masks: a nested model receives those of the
     /// values it reads) and returns the outputs. With `leave_out_activation` (one output only)
-    /// the output layer's final activation is left out.
+    /// the output layer's final activation is left out. The losses the traced code added
+    /// (`add_loss`), this graph's and its nested models', go to `added`.
     pub(crate) fn run(
         &self,
         inputs: Vec<Value>,
         ctx: &mut Context<'_>,
         leave_out_activation: bool,
+        added: &mut Vec<Tensor>,
     ) -> Result<Vec<Value>> {
         let graph = self.for_mode(ctx.training);
         if !std::ptr::eq(graph, self) {
-            return graph.run(inputs, ctx, leave_out_activation);
+            return graph.run(inputs, ctx, leave_out_activation, added);
         }
         let mut values: Vec<Vec<Value>> = vec![Vec::new(); self.nodes.len()];
         for (&node, value) in self.inputs.iter().zip(inputs) {
@@ -116,11 +113,15 @@ impl Graph {
             if let GraphNode::Apply { layer, .. } = node {
                 ctx.training = self.layers[*layer].training_mode(ctx.training, self.trainable());
             }
-            let outputs = self.run_node(index, node, &values, ctx, leave_out_node, batch);
+            let outputs = self.run_node(index, node, &values, ctx, leave_out_node, batch, added);
             ctx.training = pass_training;
             values[index] = outputs?;
         }
-        self.outputs
+        let visible = self.outputs().len();
+        for &value in &self.outputs[visible..] {
+            added.push(read(&values, value)?.tensor.clone());
+        }
+        self.outputs()
             .iter()
             .map(|&value| read(&values, value).cloned())
             .collect()
@@ -135,6 +136,7 @@ impl Graph {
         ctx: &mut Context<'_>,
         leave_out_node: Option<usize>,
         batch: Option<usize>,
+        added: &mut Vec<Tensor>,
     ) -> Result<Vec<Value>> {
         match node {
             GraphNode::Op { op, inputs, .. } => {
@@ -189,7 +191,7 @@ impl Graph {
                     .map(|&value| read(values, value).cloned())
                     .collect::<Result<Vec<_>>>()?;
                 let leave_out = leave_out_node == Some(index) && model.outputs().len() == 1;
-                model.run(read, ctx, leave_out)
+                model.run(read, ctx, leave_out, added)
             }
         }
     }

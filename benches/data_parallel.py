@@ -2,7 +2,7 @@
 1 thread each against 1 process with 1 thread, for ferrograd (``fg.distribution.DataParallel``
 over MPI) and PyTorch (``DistributedDataParallel``, gloo backend), in the same run.
 
-    python benches/distributed.py [--rows 30720] [--epochs 2] [--repeats 1] [--hidden 128]
+    python benches/data_parallel.py [--rows 30720] [--epochs 2] [--repeats 1] [--hidden 128]
 
 Scaling efficiency = (throughput on 2 processes / throughput on 1) / 2. For ferrograd it also
 reports the time per step spent in the gradient reduction (the Rust loop's calls into mpi4py:
