@@ -113,7 +113,11 @@ impl Graph {
             if let GraphNode::Apply { layer, .. } = node {
                 ctx.training = self.layers[*layer].training_mode(ctx.training, self.trainable());
             }
-            let outputs = self.run_node(index, node, &values, ctx, leave_out_node, batch, added);
+            let pass = Pass {
+                leave_out_node,
+                batch,
+            };
+            let outputs = self.run_node(index, node, &values, ctx, pass, added);
             ctx.training = pass_training;
             values[index] = outputs?;
         }
@@ -134,10 +138,13 @@ impl Graph {
         node: &GraphNode,
         values: &[Vec<Value>],
         ctx: &mut Context<'_>,
-        leave_out_node: Option<usize>,
-        batch: Option<usize>,
+        pass: Pass,
         added: &mut Vec<Tensor>,
     ) -> Result<Vec<Value>> {
+        let Pass {
+            leave_out_node,
+            batch,
+        } = pass;
         match node {
             GraphNode::Op { op, inputs, .. } => {
                 let (tensors, _) = gather(values, inputs)?;
@@ -234,6 +241,14 @@ impl Graph {
         }
         Ok(())
     }
+}
+
+/// What every node of one pass shares: the node whose output activation is left out (for a
+/// fused loss), and the batch size (for traced ops that make batch-sized tensors).
+#[derive(Clone, Copy)]
+struct Pass {
+    leave_out_node: Option<usize>,
+    batch: Option<usize>,
 }
 
 fn unmasked(inputs: &[Tensor]) -> Vec<Value> {
