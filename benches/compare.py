@@ -50,7 +50,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 PEERS = ("torch", "jax", "keras")
-ALL_CASES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
+ALL_CASES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
 # The smoke run's MNIST: a few batches, enough to exercise every path.
 SMOKE_TRAIN, SMOKE_TEST = 512, 500
 
@@ -960,6 +960,57 @@ def case_transformer(ctx):
     )
 
 
+def case_subclassed(ctx):
+    """The MNIST MLP of case 1 written as a subclassed Model: traced (against the same model
+    as Sequential), and with run_eagerly=True (against PyTorch's eager loop)."""
+    import peers as p
+
+    (x_train, y_train), test, _ = ctx.mnist
+    spec = p.MlpSpec(MNIST_MLP, "softmax")
+    weights = p.initial_mlp_weights(spec)
+
+    def runner(fit, **options):
+        def run():
+            seconds, model = fit(
+                spec, weights, x_train, y_train, batch_size=64, epochs=1, **options
+            )
+            return {"seconds": seconds}
+
+        return run
+
+    traced = {
+        "ferrograd": runner(p.ferrograd_subclassed_mlp_fit),
+        "sequential": runner(p.ferrograd_mlp_fit),
+    }
+    runs = alternate(traced, ctx.repeats, "case 12 (traced)", warm_up=not ctx.smoke)
+    ctx.entries.append(
+        entry(
+            12,
+            "subclassed_mlp",
+            f"MNIST MLP as a subclassed Model (traced) against Sequential: one epoch "
+            f"({len(x_train)} images, batch 64)",
+            "s",
+            runs,
+            notes=["'sequential' is ferrograd's Sequential model from the same weights"],
+        )
+    )
+    eager = {"ferrograd": runner(p.ferrograd_subclassed_mlp_fit, run_eagerly=True)}
+    if "torch" in ctx.peers:
+        eager["torch"] = runner(p.torch_mlp_fit)
+    runs = alternate(eager, ctx.repeats, "case 12 (eager)", warm_up=not ctx.smoke)
+    ctx.entries.append(
+        entry(
+            12,
+            "subclassed_mlp_eager",
+            f"MNIST MLP as a subclassed Model with run_eagerly=True: one epoch "
+            f"({len(x_train)} images, batch 64)",
+            "s",
+            runs,
+            notes=["ferrograd runs call() in Python per batch on its autograd, as PyTorch does"],
+        )
+    )
+
+
 CASES = {
     1: lambda ctx: case_mnist_mlp(ctx, 64, 1),
     2: lambda ctx: (case_mnist_mlp(ctx, 32, 2), case_mnist_mlp(ctx, 256, 2)),
@@ -972,6 +1023,7 @@ CASES = {
     9: case_convnet,
     10: case_convnet_predict,
     11: case_transformer,
+    12: case_subclassed,
 }
 
 

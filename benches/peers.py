@@ -88,6 +88,38 @@ def ferrograd_mlp_fit(spec, weights, x, y, *, batch_size, epochs, validation_spl
     return time.perf_counter() - start, model
 
 
+def ferrograd_subclassed_mlp(spec: MlpSpec, seed: int = 0, run_eagerly: bool = False):
+    """The MLP of ``ferrograd_mlp`` written as a subclassed Model (Dense sublayers as
+    attributes, ``call()``), traced for ``fit`` or, with ``run_eagerly``, run in Python."""
+    import ferrograd as fg
+    from ferrograd import layers
+
+    class SubclassedMLP(fg.Model):
+        def __init__(self):
+            super().__init__()
+            self.hidden = [layers.Dense(units, activation="relu") for units in spec.sizes[1:-1]]
+            self.out = layers.Dense(spec.sizes[-1], activation=spec.output)
+
+        def call(self, x):
+            for layer in self.hidden:
+                x = layer(x)
+            return self.out(x)
+
+    fg.set_seed(seed)
+    model = SubclassedMLP()
+    model.build((None, spec.sizes[0]))
+    model.compile(optimizer=fg.optimizers.Adam(1e-3), loss=spec.loss, run_eagerly=run_eagerly)
+    return model
+
+
+def ferrograd_subclassed_mlp_fit(spec, weights, x, y, *, batch_size, epochs, run_eagerly=False):
+    model = ferrograd_subclassed_mlp(spec, run_eagerly=run_eagerly)
+    model.set_weights(weights)
+    start = time.perf_counter()
+    model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0)
+    return time.perf_counter() - start, model
+
+
 def ferrograd_predict(model, x, *, batch_size):
     start = time.perf_counter()
     outputs = model.predict(x, batch_size=batch_size, verbose=0)

@@ -104,6 +104,8 @@ def targets(entries):
     ratio("mnist_convnet_predict", "torch", 0.5, "case 10: ferrograd / PyTorch <= 0.5")
     ratio("transformer_text", "torch", 0.7, "case 11: ferrograd / PyTorch <= 0.7")
     ratio("transformer_text", "keras", 1.0, "case 11: faster than Keras (ferrograd / Keras < 1)")
+    ratio("subclassed_mlp", "sequential", 1.05, "case 12: subclassed (traced) / Sequential <= 1.05")
+    ratio("subclassed_mlp_eager", "torch", 1.0, "case 12: run_eagerly / PyTorch's eager loop <= 1")
     return checks
 
 

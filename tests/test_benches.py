@@ -44,7 +44,7 @@ def test_the_mnist_convnet_gemms_are_14_mflop_per_training_image():
 
 def test_a_bad_case_number_is_refused_by_name():
     with pytest.raises(SystemExit):
-        compare.parse_args(["--cases", "1,12"])
+        compare.parse_args(["--cases", "1,13"])
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +89,7 @@ def test_smoke_run_writes_every_case_with_positive_times(smoke_result):
     assert "text_lstm_gemm_floor" in keys
     assert {"mnist_convnet", "mnist_convnet_predict"} <= keys
     assert "transformer_text" in keys
+    assert {"subclassed_mlp", "subclassed_mlp_eager"} <= keys
     text_floor = next(e for e in result["entries"] if e["key"] == "text_lstm_gemm_floor")
     assert text_floor["gflop"] > 0 and text_floor["ferrograd_over_floor"] > 0
     assert out.with_suffix(".png").stat().st_size > 10_000
