@@ -584,30 +584,50 @@ def sublayers(obj) -> list:
         >>> [type(layer).__name__ for layer in sublayers(Block())]
         ['Dense', 'Dense']
     """
+    return [layer for _, layer in attribute_sublayers(obj)]
+
+
+def attribute_sublayers(obj) -> list:
+    """``(path, layer)`` for the layers and models a layer or model written in Python holds:
+    the attribute's name, with ``.{index}`` or ``.{key}`` inside lists and dicts (``hidden.0``),
+    as PyTorch names submodules; the first path of a layer held twice.
+
+    Args:
+        obj: a layer or model.
+
+    Examples:
+        >>> class Block(layers.Layer):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.parts = [layers.Dense(2), layers.Dense(3)]
+        >>> [path for path, _ in attribute_sublayers(Block())]
+        ['parts.0', 'parts.1']
+    """
     found, seen = [], set()
 
-    def visit(value):
+    def visit(value, path):
         if isinstance(value, WeightViews):
             if id(value) not in seen and value is not obj:
                 seen.add(id(value))
-                found.append(value)
+                found.append((path, value))
         elif isinstance(value, list | tuple):
-            for item in value:
-                visit(item)
+            for index, item in enumerate(value):
+                visit(item, f"{path}.{index}")
         elif isinstance(value, dict):
-            for item in value.values():
-                visit(item)
+            for key, item in value.items():
+                visit(item, f"{path}.{key}")
 
     for key, value in obj.__dict__.items():
         if not key.startswith("_"):
-            visit(value)
+            visit(value, key)
     return found
 
 
 def python_weight_entries(obj, prefix: str = "") -> list:
     """``(name, tensor, trainable, penalty)`` for every weight of a layer or model written in
-    Python: its own (``add_weight``), then its sublayers', named by path
-    (``"block/dense/kernel"``); ``penalty`` is ``(l1, l2)`` or None.
+    Python: its own (``add_weight``), then its sublayers', named by attribute path
+    (``"block/hidden.0/kernel"``: the same in every instance of the class, so that saved
+    weights load into a new one); ``penalty`` is ``(l1, l2)`` or None.
 
     Args:
         obj: a layer or model written in Python.
@@ -622,14 +642,21 @@ def python_weight_entries(obj, prefix: str = "") -> list:
         (f"{prefix}{name}", tensor, trainable and trainable_owner, penalty)
         for name, tensor, trainable, penalty in obj.__dict__.get("_python_weights", [])
     ]
-    for sub in sublayers(obj):
+    seen = {_core._tensor_uid(tensor) for _, tensor, _, _ in entries}
+    for path, sub in attribute_sublayers(obj):
         if is_python_defined(sub):
-            entries += python_weight_entries(sub, f"{prefix}{sub.name}/")
+            found = python_weight_entries(sub, f"{prefix}{path}/")
         else:
-            entries += [
-                (f"{prefix}{sub.name}/{name}", tensor, trainable and trainable_owner, None)
+            found = [
+                (f"{prefix}{path}/{name}", tensor, trainable and trainable_owner, None)
                 for name, tensor, trainable in sub._weight_entries()
             ]
+        # A weight reached twice (a layer shared by two sublayers) is listed once.
+        for entry in found:
+            uid = _core._tensor_uid(entry[1])
+            if uid not in seen:
+                seen.add(uid)
+                entries.append(entry)
     return entries
 
 

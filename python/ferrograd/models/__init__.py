@@ -28,20 +28,23 @@ from ferrograd.models.model import Model
 from ferrograd.models.sequential import Sequential
 
 
-def load_model(filepath, compile=True):
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """The model saved by ``model.save(filepath)``, ready to predict and to continue training;
     or the model of a ``.keras`` file that Keras 3 wrote (its optimizer's state starts fresh;
     needs h5py: ``pip install 'ferrograd[keras]'``).
 
     Args:
         filepath: the ``.fgm`` file, or a Keras 3 ``.keras`` file.
+        custom_objects: the classes written in Python that the file names (a subclassed
+            model's class), by name, as Keras's argument.
         compile: restore the compile settings and the optimizer's state (default True).
+        safe_mode: accepted for Keras's signature; a file never runs code either way.
 
     Examples:
         >>> model.save("model.fgm")
         >>> same = fg.models.load_model("model.fgm")
     """
-    return saving.load_model(filepath, compile=compile)
+    return saving.load_model(filepath, compile=compile, custom_objects=custom_objects)
 
 
 def model_from_json(json_string):

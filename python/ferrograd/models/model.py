@@ -71,6 +71,13 @@ class Model(EagerSteps, WeightViews):
         >>> model = fg.Model(inputs=inputs, outputs=outputs)
     """
 
+    def __new__(cls, *args, **kwargs):
+        model = super().__new__(cls)
+        # The constructor's arguments, for a subclassed model's default get_config (Keras 3
+        # captures them the same way).
+        model.__dict__["_init_arguments"] = (args, dict(kwargs))
+        return model
+
     def __init__(self, inputs=None, outputs=None, name=None, trainable=True, dtype=None):
         default = "functional" if type(self) is Model else snake_case(type(self).__name__)
         # A subclass that writes its own call() (Keras's subclassed model) is traced into a
@@ -445,10 +452,11 @@ class Model(EagerSteps, WeightViews):
     # --- weights -------------------------------------------------------------------------
 
     def _weight_entries(self):
+        if is_python_defined(self):
+            # By attribute path, the same in every instance of the class (saving, loading).
+            return [(n, t, tr) for n, t, tr, _ in python_weight_entries(self)]
         if self._graph is not None:
             return self._graph.weights()
-        if is_python_defined(self):
-            return [(n, t, tr) for n, t, tr, _ in python_weight_entries(self)]
         return []
 
     def parameters(self) -> list:
@@ -1356,7 +1364,29 @@ class Model(EagerSteps, WeightViews):
             >>> sorted(model.get_config())
             ['class', 'input_shape', 'layers', 'name']
         """
+        if is_python_defined(self):
+            return self._constructor_config()
         return saving.model_config(self)
+
+    def _constructor_config(self) -> dict:
+        """A subclassed model's config: its name and the arguments its constructor was
+        called with (Keras 3's default); a subclass with other state overrides get_config."""
+        import inspect
+
+        args, kwargs = self.__dict__.get("_init_arguments", ((), {}))
+        try:
+            bound = inspect.signature(type(self).__init__).bind(None, *args, **kwargs)
+        except TypeError:
+            bound = None
+        config = {"name": self.name, "trainable": self.trainable}
+        if bound is not None:
+            for key, value in list(bound.arguments.items())[1:]:
+                parameter = inspect.signature(type(self).__init__).parameters[key]
+                if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+                    config.update(value)
+                elif parameter.kind is not inspect.Parameter.VAR_POSITIONAL:
+                    config[key] = value
+        return config
 
     @classmethod
     def from_config(cls, config: dict):
@@ -1373,6 +1403,14 @@ class Model(EagerSteps, WeightViews):
             >>> clone.count_params() == model.count_params()
             True
         """
+        if cls.call is not Model.call:
+            # A subclassed model: its constructor's arguments; Keras's base keys are left out
+            # when the constructor does not take them.
+            try:
+                return cls(**config)
+            except TypeError:
+                base = {"name", "trainable", "dtype"}
+                return cls(**{k: v for k, v in config.items() if k not in base})
         return saving.model_from_config(config)
 
     def to_json(self, **kwargs) -> str:

@@ -58,6 +58,11 @@ from ferrograd.saving.config import (
     unbuilt_sequential,
 )
 from ferrograd.saving.model_file import load_model, model_from_bytes, model_to_bytes, save_model
+from ferrograd.saving.object_registration import (
+    custom_object_scope,
+    get_registered_name,
+    register_keras_serializable,
+)
 from ferrograd.saving.weights_file import load_weights, save_weights
 
 # The names other modules (``ferrograd.sklearn``) and older code use.
@@ -75,6 +80,8 @@ __all__ = [
     "atomic_write",
     "compile_arguments",
     "compile_config",
+    "custom_object_scope",
+    "get_registered_name",
     "layer_classes",
     "layer_entry",
     "load_model",
@@ -85,6 +92,7 @@ __all__ = [
     "model_from_json",
     "model_to_bytes",
     "model_to_json",
+    "register_keras_serializable",
     "save_model",
     "save_weights",
     "unbuilt_sequential",

@@ -40,8 +40,15 @@ def layer_entry(layer) -> dict:
         >>> layer_entry(layers.Dropout(0.5, name="drop"))["settings"]
         {'rate': 0.5}
     """
+    from ferrograd.layers.layer import is_python_defined
     from ferrograd.models import Model
 
+    if is_python_defined(layer) and not isinstance(layer, Model):
+        raise ValueError(
+            f"layer {layer.name!r} ({type(layer).__name__}) is written in Python: a model file "
+            "can hold it only inside a subclassed Model (saved as its class and config); "
+            "save_weights() saves the weights of any model"
+        )
     if isinstance(layer, Model):
         return {
             "kind": "Model",
@@ -69,9 +76,21 @@ def model_config(model) -> dict:
         'Sequential'
     """
     from ferrograd.layers.input_layer import InputLayer
+    from ferrograd.layers.layer import is_python_defined
     from ferrograd.models import Sequential
+    from ferrograd.saving.object_registration import get_registered_name
 
-    model._require_graph()
+    graph = model._require_graph()
+    if is_python_defined(model):
+        # Keras's rule: the class by name and its constructor arguments; loading finds the
+        # class among those the program passes or registers, then traces it again.
+        return {
+            "class": "Subclassed",
+            "name": model.name,
+            "class_name": get_registered_name(type(model)),
+            "config": _json_ready(model.get_config(), type(model).__name__),
+            "input_shapes": [list(shape) for shape in graph.input_shapes],
+        }
     real_layers = [layer for layer in model.layers if not isinstance(layer, InputLayer)]
     config: dict[str, Any] = {
         "name": model.name,
@@ -95,6 +114,18 @@ def model_config(model) -> dict:
         else:
             config["output"] = refs[0]
     return config
+
+
+def _json_ready(config, class_name: str) -> dict:
+    import json
+
+    try:
+        return json.loads(json.dumps(config))
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"get_config() of {class_name} returned values JSON cannot hold ({error}); "
+            "override get_config() to return plain values"
+        ) from None
 
 
 def compile_config(model) -> dict | None:
@@ -263,6 +294,8 @@ def model_from_config(config: dict, source: str = "model config"):
 
     reader = ConfigReader(source)
     classes = layer_classes()
+    if config.get("class") == "Subclassed":
+        return _subclassed_from_config(config, reader)
     reader.only_keys(
         config, {"class", "name", "layers", "input_shape", "inputs", "nodes", "output"}, "model"
     )
@@ -466,3 +499,34 @@ def model_from_json(json_string: str):
     reader = ConfigReader("model_from_json")
     reader.only_keys(spec, {"class_name", "config"}, "the JSON text")
     return model_from_config(reader.get(spec, "config", dict, "the JSON text"), "model_from_json")
+
+
+def _subclassed_from_config(config: dict, reader):
+    """A subclassed model from its class name and config: the class comes from the loading
+    program (``custom_objects``, ``register_keras_serializable``), never from the file."""
+    from ferrograd.saving.object_registration import find_class
+
+    reader.only_keys(config, {"class", "name", "class_name", "config", "input_shapes"}, "model")
+    class_name = reader.get(config, "class_name", str, "model")
+    arguments = reader.get(config, "config", dict, "model")
+    shapes = reader.get(config, "input_shapes", list, "model")
+    cls = find_class(class_name)
+    if cls is None:
+        reader.fail(
+            f"the model is of class {class_name!r}, written in Python; pass it to "
+            f"load_model(..., custom_objects={{{class_name.split('>')[-1]!r}: "
+            f"{class_name.split('>')[-1]}}}) or decorate it with "
+            "@ferrograd.saving.register_keras_serializable()"
+        )
+    for shape in shapes:
+        if not isinstance(shape, list) or not all(
+            d is None or (isinstance(d, int) and not isinstance(d, bool) and 0 < d < 2**31)
+            for d in shape
+        ):
+            reader.fail(f"invalid input shape {shape!r}")
+    try:
+        model = cls.from_config(arguments)
+        model.build(shapes if len(shapes) > 1 else tuple(shapes[0]))
+    except (TypeError, ValueError) as error:
+        reader.fail(f"{class_name} could not be rebuilt from its config: {error}")
+    return model

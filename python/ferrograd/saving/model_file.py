@@ -74,7 +74,7 @@ def save_model(model, path, include_optimizer: bool = True) -> None:
     atomic_write(path, lambda file: file.write(buffer.getbuffer()))
 
 
-def load_model(path, compile: bool = True):
+def load_model(path, compile: bool = True, custom_objects: dict | None = None):
     """The model saved at ``path`` (``model.save``), with its weights, its compile settings
     and, when saved, its optimizer's state, so that training continues where it stopped. A
     Keras 3 ``.keras`` file is read by ``ferrograd.saving.keras_file``.
@@ -82,6 +82,8 @@ def load_model(path, compile: bool = True):
     Args:
         path: the model file.
         compile: restore the compile settings and the optimizer's state (default True).
+        custom_objects: the classes written in Python (subclassed models) the file may name,
+            by name; registered classes (``register_keras_serializable``) are found too.
 
     Raises:
         FileFormatError: the file is invalid (the message says where and why).
@@ -90,6 +92,13 @@ def load_model(path, compile: bool = True):
         >>> model = load_model("model.fgm")
     """
 
+    from ferrograd.saving.object_registration import custom_object_scope
+
+    with custom_object_scope(custom_objects):
+        return _load_model(path, compile)
+
+
+def _load_model(path, compile: bool):
     source = repr(os.fspath(path))
     from ferrograd.saving import keras_file
 
