@@ -99,7 +99,7 @@ impl PyLoss {
         let y_true = tensor_arg(y_true, y_pred.dtype())?;
         // As an op, so that a loss written in Python that calls a built-in one traces.
         let op = PrimitiveOp::BuiltinLoss {
-            config: self.inner.to_json()?,
+            loss: self.inner.clone(),
             reduction: reduction.to_string(),
         };
         run_op(op, &[y_true, y_pred])

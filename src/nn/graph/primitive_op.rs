@@ -143,10 +143,10 @@ pub enum PrimitiveOp {
     Cast {
         dtype: String,
     },
-    /// A built-in loss of (y_true, y_pred), by its JSON config, reduced as `reduction` says
-    /// (`"sum_over_batch_size"`, `"sum"` or `"none"`).
+    /// A built-in loss of (y_true, y_pred) (serialised as its config), reduced as `reduction`
+    /// says (`"sum_over_batch_size"`, `"sum"` or `"none"`).
     BuiltinLoss {
-        config: String,
+        loss: Loss,
         reduction: String,
     },
     /// A tensor of one value. `batch_axes` take the size of the batch when the op runs (a
@@ -295,8 +295,8 @@ impl PrimitiveOp {
             PrimitiveOp::Index { items } => x.index(items),
             PrimitiveOp::Where => where_(x, &args[1], &args[2]),
             PrimitiveOp::Cast { dtype } => x.astype(DType::parse(dtype)?),
-            PrimitiveOp::BuiltinLoss { config, reduction } => {
-                Loss::from_json(config)?.compute_with(x, &args[1], Reduction::parse(reduction)?)
+            PrimitiveOp::BuiltinLoss { loss, reduction } => {
+                loss.compute_with(x, &args[1], Reduction::parse(reduction)?)
             }
             PrimitiveOp::Concat { .. }
             | PrimitiveOp::Stack { .. }
