@@ -301,7 +301,10 @@ impl PrimitiveOp {
             PrimitiveOp::Concat { .. }
             | PrimitiveOp::Stack { .. }
             | PrimitiveOp::Full { .. }
-            | PrimitiveOp::Random { .. } => unreachable!("handled above"),
+            | PrimitiveOp::Random { .. } => Err(Error::value(format!(
+                "internal error: {} is dispatched before the one-operand ops",
+                self.name()
+            ))),
         }
     }
 
