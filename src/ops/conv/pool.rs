@@ -7,18 +7,22 @@
 //! With `"same"` padding the padded positions take no part: a max ignores them and an average
 //! divides by the count of input positions in the window, as TensorFlow does.
 //!
-//! Max pooling keeps the index of each output's maximum, so its gradient goes to exactly one
-//! input per window: the first maximum in row-major window order. A window holding NaN outputs
+//! The gradient of a max pooling goes to exactly one input per window: the first maximum in
+//! row-major window order, found again in the backward pass from the kept input and output
+//! (no index per output is stored). A window holding NaN outputs
 //! NaN (its first NaN is the one the gradient goes to): a max that skipped NaN would hide a
 //! diverging model.
 
 use super::{
     Padding, axis_name, check_input, check_positive, lift, new_storage, spatial_output, values,
 };
+use std::ops::Range;
+use std::sync::Arc;
+
 use crate::autograd::{Backward, GradSink, record};
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
-use crate::kernels::im2col::{ConvGeometry, for_each_sample_chunk, source};
+use crate::kernels::im2col::{ConvGeometry, for_each_sample_chunk};
 use crate::storage::Storage;
 use crate::tensor::Tensor;
 
@@ -270,28 +274,40 @@ pub(super) fn pool(
 ) -> Result<Tensor> {
     crate::storage::checked_numel(&shape, DType::F64)?;
     let x = input.data();
-    let (out, argmax) = match input.dtype() {
+    let out = match input.dtype() {
         DType::F32 => forward::<f32>(kind, &geo, &shape, &x)?,
         DType::F64 => forward::<f64>(kind, &geo, &shape, &x)?,
     };
-    Ok(record(out, &[input], |_| PoolBackward {
+    Ok(record(out, &[input], |output| PoolBackward {
         op,
         geo,
         input_shape: input.shape().to_vec(),
-        argmax,
+        // Max pooling finds each window's maximum again from its input and output, rather
+        // than keeping an index per output: both tensors are kept alive by the layers around
+        // it anyway (the convolution before it, the one after it).
+        max_operands: (kind == PoolKind::Max).then(|| (x, output.clone())),
     }))
 }
 
-/// The window of output position `(oh, ow)`: the input positions it covers.
-fn window(geo: &ConvGeometry, oh: usize, ow: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
-    let [h, w] = geo.input;
-    (0..geo.kernel[0])
-        .filter_map(move |i| source(oh, i, geo.strides[0], 1, geo.pad_before[0], h))
-        .flat_map(move |ih| {
-            (0..geo.kernel[1])
-                .filter_map(move |j| source(ow, j, geo.strides[1], 1, geo.pad_before[1], w))
-                .map(move |iw| (ih, iw))
-        })
+/// The input positions, along one axis, of the window of output position `out`: those of
+/// `out * stride - pad .. out * stride - pad + window` inside `0..len`.
+fn window_range(out: usize, window: usize, stride: usize, pad: usize, len: usize) -> Range<usize> {
+    let start = out * stride;
+    start.saturating_sub(pad).min(len)..(start + window).saturating_sub(pad).min(len)
+}
+
+/// The window of output position `(oh, ow)`: its rows and columns in the input.
+fn window(geo: &ConvGeometry, oh: usize, ow: usize) -> (Range<usize>, Range<usize>) {
+    let axis = |a: usize, o: usize| {
+        window_range(
+            o,
+            geo.kernel[a],
+            geo.strides[a],
+            geo.pad_before[a],
+            geo.input[a],
+        )
+    };
+    (axis(0, oh), axis(1, ow))
 }
 
 fn work(geo: &ConvGeometry) -> usize {
@@ -300,101 +316,70 @@ fn work(geo: &ConvGeometry) -> usize {
         .saturating_mul(geo.kernel[0] * geo.kernel[1])
 }
 
-/// The pooled values, and for max pooling the index (into the input) of each output's maximum.
+/// The pooled values.
 fn forward<T: Element>(
     kind: PoolKind,
     geo: &ConvGeometry,
     shape: &[usize],
     x: &Storage,
-) -> Result<(Storage, Option<Vec<usize>>)> {
+) -> Result<Storage> {
     let x = values::<T>(x)?;
-    let (channels, in_len, [_, out_w]) = (geo.in_channels, geo.input_len(), geo.output);
-    let mut argmax = Vec::new();
-    if kind == PoolKind::Max {
-        let numel = crate::storage::checked_numel(shape, DType::F64)?;
-        argmax.try_reserve_exact(numel).map_err(|_| {
-            Error::OutOfMemory(format!(
-                "cannot allocate the argmax of a pooling of shape {shape:?}"
-            ))
-        })?;
-        argmax.resize(numel, 0usize);
-    }
-    let out = new_storage::<T>(shape, |out| {
+    let (channels, in_len, out_len) = (geo.in_channels, geo.input_len(), geo.output_len());
+    new_storage::<T>(shape, |out| {
         for_each_sample_chunk(
             geo.batch,
             work(geo),
             out,
-            &mut argmax,
-            |samples, out, argmax| {
+            &mut [] as &mut [T],
+            |samples, out, _| {
                 for (s, n) in samples.enumerate() {
                     let sample = &x[n * in_len..(n + 1) * in_len];
-                    for p in 0..geo.positions() {
-                        let range = (s * geo.positions() + p) * channels
-                            ..(s * geo.positions() + p + 1) * channels;
-                        let o = &mut out[range.clone()];
+                    let out = &mut out[s * out_len..(s + 1) * out_len];
+                    for (p, o) in out.chunks_exact_mut(channels).enumerate() {
+                        let (rows, cols) = window(geo, p / geo.output[1], p % geo.output[1]);
+                        let taps = rows.flat_map(|ih| cols.clone().map(move |iw| (ih, iw)));
+                        let taps = taps.map(|(ih, iw)| {
+                            let base = (ih * geo.input[1] + iw) * channels;
+                            &sample[base..base + channels]
+                        });
                         match kind {
-                            PoolKind::Max => {
-                                let a = &mut argmax[range];
-                                max_window(geo, sample, n * in_len, p / out_w, p % out_w, o, a);
-                            }
-                            PoolKind::Average => avg_window(geo, sample, p / out_w, p % out_w, o),
+                            PoolKind::Max => max_window(taps, o),
+                            PoolKind::Average => avg_window(taps, o),
                         }
                     }
                 }
             },
         );
         Ok(())
-    })?;
-    Ok((out, (kind == PoolKind::Max).then_some(argmax)))
+    })
 }
 
-/// The maximum of one window per channel and where it is (`offset` + index in `sample`).
-fn max_window<T: Element>(
-    geo: &ConvGeometry,
-    sample: &[T],
-    offset: usize,
-    oh: usize,
-    ow: usize,
-    out: &mut [T],
-    argmax: &mut [usize],
-) {
-    let channels = geo.in_channels;
-    let mut first = true;
-    for (ih, iw) in window(geo, oh, ow) {
-        let base = (ih * geo.input[1] + iw) * channels;
-        let xs = &sample[base..base + channels];
-        if first {
-            out.copy_from_slice(xs);
-            for (c, a) in argmax.iter_mut().enumerate() {
-                *a = offset + base + c;
-            }
-            first = false;
-            continue;
-        }
-        for (c, ((o, a), &v)) in out.iter_mut().zip(argmax.iter_mut()).zip(xs).enumerate() {
-            // Strictly greater keeps the first of equal maxima; a NaN replaces any number and
-            // is never replaced.
-            if v > *o || (v.is_nan() && !o.is_nan()) {
-                *o = v;
-                *a = offset + base + c;
-            }
+/// The maximum of the window's `taps` (one slice of channels each), per channel. A NaN
+/// replaces any number and is never replaced. An empty window gives 0.
+fn max_window<'a, T: Element>(mut taps: impl Iterator<Item = &'a [T]>, out: &mut [T]) {
+    let Some(first) = taps.next() else {
+        out.fill(T::zero());
+        return;
+    };
+    out.copy_from_slice(first);
+    for xs in taps {
+        for (o, &v) in out.iter_mut().zip(xs) {
+            *o = if v > *o || v.is_nan() { v } else { *o };
         }
     }
 }
 
-/// The mean of one window per channel, over the input positions it covers.
-fn avg_window<T: Element>(geo: &ConvGeometry, sample: &[T], oh: usize, ow: usize, out: &mut [T]) {
-    let channels = geo.in_channels;
+/// The mean of the window's `taps` per channel, over the input positions it covers.
+fn avg_window<'a, T: Element>(taps: impl Iterator<Item = &'a [T]>, out: &mut [T]) {
     out.fill(T::zero());
     let mut count = 0usize;
-    for (ih, iw) in window(geo, oh, ow) {
-        let base = (ih * geo.input[1] + iw) * channels;
-        for (o, &v) in out.iter_mut().zip(&sample[base..base + channels]) {
+    for xs in taps {
+        for (o, &v) in out.iter_mut().zip(xs) {
             *o += v;
         }
         count += 1;
     }
-    let count = T::of(count as f64);
+    let count = T::of(count.max(1) as f64);
     for o in out.iter_mut() {
         *o /= count;
     }
@@ -404,8 +389,8 @@ struct PoolBackward {
     op: &'static str,
     geo: ConvGeometry,
     input_shape: Vec<usize>,
-    /// The input index of each output's maximum; `None` for average pooling.
-    argmax: Option<Vec<usize>>,
+    /// For max pooling, its input and output; `None` for average pooling.
+    max_operands: Option<(Arc<Storage>, Arc<Storage>)>,
 }
 
 impl Backward for PoolBackward {
@@ -426,12 +411,11 @@ impl PoolBackward {
     fn input_grad<T: Element>(&self, grad: &Storage) -> Result<Storage> {
         let geo = &self.geo;
         let dy = values::<T>(grad)?;
-        let (channels, in_len, out_len, out_w) = (
-            geo.in_channels,
-            geo.input_len(),
-            geo.output_len(),
-            geo.output[1],
-        );
+        let max_operands = match &self.max_operands {
+            Some((x, y)) => Some((values::<T>(x)?, values::<T>(y)?)),
+            None => None,
+        };
+        let (channels, in_len, out_len) = (geo.in_channels, geo.input_len(), geo.output_len());
         new_storage::<T>(&self.input_shape, |dx| {
             for_each_sample_chunk(
                 geo.batch,
@@ -439,29 +423,35 @@ impl PoolBackward {
                 dx,
                 &mut [] as &mut [T],
                 |samples, dx, _| {
-                    let first_input = samples.start * in_len;
-                    let dy = &dy[samples.start * out_len..samples.end * out_len];
-                    match &self.argmax {
-                        // Each output's gradient to its maximum, in output order.
-                        Some(argmax) => {
-                            let argmax = &argmax[samples.start * out_len..samples.end * out_len];
-                            for (&g, &i) in dy.iter().zip(argmax) {
-                                dx[i - first_input] += g;
-                            }
-                        }
-                        // Each output's gradient shared equally by the inputs of its window.
-                        None => {
-                            for s in 0..samples.len() {
-                                let sample = &mut dx[s * in_len..(s + 1) * in_len];
-                                for p in 0..geo.positions() {
-                                    let g = &dy[(s * geo.positions() + p) * channels..][..channels];
-                                    let (oh, ow) = (p / out_w, p % out_w);
-                                    let count = T::of(window(geo, oh, ow).count() as f64);
-                                    for (ih, iw) in window(geo, oh, ow) {
-                                        let base = (ih * geo.input[1] + iw) * channels;
-                                        for (d, &g) in
-                                            sample[base..base + channels].iter_mut().zip(g)
-                                        {
+                    // The gradient of each channel not yet given to its window's maximum.
+                    let mut pending = vec![T::zero(); channels];
+                    for (s, n) in samples.enumerate() {
+                        let dx = &mut dx[s * in_len..(s + 1) * in_len];
+                        let dy = &dy[n * out_len..(n + 1) * out_len];
+                        for (p, g) in dy.chunks_exact(channels).enumerate() {
+                            let (rows, cols) = window(geo, p / geo.output[1], p % geo.output[1]);
+                            let bases = rows.flat_map(|ih| {
+                                cols.clone()
+                                    .map(move |iw| (ih * geo.input[1] + iw) * channels)
+                            });
+                            match max_operands {
+                                Some((x, y)) => {
+                                    let x = &x[n * in_len..(n + 1) * in_len];
+                                    let y = &y[n * out_len + p * channels..][..channels];
+                                    pending.copy_from_slice(g);
+                                    for base in bases {
+                                        max_window_grad(
+                                            &x[base..base + channels],
+                                            y,
+                                            &mut pending,
+                                            &mut dx[base..base + channels],
+                                        );
+                                    }
+                                }
+                                None => {
+                                    let count = T::of(bases.clone().count().max(1) as f64);
+                                    for base in bases {
+                                        for (d, &g) in dx[base..base + channels].iter_mut().zip(g) {
                                             *d += g / count;
                                         }
                                     }
@@ -473,6 +463,19 @@ impl PoolBackward {
             );
             Ok(())
         })
+    }
+}
+
+/// One tap of a max-pooling window in the backward pass: each channel whose maximum `y` is
+/// this tap's value `x` (NaN matching NaN), and whose gradient has not gone to an earlier tap,
+/// gets its `pending` gradient added to `dx`. Taps are visited in row-major window order, so
+/// the gradient goes to the first maximum, as the forward pass found it. Selects rather than
+/// branches, so that the loop vectorises.
+fn max_window_grad<T: Element>(x: &[T], y: &[T], pending: &mut [T], dx: &mut [T]) {
+    for (((&x, &y), p), d) in x.iter().zip(y).zip(pending.iter_mut()).zip(dx.iter_mut()) {
+        let hit = x == y || (x.is_nan() && y.is_nan());
+        *d += if hit { *p } else { T::zero() };
+        *p = if hit { T::zero() } else { *p };
     }
 }
 
