@@ -165,7 +165,31 @@ pub fn try_full<T: Element>(shape: &[usize], value: T) -> Result<ArrayD<T>> {
 }
 
 pub fn try_zeros<T: Element>(shape: &[usize]) -> Result<ArrayD<T>> {
-    try_full(shape, T::zero())
+    let numel = checked_numel(shape, T::DTYPE)?;
+    let data = zeroed_vec::<T>(numel).ok_or_else(|| {
+        Error::OutOfMemory(format!(
+            "cannot allocate {} bytes for a tensor of shape {shape:?}",
+            numel * T::DTYPE.size_of()
+        ))
+    })?;
+    ArrayD::from_shape_vec(IxDyn(shape), data).map_err(|e| Error::value(e.to_string()))
+}
+
+/// `len` zeros from the allocator's zeroed allocation (`None` when it fails): memory fresh from
+/// the system is zero already and is not written again, where filling a vector would touch
+/// every page twice.
+fn zeroed_vec<T: Element>(len: usize) -> Option<Vec<T>> {
+    let layout = std::alloc::Layout::array::<T>(len).ok()?;
+    if layout.size() == 0 {
+        return Some(Vec::new());
+    }
+    // SAFETY: the layout has a non-zero size. `T` is f32 or f64, whose all-zero bits are the
+    // value 0.0, so the zeroed block holds `len` initialised values; it comes from the global
+    // allocator with exactly the layout of a `Vec<T>` of capacity `len`.
+    unsafe {
+        let ptr = std::alloc::alloc_zeroed(layout).cast::<T>();
+        (!ptr.is_null()).then(|| Vec::from_raw_parts(ptr, len, len))
+    }
 }
 
 /// Builds an array from a flat vector in C order, checking that the sizes agree.
