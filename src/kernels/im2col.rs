@@ -363,12 +363,17 @@ fn gather_columns<T: Element>(
     }
 }
 
-/// The convolution's output: `out = conv(x, kernel)`, overwriting `out`.
+/// The convolution's output: `out = finish(conv(x, kernel))`, overwriting `out`.
+///
+/// `finish` runs on each block of whole output rows (`out_channels` values each) once the
+/// block is computed, while it is still in cache: the bias and the activation of a conv layer,
+/// in the block's own thread, rather than two more passes over the whole output.
 pub fn conv_forward<T: Element>(
     geo: &ConvGeometry,
     x: &[T],
     kernel: &[T],
     out: &mut [T],
+    finish: impl Fn(&mut [T]) + Sync,
 ) -> Result<()> {
     geo.check_lengths("conv forward", x.len(), kernel.len(), out.len())?;
     geo.check_buffers::<T>()?;
@@ -408,10 +413,12 @@ pub fn conv_forward<T: Element>(
                     T::zero(),
                     MatMut::row_major(out, rows, c_out),
                 );
+                finish(out);
                 return;
             }
             if direct {
                 conv_direct::forward(geo, x, kernel, out, rows);
+                finish(out);
                 return;
             }
             let tmp_len = if geo.groups > 1 {
@@ -443,6 +450,7 @@ pub fn conv_forward<T: Element>(
                             }
                         }
                     }
+                    finish(out_rows);
                 }
             });
         },
@@ -523,6 +531,142 @@ pub fn conv_input_grad<T: Element>(
             });
         },
     );
+    Ok(())
+}
+
+/// Where `conv_backward` writes a convolution's gradients (each overwritten).
+pub struct ConvGrads<'a, T> {
+    /// The input's, `None` when it needs none (a first layer).
+    pub input: Option<&'a mut [T]>,
+    /// The kernel's, in Keras's layout.
+    pub kernel: &'a mut [T],
+    /// The bias's (`out_channels` values), `None` without a bias.
+    pub bias: Option<&'a mut [T]>,
+}
+
+/// Whether `conv_backward` takes its one-pass path for `geo` (im2col + GEMM with one group);
+/// callers compute the three gradients separately otherwise.
+pub fn fuses_backward<T: Element>(geo: &ConvGeometry) -> bool {
+    geo.groups == 1 && !geo.is_pointwise() && !conv_direct::is_direct::<T>(geo)
+}
+
+/// The three gradients of a convolution in one pass over the output gradient, for geometries
+/// where `fuses_backward` holds.
+///
+/// `pre_activation(offset, dz)` fills `dz` with the gradient at the pre-activation values of
+/// the output elements `offset..offset + dz.len()` (a block of whole rows): the convolution's
+/// own output gradient `dy` passed through a fused activation's derivative. It runs block by
+/// block, so that gradient is never stored whole; each block of it feeds, while in cache, the
+/// bias gradient (its column sums), the kernel gradient (the block's im2col rows, transposed,
+/// times it) and the input gradient (it times the transposed kernel, scattered back by
+/// col2im). The bias and kernel gradients sum one partial per sample chunk in chunk order, so
+/// the bits do not depend on the thread count.
+pub fn conv_backward<T: Element>(
+    geo: &ConvGeometry,
+    x: &[T],
+    kernel: &[T],
+    pre_activation: impl Fn(usize, &mut [T]) + Sync,
+    grads: ConvGrads<'_, T>,
+) -> Result<()> {
+    let ConvGrads {
+        input: dx,
+        kernel: dkernel,
+        bias: dbias,
+    } = grads;
+    let out_len_total = geo.batch * geo.output_len();
+    geo.check_lengths("conv backward", x.len(), kernel.len(), out_len_total)?;
+    geo.check_buffers::<T>()?;
+    if !fuses_backward::<T>(geo)
+        || dkernel.len() != geo.kernel_len()
+        || dx.as_ref().is_some_and(|dx| dx.len() != x.len())
+        || dbias.as_ref().is_some_and(|b| b.len() != geo.out_channels)
+    {
+        return Err(Error::Autograd(
+            "internal error in conv backward: a geometry or buffer it does not take".into(),
+        ));
+    }
+    let (patch, c_out) = (geo.patch_len(), geo.out_channels);
+    let (positions, block, kernel_len) = (geo.positions(), geo.block_rows(), geo.kernel_len());
+    let (chunks, per) = sample_chunks(geo.batch, geo.flops());
+    // The transposed kernel, `(c_out, patch)`, packed once for every block's input gradient.
+    let packed_t = PackedRhs::new(MatRef::row_major(kernel, patch, c_out).t());
+    // One partial kernel gradient and one partial bias gradient per chunk.
+    let partial_len = kernel_len + c_out;
+    let mut partials = vec![T::zero(); chunks * partial_len];
+    let partial_base = SharedMut(partials.as_mut_ptr());
+    let dx_base = dx.map(|dx| SharedMut(dx.as_mut_ptr()));
+    parallel::for_each_chunk(chunks, |c| {
+        let samples = c * per..((c + 1) * per).min(geo.batch);
+        // SAFETY: each chunk writes its own partial and its own samples of `dx`, both inside
+        // buffers borrowed mutably for the whole call.
+        let (part, dx) = unsafe {
+            (
+                std::slice::from_raw_parts_mut(
+                    partial_base.get().add(c * partial_len),
+                    partial_len,
+                ),
+                dx_base.as_ref().map(|base| {
+                    std::slice::from_raw_parts_mut(
+                        base.get().add(samples.start * geo.input_len()),
+                        samples.len() * geo.input_len(),
+                    )
+                }),
+            )
+        };
+        let (dk_part, db_part) = part.split_at_mut(kernel_len);
+        let x = &x[samples.start * geo.input_len()..samples.end * geo.input_len()];
+        let rows = samples.len() * positions;
+        let first_output = samples.start * geo.output_len();
+        let mut dx = dx;
+        if let Some(dx) = dx.as_deref_mut() {
+            dx.fill(T::zero());
+        }
+        with_scratch(
+            block.min(rows) * patch,
+            block.min(rows) * c_out,
+            |col, dz| {
+                for r0 in (0..rows).step_by(block) {
+                    let r1 = (r0 + block).min(rows);
+                    let m = r1 - r0;
+                    let (col, dz) = (&mut col[..m * patch], &mut dz[..m * c_out]);
+                    pre_activation(first_output + r0 * c_out, dz);
+                    for row in dz.chunks_exact(c_out) {
+                        for (b, &g) in db_part.iter_mut().zip(row) {
+                            *b += g;
+                        }
+                    }
+                    let dz = MatRef::row_major(&*dz, m, c_out);
+                    im2col(geo, x, 0, r0..r1, col);
+                    gemm_packed(
+                        MatRef::row_major(&*col, m, patch).t(),
+                        &PackedRhs::new(dz),
+                        T::one(),
+                        MatMut::row_major(dk_part, patch, c_out),
+                    );
+                    if let Some(dx) = dx.as_deref_mut() {
+                        gemm_packed(dz, &packed_t, T::zero(), MatMut::row_major(col, m, patch));
+                        col2im(geo, col, 0, r0..r1, dx);
+                    }
+                }
+            },
+        );
+    });
+    dkernel.fill(T::zero());
+    let mut dbias = dbias;
+    if let Some(db) = dbias.as_deref_mut() {
+        db.fill(T::zero());
+    }
+    for part in partials.chunks_exact(partial_len) {
+        let (dk_part, db_part) = part.split_at(kernel_len);
+        for (d, &v) in dkernel.iter_mut().zip(dk_part) {
+            *d += v;
+        }
+        if let Some(db) = dbias.as_deref_mut() {
+            for (d, &v) in db.iter_mut().zip(db_part) {
+                *d += v;
+            }
+        }
+    }
     Ok(())
 }
 

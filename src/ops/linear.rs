@@ -13,12 +13,14 @@ use ndarray::{ArrayD, ArrayRefD};
 
 use super::activation::Activation;
 use super::softmax::softmax_in_place;
+use super::unary::{grad_from_output, unary_in_place};
 use crate::autograd::{Accumulate, Backward, GradSink, record};
 use crate::dtype::Element;
 use crate::error::{Error, Result};
 use crate::kernels::elementwise::column_sums;
 use crate::kernels::gemm::{MatMut, MatRef, gemm};
 use crate::kernels::packed::{Panels, gemm_with_panels};
+use crate::kernels::par_chunks_mut;
 use crate::storage::{Storage, try_zeros};
 use crate::tensor::Tensor;
 
@@ -189,18 +191,11 @@ fn forward<T: Element>(
     Ok((out, pre_activation))
 }
 
-/// Applies `f` in place, with the activation chosen outside the loop so that each loop is a
-/// tight, vectorisable one.
+/// Applies `f` in place, in parallel chunks, each a tight loop (`unary_in_place`).
 fn apply_elementwise<T: Element>(out: &mut ArrayRefD<T>, f: super::unary::UnaryFn) {
-    use super::unary::UnaryFn;
-    use crate::kernels::elementwise::map_in_place;
-    match f {
-        // Not `v.max(0)`, which turns NaN into 0 and hides a diverging model; this select also
-        // compiles to one `max` instruction whose NaN operand wins.
-        UnaryFn::Relu => map_in_place(out, |v| if v < T::zero() { T::zero() } else { v }),
-        UnaryFn::Sigmoid => map_in_place(out, super::unary::sigmoid),
-        UnaryFn::Tanh => map_in_place(out, |v| v.tanh()),
-        other => map_in_place(out, |v| other.f(v)),
+    match out.as_slice_mut() {
+        Some(values) => par_chunks_mut(values, |_, chunk| unary_in_place(chunk, f)),
+        None => out.mapv_inplace(|v| f.f(v)),
     }
 }
 
@@ -247,44 +242,31 @@ impl LinearBackward {
         let dz: &[T] = match self.activation {
             Activation::Linear => contiguous(g)?,
             Activation::Softmax => {
-                let mut d = g.to_owned();
-                let (ds, ys) = (slice_mut(&mut d)?, contiguous(y)?);
-                for (d_row, y_row) in ds.chunks_exact_mut(units).zip(ys.chunks_exact(units)) {
+                let mut d = contiguous(g)?.to_vec();
+                let ys = contiguous(y)?;
+                for (d_row, y_row) in d.chunks_exact_mut(units).zip(ys.chunks_exact(units)) {
                     let dot: T = d_row.iter().zip(y_row).map(|(&a, &b)| a * b).sum();
                     for (d, &y) in d_row.iter_mut().zip(y_row) {
                         *d = y * (*d - dot);
                     }
                 }
                 owned_dz = d;
-                contiguous(&owned_dz)?
+                &owned_dz
             }
             Activation::Elementwise(f) => {
-                let mut d = g.to_owned();
-                let ds = slice_mut(&mut d)?;
-                let ys = contiguous(y)?;
-                match pre_activation {
+                let (gs, ys) = (contiguous(g)?, contiguous(y)?);
+                let d = match pre_activation {
                     Some(z) => {
-                        for ((d, &y), &z) in ds.iter_mut().zip(ys).zip(contiguous(z)?) {
+                        let mut d = gs.to_vec();
+                        for ((d, &y), &z) in d.iter_mut().zip(ys).zip(contiguous(z)?) {
                             *d *= f.df(z, y);
                         }
+                        d
                     }
-                    None => match f {
-                        super::unary::UnaryFn::Relu => {
-                            for (d, &y) in ds.iter_mut().zip(ys) {
-                                if y <= T::zero() {
-                                    *d = T::zero();
-                                }
-                            }
-                        }
-                        other => {
-                            for (d, &y) in ds.iter_mut().zip(ys) {
-                                *d *= other.df_from_output(y);
-                            }
-                        }
-                    },
-                }
+                    None => grad_from_output(f, gs, ys),
+                };
                 owned_dz = d;
-                contiguous(&owned_dz)?
+                &owned_dz
             }
         };
         let dz_matrix = MatRef::row_major(dz, rows, units);

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::autograd::{Backward, GradSink, record};
 use crate::dtype::Element;
 use crate::error::Result;
-use crate::kernels::elementwise;
+use crate::kernels::{elementwise, par_chunks_mut};
 use crate::storage::Storage;
 use crate::tensor::Tensor;
 use crate::{map_storage, map_storage2};
@@ -379,6 +379,70 @@ fn map_unary<T: Element>(a: &ArrayRefD<T>, f: UnaryFn) -> ArrayD<T> {
         UnaryFn::Sigmoid => elementwise::map(a, sigmoid),
         UnaryFn::Tanh => elementwise::map(a, |v| v.tanh()),
         other => elementwise::map(a, |v| other.f(v)),
+    }
+}
+
+/// `f` over `values` in place, one thread: the same values as `map_unary`, for kernels that
+/// apply an activation to a block of their output while it is in cache (the conv layers'
+/// epilogue, the dense layer's output).
+pub(crate) fn unary_in_place<T: Element>(values: &mut [T], f: UnaryFn) {
+    match f {
+        UnaryFn::Relu => {
+            for v in values {
+                *v = if *v < T::zero() { T::zero() } else { *v };
+            }
+        }
+        UnaryFn::Sigmoid => {
+            for v in values {
+                *v = sigmoid(*v);
+            }
+        }
+        UnaryFn::Tanh => {
+            for v in values {
+                *v = v.tanh();
+            }
+        }
+        other => {
+            for v in values {
+                *v = other.f(*v);
+            }
+        }
+    }
+}
+
+/// `grad * f'(x)` for every element, computed from the output `y = f(x)` alone (so the
+/// pre-activation values need not be kept); `f` must satisfy `!f.derivative_needs_input()`.
+/// One pass, in parallel when large.
+pub(crate) fn grad_from_output<T: Element>(f: UnaryFn, grad: &[T], output: &[T]) -> Vec<T> {
+    let mut out = vec![T::zero(); grad.len()];
+    par_chunks_mut(&mut out, |offset, chunk| {
+        let range = offset..offset + chunk.len();
+        grad_from_output_into(f, &grad[range.clone()], &output[range], chunk);
+    });
+    out
+}
+
+/// `grad_from_output` into `out`, one thread. The same values as the separate op's gradient:
+/// ReLU's derivative tests `y > 0`, which holds exactly when `x > 0`.
+pub(crate) fn grad_from_output_into<T: Element>(
+    f: UnaryFn,
+    grad: &[T],
+    output: &[T],
+    out: &mut [T],
+) {
+    debug_assert!(!f.derivative_needs_input());
+    let values = out.iter_mut().zip(grad).zip(output);
+    match f {
+        UnaryFn::Relu => {
+            for ((o, &g), &y) in values {
+                *o = g * if y > T::zero() { T::one() } else { T::zero() };
+            }
+        }
+        other => {
+            for ((o, &g), &y) in values {
+                *o = g * other.df_from_output(y);
+            }
+        }
     }
 }
 

@@ -16,7 +16,7 @@ use crate::nn::{
     parse_config, single_input, single_shape,
 };
 use crate::ops::activation::Activation;
-use crate::ops::conv::{Conv1dOptions, Conv2dOptions, Padding, conv1d, conv2d};
+use crate::ops::conv::{Conv1dOptions, Conv2dOptions, Padding, conv1d_activated, conv2d_activated};
 use crate::tensor::Tensor;
 
 pub(crate) fn default_true() -> bool {
@@ -374,7 +374,7 @@ impl Conv {
                 dilation_rate: c.dilation_rate[0],
                 groups: c.groups,
             };
-            conv1d(&xl, kernel, bias, &options)
+            conv1d_activated(&xl, kernel, bias, &options, self.activation)
         } else {
             let options = Conv2dOptions {
                 strides: [c.strides[0], c.strides[1]],
@@ -382,10 +382,9 @@ impl Conv {
                 dilation_rate: [c.dilation_rate[0], c.dilation_rate[1]],
                 groups: c.groups,
             };
-            conv2d(&xl, kernel, bias, &options)
+            conv2d_activated(&xl, kernel, bias, &options, self.activation)
         }
         .map_err(in_layer(self.kind, x))?;
-        let y = self.activation.apply(&y)?;
         if self.channels_first {
             move_channels(&y, false)
         } else {

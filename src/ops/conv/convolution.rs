@@ -14,8 +14,13 @@ use super::{
 };
 use crate::autograd::{Backward, GradSink, record};
 use crate::dtype::{DType, Element};
-use crate::error::Result;
-use crate::kernels::im2col::{ConvGeometry, conv_forward, conv_input_grad, conv_kernel_grad};
+use crate::error::{Error, Result};
+use crate::kernels::im2col::{
+    ConvGeometry, ConvGrads, conv_backward, conv_forward, conv_input_grad, conv_kernel_grad,
+    fuses_backward,
+};
+use crate::ops::activation::Activation;
+use crate::ops::unary::{UnaryFn, grad_from_output, grad_from_output_into, unary_in_place};
 use crate::storage::Storage;
 use crate::tensor::Tensor;
 
@@ -89,6 +94,36 @@ pub fn conv2d(
     bias: Option<&Tensor>,
     options: &Conv2dOptions,
 ) -> Result<Tensor> {
+    conv2d_activated(input, kernel, bias, options, Activation::Linear)
+}
+
+/// `activation(conv2d(input, kernel, bias, options))`, as Keras's `Conv2D` computes it: one op
+/// for relu, sigmoid, tanh, elu and exponential (applied to the output as it is computed, their
+/// derivatives taken from the output), the conv op followed by the activation's own op
+/// otherwise.
+///
+/// Args:
+/// - `input`, `kernel`, `bias`, `options`: as [`conv2d`].
+/// - `activation`: the layer's activation.
+///
+/// ```
+/// use ferrograd::ops::activation::Activation;
+/// use ferrograd::ops::conv::{Conv2dOptions, conv2d_activated};
+/// use ferrograd::tensor::Tensor;
+/// use ferrograd::dtype::DType;
+/// let x = Tensor::full(&[1, 3, 3, 1], -1.0, DType::F32).unwrap();
+/// let k = Tensor::full(&[2, 2, 1, 1], 1.0, DType::F32).unwrap();
+/// let relu = Activation::parse("relu").unwrap();
+/// let y = conv2d_activated(&x, &k, None, &Conv2dOptions::default(), relu).unwrap();
+/// assert_eq!(y.to_f64_vec(), vec![0.0; 4]);
+/// ```
+pub fn conv2d_activated(
+    input: &Tensor,
+    kernel: &Tensor,
+    bias: Option<&Tensor>,
+    options: &Conv2dOptions,
+    activation: Activation,
+) -> Result<Tensor> {
     let geo = conv_geometry(
         "conv2d",
         input.shape(),
@@ -98,7 +133,7 @@ pub fn conv2d(
         options.padding,
         options.groups,
     )?;
-    convolve("conv2d", input, kernel, bias, geo, 2)
+    convolve_then("conv2d", input, kernel, bias, activation, geo, 2)
 }
 
 /// 1-D convolution (Keras `Conv1D`, channels last).
@@ -127,6 +162,33 @@ pub fn conv1d(
     bias: Option<&Tensor>,
     options: &Conv1dOptions,
 ) -> Result<Tensor> {
+    conv1d_activated(input, kernel, bias, options, Activation::Linear)
+}
+
+/// `activation(conv1d(input, kernel, bias, options))`, fused as [`conv2d_activated`] is.
+///
+/// Args:
+/// - `input`, `kernel`, `bias`, `options`: as [`conv1d`].
+/// - `activation`: the layer's activation.
+///
+/// ```
+/// use ferrograd::ops::activation::Activation;
+/// use ferrograd::ops::conv::{Conv1dOptions, conv1d_activated};
+/// use ferrograd::tensor::Tensor;
+/// use ferrograd::dtype::DType;
+/// let x = Tensor::full(&[1, 4, 1], 1.0, DType::F64).unwrap();
+/// let k = Tensor::full(&[2, 1, 1], -1.0, DType::F64).unwrap();
+/// let tanh = Activation::parse("tanh").unwrap();
+/// let y = conv1d_activated(&x, &k, None, &Conv1dOptions::default(), tanh).unwrap();
+/// assert!((y.to_f64_vec()[0] - (-2.0f64).tanh()).abs() < 1e-15);
+/// ```
+pub fn conv1d_activated(
+    input: &Tensor,
+    kernel: &Tensor,
+    bias: Option<&Tensor>,
+    options: &Conv1dOptions,
+    activation: Activation,
+) -> Result<Tensor> {
     let geo = conv_geometry(
         "conv1d",
         input.shape(),
@@ -136,7 +198,23 @@ pub fn conv1d(
         options.padding,
         options.groups,
     )?;
-    convolve("conv1d", input, kernel, bias, geo, 1)
+    convolve_then("conv1d", input, kernel, bias, activation, geo, 1)
+}
+
+/// The convolution then `activation`: fused where `fusable_activation` allows.
+fn convolve_then(
+    op: &'static str,
+    input: &Tensor,
+    kernel: &Tensor,
+    bias: Option<&Tensor>,
+    activation: Activation,
+    geo: ConvGeometry,
+    rank: usize,
+) -> Result<Tensor> {
+    match fusable_activation(activation) {
+        Some(f) => convolve_activated(op, input, kernel, bias, Some(f), geo, rank),
+        None => activation.apply(&convolve(op, input, kernel, bias, geo, rank)?),
+    }
 }
 
 /// The convolution of a checked geometry (also the depthwise ops', whose kernels have this
@@ -149,25 +227,61 @@ pub(super) fn convolve(
     geo: ConvGeometry,
     rank: usize,
 ) -> Result<Tensor> {
+    convolve_activated(op, input, kernel, bias, None, geo, rank)
+}
+
+/// `activation(convolve(...))` as one op, for an elementwise `activation` whose derivative
+/// follows from its output (`fusable_activation`): the bias and the activation are applied to
+/// each block of the output as the GEMM leaves it, and the backward pass takes the activation's
+/// derivative from the output, so neither a second output tensor nor the pre-activation values
+/// are kept.
+pub(super) fn convolve_activated(
+    op: &'static str,
+    input: &Tensor,
+    kernel: &Tensor,
+    bias: Option<&Tensor>,
+    activation: Option<UnaryFn>,
+    geo: ConvGeometry,
+    rank: usize,
+) -> Result<Tensor> {
     check_operands(op, input, kernel, bias, geo.out_channels)?;
+    if let Some(f) = activation
+        && f.derivative_needs_input()
+    {
+        return Err(Error::Autograd(format!(
+            "internal error in {op}: {} cannot be fused (its derivative needs its input)",
+            f.name()
+        )));
+    }
     let shape = output_shape(&geo, rank);
     let (x, k) = (input.data(), kernel.data());
     let b = bias.map(Tensor::data);
     let out = match input.dtype() {
-        DType::F32 => forward::<f32>(&geo, &shape, &x, &k, b.as_deref())?,
-        DType::F64 => forward::<f64>(&geo, &shape, &x, &k, b.as_deref())?,
+        DType::F32 => forward::<f32>(&geo, &shape, &x, &k, b.as_deref(), activation)?,
+        DType::F64 => forward::<f64>(&geo, &shape, &x, &k, b.as_deref(), activation)?,
     };
     let inputs: Vec<&Tensor> = [Some(input), Some(kernel), bias]
         .into_iter()
         .flatten()
         .collect();
-    Ok(record(out, &inputs, |_| ConvBackward {
+    Ok(record(out, &inputs, |output| ConvBackward {
         op,
         geo,
         input: x,
         kernel: k,
         has_bias: bias.is_some(),
+        activation: activation.map(|f| (f, output.clone())),
     }))
+}
+
+/// Whether `activation` can be fused into a convolution (`convolve_activated`): the
+/// elementwise activations whose derivative follows from their output (relu, sigmoid, tanh,
+/// elu, exponential).
+pub fn fusable_activation(activation: Activation) -> Option<UnaryFn> {
+    match activation {
+        Activation::Elementwise(f) if !f.derivative_needs_input() => Some(f),
+        _ => None,
+    }
 }
 
 fn forward<T: Element>(
@@ -176,13 +290,18 @@ fn forward<T: Element>(
     x: &Storage,
     kernel: &Storage,
     bias: Option<&Storage>,
+    activation: Option<UnaryFn>,
 ) -> Result<Storage> {
+    let bias = bias.map(values::<T>).transpose()?;
     new_storage::<T>(shape, |out| {
-        conv_forward(geo, values::<T>(x)?, values::<T>(kernel)?, out)?;
-        if let Some(b) = bias {
-            add_bias(out, values::<T>(b)?);
-        }
-        Ok(())
+        conv_forward(geo, values::<T>(x)?, values::<T>(kernel)?, out, |rows| {
+            if let Some(b) = bias {
+                add_bias(rows, b);
+            }
+            if let Some(f) = activation {
+                unary_in_place(rows, f);
+            }
+        })
     })
 }
 
@@ -192,6 +311,8 @@ struct ConvBackward {
     input: Arc<Storage>,
     kernel: Arc<Storage>,
     has_bias: bool,
+    /// The fused activation and the op's output, from which its derivative is computed.
+    activation: Option<(UnaryFn, Arc<Storage>)>,
 }
 
 impl Backward for ConvBackward {
@@ -210,23 +331,100 @@ impl Backward for ConvBackward {
 impl ConvBackward {
     fn backward_typed<T: Element>(&self, grad: &Storage, grads: &mut GradSink<'_>) -> Result<()> {
         let dy = values::<T>(grad)?;
+        let output = match &self.activation {
+            Some((f, output)) => Some((*f, values::<T>(output)?)),
+            None => None,
+        };
+        if fuses_backward::<T>(&self.geo) {
+            return self.backward_in_one_pass(dy, output, grads);
+        }
+        // The gradient at the pre-activation values, whole.
+        let pre_activation_grad;
+        let dz = match output {
+            Some((f, y)) => {
+                pre_activation_grad = grad_from_output(f, dy, y);
+                &pre_activation_grad
+            }
+            None => dy,
+        };
         if grads.wants(0) {
             let dx = new_storage::<T>(self.input.shape(), |dx| {
-                conv_input_grad(&self.geo, dy, values::<T>(&self.kernel)?, dx)
+                conv_input_grad(&self.geo, dz, values::<T>(&self.kernel)?, dx)
             })?;
             grads.add(0, dx)?;
         }
         if grads.wants(1) {
             let dk = new_storage::<T>(self.kernel.shape(), |dk| {
-                conv_kernel_grad(&self.geo, values::<T>(&self.input)?, dy, dk)
+                conv_kernel_grad(&self.geo, values::<T>(&self.input)?, dz, dk)
             })?;
             grads.add(1, dk)?;
         }
         if self.has_bias && grads.wants(2) {
-            grads.add(2, bias_grad(dy, self.geo.out_channels)?)?;
+            grads.add(2, bias_grad(dz, self.geo.out_channels)?)?;
         }
         Ok(())
     }
+
+    /// The three gradients in one pass (`conv_backward`), the activation's derivative applied
+    /// block by block.
+    fn backward_in_one_pass<T: Element>(
+        &self,
+        dy: &[T],
+        output: Option<(UnaryFn, &[T])>,
+        grads: &mut GradSink<'_>,
+    ) -> Result<()> {
+        if let Some((_, y)) = output
+            && y.len() != dy.len()
+        {
+            return Err(Error::Autograd(format!(
+                "internal error in {}: an output gradient of {} values for {} outputs",
+                self.op,
+                dy.len(),
+                y.len()
+            )));
+        }
+        let pre_activation = |offset: usize, dz: &mut [T]| {
+            let dy = &dy[offset..offset + dz.len()];
+            match output {
+                Some((f, y)) => grad_from_output_into(f, dy, &y[offset..offset + dz.len()], dz),
+                None => dz.copy_from_slice(dy),
+            }
+        };
+        let mut dx = grads
+            .wants(0)
+            .then(|| crate::storage::try_zeros::<T>(self.input.shape()))
+            .transpose()?;
+        let mut dk = crate::storage::try_zeros::<T>(self.kernel.shape())?;
+        let mut db = (self.has_bias && grads.wants(2))
+            .then(|| crate::storage::try_zeros::<T>(&[self.geo.out_channels]))
+            .transpose()?;
+        conv_backward(
+            &self.geo,
+            values::<T>(&self.input)?,
+            values::<T>(&self.kernel)?,
+            pre_activation,
+            ConvGrads {
+                input: dx.as_mut().map(contiguous_mut).transpose()?,
+                kernel: contiguous_mut(&mut dk)?,
+                bias: db.as_mut().map(contiguous_mut).transpose()?,
+            },
+        )?;
+        if let Some(dx) = dx {
+            grads.add(0, T::into_storage(dx))?;
+        }
+        grads.add(1, T::into_storage(dk))?;
+        if let Some(db) = db {
+            grads.add(2, T::into_storage(db))?;
+        }
+        Ok(())
+    }
+}
+
+/// The values of a new (so contiguous) array.
+fn contiguous_mut<T: Element>(array: &mut ndarray::ArrayD<T>) -> Result<&mut [T]> {
+    array
+        .as_slice_mut()
+        .ok_or_else(|| Error::Autograd("internal error: a new array is not contiguous".into()))
 }
 
 impl Tensor {
@@ -598,6 +796,131 @@ mod tests {
                     run,
                 );
             }
+        }
+    }
+
+    /// The forward values and the three gradients of `f(x, k, b)` under a fixed weighting.
+    fn values_and_gradients(
+        x: &Tensor,
+        k: &Tensor,
+        b: &Tensor,
+        f: impl Fn(&Tensor, &Tensor, &Tensor) -> Tensor,
+    ) -> Vec<Vec<f64>> {
+        let (x, k, b) = (x.detach(), k.detach(), b.detach());
+        for t in [&x, &k, &b] {
+            t.set_requires_grad(true).unwrap();
+        }
+        let y = f(&x, &k, &b);
+        let weights = tensor(y.shape(), values(y.numel(), 9))
+            .astype(y.dtype())
+            .unwrap()
+            .detach();
+        y.mul(&weights)
+            .unwrap()
+            .sum(None, false)
+            .unwrap()
+            .backward(None, false)
+            .unwrap();
+        [y, x.grad().unwrap(), k.grad().unwrap(), b.grad().unwrap()]
+            .iter()
+            .map(Tensor::to_f64_vec)
+            .collect()
+    }
+
+    #[test]
+    fn a_fused_activation_equals_the_convolution_then_the_activation() {
+        // 10 channels with a 3x3 kernel take the one-pass backward; 2 groups, and 2 channels
+        // with a 2x2 kernel (the direct loops), take the separate one.
+        for (channels, kernel, groups) in [(10, [3, 3], 1), (10, [3, 3], 2), (2, [2, 2], 1)] {
+            for name in [
+                "relu",
+                "sigmoid",
+                "tanh",
+                "elu",
+                "exponential",
+                "softmax",
+                "gelu",
+            ] {
+                let activation = Activation::parse(name).unwrap();
+                let options = Conv2dOptions {
+                    groups,
+                    padding: Padding::Same,
+                    ..Default::default()
+                };
+                let x = tensor(&[3, 6, 5, channels], values(90 * channels, 1));
+                let k_len = kernel[0] * kernel[1] * channels / groups * 4;
+                let k = tensor(
+                    &[kernel[0], kernel[1], channels / groups, 4],
+                    values(k_len, 2).iter().map(|v| 0.3 * v).collect(),
+                );
+                let b = tensor(&[4], values(4, 3));
+                let fused = values_and_gradients(&x, &k, &b, |x, k, b| {
+                    conv2d_activated(x, k, Some(b), &options, activation).unwrap()
+                });
+                let separate = values_and_gradients(&x, &k, &b, |x, k, b| {
+                    let z = conv2d(x, k, Some(b), &options).unwrap();
+                    activation.apply(&z).unwrap()
+                });
+                for (what, (f, s)) in ["output", "dx", "dkernel", "dbias"]
+                    .iter()
+                    .zip(fused.iter().zip(&separate))
+                {
+                    assert_close(f, s, &format!("{name} {channels} channels {what}"));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fused_activation_gradients_match_finite_differences() {
+        for name in ["sigmoid", "tanh", "elu"] {
+            let activation = Activation::parse(name).unwrap();
+            for (channels, groups) in [(10, 1), (10, 2), (2, 1)] {
+                let x = tensor(&[2, 5, 4, channels], values(40 * channels, 4));
+                let k = tensor(
+                    &[2, 2, channels / groups, 4],
+                    values(16 * channels / groups, 5),
+                );
+                let b = tensor(&[4], values(4, 6));
+                let options = Conv2dOptions {
+                    groups,
+                    ..Default::default()
+                };
+                check_gradients(&[x, k, b], |t| {
+                    conv2d_activated(&t[0], &t[1], Some(&t[2]), &options, activation).unwrap()
+                });
+            }
+        }
+        let x = tensor(&[2, 7, 6], values(84, 7));
+        let k = tensor(&[3, 6, 2], values(36, 8));
+        let b = tensor(&[2], values(2, 9));
+        let options = Conv1dOptions {
+            padding: Padding::Causal,
+            ..Default::default()
+        };
+        let tanh = Activation::parse("tanh").unwrap();
+        check_gradients(&[x, k, b], |t| {
+            conv1d_activated(&t[0], &t[1], Some(&t[2]), &options, tanh).unwrap()
+        });
+    }
+
+    #[test]
+    fn a_fused_activation_gives_the_same_bits_on_any_thread_count() {
+        let relu = Activation::parse("relu").unwrap();
+        for dtype in [DType::F32, DType::F64] {
+            let run = || {
+                let as_dtype = |t: Tensor| t.astype(dtype).unwrap();
+                let x = as_dtype(tensor(&[16, 12, 12, 8], values(16 * 144 * 8, 1)));
+                let k = as_dtype(tensor(&[3, 3, 8, 16], values(9 * 8 * 16, 2)));
+                let b = as_dtype(tensor(&[16], values(16, 3)));
+                values_and_gradients(&x, &k, &b, |x, k, b| {
+                    conv2d_activated(x, k, Some(b), &Conv2dOptions::default(), relu).unwrap()
+                })
+                .iter()
+                .map(|v| v.iter().map(|v| v.to_bits()).collect())
+                .collect()
+            };
+            assert_same_bits_on_any_thread_count(&format!("fused conv2d {dtype:?}"), run);
         }
     }
 

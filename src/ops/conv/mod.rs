@@ -20,7 +20,10 @@ mod reference;
 pub mod transpose;
 pub mod upsampling;
 
-pub use convolution::{Conv1dOptions, Conv2dOptions, conv1d, conv2d};
+pub use convolution::{
+    Conv1dOptions, Conv2dOptions, conv1d, conv1d_activated, conv2d, conv2d_activated,
+    fusable_activation,
+};
 pub use depthwise::{
     DepthwiseConv1dOptions, DepthwiseConv2dOptions, depthwise_conv1d, depthwise_conv2d,
 };

@@ -320,7 +320,7 @@ impl TransposeBackward {
         if grads.wants(0) {
             // The adjoint of the convolution's input gradient is the convolution itself.
             let dx = new_storage::<T>(self.input.shape(), |dx| {
-                conv_forward(&self.geo, dy, values::<T>(&self.kernel)?, dx)
+                conv_forward(&self.geo, dy, values::<T>(&self.kernel)?, dx, |_| {})
             })?;
             grads.add(0, dx)?;
         }
