@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::autograd::{Backward, GradSink, record};
 use crate::dtype::Element;
 use crate::error::Result;
-use crate::kernels::{elementwise, par_chunks_mut};
+use crate::kernels::elementwise;
 use crate::storage::Storage;
 use crate::tensor::Tensor;
 use crate::{map_storage, map_storage2};
@@ -412,35 +412,49 @@ pub(crate) fn unary_in_place<T: Element>(values: &mut [T], f: UnaryFn) {
 
 /// `grad * f'(x)` for every element, computed from the output `y = f(x)` alone (so the
 /// pre-activation values need not be kept); `f` must satisfy `!f.derivative_needs_input()`.
-/// One pass, in parallel when large.
+/// One pass, in parallel when large, each value written once.
 pub(crate) fn grad_from_output<T: Element>(f: UnaryFn, grad: &[T], output: &[T]) -> Vec<T> {
-    let mut out = vec![T::zero(); grad.len()];
-    par_chunks_mut(&mut out, |offset, chunk| {
+    elementwise::map_slices(grad.len(), |offset, chunk| {
         let range = offset..offset + chunk.len();
-        grad_from_output_into(f, &grad[range.clone()], &output[range], chunk);
-    });
-    out
+        let values = chunk.iter_mut();
+        for_grad_from_output(f, &grad[range.clone()], &output[range], values, |o, v| {
+            o.write(v);
+        });
+    })
 }
 
-/// `grad_from_output` into `out`, one thread. The same values as the separate op's gradient:
-/// ReLU's derivative tests `y > 0`, which holds exactly when `x > 0`.
+/// `grad_from_output` into `out`, one thread.
 pub(crate) fn grad_from_output_into<T: Element>(
     f: UnaryFn,
     grad: &[T],
     output: &[T],
     out: &mut [T],
 ) {
+    for_grad_from_output(f, grad, output, out.iter_mut(), |o, v| *o = v);
+}
+
+/// Calls `write(slot, grad * f'(y))` for each slot, gradient and output, the activation chosen
+/// outside the loop. The same values as the separate op's gradient: ReLU's derivative tests
+/// `y > 0`, which holds exactly when `x > 0`.
+#[inline]
+fn for_grad_from_output<T: Element, S>(
+    f: UnaryFn,
+    grad: &[T],
+    output: &[T],
+    slots: impl Iterator<Item = S>,
+    mut write: impl FnMut(S, T),
+) {
     debug_assert!(!f.derivative_needs_input());
-    let values = out.iter_mut().zip(grad).zip(output);
+    let values = slots.zip(grad).zip(output);
     match f {
         UnaryFn::Relu => {
             for ((o, &g), &y) in values {
-                *o = g * if y > T::zero() { T::one() } else { T::zero() };
+                write(o, g * if y > T::zero() { T::one() } else { T::zero() });
             }
         }
         other => {
             for ((o, &g), &y) in values {
-                *o = g * other.df_from_output(y);
+                write(o, g * other.df_from_output(y));
             }
         }
     }

@@ -337,14 +337,14 @@ fn forward<T: Element>(
                     let out = &mut out[s * out_len..(s + 1) * out_len];
                     for (p, o) in out.chunks_exact_mut(channels).enumerate() {
                         let (rows, cols) = window(geo, p / geo.output[1], p % geo.output[1]);
-                        let taps = rows.flat_map(|ih| cols.clone().map(move |iw| (ih, iw)));
-                        let taps = taps.map(|(ih, iw)| {
-                            let base = (ih * geo.input[1] + iw) * channels;
-                            &sample[base..base + channels]
+                        // The window's input rows, each `cols.len()` positions of all channels.
+                        let taps = rows.clone().map(|ih| {
+                            let first = ih * geo.input[1];
+                            &sample[(first + cols.start) * channels..(first + cols.end) * channels]
                         });
                         match kind {
                             PoolKind::Max => max_window(taps, o),
-                            PoolKind::Average => avg_window(taps, o),
+                            PoolKind::Average => avg_window(taps, rows.len() * cols.len(), o),
                         }
                     }
                 }
@@ -354,30 +354,35 @@ fn forward<T: Element>(
     })
 }
 
-/// The maximum of the window's `taps` (one slice of channels each), per channel. A NaN
-/// replaces any number and is never replaced. An empty window gives 0.
-fn max_window<'a, T: Element>(mut taps: impl Iterator<Item = &'a [T]>, out: &mut [T]) {
-    let Some(first) = taps.next() else {
-        out.fill(T::zero());
-        return;
-    };
-    out.copy_from_slice(first);
-    for xs in taps {
-        for (o, &v) in out.iter_mut().zip(xs) {
-            *o = if v > *o || v.is_nan() { v } else { *o };
+/// The maximum per channel over the window's input rows (`rows`, each some positions of
+/// `out.len()` channels). A NaN replaces any number and is never replaced; an empty window
+/// gives 0. Starting from -inf rather than the first position keeps the loop one select per
+/// value.
+fn max_window<'a, T: Element>(rows: impl Iterator<Item = &'a [T]>, out: &mut [T]) {
+    out.fill(T::neg_infinity());
+    let mut empty = true;
+    for row in rows {
+        for xs in row.chunks_exact(out.len()) {
+            for (o, &v) in out.iter_mut().zip(xs) {
+                *o = if v > *o || v.is_nan() { v } else { *o };
+            }
+            empty = false;
         }
+    }
+    if empty {
+        out.fill(T::zero());
     }
 }
 
-/// The mean of the window's `taps` per channel, over the input positions it covers.
-fn avg_window<'a, T: Element>(taps: impl Iterator<Item = &'a [T]>, out: &mut [T]) {
+/// The mean per channel over the window's input rows, `count` positions in all.
+fn avg_window<'a, T: Element>(rows: impl Iterator<Item = &'a [T]>, count: usize, out: &mut [T]) {
     out.fill(T::zero());
-    let mut count = 0usize;
-    for xs in taps {
-        for (o, &v) in out.iter_mut().zip(xs) {
-            *o += v;
+    for row in rows {
+        for xs in row.chunks_exact(out.len()) {
+            for (o, &v) in out.iter_mut().zip(xs) {
+                *o += v;
+            }
         }
-        count += 1;
     }
     let count = T::of(count.max(1) as f64);
     for o in out.iter_mut() {
