@@ -619,6 +619,8 @@ def worker(job, threads):
 
     data = np.load(job["data"])
     baseline, _ = memory_status()
+    if kind == "convnet_memory":
+        return convnet_memory_worker(library, data, threads, baseline)
     if kind == "mnist_memory":
         x, y = data["x_train"], data["y_train"]
         spec_args = ((784, 512, 256, 128, 10), "softmax")
@@ -652,6 +654,43 @@ def worker(job, threads):
         "seconds": seconds,
         "peak_mb": peak,
         "after_import_and_data_mb": after_data,
+        "before_import_mb": baseline,
+        "data_mb": sum(data[name].nbytes for name in data.files) / 2**20,
+    }
+
+
+def convnet_memory_worker(library, data, threads, baseline):
+    """One epoch of case 9 in this fresh process; its peak memory, and the part of it above
+    the process just before ``fit`` (imports, data and model already made)."""
+    x, y = data["x"], data["y"]
+    weights = [data[f"w{i}"] for i in range(len(data.files) - 2)]
+    sys.path.insert(0, str(HERE))
+    import peers as p
+
+    if library == "ferrograd":
+        import ferrograd as fg
+
+        fg.set_num_threads(threads)
+        targets = p.one_hot(y)
+
+        def fit():
+            return p.ferrograd_convnet_fit(weights, x, targets, batch_size=128)
+    else:
+        import torch
+
+        torch.set_num_threads(threads)
+
+        def fit():
+            return p.torch_convnet_fit(weights, x, y, batch_size=128)
+
+    before_fit, _ = memory_status()
+    seconds, _ = fit()
+    _, peak = memory_status()
+    return {
+        "seconds": seconds,
+        "peak_mb": peak,
+        "fit_growth_mb": peak - before_fit,
+        "before_fit_mb": before_fit,
         "before_import_mb": baseline,
         "data_mb": sum(data[name].nbytes for name in data.files) / 2**20,
     }
@@ -876,6 +915,48 @@ def case_convnet(ctx):
     )
     add_rate_bound(ctx, item, convnet_gflop(len(images), training=True))
     ctx.entries.append(item)
+    case_convnet_memory(ctx, images, y_train, weights)
+
+
+def case_convnet_memory(ctx, images, labels, weights):
+    """Peak resident memory of case 9's epoch, each library in a fresh process given the same
+    arrays (the images, the labels and the initial weights, so that PyTorch's process never
+    loads ferrograd). PyTorch's (N, 1, 28, 28) view of the images is the same memory."""
+    import numpy as np
+
+    path = ctx.scratch / "convnet_memory.npz"
+    arrays = {f"w{i}": w for i, w in enumerate(weights)}
+    np.savez(path, x=images, y=labels, **arrays)
+    runs = {name: [] for name in fresh_process_libraries(ctx)}
+    for library in runs:
+        result = run_worker(ctx, {"kind": "convnet_memory", "library": library, "data": str(path)})
+        if result is None:
+            continue
+        runs[library].append(result)
+        print(
+            f"  case 9 memory: {library}: peak {result['peak_mb']:.0f} MB, "
+            f"{result['fit_growth_mb']:.0f} MB above the process before fit",
+            flush=True,
+        )
+    path.unlink()
+    runs = {library: results for library, results in runs.items() if results}
+    notes = ["one run each in a fresh process; data_mb: the arrays both processes load"]
+    ctx.entries.append(
+        entry(9, "mnist_convnet_peak_memory", "peak resident memory of case 9's epoch", "MB",
+              runs, value="peak_mb", notes=notes)
+    )  # fmt: skip
+    ctx.entries.append(
+        entry(
+            9,
+            "mnist_convnet_fit_memory",
+            "case 9's epoch: peak resident memory above the process before fit (imports, data "
+            "and model made)",
+            "MB",
+            runs,
+            value="fit_growth_mb",
+            notes=notes,
+        )
+    )
 
 
 def case_convnet_predict(ctx):
