@@ -16,6 +16,7 @@
 //! from a per-thread scratch kept between calls, so a training step allocates none.
 
 use std::cell::Cell;
+use std::mem::MaybeUninit;
 use std::ops::Range;
 
 use super::SharedMut;
@@ -238,6 +239,30 @@ pub fn for_each_sample_chunk<A: Send, B: Send>(
     });
 }
 
+/// `for_each_sample_chunk` over an uninitialised output: each chunk sets its own samples of
+/// `out` to zero, in its own thread and just before `f` writes them, rather than the whole
+/// buffer being zeroed first on one thread (a pass more, and the chunk's values out of cache by
+/// the time `f` writes them). `f(samples, out_part)` gets the chunk's samples as values.
+pub fn for_each_sample_chunk_zeroed<T: Element>(
+    batch: usize,
+    work: usize,
+    out: &mut [MaybeUninit<T>],
+    f: impl Fn(Range<usize>, &mut [T]) + Sync,
+) {
+    for_each_sample_chunk(batch, work, out, &mut [] as &mut [T], |samples, part, _| {
+        f(samples, zeroed(part));
+    });
+}
+
+/// `values` set to zero, as initialised values.
+pub fn zeroed<T: Element>(values: &mut [MaybeUninit<T>]) -> &mut [T] {
+    for v in values.iter_mut() {
+        v.write(T::zero());
+    }
+    // SAFETY: every element was just written; `MaybeUninit<T>` has the layout of `T`.
+    unsafe { &mut *(values as *mut [MaybeUninit<T>] as *mut [T]) }
+}
+
 /// Gathers the receptive fields of `rows` (indices into the output positions of the samples
 /// in `x`) for channel group `group` into `col`, one row of `patch_len` per output position.
 fn im2col<T: Element>(
@@ -372,7 +397,7 @@ pub fn conv_forward<T: Element>(
     geo: &ConvGeometry,
     x: &[T],
     kernel: &[T],
-    out: &mut [T],
+    out: &mut [MaybeUninit<T>],
     finish: impl Fn(&mut [T]) + Sync,
 ) -> Result<()> {
     geo.check_lengths("conv forward", x.len(), kernel.len(), out.len())?;
@@ -397,64 +422,58 @@ pub fn conv_forward<T: Element>(
     };
     let positions = geo.positions();
     let block = geo.block_rows();
-    for_each_sample_chunk(
-        geo.batch,
-        geo.flops(),
-        out,
-        &mut [] as &mut [T],
-        |samples, out, _| {
-            let x = &x[samples.start * geo.input_len()..samples.end * geo.input_len()];
-            let rows = samples.len() * positions;
-            if geo.is_pointwise() {
-                let a = MatRef::row_major(x, rows, geo.in_channels);
-                gemm_packed(
-                    a,
-                    &packed[0],
-                    T::zero(),
-                    MatMut::row_major(out, rows, c_out),
-                );
-                finish(out);
-                return;
-            }
-            if direct {
-                conv_direct::forward(geo, x, kernel, out, rows);
-                finish(out);
-                return;
-            }
-            let tmp_len = if geo.groups > 1 {
-                block.min(rows) * out_group
-            } else {
-                0
-            };
-            with_scratch(block.min(rows) * patch, tmp_len, |col, tmp| {
-                for r0 in (0..rows).step_by(block) {
-                    let r1 = (r0 + block).min(rows);
-                    let m = r1 - r0;
-                    let out_rows = &mut out[r0 * c_out..r1 * c_out];
-                    for (g, packed) in packed.iter().enumerate() {
-                        let col = &mut col[..m * patch];
-                        im2col(geo, x, g, r0..r1, col);
-                        let a = MatRef::row_major(&*col, m, patch);
-                        if geo.groups == 1 {
-                            let c = MatMut::row_major(out_rows, m, c_out);
-                            gemm_packed(a, packed, T::zero(), c);
-                        } else {
-                            let tmp = &mut tmp[..m * out_group];
-                            let c = MatMut::row_major(tmp, m, out_group);
-                            gemm_packed(a, packed, T::zero(), c);
-                            for (o, t) in out_rows
-                                .chunks_exact_mut(c_out)
-                                .zip(tmp.chunks_exact(out_group))
-                            {
-                                o[g * out_group..(g + 1) * out_group].copy_from_slice(t);
-                            }
+    for_each_sample_chunk_zeroed(geo.batch, geo.flops(), out, |samples, out| {
+        let x = &x[samples.start * geo.input_len()..samples.end * geo.input_len()];
+        let rows = samples.len() * positions;
+        if geo.is_pointwise() {
+            let a = MatRef::row_major(x, rows, geo.in_channels);
+            gemm_packed(
+                a,
+                &packed[0],
+                T::zero(),
+                MatMut::row_major(out, rows, c_out),
+            );
+            finish(out);
+            return;
+        }
+        if direct {
+            conv_direct::forward(geo, x, kernel, out, rows);
+            finish(out);
+            return;
+        }
+        let tmp_len = if geo.groups > 1 {
+            block.min(rows) * out_group
+        } else {
+            0
+        };
+        with_scratch(block.min(rows) * patch, tmp_len, |col, tmp| {
+            for r0 in (0..rows).step_by(block) {
+                let r1 = (r0 + block).min(rows);
+                let m = r1 - r0;
+                let out_rows = &mut out[r0 * c_out..r1 * c_out];
+                for (g, packed) in packed.iter().enumerate() {
+                    let col = &mut col[..m * patch];
+                    im2col(geo, x, g, r0..r1, col);
+                    let a = MatRef::row_major(&*col, m, patch);
+                    if geo.groups == 1 {
+                        let c = MatMut::row_major(out_rows, m, c_out);
+                        gemm_packed(a, packed, T::zero(), c);
+                    } else {
+                        let tmp = &mut tmp[..m * out_group];
+                        let c = MatMut::row_major(tmp, m, out_group);
+                        gemm_packed(a, packed, T::zero(), c);
+                        for (o, t) in out_rows
+                            .chunks_exact_mut(c_out)
+                            .zip(tmp.chunks_exact(out_group))
+                        {
+                            o[g * out_group..(g + 1) * out_group].copy_from_slice(t);
                         }
                     }
-                    finish(out_rows);
                 }
-            });
-        },
-    );
+                finish(out_rows);
+            }
+        });
+    });
     Ok(())
 }
 
@@ -536,8 +555,9 @@ pub fn conv_input_grad<T: Element>(
 
 /// Where `conv_backward` writes a convolution's gradients (each overwritten).
 pub struct ConvGrads<'a, T> {
-    /// The input's, `None` when it needs none (a first layer).
-    pub input: Option<&'a mut [T]>,
+    /// The input's, `None` when it needs none (a first layer); uninitialised memory, which
+    /// each chunk zeroes and then adds its samples' gradients to.
+    pub input: Option<&'a mut [MaybeUninit<T>]>,
     /// The kernel's, in Keras's layout.
     pub kernel: &'a mut [T],
     /// The bias's (`out_channels` values), `None` without a bias.
@@ -617,10 +637,7 @@ pub fn conv_backward<T: Element>(
         let x = &x[samples.start * geo.input_len()..samples.end * geo.input_len()];
         let rows = samples.len() * positions;
         let first_output = samples.start * geo.output_len();
-        let mut dx = dx;
-        if let Some(dx) = dx.as_deref_mut() {
-            dx.fill(T::zero());
-        }
+        let mut dx = dx.map(zeroed);
         with_scratch(
             block.min(rows) * patch,
             block.min(rows) * c_out,

@@ -7,10 +7,12 @@
 //! output channel `co`'s group `g = co / (C_out / groups)`; positions outside the input read 0.
 //! Computed as im2col + GEMM (`crate::kernels::im2col`).
 
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 use super::{
-    Padding, add_bias, bias_grad, check_operands, conv_geometry, new_storage, output_shape, values,
+    Padding, add_bias, bias_grad, check_operands, conv_geometry, new_storage,
+    new_storage_in_chunks, output_shape, values,
 };
 use crate::autograd::{Backward, GradSink, record};
 use crate::dtype::{DType, Element};
@@ -293,7 +295,7 @@ fn forward<T: Element>(
     activation: Option<UnaryFn>,
 ) -> Result<Storage> {
     let bias = bias.map(values::<T>).transpose()?;
-    new_storage::<T>(shape, |out| {
+    new_storage_in_chunks::<T>(shape, |out| {
         conv_forward(geo, values::<T>(x)?, values::<T>(kernel)?, out, |rows| {
             if let Some(b) = bias {
                 add_bias(rows, b);
@@ -390,27 +392,30 @@ impl ConvBackward {
                 None => dz.copy_from_slice(dy),
             }
         };
-        let mut dx = grads
-            .wants(0)
-            .then(|| crate::storage::try_zeros::<T>(self.input.shape()))
-            .transpose()?;
         let mut dk = crate::storage::try_zeros::<T>(self.kernel.shape())?;
         let mut db = (self.has_bias && grads.wants(2))
             .then(|| crate::storage::try_zeros::<T>(&[self.geo.out_channels]))
             .transpose()?;
-        conv_backward(
-            &self.geo,
-            values::<T>(&self.input)?,
-            values::<T>(&self.kernel)?,
-            pre_activation,
-            ConvGrads {
-                input: dx.as_mut().map(contiguous_mut).transpose()?,
+        let (x, kernel) = (values::<T>(&self.input)?, values::<T>(&self.kernel)?);
+        let mut run = |dx: Option<&mut [MaybeUninit<T>]>| {
+            let grads = ConvGrads {
+                input: dx,
                 kernel: contiguous_mut(&mut dk)?,
                 bias: db.as_mut().map(contiguous_mut).transpose()?,
-            },
-        )?;
+            };
+            conv_backward(&self.geo, x, kernel, pre_activation, grads)
+        };
+        // `conv_backward` initialises every value of the input gradient it is given.
+        let dx = if grads.wants(0) {
+            Some(new_storage_in_chunks::<T>(self.input.shape(), |dx| {
+                run(Some(dx))
+            })?)
+        } else {
+            run(None)?;
+            None
+        };
         if let Some(dx) = dx {
-            grads.add(0, T::into_storage(dx))?;
+            grads.add(0, dx)?;
         }
         grads.add(1, T::into_storage(dk))?;
         if let Some(db) = db {

@@ -34,6 +34,8 @@ pub use transpose::{
 };
 pub use upsampling::{Interpolation, upsampling1d, upsampling2d};
 
+use std::mem::MaybeUninit;
+
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
 use crate::kernels::im2col::ConvGeometry;
@@ -320,6 +322,30 @@ fn new_storage<T: Element>(
         .ok_or_else(|| Error::Autograd("internal error: a new array is not contiguous".into()))?;
     fill(slice)?;
     Ok(T::into_storage(array))
+}
+
+/// A storage of `shape` and `T` whose values `fill` initialises, given them uninitialised: for
+/// kernels that zero each chunk of their output in the chunk's own thread before writing it
+/// (`for_each_sample_chunk_zeroed`), where `new_storage` would zero the whole of it first.
+/// `fill` must initialise every value when it returns `Ok`.
+fn new_storage_in_chunks<T: Element>(
+    shape: &[usize],
+    fill: impl FnOnce(&mut [MaybeUninit<T>]) -> Result<()>,
+) -> Result<Storage> {
+    let numel = crate::storage::checked_numel(shape, T::DTYPE)?;
+    let mut data: Vec<T> = Vec::new();
+    data.try_reserve_exact(numel).map_err(|_| {
+        Error::OutOfMemory(format!(
+            "cannot allocate {} bytes for a tensor of shape {shape:?}",
+            numel * T::DTYPE.size_of()
+        ))
+    })?;
+    fill(&mut data.spare_capacity_mut()[..numel])?;
+    // SAFETY: `fill` initialised the `numel` values it was given (its contract).
+    unsafe { data.set_len(numel) };
+    Ok(T::into_storage(crate::storage::array_from_vec(
+        shape, data,
+    )?))
 }
 
 /// Adds `bias` to every row of `out` (rows of `bias.len()` values).

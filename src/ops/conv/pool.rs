@@ -14,7 +14,8 @@
 //! diverging model.
 
 use super::{
-    Padding, axis_name, check_input, check_positive, lift, new_storage, spatial_output, values,
+    Padding, axis_name, check_input, check_positive, lift, new_storage_in_chunks, spatial_output,
+    values,
 };
 use std::ops::Range;
 use std::sync::Arc;
@@ -22,7 +23,7 @@ use std::sync::Arc;
 use crate::autograd::{Backward, GradSink, record};
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
-use crate::kernels::im2col::{ConvGeometry, for_each_sample_chunk};
+use crate::kernels::im2col::{ConvGeometry, for_each_sample_chunk_zeroed};
 use crate::storage::Storage;
 use crate::tensor::Tensor;
 
@@ -325,31 +326,26 @@ fn forward<T: Element>(
 ) -> Result<Storage> {
     let x = values::<T>(x)?;
     let (channels, in_len, out_len) = (geo.in_channels, geo.input_len(), geo.output_len());
-    new_storage::<T>(shape, |out| {
-        for_each_sample_chunk(
-            geo.batch,
-            work(geo),
-            out,
-            &mut [] as &mut [T],
-            |samples, out, _| {
-                for (s, n) in samples.enumerate() {
-                    let sample = &x[n * in_len..(n + 1) * in_len];
-                    let out = &mut out[s * out_len..(s + 1) * out_len];
-                    for (p, o) in out.chunks_exact_mut(channels).enumerate() {
-                        let (rows, cols) = window(geo, p / geo.output[1], p % geo.output[1]);
-                        // The window's input rows, each `cols.len()` positions of all channels.
-                        let taps = rows.clone().map(|ih| {
-                            let first = ih * geo.input[1];
-                            &sample[(first + cols.start) * channels..(first + cols.end) * channels]
-                        });
-                        match kind {
-                            PoolKind::Max => max_window(taps, o),
-                            PoolKind::Average => avg_window(taps, rows.len() * cols.len(), o),
-                        }
+    // Every output value is written: its chunk zeroed first, then each window's statistic.
+    new_storage_in_chunks::<T>(shape, |out| {
+        for_each_sample_chunk_zeroed(geo.batch, work(geo), out, |samples, out| {
+            for (s, n) in samples.enumerate() {
+                let sample = &x[n * in_len..(n + 1) * in_len];
+                let out = &mut out[s * out_len..(s + 1) * out_len];
+                for (p, o) in out.chunks_exact_mut(channels).enumerate() {
+                    let (rows, cols) = window(geo, p / geo.output[1], p % geo.output[1]);
+                    // The window's input rows, each `cols.len()` positions of all channels.
+                    let taps = rows.clone().map(|ih| {
+                        let first = ih * geo.input[1];
+                        &sample[(first + cols.start) * channels..(first + cols.end) * channels]
+                    });
+                    match kind {
+                        PoolKind::Max => max_window(taps, o),
+                        PoolKind::Average => avg_window(taps, rows.len() * cols.len(), o),
                     }
                 }
-            },
-        );
+            }
+        });
         Ok(())
     })
 }
@@ -421,51 +417,46 @@ impl PoolBackward {
             None => None,
         };
         let (channels, in_len, out_len) = (geo.in_channels, geo.input_len(), geo.output_len());
-        new_storage::<T>(&self.input_shape, |dx| {
-            for_each_sample_chunk(
-                geo.batch,
-                work(geo),
-                dx,
-                &mut [] as &mut [T],
-                |samples, dx, _| {
-                    // The gradient of each channel not yet given to its window's maximum.
-                    let mut pending = vec![T::zero(); channels];
-                    for (s, n) in samples.enumerate() {
-                        let dx = &mut dx[s * in_len..(s + 1) * in_len];
-                        let dy = &dy[n * out_len..(n + 1) * out_len];
-                        for (p, g) in dy.chunks_exact(channels).enumerate() {
-                            let (rows, cols) = window(geo, p / geo.output[1], p % geo.output[1]);
-                            let bases = rows.flat_map(|ih| {
-                                cols.clone()
-                                    .map(move |iw| (ih * geo.input[1] + iw) * channels)
-                            });
-                            match max_operands {
-                                Some((x, y)) => {
-                                    let x = &x[n * in_len..(n + 1) * in_len];
-                                    let y = &y[n * out_len + p * channels..][..channels];
-                                    pending.copy_from_slice(g);
-                                    for base in bases {
-                                        max_window_grad(
-                                            &x[base..base + channels],
-                                            y,
-                                            &mut pending,
-                                            &mut dx[base..base + channels],
-                                        );
-                                    }
+        // Each chunk's samples are zeroed, then the windows' gradients added.
+        new_storage_in_chunks::<T>(&self.input_shape, |dx| {
+            for_each_sample_chunk_zeroed(geo.batch, work(geo), dx, |samples, dx| {
+                // The gradient of each channel not yet given to its window's maximum.
+                let mut pending = vec![T::zero(); channels];
+                for (s, n) in samples.enumerate() {
+                    let dx = &mut dx[s * in_len..(s + 1) * in_len];
+                    let dy = &dy[n * out_len..(n + 1) * out_len];
+                    for (p, g) in dy.chunks_exact(channels).enumerate() {
+                        let (rows, cols) = window(geo, p / geo.output[1], p % geo.output[1]);
+                        let bases = rows.flat_map(|ih| {
+                            cols.clone()
+                                .map(move |iw| (ih * geo.input[1] + iw) * channels)
+                        });
+                        match max_operands {
+                            Some((x, y)) => {
+                                let x = &x[n * in_len..(n + 1) * in_len];
+                                let y = &y[n * out_len + p * channels..][..channels];
+                                pending.copy_from_slice(g);
+                                for base in bases {
+                                    max_window_grad(
+                                        &x[base..base + channels],
+                                        y,
+                                        &mut pending,
+                                        &mut dx[base..base + channels],
+                                    );
                                 }
-                                None => {
-                                    let count = T::of(bases.clone().count().max(1) as f64);
-                                    for base in bases {
-                                        for (d, &g) in dx[base..base + channels].iter_mut().zip(g) {
-                                            *d += g / count;
-                                        }
+                            }
+                            None => {
+                                let count = T::of(bases.clone().count().max(1) as f64);
+                                for base in bases {
+                                    for (d, &g) in dx[base..base + channels].iter_mut().zip(g) {
+                                        *d += g / count;
                                     }
                                 }
                             }
                         }
                     }
-                },
-            );
+                }
+            });
             Ok(())
         })
     }

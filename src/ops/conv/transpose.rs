@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use super::{
     Padding, add_bias, bias_grad, check_input, check_operands, check_positive, input_shape, lift,
-    new_storage, values,
+    new_storage, new_storage_in_chunks, values,
 };
 use crate::autograd::{Backward, GradSink, record};
 use crate::dtype::{DType, Element};
@@ -319,7 +319,7 @@ impl TransposeBackward {
         let dy = values::<T>(grad)?;
         if grads.wants(0) {
             // The adjoint of the convolution's input gradient is the convolution itself.
-            let dx = new_storage::<T>(self.input.shape(), |dx| {
+            let dx = new_storage_in_chunks::<T>(self.input.shape(), |dx| {
                 conv_forward(&self.geo, dy, values::<T>(&self.kernel)?, dx, |_| {})
             })?;
             grads.add(0, dx)?;
