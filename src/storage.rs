@@ -166,6 +166,9 @@ pub fn try_full<T: Element>(shape: &[usize], value: T) -> Result<ArrayD<T>> {
 
 pub fn try_zeros<T: Element>(shape: &[usize]) -> Result<ArrayD<T>> {
     let numel = checked_numel(shape, T::DTYPE)?;
+    if numel * T::DTYPE.size_of() < LARGE_ALLOCATION_BYTES {
+        return try_full(shape, T::zero());
+    }
     let data = zeroed_vec::<T>(numel).ok_or_else(|| {
         Error::OutOfMemory(format!(
             "cannot allocate {} bytes for a tensor of shape {shape:?}",
@@ -174,6 +177,11 @@ pub fn try_zeros<T: Element>(shape: &[usize]) -> Result<ArrayD<T>> {
     })?;
     ArrayD::from_shape_vec(IxDyn(shape), data).map_err(|e| Error::value(e.to_string()))
 }
+
+/// From this size on, `try_zeros` asks the allocator for zeroed memory (which may come fresh
+/// from the system, zero already); smaller blocks are reused ones that must be written anyway,
+/// where filling them inline is cheaper than the allocator's call to `memset`.
+const LARGE_ALLOCATION_BYTES: usize = 1 << 20;
 
 /// `len` zeros from the allocator's zeroed allocation (`None` when it fails): memory fresh from
 /// the system is zero already and is not written again, where filling a vector would touch
