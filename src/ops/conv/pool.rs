@@ -23,7 +23,7 @@ use std::sync::Arc;
 use crate::autograd::{Backward, GradSink, record};
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
-use crate::kernels::im2col::{ConvGeometry, for_each_sample_chunk_zeroed};
+use crate::kernels::im2col::{ConvGeometry, for_each_sample_chunk_zeroed, source};
 use crate::storage::Storage;
 use crate::tensor::Tensor;
 
@@ -420,45 +420,83 @@ impl PoolBackward {
         // Each chunk's samples are zeroed, then the windows' gradients added.
         new_storage_in_chunks::<T>(&self.input_shape, |dx| {
             for_each_sample_chunk_zeroed(geo.batch, work(geo), dx, |samples, dx| {
-                // The gradient of each channel not yet given to its window's maximum.
-                let mut pending = vec![T::zero(); channels];
+                // For max pooling, the gradient of each output of a row not yet given to its
+                // window's maximum.
+                let mut pending = match max_operands {
+                    Some(_) => vec![T::zero(); geo.output[1] * channels],
+                    None => Vec::new(),
+                };
                 for (s, n) in samples.enumerate() {
                     let dx = &mut dx[s * in_len..(s + 1) * in_len];
                     let dy = &dy[n * out_len..(n + 1) * out_len];
-                    for (p, g) in dy.chunks_exact(channels).enumerate() {
-                        let (rows, cols) = window(geo, p / geo.output[1], p % geo.output[1]);
-                        let bases = rows.flat_map(|ih| {
-                            cols.clone()
-                                .map(move |iw| (ih * geo.input[1] + iw) * channels)
-                        });
-                        match max_operands {
-                            Some((x, y)) => {
-                                let x = &x[n * in_len..(n + 1) * in_len];
-                                let y = &y[n * out_len + p * channels..][..channels];
-                                pending.copy_from_slice(g);
-                                for base in bases {
-                                    max_window_grad(
-                                        &x[base..base + channels],
-                                        y,
-                                        &mut pending,
-                                        &mut dx[base..base + channels],
-                                    );
-                                }
-                            }
-                            None => {
-                                let count = T::of(bases.clone().count().max(1) as f64);
-                                for base in bases {
-                                    for (d, &g) in dx[base..base + channels].iter_mut().zip(g) {
-                                        *d += g / count;
-                                    }
-                                }
-                            }
+                    match max_operands {
+                        Some((x, y)) => {
+                            let x = &x[n * in_len..(n + 1) * in_len];
+                            let y = &y[n * out_len..(n + 1) * out_len];
+                            max_pool_sample_grad(geo, x, y, dy, &mut pending, dx);
                         }
+                        None => avg_pool_sample_grad(geo, dy, dx),
                     }
                 }
             });
             Ok(())
         })
+    }
+}
+
+/// Adds one sample's max-pooling gradient to `dx`, a row of outputs at a time: the row's
+/// output gradient becomes `pending`, then the window taps are visited in row-major window
+/// order (input row, then kernel column), each over all the row's outputs, so that every
+/// window meets its taps in order while the loops stay plain.
+fn max_pool_sample_grad<T: Element>(
+    geo: &ConvGeometry,
+    x: &[T],
+    y: &[T],
+    dy: &[T],
+    pending: &mut [T],
+    dx: &mut [T],
+) {
+    let (channels, [_, w], [out_h, out_w]) = (geo.in_channels, geo.input, geo.output);
+    let row_len = out_w * channels;
+    for oh in 0..out_h {
+        let (rows, _) = window(geo, oh, 0);
+        let y_row = &y[oh * row_len..(oh + 1) * row_len];
+        pending.copy_from_slice(&dy[oh * row_len..(oh + 1) * row_len]);
+        for ih in rows {
+            for j in 0..geo.kernel[1] {
+                for ow in 0..out_w {
+                    let Some(iw) = source(ow, j, geo.strides[1], 1, geo.pad_before[1], w) else {
+                        continue;
+                    };
+                    let at = (ih * w + iw) * channels;
+                    let out = ow * channels..(ow + 1) * channels;
+                    max_window_grad(
+                        &x[at..at + channels],
+                        &y_row[out.clone()],
+                        &mut pending[out],
+                        &mut dx[at..at + channels],
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Adds one sample's average-pooling gradient to `dx`: each output's gradient shared equally
+/// by the inputs of its window.
+fn avg_pool_sample_grad<T: Element>(geo: &ConvGeometry, dy: &[T], dx: &mut [T]) {
+    let channels = geo.in_channels;
+    for (p, g) in dy.chunks_exact(channels).enumerate() {
+        let (rows, cols) = window(geo, p / geo.output[1], p % geo.output[1]);
+        let count = T::of((rows.len() * cols.len()).max(1) as f64);
+        for ih in rows {
+            for iw in cols.clone() {
+                let base = (ih * geo.input[1] + iw) * channels;
+                for (d, &g) in dx[base..base + channels].iter_mut().zip(g) {
+                    *d += g / count;
+                }
+            }
+        }
     }
 }
 
