@@ -263,6 +263,25 @@ pub fn zeroed<T: Element>(values: &mut [MaybeUninit<T>]) -> &mut [T] {
     unsafe { &mut *(values as *mut [MaybeUninit<T>] as *mut [T]) }
 }
 
+/// `dst = src` for one kernel row of an im2col row. Rows of up to 4 values (a 3x3 kernel over
+/// one channel: 3) are copied as fixed-size arrays, which compile to plain moves; a copy of a
+/// length known only at run time calls `memcpy`, whose call costs more than the copy.
+#[inline]
+fn copy_row<T: Copy>(dst: &mut [T], src: &[T]) {
+    fn fixed<T: Copy, const N: usize>(dst: &mut [T], src: &[T]) {
+        if let (Ok(dst), Ok(src)) = (<&mut [T; N]>::try_from(dst), <&[T; N]>::try_from(src)) {
+            *dst = *src;
+        }
+    }
+    match src.len() {
+        1 => fixed::<T, 1>(dst, src),
+        2 => fixed::<T, 2>(dst, src),
+        3 => fixed::<T, 3>(dst, src),
+        4 => fixed::<T, 4>(dst, src),
+        _ => dst.copy_from_slice(src),
+    }
+}
+
 /// Gathers the receptive fields of `rows` (indices into the output positions of the samples
 /// in `x`) for channel group `group` into `col`, one row of `patch_len` per output position.
 fn im2col<T: Element>(
@@ -291,8 +310,10 @@ fn im2col<T: Element>(
             let ih = source(oh, i, geo.strides[0], geo.dilation[0], geo.pad_before[0], h);
             if let (Some(ih), Some(iw)) = (ih, inside) {
                 let start = (ih * w + iw) * c_in;
-                dst[i * kw * in_group..(i + 1) * kw * in_group]
-                    .copy_from_slice(&sample[start..start + kw * c_in]);
+                copy_row(
+                    &mut dst[i * kw * in_group..(i + 1) * kw * in_group],
+                    &sample[start..start + kw * c_in],
+                );
                 continue;
             }
             for j in 0..kw {
