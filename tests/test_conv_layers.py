@@ -459,3 +459,43 @@ def test_upsampling1d_repeats_and_has_gradients(rng):
         layers.UpSampling2D(interpolation="bicubic")
     with pytest.raises(ValueError, match=r"UpSampling1D.*size=0"):
         layers.UpSampling1D(0)
+
+
+@pytest.mark.parametrize("dtype, tolerance", [("float64", 1e-10), ("float32", 2e-4)])
+def test_convnet_block_gradients_match_torch(dtype, tolerance, rng):
+    """Conv2D with a fused relu/sigmoid (the one-pass backward: 12 channels, 3x3), max pooling
+    (its gradient found again from input and output) and a second conv: values and every
+    gradient against PyTorch's autograd on the same weights."""
+    x = rng.standard_normal((3, 12, 11, 12))
+    block = [
+        layers.Conv2D(16, 3, activation="relu", dtype=dtype),
+        layers.MaxPooling2D(2),
+        layers.Conv2D(8, 3, padding="same", activation="sigmoid", dtype=dtype),
+    ]
+    h = fg.tensor(x, dtype=dtype, requires_grad=True)
+    out = h
+    for layer in block:
+        out = layer(out)
+    upstream = rng.standard_normal(out.shape)
+    (out * fg.tensor(upstream, dtype=dtype)).sum().backward()
+
+    torch_dtype = torch.float64 if dtype == "float64" else torch.float32
+    xt = torch.tensor(x, dtype=torch_dtype).permute(0, 3, 1, 2).requires_grad_()
+    params = []
+    for layer in (block[0], block[2]):
+        kernel, bias = (w.numpy() for w in (layer.kernel, layer.bias))
+        weight = torch.tensor(kernel, dtype=torch_dtype).permute(3, 2, 0, 1).requires_grad_()
+        params.append((weight, torch.tensor(bias, dtype=torch_dtype).requires_grad_()))
+    yt = torch.relu(F.conv2d(xt, *params[0]))
+    yt = F.max_pool2d(yt, 2)
+    yt = torch.sigmoid(F.conv2d(F.pad(yt, (1, 1, 1, 1)), *params[1]))
+    (yt * torch.tensor(upstream, dtype=torch_dtype).permute(0, 3, 1, 2)).sum().backward()
+
+    def close(ours, theirs):
+        np.testing.assert_allclose(ours, theirs, rtol=tolerance, atol=tolerance)
+
+    close(out.numpy(), yt.detach().permute(0, 2, 3, 1).numpy())
+    close(h.grad.numpy(), xt.grad.permute(0, 2, 3, 1).numpy())
+    for layer, (weight, bias) in zip((block[0], block[2]), params, strict=True):
+        close(layer.kernel.grad.numpy(), weight.grad.permute(2, 3, 1, 0).numpy())
+        close(layer.bias.grad.numpy(), bias.grad.numpy())
