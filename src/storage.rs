@@ -418,3 +418,23 @@ impl Storage {
         with_storage!(self, a => a.iter().all(|v| v.is_finite()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zeros_are_zeros_in_reused_memory_of_any_size() {
+        // Each size is first filled with ones and freed, so that the allocator may hand the
+        // same (dirty) memory back: small blocks are filled inline, large ones come zeroed.
+        for len in [0, 3, 1000, (1 << 20) / 4 + 5, 3 << 20] {
+            drop(try_full::<f32>(&[len], 1.0).unwrap());
+            let zeros = try_zeros::<f32>(&[len]).unwrap();
+            assert_eq!(zeros.shape(), &[len]);
+            assert!(zeros.iter().all(|&v| v == 0.0), "len {len}");
+            drop(try_full::<f64>(&[2, len], -1.0).unwrap());
+            let zeros = try_zeros::<f64>(&[2, len]).unwrap();
+            assert!(zeros.iter().all(|&v| v == 0.0), "len {len} f64");
+        }
+    }
+}

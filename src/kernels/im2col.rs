@@ -243,7 +243,7 @@ pub fn for_each_sample_chunk<A: Send, B: Send>(
 /// `out` to zero, in its own thread and just before `f` writes them, rather than the whole
 /// buffer being zeroed first on one thread (a pass more, and the chunk's values out of cache by
 /// the time `f` writes them). `f(samples, out_part)` gets the chunk's samples as values.
-pub fn for_each_sample_chunk_zeroed<T: Element>(
+pub(crate) fn for_each_sample_chunk_zeroed<T: Element>(
     batch: usize,
     work: usize,
     out: &mut [MaybeUninit<T>],
@@ -255,7 +255,7 @@ pub fn for_each_sample_chunk_zeroed<T: Element>(
 }
 
 /// `values` set to zero, as initialised values.
-pub fn zeroed<T: Element>(values: &mut [MaybeUninit<T>]) -> &mut [T] {
+fn zeroed<T: Element>(values: &mut [MaybeUninit<T>]) -> &mut [T] {
     for v in values.iter_mut() {
         v.write(T::zero());
     }
@@ -498,13 +498,15 @@ pub fn conv_forward<T: Element>(
     Ok(())
 }
 
-/// The gradient with respect to the input: `dx = conv_input_grad(dy, kernel)`, overwriting
-/// `dx`. This is also the forward pass of a transposed convolution.
+/// The gradient with respect to the input: `dx = conv_input_grad(dy, kernel)`, initialising
+/// `dx` (each chunk zeroes its samples, then adds to them). This is also the forward pass of a
+/// transposed convolution.
 pub fn conv_input_grad<T: Element>(
     geo: &ConvGeometry,
     dy: &[T],
     kernel: &[T],
-    dx: &mut [T],
+    dx: &mut [MaybeUninit<T>],
+    finish: impl Fn(&mut [T]) + Sync,
 ) -> Result<()> {
     geo.check_lengths("conv input gradient", dx.len(), kernel.len(), dy.len())?;
     geo.check_buffers::<T>()?;
@@ -525,57 +527,63 @@ pub fn conv_input_grad<T: Element>(
             .collect()
     };
     let positions = geo.positions();
-    let block = geo.block_rows();
-    for_each_sample_chunk(
-        geo.batch,
-        geo.flops(),
-        dx,
-        &mut [] as &mut [T],
-        |samples, dx, _| {
-            let dy = &dy[samples.start * geo.output_len()..samples.end * geo.output_len()];
-            let rows = samples.len() * positions;
-            if geo.is_pointwise() {
-                let a = MatRef::row_major(dy, rows, c_out);
-                let c = MatMut::row_major(dx, rows, geo.in_channels);
-                gemm_packed(a, &packed[0], T::zero(), c);
-                return;
-            }
-            if direct {
-                conv_direct::input_grad(geo, dy, kernel, dx, rows);
-                return;
-            }
-            dx.fill(T::zero());
-            let tmp_len = if geo.groups > 1 {
-                block.min(rows) * out_group
-            } else {
-                0
-            };
-            with_scratch(block.min(rows) * patch, tmp_len, |col, tmp| {
-                for r0 in (0..rows).step_by(block) {
-                    let r1 = (r0 + block).min(rows);
-                    let m = r1 - r0;
-                    let dy_rows = &dy[r0 * c_out..r1 * c_out];
-                    for (g, packed) in packed.iter().enumerate() {
-                        let col = &mut col[..m * patch];
-                        let a = if geo.groups == 1 {
-                            MatRef::row_major(dy_rows, m, c_out)
-                        } else {
-                            let tmp = &mut tmp[..m * out_group];
-                            gather_columns(dy_rows, c_out, g, out_group, tmp);
-                            MatRef::row_major(&*tmp, m, out_group)
-                        };
-                        gemm_packed(a, packed, T::zero(), MatMut::row_major(col, m, patch));
-                        col2im(geo, col, g, r0..r1, dx);
-                    }
-                }
-            });
-        },
-    );
+    for_each_sample_chunk_zeroed(geo.batch, geo.flops(), dx, |samples, dx| {
+        let dy = &dy[samples.start * geo.output_len()..samples.end * geo.output_len()];
+        let rows = samples.len() * positions;
+        if geo.is_pointwise() {
+            let a = MatRef::row_major(dy, rows, c_out);
+            let c = MatMut::row_major(dx, rows, geo.in_channels);
+            gemm_packed(a, &packed[0], T::zero(), c);
+        } else if direct {
+            conv_direct::input_grad(geo, dy, kernel, dx, rows);
+        } else {
+            input_grad_blocks(geo, dy, &packed, dx, rows);
+        }
+        finish(dx);
+    });
     Ok(())
 }
 
+/// `conv_input_grad` of one chunk's `rows` output rows through im2col's adjoint: each block of
+/// rows times the packed transposed kernel of each group, scattered back by col2im into `dx`
+/// (zeroed).
+fn input_grad_blocks<T: Element>(
+    geo: &ConvGeometry,
+    dy: &[T],
+    packed: &[PackedRhs<'_, T>],
+    dx: &mut [T],
+    rows: usize,
+) {
+    let (patch, c_out, out_group) = (geo.patch_len(), geo.out_channels, geo.out_group());
+    let block = geo.block_rows();
+    let tmp_len = if geo.groups > 1 {
+        block.min(rows) * out_group
+    } else {
+        0
+    };
+    with_scratch(block.min(rows) * patch, tmp_len, |col, tmp| {
+        for r0 in (0..rows).step_by(block) {
+            let r1 = (r0 + block).min(rows);
+            let m = r1 - r0;
+            let dy_rows = &dy[r0 * c_out..r1 * c_out];
+            for (g, packed) in packed.iter().enumerate() {
+                let col = &mut col[..m * patch];
+                let a = if geo.groups == 1 {
+                    MatRef::row_major(dy_rows, m, c_out)
+                } else {
+                    let tmp = &mut tmp[..m * out_group];
+                    gather_columns(dy_rows, c_out, g, out_group, tmp);
+                    MatRef::row_major(&*tmp, m, out_group)
+                };
+                gemm_packed(a, packed, T::zero(), MatMut::row_major(col, m, patch));
+                col2im(geo, col, g, r0..r1, dx);
+            }
+        }
+    });
+}
+
 /// Where `conv_backward` writes a convolution's gradients (each overwritten).
-pub struct ConvGrads<'a, T> {
+pub(crate) struct ConvGrads<'a, T> {
     /// The input's, `None` when it needs none (a first layer); uninitialised memory, which
     /// each chunk zeroes and then adds its samples' gradients to.
     pub input: Option<&'a mut [MaybeUninit<T>]>,
@@ -587,7 +595,7 @@ pub struct ConvGrads<'a, T> {
 
 /// Whether `conv_backward` takes its one-pass path for `geo` (im2col + GEMM with one group);
 /// callers compute the three gradients separately otherwise.
-pub fn fuses_backward<T: Element>(geo: &ConvGeometry) -> bool {
+pub(crate) fn fuses_backward<T: Element>(geo: &ConvGeometry) -> bool {
     geo.groups == 1 && !geo.is_pointwise() && !conv_direct::is_direct::<T>(geo)
 }
 
@@ -602,7 +610,7 @@ pub fn fuses_backward<T: Element>(geo: &ConvGeometry) -> bool {
 /// times it) and the input gradient (it times the transposed kernel, scattered back by
 /// col2im). The bias and kernel gradients sum one partial per sample chunk in chunk order, so
 /// the bits do not depend on the thread count.
-pub fn conv_backward<T: Element>(
+pub(crate) fn conv_backward<T: Element>(
     geo: &ConvGeometry,
     x: &[T],
     kernel: &[T],

@@ -276,9 +276,19 @@ pub(super) fn convolve_activated(
     }))
 }
 
-/// Whether `activation` can be fused into a convolution (`convolve_activated`): the
-/// elementwise activations whose derivative follows from their output (relu, sigmoid, tanh,
-/// elu, exponential).
+/// The function of `activation` when it can be fused into a convolution
+/// (`convolve_activated`): the elementwise activations whose derivative follows from their
+/// output (relu, sigmoid, tanh, elu, exponential); `None` otherwise.
+///
+/// Args:
+/// - `activation`: a layer's activation.
+///
+/// ```
+/// use ferrograd::ops::activation::Activation;
+/// use ferrograd::ops::conv::fusable_activation;
+/// assert!(fusable_activation(Activation::parse("relu").unwrap()).is_some());
+/// assert!(fusable_activation(Activation::parse("gelu").unwrap()).is_none());
+/// ```
 pub fn fusable_activation(activation: Activation) -> Option<UnaryFn> {
     match activation {
         Activation::Elementwise(f) if !f.derivative_needs_input() => Some(f),
@@ -350,8 +360,8 @@ impl ConvBackward {
             None => dy,
         };
         if grads.wants(0) {
-            let dx = new_storage::<T>(self.input.shape(), |dx| {
-                conv_input_grad(&self.geo, dz, values::<T>(&self.kernel)?, dx)
+            let dx = new_storage_in_chunks::<T>(self.input.shape(), |dx| {
+                conv_input_grad(&self.geo, dz, values::<T>(&self.kernel)?, dx, |_| {})
             })?;
             grads.add(0, dx)?;
         }

@@ -284,12 +284,13 @@ fn forward<T: Element>(
     kernel: &Storage,
     bias: Option<&Storage>,
 ) -> Result<Storage> {
-    new_storage::<T>(shape, |out| {
-        conv_input_grad(geo, values::<T>(x)?, values::<T>(kernel)?, out)?;
-        if let Some(b) = bias {
-            add_bias(out, values::<T>(b)?);
-        }
-        Ok(())
+    let bias = bias.map(values::<T>).transpose()?;
+    new_storage_in_chunks::<T>(shape, |out| {
+        conv_input_grad(geo, values::<T>(x)?, values::<T>(kernel)?, out, |samples| {
+            if let Some(b) = bias {
+                add_bias(samples, b);
+            }
+        })
     })
 }
 
